@@ -1,0 +1,63 @@
+#ifndef LM_ACTIONS_H
+#define LM_ACTIONS_H
+/*
+ * actions: the action log, node key -> the objects it made.
+ *
+ *   # loramake actions v1
+ *   KEY<TAB>OBJ[,OBJ...]<TAB>USD<TAB>SEED<TAB>REQUEST
+ *
+ * One line per finished node, appended with a single write() and fsynced
+ * before the build moves on, so a killed build keeps every node it
+ * finished. The whole log is read once at start into a hash table: a
+ * no-op check of 10,000 nodes is one open and a few reads, not 10,000
+ * stats. A torn last line (a crash mid-append) is ignored; later lines
+ * for a key win. docs/cache-format.md is the reference.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/hash.h"
+#include "base/htab.h"
+#include "base/util.h"
+
+#define ACTIONS_MAX_OUTS 100
+
+struct action {
+	struct hash key;
+	struct hash *outs; /* one per candidate */
+	size_t nouts;
+	double usd;        /* what making it cost */
+	int64_t seed;
+	char *request;     /* the engine's request id, or NULL */
+	char keyhex[HASH_HEX_LEN + 1];
+};
+
+struct actions {
+	char *path;
+	struct htab bykey;   /* keyhex -> struct action * */
+	struct action **all;
+	size_t n, cap;
+	size_t lines;        /* lines read, to decide on compaction */
+};
+
+/* Read path (a missing file is an empty log). -1 with err on I/O errors. */
+int actions_load(struct actions *a, const char *path, struct error *err);
+void actions_release(struct actions *a);
+/* The record for key, or NULL. Borrowed; valid until actions_release. */
+const struct action *actions_get(const struct actions *a, const struct hash *key);
+/*
+ * Append rec durably (write + fsync) and add it to the table; the record
+ * is copied. -1 with err.
+ */
+int actions_append(struct actions *a, const struct action *rec,
+		   struct error *err);
+/*
+ * Rewrite the log atomically with one line per key, keeping only records
+ * whose outputs pass keep (NULL: keep all). Returns records dropped, or
+ * -1 with err. The in-memory table is left as it was: reload to use it.
+ */
+long actions_compact(struct actions *a,
+		     int (*keep)(const struct action *, void *), void *ctx,
+		     struct error *err);
+
+#endif

@@ -1,0 +1,276 @@
+/*
+ * lock: a sorted text file of nodes and picks.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/path.h"
+#include "lock.h"
+
+#define HEADER "# loramake lock v1: machine-written; commit it with the recipe\n"
+
+char *
+lock_path_for(const char *recipe_path)
+{
+	const char *slash = strrchr(recipe_path, '/');
+	const char *dot = strrchr(recipe_path, '.');
+
+	if (dot && (!slash || dot > slash + 1))
+		return xasprintf("%.*s.lock", (int)(dot - recipe_path), recipe_path);
+	return xasprintf("%s.lock", recipe_path);
+}
+
+uint32_t
+lock_facet(const struct hash *h)
+{
+	return (uint32_t)h->b[0] << 24 | (uint32_t)h->b[1] << 16 |
+	       (uint32_t)h->b[2] << 8 | h->b[3];
+}
+
+static void
+node_free(struct lock_node *e)
+{
+	free(e->id);
+	free(e->outs);
+	free(e->request);
+	free(e);
+}
+
+static int
+parse_facets(struct lock_node *e, const char *v)
+{
+	for (int f = 0; f < FACET_COUNT; f++) {
+		char name[32];
+		unsigned x;
+		int used;
+
+		if (sscanf(v, "%31[a-z]:%8x%n", name, &x, &used) != 2 ||
+		    strcmp(name, facet_name(f)) != 0)
+			return -1;
+		e->facets[f] = x;
+		v += used;
+		if (*v == ',')
+			v++;
+	}
+	return 0;
+}
+
+static int
+parse_outs(struct lock_node *e, char *v)
+{
+	char *save;
+
+	e->outs = xcalloc(strlen(v) / HASH_HEX_LEN + 1, sizeof(*e->outs));
+	for (char *o = strtok_r(v, ",", &save); o; o = strtok_r(NULL, ",", &save))
+		if (!hash_parse(o, &e->outs[e->nouts++]))
+			return -1;
+	return e->nouts ? 0 : -1;
+}
+
+static int
+parse_field(struct lock_node *e, char *f)
+{
+	char *eq = strchr(f, '=');
+
+	if (!eq)
+		return -1;
+	*eq++ = '\0';
+	if (!strcmp(f, "key"))
+		return hash_parse(eq, &e->key) ? 0 : -1;
+	if (!strcmp(f, "out"))
+		return parse_outs(e, eq);
+	if (!strcmp(f, "seed"))
+		return parse_int64(eq, &e->seed) ? 0 : -1;
+	if (!strcmp(f, "usd"))
+		return parse_double(eq, &e->usd) ? 0 : -1;
+	if (!strcmp(f, "request")) {
+		e->request = xstrdup(eq);
+		return 0;
+	}
+	if (!strcmp(f, "facets"))
+		return parse_facets(e, eq);
+	return 0; /* a field of a newer loramake: ignore */
+}
+
+static int
+parse_node(struct lock *l, char *rest)
+{
+	char *save, *tok = strtok_r(rest, " ", &save);
+	struct lock_node *e;
+
+	if (!tok)
+		return -1;
+	e = xcalloc(1, sizeof(*e));
+	e->id = xstrdup(tok);
+	while ((tok = strtok_r(NULL, " ", &save)))
+		if (parse_field(e, tok) < 0) {
+			node_free(e);
+			return -1;
+		}
+	if (!e->nouts) {
+		node_free(e);
+		return -1;
+	}
+	struct lock_node *old = htab_put(&l->byid, e->id, strlen(e->id), e);
+	if (old)
+		node_free(old);
+	return 0;
+}
+
+static int
+parse_pick(struct lock *l, char *rest)
+{
+	char id[512];
+	int n;
+
+	if (sscanf(rest, "%511s %d", id, &n) != 2 || n < 1)
+		return -1;
+	picks_set(&l->picks, id, n);
+	return 0;
+}
+
+int
+lock_load(struct lock *l, const char *path, struct error *err)
+{
+	char *text, *line, *save;
+	unsigned lineno = 0;
+
+	memset(l, 0, sizeof(*l));
+	l->path = xstrdup(path);
+	htab_init(&l->byid);
+	picks_init(&l->picks);
+	if (read_file(path, &text, NULL, err) < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		int rc = 0;
+
+		lineno++;
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (!strncmp(line, "node ", 5))
+			rc = parse_node(l, line + 5);
+		else if (!strncmp(line, "pick ", 5))
+			rc = parse_pick(l, line + 5);
+		else
+			rc = -1;
+		if (rc < 0)
+			warn("%s:%u: ignoring a line this loramake cannot read",
+			     path, lineno);
+	}
+	free(text);
+	return 0;
+}
+
+void
+lock_release(struct lock *l)
+{
+	for (size_t i = 0; i < l->byid.cap; i++)
+		if (l->byid.slots[i].key)
+			node_free(l->byid.slots[i].value);
+	htab_release(&l->byid);
+	picks_release(&l->picks);
+	free(l->path);
+	memset(l, 0, sizeof(*l));
+}
+
+const struct lock_node *
+lock_get(const struct lock *l, const char *id)
+{
+	return htab_get(&l->byid, id, strlen(id));
+}
+
+void
+lock_set(struct lock *l, const struct node *n, const struct hash *outs,
+	 size_t nouts, double usd, const char *request)
+{
+	struct lock_node *e = xcalloc(1, sizeof(*e)), *old;
+
+	e->id = xstrdup(n->id);
+	e->key = n->key;
+	for (int f = 0; f < FACET_COUNT; f++)
+		e->facets[f] = lock_facet(&n->facets[f]);
+	e->outs = xcalloc(nouts ? nouts : 1, sizeof(*e->outs));
+	memcpy(e->outs, outs, nouts * sizeof(*outs));
+	e->nouts = nouts;
+	e->seed = n->seed;
+	e->usd = usd;
+	e->request = request ? xstrdup(request) : NULL;
+	old = htab_put(&l->byid, e->id, strlen(e->id), e);
+	if (old)
+		node_free(old);
+	l->dirty = true;
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+format_node(struct buf *b, const struct lock_node *e)
+{
+	char hex[HASH_HEX_LEN + 1], usd[32];
+
+	hash_hex(&e->key, hex);
+	buf_addf(b, "node %s key=%s out=", e->id, hex);
+	for (size_t i = 0; i < e->nouts; i++) {
+		hash_hex(&e->outs[i], hex);
+		buf_addf(b, "%s%s", i ? "," : "", hex);
+	}
+	format_double(usd, sizeof(usd), e->usd);
+	buf_addf(b, " seed=%lld usd=%s", (long long)e->seed, usd);
+	if (e->request)
+		buf_addf(b, " request=%s", e->request);
+	buf_adds(b, " facets=");
+	for (int f = 0; f < FACET_COUNT; f++)
+		buf_addf(b, "%s%s:%08" PRIx32, f ? "," : "", facet_name(f),
+			 e->facets[f]);
+	buf_addc(b, '\n');
+}
+
+/* Sorted ids of a table whose keys are strings. Caller frees. */
+static const char **
+sorted_keys(const struct htab *t)
+{
+	const char **ids = xcalloc(t->len + 1, sizeof(*ids));
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].key)
+			ids[n++] = t->slots[i].key;
+	qsort(ids, n, sizeof(*ids), by_id);
+	return ids;
+}
+
+int
+lock_write(struct lock *l, struct error *err)
+{
+	struct buf b;
+	const char **ids;
+	int rc;
+
+	if (!l->dirty)
+		return 0;
+	buf_init(&b);
+	buf_adds(&b, HEADER);
+	ids = sorted_keys(&l->picks.byid);
+	for (size_t i = 0; ids[i]; i++)
+		buf_addf(&b, "pick %s %d\n", ids[i],
+			 (int)(uintptr_t)htab_get(&l->picks.byid, ids[i], strlen(ids[i])));
+	free(ids);
+	ids = sorted_keys(&l->byid);
+	for (size_t i = 0; ids[i]; i++)
+		format_node(&b, lock_get(l, ids[i]));
+	free(ids);
+	rc = write_file_atomic(l->path, b.data, b.len, err);
+	buf_release(&b);
+	if (rc == 0)
+		l->dirty = false;
+	return rc;
+}

@@ -1,0 +1,90 @@
+/*
+ * status: compare each node's key with the action log and the lock.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "status.h"
+
+static const char *const names[] = { "input", "cached", "new", "stale",
+				     "waiting" };
+
+const char *
+state_name(enum state s)
+{
+	return names[s];
+}
+
+void
+status_why(const struct node *n, const struct lock_node *e, char *out,
+	   size_t outsz)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (!e)
+		return;
+	for (int f = 0; f < FACET_COUNT && len < outsz; f++) {
+		if (lock_facet(&n->facets[f]) == e->facets[f])
+			continue;
+		len += (size_t)snprintf(out + len, outsz - len, "%s%s changed",
+					len ? ", " : "", facet_name(f));
+	}
+	if (!out[0] && !hash_eq(&n->key, &e->key))
+		snprintf(out, outsz, "key format changed");
+}
+
+static bool
+all_stored(const struct store *store, const struct hash *outs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!store_has(store, &outs[i]))
+			return false;
+	return true;
+}
+
+static void
+one(const struct node *n, const struct actions *acts,
+    const struct lock *lock, const struct store *store, struct status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->was = lock ? lock_get(lock, n->id) : NULL;
+	if (!node_has_job(n)) {
+		st->state = STATE_INPUT;
+		return;
+	}
+	if (!n->keyed) {
+		st->state = STATE_WAITING;
+		snprintf(st->reason, sizeof(st->reason), "needs a pick of %s",
+			 n->waits_on ? n->waits_on->id : "an input");
+		return;
+	}
+	if (acts && (st->action = actions_get(acts, &n->key))) {
+		st->state = STATE_CACHED;
+		return;
+	}
+	if (st->was && hash_eq(&st->was->key, &n->key) && store &&
+	    all_stored(store, st->was->outs, st->was->nouts)) {
+		st->state = STATE_CACHED;
+		st->from_lock = true;
+		return;
+	}
+	if (!st->was) {
+		st->state = STATE_NEW;
+		snprintf(st->reason, sizeof(st->reason), "new");
+		return;
+	}
+	st->state = STATE_STALE;
+	status_why(n, st->was, st->reason, sizeof(st->reason));
+	if (!st->reason[0])
+		snprintf(st->reason, sizeof(st->reason), "output missing");
+}
+
+void
+status_compute(const struct dag *dag, const struct actions *acts,
+	       const struct lock *lock, const struct store *store,
+	       struct status *st)
+{
+	for (size_t i = 0; i < dag->nnodes; i++)
+		one(dag->nodes[i], acts, lock, store, &st[i]);
+}

@@ -1,0 +1,72 @@
+#ifndef LM_CLI_H
+#define LM_CLI_H
+/*
+ * cli: subcommands. main.c parses the options every command shares (they
+ * may stand before or after the recipe, and mean the same to plan and to
+ * a build), then calls cmd_NAME(). A session is what most commands start
+ * from: the compiled recipe, its lock, its cache, and each node's status.
+ */
+#include <stdbool.h>
+
+#include "cache/actions.h"
+#include "cache/lock.h"
+#include "cache/status.h"
+#include "cache/store.h"
+#include "compiler/dag.h"
+
+/* Exit codes, the same for every command (docs/cli.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILED = 1,      /* nodes failed, or check found a failing rule */
+	EXIT_USAGE = 2,       /* bad recipe or bad command line */
+	EXIT_NEEDS_PICK = 3,  /* stopped before nodes that wait on a pick */
+	EXIT_INTERRUPTED = 130,
+};
+
+struct cli {
+	const char *cmd;
+	const char *recipe;
+	char **args;          /* positional words after the recipe */
+	int nargs;
+	int jobs;             /* -j N; 0: the recipe's or the default */
+	const char *engine;   /* --engine NAME */
+	bool pick_first;      /* --pick first */
+	int verbose;          /* -v */
+	bool json;            /* --json */
+	const char *format;   /* graph --format dot|mermaid */
+	double max_cost;      /* --max-cost USD; < 0: none */
+	bool drop;            /* pick --drop: forget a pick */
+	bool fail_fast;       /* --fail-fast: stop starting nodes after a failure */
+};
+
+struct session {
+	const struct cli *cli;
+	struct dag *dag;
+	struct lock lock;
+	struct store store;
+	struct actions acts;
+	struct status *st;    /* one per node */
+	char *lock_path;
+};
+
+/*
+ * Compile cli->recipe with the lock's picks and look up every node in the
+ * cache. Returns EXIT_OK, or the exit code after printing why.
+ */
+int session_open(struct session *s, const struct cli *cli);
+void session_close(struct session *s);
+/* Recompute keys and statuses (after a pick changed). */
+void session_refresh(struct session *s);
+/* The -j to use: --jobs, else the recipe's concurrency:, else cores. */
+int session_jobs(const struct session *s);
+
+int cmd_build(const struct cli *cli);
+int cmd_plan(const struct cli *cli);
+int cmd_graph(const struct cli *cli);
+int cmd_explain(const struct cli *cli);
+int cmd_pick(const struct cli *cli);
+int cmd_clean(const struct cli *cli);
+int cmd_gc(const struct cli *cli);
+int cmd_check(const struct cli *cli);
+
+#endif

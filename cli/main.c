@@ -1,0 +1,169 @@
+/*
+ * main: the command table and the options every command shares.
+ *
+ *   loramake [OPTIONS] RECIPE            build
+ *   loramake COMMAND [OPTIONS] RECIPE [ARGS]
+ *
+ * Options may stand before or after the recipe. Adding a command: write
+ * cmd_NAME in cli/NAME.c, declare it in cli.h, add a row below, document
+ * it in docs/cli.md and the usage text.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LORAMAKE_VERSION "0.1.0"
+
+static const struct command {
+	const char *name;
+	int (*run)(const struct cli *);
+	int min_args, max_args; /* positional words after the recipe */
+} commands[] = {
+	{ "build", cmd_build, 0, 0 },
+	{ "plan", cmd_plan, 0, 0 },
+	{ "graph", cmd_graph, 0, 0 },
+	{ "explain", cmd_explain, 1, 1 },
+	{ "pick", cmd_pick, 1, 2 },
+	{ "check", cmd_check, 0, 0 },
+	{ "clean", cmd_clean, 0, 0 },
+	{ "gc", cmd_gc, 0, 0 },
+};
+
+static const char usage_text[] =
+	"usage: loramake [OPTIONS] RECIPE            build the dataset\n"
+	"       loramake plan [--json] RECIPE        what a build would run and cost\n"
+	"       loramake graph [--format dot|mermaid] RECIPE\n"
+	"       loramake explain RECIPE NODE         why a node would run\n"
+	"       loramake pick RECIPE NODE [N|--drop] choose candidate N (or keep NODE)\n"
+	"       loramake check [--json] RECIPE       check the built dataset\n"
+	"       loramake clean RECIPE                remove outputs and the cache\n"
+	"       loramake gc RECIPE                   drop cache objects nothing uses\n"
+	"\n"
+	"options (the same for plan and build, before or after the recipe):\n"
+	"  -j, --jobs N          run up to N jobs at once\n"
+	"  --engine NAME         run every generative node on engine NAME\n"
+	"                        (--engine preview: free offline placeholders)\n"
+	"  --pick first          take candidate 1 where no pick was made\n"
+	"  --max-cost USD        refuse a build whose plan costs more\n"
+	"  --fail-fast           stop starting nodes after the first failure\n"
+	"  -v, --verbose         say more\n"
+	"  -h, --help            this text\n"
+	"  --version             print the version\n"
+	"\n"
+	"exit: 0 done, 1 nodes failed, 2 bad recipe or usage, 3 waiting for a pick\n";
+
+static _Noreturn void
+usage(int status)
+{
+	fputs(usage_text, status ? stderr : stdout);
+	exit(status);
+}
+
+static const char *
+need_value(int *i, int argc, char **argv)
+{
+	if (*i + 1 >= argc)
+		fatal(EXIT_USAGE, "option '%s' needs a value", argv[*i]);
+	return argv[++*i];
+}
+
+static void
+parse_option(struct cli *c, int *i, int argc, char **argv)
+{
+	const char *a = argv[*i], *v;
+	int64_t n;
+
+	if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+		v = need_value(i, argc, argv);
+		if (!parse_int64(v, &n) || n < 1 || n > 1024)
+			fatal(EXIT_USAGE, "-j takes a number from 1 to 1024, not '%s'", v);
+		c->jobs = (int)n;
+	} else if (!strncmp(a, "-j", 2) && parse_int64(a + 2, &n) && n >= 1 && n <= 1024) {
+		c->jobs = (int)n;
+	} else if (!strcmp(a, "--engine")) {
+		c->engine = need_value(i, argc, argv);
+	} else if (!strcmp(a, "--pick")) {
+		v = need_value(i, argc, argv);
+		if (strcmp(v, "first"))
+			fatal(EXIT_USAGE, "--pick takes 'first', not '%s'", v);
+		c->pick_first = true;
+	} else if (!strcmp(a, "--max-cost")) {
+		v = need_value(i, argc, argv);
+		if (!parse_double(v, &c->max_cost) || c->max_cost < 0)
+			fatal(EXIT_USAGE, "--max-cost takes dollars, not '%s'", v);
+	} else if (!strcmp(a, "--json")) {
+		c->json = true;
+	} else if (!strcmp(a, "--format")) {
+		c->format = need_value(i, argc, argv);
+	} else if (!strcmp(a, "--drop")) {
+		c->drop = true;
+	} else if (!strcmp(a, "--fail-fast")) {
+		c->fail_fast = true;
+	} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+		c->verbose++;
+	} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		usage(0);
+	} else if (!strcmp(a, "--version")) {
+		printf("loramake %s\n", LORAMAKE_VERSION);
+		exit(0);
+	} else {
+		fatal(EXIT_USAGE, "unknown option '%s' (see loramake --help)", a);
+	}
+}
+
+static const struct command *
+find_command(const char *name)
+{
+	for (size_t i = 0; i < LM_ARRAY_LEN(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c = { .max_cost = -1 };
+	const struct command *cmd = NULL;
+	char **posv = xcalloc((size_t)argc + 1, sizeof(*posv)), **pos = posv;
+	int npos = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (++i < argc)
+				pos[npos++] = argv[i];
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			parse_option(&c, &i, argc, argv);
+		} else {
+			pos[npos++] = argv[i];
+		}
+	}
+	if (npos && !strcmp(pos[0], "help"))
+		usage(0);
+	if (npos && !strcmp(pos[0], "version")) {
+		printf("loramake %s\n", LORAMAKE_VERSION);
+		return 0;
+	}
+	/* the first word is a command unless it names a file */
+	if (npos && (cmd = find_command(pos[0])) && !strchr(pos[0], '.'))
+		pos++, npos--;
+	else
+		cmd = find_command("build");
+	if (npos < 1) {
+		fprintf(stderr, "%s: which recipe? (e.g. loramake %s recipe.yaml)\n",
+			lm_progname, cmd->name);
+		usage(EXIT_USAGE);
+	}
+	c.cmd = cmd->name;
+	c.recipe = pos[0];
+	c.args = pos + 1;
+	c.nargs = npos - 1;
+	if (c.nargs < cmd->min_args || c.nargs > cmd->max_args)
+		fatal(EXIT_USAGE, "'%s' takes %s after the recipe (see loramake --help)",
+		      cmd->name, cmd->max_args == 0 ? "nothing" : "a node id");
+	rc = cmd->run(&c);
+	free(posv);
+	return rc;
+}

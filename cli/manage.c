@@ -1,0 +1,215 @@
+/*
+ * pick, clean, gc: the commands that change the lock or the cache by hand.
+ */
+#define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/path.h"
+#include "cli.h"
+
+static int
+remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+/* rm -r path; 0 if gone. */
+static int
+remove_tree(const char *path)
+{
+	if (!path_exists(path))
+		return 0;
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+cmd_pick(const struct cli *cli)
+{
+	struct session s;
+	struct error err;
+	const struct node *n;
+	int64_t want = 1;
+	int rc = session_open(&s, cli);
+
+	if (rc)
+		return rc;
+	if (!(n = dag_find(s.dag, cli->args[0])) || !n->image || !node_has_job(n)) {
+		warn("'%s' is not a generated image of %s (see loramake plan)",
+		     cli->args[0], cli->recipe);
+		session_close(&s);
+		return EXIT_USAGE;
+	}
+	if (cli->nargs == 2 && (!parse_int64(cli->args[1], &want) || want < 1 ||
+				want > n->candidates)) {
+		warn("%s has %d candidate%s; pick a number from 1 to %d", n->id,
+		     n->candidates, n->candidates == 1 ? "" : "s", n->candidates);
+		session_close(&s);
+		return EXIT_USAGE;
+	}
+	if (cli->drop) {
+		htab_put(&s.lock.picks.byid, n->id, strlen(n->id), NULL);
+		printf("%s: pick dropped\n", n->id);
+	} else {
+		picks_set(&s.lock.picks, n->id, (int)want);
+		if (n->candidates > 1)
+			printf("%s: candidate %lld of %d picked\n", n->id,
+			       (long long)want, n->candidates);
+		else
+			printf("%s: kept for the package\n", n->id);
+	}
+	s.lock.dirty = true;
+	if (lock_write(&s.lock, &err) < 0) {
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+	}
+	session_close(&s);
+	return rc;
+}
+
+int
+cmd_clean(const struct cli *cli)
+{
+	char *dir = path_dir(cli->recipe), *build = path_join(dir, "build");
+	struct session s;
+	int rc = EXIT_OK;
+
+	/* the cache is paid-for work: clean removes only what rebuilds free */
+	if (remove_tree(build) < 0) {
+		warn("cannot remove '%s':", build);
+		rc = EXIT_FAILED;
+	}
+	if (session_open(&s, cli) == EXIT_OK) {
+		const char *out = s.dag->recipe.sec[KIND_PACKAGE].out;
+
+		if (out && path_is_contained(out)) {
+			char *p = path_join(dir, out);
+
+			if (remove_tree(p) < 0 && errno != ENOENT) {
+				warn("cannot remove '%s':", p);
+				rc = EXIT_FAILED;
+			}
+			free(p);
+		}
+		session_close(&s);
+	}
+	printf("removed %s and the package; the cache (.loramake/) is kept: "
+	       "`loramake gc` trims it, `rm -r .loramake` drops it\n", build);
+	free(build);
+	free(dir);
+	return rc;
+}
+
+/* gc: the objects that a node, the lock or a pick still reaches. */
+static void
+mark(struct htab *live, const struct hash *outs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *hex = xmalloc(HASH_HEX_LEN + 1);
+
+		hash_hex(&outs[i], hex);
+		if (htab_get(live, hex, HASH_HEX_LEN))
+			free(hex);
+		else
+			htab_put(live, hex, HASH_HEX_LEN, hex);
+	}
+}
+
+static int
+is_live(const struct action *a, void *ctx)
+{
+	const struct htab *live = ctx;
+	char hex[HASH_HEX_LEN + 1];
+
+	for (size_t i = 0; i < a->nouts; i++) {
+		hash_hex(&a->outs[i], hex);
+		if (!htab_get(live, hex, HASH_HEX_LEN))
+			return 0;
+	}
+	return 1;
+}
+
+static long
+sweep(const struct store *st, const struct htab *live, long *kept)
+{
+	long dropped = 0;
+	DIR *top = opendir(st->objects);
+	struct dirent *d, *e;
+
+	if (!top)
+		return 0;
+	while ((d = readdir(top))) {
+		char *sub;
+		DIR *dd;
+
+		if (d->d_name[0] == '.')
+			continue;
+		sub = path_join(st->objects, d->d_name);
+		if ((dd = opendir(sub))) {
+			while ((e = readdir(dd))) {
+				char hex[600];
+
+				if (e->d_name[0] == '.')
+					continue;
+				snprintf(hex, sizeof(hex), "%s%s", d->d_name, e->d_name);
+				if (htab_get(live, hex, strlen(hex))) {
+					(*kept)++;
+					continue;
+				}
+				char *p = path_join(sub, e->d_name);
+				if (unlink(p) == 0)
+					dropped++;
+				free(p);
+			}
+			closedir(dd);
+		}
+		free(sub);
+	}
+	closedir(top);
+	return dropped;
+}
+
+int
+cmd_gc(const struct cli *cli)
+{
+	struct session s;
+	struct htab live;
+	struct error err;
+	long kept = 0, dropped;
+	int rc = session_open(&s, cli);
+
+	if (rc)
+		return rc;
+	htab_init(&live);
+	for (size_t i = 0; i < s.dag->nnodes; i++) {
+		const struct status *st = &s.st[i];
+
+		if (st->action)
+			mark(&live, st->action->outs, st->action->nouts);
+		if (st->was)
+			mark(&live, st->was->outs, st->was->nouts);
+	}
+	if (store_lock(&s.store, &err) < 0) {
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+	} else {
+		dropped = sweep(&s.store, &live, &kept);
+		if (actions_compact(&s.acts, is_live, &live, &err) < 0 &&
+		    path_exists(s.acts.path))
+			warn("%s", err.msg);
+		store_clean_tmp(&s.store);
+		printf("gc: %ld object%s dropped, %ld kept\n", dropped,
+		       dropped == 1 ? "" : "s", kept);
+	}
+	for (size_t i = 0; i < live.cap; i++)
+		free((char *)live.slots[i].key);
+	htab_release(&live);
+	session_close(&s);
+	return rc;
+}

@@ -1,0 +1,77 @@
+/*
+ * session: compile + lock + cache + status, shared by the commands.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/path.h"
+#include "cli.h"
+
+int
+session_open(struct session *s, const struct cli *cli)
+{
+	struct compile_opts opts = { 0 };
+	struct diag d;
+	struct error err;
+	char *dir, *actions_path;
+
+	memset(s, 0, sizeof(*s));
+	s->cli = cli;
+	s->lock_path = lock_path_for(cli->recipe);
+	if (lock_load(&s->lock, s->lock_path, &err) < 0) {
+		warn("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	s->lock.picks.first = cli->pick_first;
+	opts.engine_override = cli->engine;
+	opts.picks = &s->lock.picks;
+	diag_init(&d, stderr);
+	s->dag = compile(cli->recipe, &opts, &d);
+	if (!s->dag)
+		return EXIT_USAGE;
+	dir = path_dir(cli->recipe);
+	store_open(&s->store, dir, false, NULL);
+	actions_path = xasprintf("%s/actions", s->store.root);
+	if (actions_load(&s->acts, actions_path, &err) < 0)
+		warn("%s (treating the cache as empty)", err.msg);
+	free(actions_path);
+	free(dir);
+	s->st = xcalloc(s->dag->nnodes + 1, sizeof(*s->st));
+	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+	return EXIT_OK;
+}
+
+void
+session_refresh(struct session *s)
+{
+	dag_key(s->dag);
+	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+}
+
+void
+session_close(struct session *s)
+{
+	dag_free(s->dag);
+	lock_release(&s->lock);
+	store_close(&s->store);
+	actions_release(&s->acts);
+	free(s->st);
+	free(s->lock_path);
+	memset(s, 0, sizeof(*s));
+}
+
+int
+session_jobs(const struct session *s)
+{
+	long n;
+
+	if (s->cli->jobs > 0)
+		return s->cli->jobs;
+	if (s->dag && s->dag->recipe.concurrency > 0)
+		return s->dag->recipe.concurrency;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	/* remote jobs wait on the network, not the CPU: allow plenty */
+	return n > 0 ? (int)n * 8 : 16;
+}

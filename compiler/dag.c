@@ -1,0 +1,915 @@
+/*
+ * dag: expand a checked recipe into nodes.
+ *
+ * Sections expand in pipeline order. hero, anchor and angle make images
+ * from items; expression makes one edit per (image, expression) that its
+ * apply rules allow; environment either rides in the expression edit
+ * (with: expression) or edits every image; upscale refines every dataset
+ * image; caption describes each; package takes them all. An image is a
+ * dataset image ("leaf") unless a later edit used it as its input.
+ */
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/path.h"
+#include "caption.h"
+#include "dag.h"
+#include "placeholder.h"
+
+struct expander {
+	struct dag *dag;
+	struct recipe *r;
+	struct diag *d;
+	const struct compile_opts *opts;
+	struct node **leaves; /* the current dataset images, in order */
+	size_t nleaves, capleaves;
+	struct htab bad_templates; /* templates already reported */
+};
+
+bool
+node_has_job(const struct node *n)
+{
+	return strcmp(n->engine_type, "file") != 0;
+}
+
+bool
+node_is_remote(const struct node *n)
+{
+	static const char *const local[] = { "file", "local", "preview",
+					     "loramake", NULL };
+
+	for (const char *const *p = local; *p; p++)
+		if (strcmp(n->engine_type, *p) == 0)
+			return false;
+	return true;
+}
+
+struct node *
+dag_find(const struct dag *dag, const char *id)
+{
+	return htab_get(&dag->byid, id, strlen(id));
+}
+
+static struct node *
+new_node(struct expander *x, enum node_kind kind, const char *suffix,
+	 struct loc loc)
+{
+	struct dag *dag = x->dag;
+	struct node *n = arena_alloc(&dag->arena, sizeof(*n));
+
+	n->kind = kind;
+	n->suffix = suffix ? arena_strdup(&dag->arena, suffix) : "";
+	n->id = suffix ? arena_printf(&dag->arena, "%s/%s", kind_name(kind), suffix)
+		       : kind_name(kind);
+	n->loc = loc;
+	n->strength = -1;
+	n->candidates = 1;
+	n->engine_type = "loramake";
+	if (htab_get(&dag->byid, n->id, strlen(n->id))) {
+		diag_error(x->d, loc, "two nodes would be named '%s'", n->id);
+		return NULL;
+	}
+	htab_put(&dag->byid, n->id, strlen(n->id), n);
+	n->idx = dag->nnodes;
+	LM_GROW(dag->nodes, dag->nnodes + 1, dag->capnodes);
+	dag->nodes[dag->nnodes++] = n;
+	return n;
+}
+
+static void
+add_input(struct expander *x, struct node *n, struct node *in)
+{
+	struct node **v = arena_alloc(&x->dag->arena, (n->nin + 1) * sizeof(*v));
+
+	if (n->nin)
+		memcpy(v, n->in, n->nin * sizeof(*v));
+	v[n->nin++] = in;
+	n->in = v;
+	LM_GROW(in->out, in->nout + 1, in->capout);
+	in->out[in->nout++] = n;
+}
+
+/* Copy the caption attributes of the input an edit starts from. */
+static void
+inherit(struct node *n, const struct node *from)
+{
+	memcpy(n->attrs, from->attrs, sizeof(n->attrs));
+}
+
+/* "closeup_front" -> "closeup front": an item name as words. */
+static const char *
+name_words(struct expander *x, const char *name)
+{
+	char *s = arena_strdup(&x->dag->arena, name);
+
+	for (char *p = s; *p; p++)
+		if (*p == '_' || *p == '-')
+			*p = ' ';
+	return s;
+}
+
+/*
+ * Which engine runs section s's generative nodes. An unset engine means
+ * the one remote engine the recipe declares; --engine overrides all.
+ */
+static void
+set_engine(struct expander *x, struct node *n, const struct section *s,
+	   const char *fallback)
+{
+	const char *name = s->engine;
+	const struct engine_decl *e = NULL;
+
+	if (!name && x->opts->engine_override)
+		name = x->opts->engine_override;
+	if (!name)
+		name = fallback;
+	if (!name) {
+		for (size_t i = 0; i < x->r->nengines; i++) {
+			const char *t = x->r->engines[i].type;
+
+			if (strcmp(t, "local") && strcmp(t, "preview")) {
+				if (e) {
+					diag_error(x->d, s->loc,
+						   "%s has no engine: and the recipe has several; name one",
+						   kind_name(n->kind));
+					return;
+				}
+				e = &x->r->engines[i];
+			}
+		}
+		if (!e) {
+			diag_error(x->d, s->loc,
+				   "%s needs an engine: declare one under engines: (or build with --engine preview)",
+				   kind_name(n->kind));
+			return;
+		}
+		name = e->name;
+	}
+	e = recipe_engine(x->r, name);
+	n->engine = e;
+	n->engine_type = e ? e->type : name;
+	if (!e && strcmp(name, "local") && strcmp(name, "preview")) {
+		const char *names[64];
+		size_t k = 0;
+
+		for (size_t i = 0; i < x->r->nengines && k < 62; i++)
+			names[k++] = x->r->engines[i].name;
+		names[k++] = "local";
+		names[k++] = "preview";
+		const char *hint = closest_word(name, names, k);
+		diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
+			   "unknown engine '%s'%s%s%s", name,
+			   hint ? "; did you mean '" : "", hint ? hint : "",
+			   hint ? "'?" : "");
+		return;
+	}
+	/* --engine preview puts every generative node on it; local ops stay */
+	if (x->opts->engine_override && strcmp(n->engine_type, "local") != 0) {
+		n->engine = recipe_engine(x->r, x->opts->engine_override);
+		n->engine_type = n->engine ? n->engine->type : x->opts->engine_override;
+	}
+	n->model = s->model;
+	if (node_is_remote(n) && !n->model)
+		diag_error(x->d, s->loc, "%s runs on '%s' and needs a model: (the endpoint id)",
+			   kind_name(n->kind), n->engine_type);
+	if (!node_is_remote(n) && strcmp(n->engine_type, "local") != 0)
+		n->model = NULL; /* preview ignores the model; keep keys honest */
+}
+
+static void
+set_file(struct expander *x, struct node *n, const char *rel, struct loc loc)
+{
+	struct error err;
+	char *path = path_resolve_inside(x->dag->dir, rel, &err);
+
+	n->engine_type = "file";
+	n->image = true;
+	if (!path) {
+		diag_error(x->d, loc, "%s", err.msg);
+		return;
+	}
+	n->file = arena_strdup(&x->dag->arena, path);
+	free(path);
+	if (hash_file(n->file, &n->file_hash, &err) < 0)
+		diag_error(x->d, loc, "%s", err.msg);
+}
+
+static void
+push_leaf(struct expander *x, struct node *n)
+{
+	LM_GROW(x->leaves, x->nleaves + 1, x->capleaves);
+	x->leaves[x->nleaves++] = n;
+}
+
+/* Seeds: an item's, else its section's, else the recipe's; else derived. */
+static void
+set_seed(struct expander *x, struct node *n, const struct section *s,
+	 const struct item *it, int index)
+{
+	int64_t seed = it && it->seed >= 0 ? it->seed
+		     : s->seed >= 0 ? s->seed : x->r->seed;
+
+	if (seed < 0)
+		return;
+	n->seed_fixed = true;
+	n->seed = (seed + (index > 0 ? index - 1 : 0)) & 0xffffffff;
+}
+
+/*
+ * Expand a prompt template, reporting a bad placeholder once per template
+ * (a section prompt is expanded for many nodes) with the caret on it.
+ */
+static const char *
+expand_prompt(struct expander *x, const char *tmpl, struct loc loc,
+	      const struct placeholder_vars *v)
+{
+	struct placeholder_error pe;
+	const char *out = placeholder_subst(&x->dag->arena, tmpl, v, &pe);
+	const char *at;
+
+	if (out)
+		return out;
+	if (htab_put(&x->bad_templates, tmpl, strlen(tmpl), (void *)tmpl))
+		return NULL;
+	/* point inside a one-line scalar; skip its opening quote */
+	if (!memchr(tmpl, '\n', pe.offset) && loc.src && loc.line) {
+		at = loc.src->text;
+		for (uint32_t l = 1; l < loc.line && at; l++)
+			if ((at = strchr(at, '\n')))
+				at++;
+		if (at && (at[loc.col - 1] == '"' || at[loc.col - 1] == '\''))
+			loc.col++;
+		loc.col += (uint32_t)pe.offset;
+	}
+	diag_error(x->d, loc, "%s", pe.msg);
+	return NULL;
+}
+
+struct gen_spec {
+	enum node_kind kind;
+	const struct section *s;
+	const struct item *it;       /* NULL for hero */
+	const char *suffix;          /* id without kind */
+	struct node *from;           /* input image, or NULL */
+	const char *tmpl;            /* prompt template */
+	struct loc tmpl_loc;
+	struct placeholder_vars vars;
+	int index;
+};
+
+/* Make one generative (or edit) node from spec. */
+static struct node *
+gen_node(struct expander *x, const struct gen_spec *g)
+{
+	const struct section *s = g->s;
+	const struct item *it = g->it;
+	struct node *n = new_node(x, g->kind, g->suffix,
+				  it ? it->loc : s->loc);
+
+	if (!n)
+		return NULL;
+	n->image = true;
+	n->item = it ? it->name : NULL;
+	n->index = g->index;
+	set_engine(x, n, s, NULL);
+	if (g->from) {
+		add_input(x, n, g->from);
+		inherit(n, g->from);
+	}
+	n->prompt = expand_prompt(x, g->tmpl, g->tmpl_loc, &g->vars);
+	n->negative = s->negative ? s->negative : x->r->negative;
+	n->strength = it && it->strength >= 0 ? it->strength : s->strength;
+	n->candidates = it && it->candidates ? it->candidates
+		      : s->candidates ? s->candidates : 1;
+	n->params = s->nparams ? s->params : NULL;
+	n->nparams = s->nparams;
+	if (it && it->nparams) {
+		n->params = it->params; /* item params replace the section's */
+		n->nparams = it->nparams;
+	}
+	set_seed(x, n, s, it, g->index);
+	return n;
+}
+
+static void
+base_vars(struct expander *x, struct placeholder_vars *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->character = x->r->character;
+	v->trigger = x->r->trigger;
+	v->name = x->r->name;
+}
+
+static void
+expand_hero(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_HERO];
+	struct gen_spec g = { .kind = KIND_HERO, .s = s };
+	struct node *n;
+
+	if (!s->present)
+		return;
+	if (s->file) {
+		if (!(n = new_node(x, KIND_HERO, NULL, s->loc)))
+			return;
+		set_file(x, n, s->file, s->file_loc);
+		push_leaf(x, n);
+		return;
+	}
+	if (!s->prompt && !x->r->character) {
+		diag_error(x->d, s->loc,
+			   "hero needs a file: or a prompt: (or a character: to describe)");
+		return;
+	}
+	base_vars(x, &g.vars);
+	g.tmpl = s->prompt ? s->prompt : "{character}";
+	g.tmpl_loc = s->prompt ? s->prompt_loc : s->loc;
+	if ((n = gen_node(x, &g)))
+		push_leaf(x, n);
+}
+
+/*
+ * The node a from: names. An id of an item with count > 1 is ambiguous, so
+ * it must name one of its images.
+ */
+static struct node *
+resolve_from(struct expander *x, const char *id, struct loc loc)
+{
+	struct node *n = dag_find(x->dag, id);
+	const char *ids[4096];
+	size_t k = 0;
+
+	if (n && n->image)
+		return n;
+	if (n) {
+		diag_error(x->d, loc, "'%s' is not an image and cannot be edited", id);
+		return NULL;
+	}
+	char *first = xasprintf("%s/1", id);
+	bool counted = dag_find(x->dag, first) != NULL;
+	free(first);
+	if (counted) {
+		diag_error(x->d, loc,
+			   "'%s' makes several images; name one, e.g. '%s/1'", id, id);
+		return NULL;
+	}
+	for (size_t i = 0; i < x->dag->nnodes && k < LM_ARRAY_LEN(ids); i++)
+		if (x->dag->nodes[i]->image)
+			ids[k++] = x->dag->nodes[i]->id;
+	const char *hint = closest_word(id, ids, k);
+	if (hint)
+		diag_error(x->d, loc, "unknown node '%s' in from:; did you mean '%s'?",
+			   id, hint);
+	else
+		diag_error(x->d, loc, "unknown node '%s' in from: (it must be an earlier image, e.g. 'hero' or 'anchor/NAME')",
+			   id);
+	return NULL;
+}
+
+/* Expand one item of anchor or angle into count nodes. */
+static void
+expand_item(struct expander *x, enum node_kind kind, const struct item *it,
+	    const char *dflt_tmpl)
+{
+	const struct section *s = &x->r->sec[kind];
+	int count = it->count ? it->count : s->count ? s->count : 1;
+	const char *from = it->from ? it->from : s->from;
+	struct loc from_loc = it->from ? it->from_loc : s->from_loc;
+	struct gen_spec g = { .kind = kind, .s = s, .it = it };
+
+	if (from && !(g.from = resolve_from(x, from, from_loc)))
+		return;
+	if (!from && kind == KIND_ANGLE) {
+		g.from = dag_find(x->dag, "hero");
+		if (!g.from) {
+			diag_error(x->d, it->loc,
+				   "angle '%s' needs from: (an anchor or the hero to edit)",
+				   it->name);
+			return;
+		}
+	}
+	base_vars(x, &g.vars);
+	g.vars.item = it->text ? it->text : name_words(x, it->name);
+	g.vars.angle = it->caption ? it->caption : g.vars.item;
+	g.tmpl = it->prompt && it->prompt != it->text ? it->prompt
+	       : s->prompt ? s->prompt : dflt_tmpl;
+	g.tmpl_loc = it->prompt && it->prompt != it->text ? it->prompt_loc
+		   : s->prompt ? s->prompt_loc : it->loc;
+	for (int i = 1; i <= count; i++) {
+		char *suffix = count > 1 ? xasprintf("%s/%d", it->name, i)
+					 : xstrdup(it->name);
+		struct node *n;
+
+		g.suffix = suffix;
+		g.index = count > 1 ? i : 0;
+		n = gen_node(x, &g);
+		free(suffix);
+		if (!n)
+			continue;
+		if (it->caption)
+			n->attrs[ATTR_ANGLE] = it->caption;
+		else if (it->text)
+			n->attrs[ATTR_POSE] = it->text;
+		else if (kind == KIND_ANGLE)
+			n->attrs[ATTR_ANGLE] = g.vars.item;
+		if (it->framing)
+			n->attrs[ATTR_FRAMING] = it->framing;
+		for (size_t a = 0; a < it->nattrs; a++)
+			caption_set_attr(n->attrs, it->attrs[a].name,
+					 it->attrs[a].value);
+		push_leaf(x, n);
+	}
+}
+
+/* A file anchor: an image the user made, with its caption attributes. */
+static void
+file_item(struct expander *x, const struct item *it)
+{
+	struct node *n = new_node(x, KIND_ANCHOR, it->name, it->loc);
+
+	if (!n)
+		return;
+	n->item = it->name;
+	set_file(x, n, it->file, it->file_loc);
+	if (it->caption)
+		n->attrs[ATTR_ANGLE] = it->caption;
+	if (it->framing)
+		n->attrs[ATTR_FRAMING] = it->framing;
+	for (size_t a = 0; a < it->nattrs; a++)
+		caption_set_attr(n->attrs, it->attrs[a].name, it->attrs[a].value);
+	push_leaf(x, n);
+}
+
+static void
+expand_files_glob(struct expander *x, const struct section *s)
+{
+	char *pattern;
+	glob_t g;
+	int rc;
+
+	if (!path_is_contained(s->files)) {
+		diag_error(x->d, s->files_loc, "'%s' is outside the recipe's folder",
+			   s->files);
+		return;
+	}
+	pattern = path_join(x->dag->dir, s->files);
+	rc = glob(pattern, 0, NULL, &g);
+	free(pattern);
+	if (rc == GLOB_NOMATCH || (rc == 0 && g.gl_pathc == 0)) {
+		diag_error(x->d, s->files_loc, "no file matches '%s'", s->files);
+		if (rc == 0)
+			globfree(&g);
+		return;
+	}
+	if (rc != 0) {
+		diag_error(x->d, s->files_loc, "cannot list '%s'", s->files);
+		return;
+	}
+	size_t dirlen = strlen(x->dag->dir);
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		struct item *it = arena_alloc(&x->dag->arena, sizeof(*it));
+		const char *rel = g.gl_pathv[i];
+		const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+		char *stem = arena_strdup(&x->dag->arena, base);
+		char *dot = strrchr(stem, '.');
+
+		if (strcmp(x->dag->dir, ".") && strncmp(rel, x->dag->dir, dirlen) == 0)
+			rel += dirlen + 1;
+		if (dot && dot != stem)
+			*dot = '\0';
+		for (char *p = stem; *p; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			      (*p >= '0' && *p <= '9') || *p == '-'))
+				*p = '_';
+		it->name = stem;
+		it->loc = s->files_loc;
+		it->file = arena_strdup(&x->dag->arena, rel);
+		it->file_loc = s->files_loc;
+		if (dag_find(x->dag, arena_printf(&x->dag->arena, "anchor/%s", stem)))
+			continue; /* an item already names this file */
+		file_item(x, it);
+	}
+	globfree(&g);
+}
+
+static void
+expand_anchors(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_ANCHOR];
+
+	if (!s->present)
+		return;
+	for (size_t i = 0; i < s->nitems; i++) {
+		if (s->items[i].file)
+			file_item(x, &s->items[i]);
+		else
+			expand_item(x, KIND_ANCHOR, &s->items[i],
+				    x->r->character ? "{character}, {item}" : "{item}");
+	}
+	if (s->files)
+		expand_files_glob(x, s);
+	if (!s->nitems && !s->files)
+		diag_error(x->d, s->loc, "anchor needs items: or files:");
+}
+
+static void
+expand_angles(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_ANGLE];
+
+	if (!s->present)
+		return;
+	if (!s->nitems) {
+		diag_error(x->d, s->loc, "angle needs items:");
+		return;
+	}
+	for (size_t i = 0; i < s->nitems; i++)
+		expand_item(x, KIND_ANGLE, &s->items[i], "{item}");
+}
+
+/* Drop the leaves that a stage edited (they are inputs now). */
+static void
+prune_leaves(struct expander *x)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < x->nleaves; i++) {
+		struct node *n = x->leaves[i];
+		bool edited = false;
+
+		for (size_t j = 0; j < n->nout; j++)
+			if (n->out[j]->image && n->out[j]->kind != KIND_UPSCALE)
+				edited = true;
+		if (!edited)
+			x->leaves[k++] = n;
+	}
+	x->nleaves = k;
+}
+
+/*
+ * Leaves are sorted by lineage (the recipe order of their first input,
+ * then of themselves, all the way up), so the dataset follows the recipe:
+ * an angle's expressions sit next to it, not after every other angle.
+ */
+static size_t
+lineage(const struct node *n, size_t *path)
+{
+	size_t depth = 0, tmp[16];
+
+	for (; n && depth < LM_ARRAY_LEN(tmp); n = n->nin ? n->in[0] : NULL)
+		tmp[depth++] = n->idx;
+	for (size_t i = 0; i < depth; i++)
+		path[i] = tmp[depth - 1 - i];
+	return depth;
+}
+
+static int
+by_lineage(const void *a, const void *b)
+{
+	size_t pa[16], pb[16];
+	size_t na = lineage(*(struct node *const *)a, pa);
+	size_t nb = lineage(*(struct node *const *)b, pb);
+
+	for (size_t i = 0; i < na && i < nb; i++)
+		if (pa[i] != pb[i])
+			return pa[i] < pb[i] ? -1 : 1;
+	return na < nb ? -1 : na > nb;
+}
+
+/* The apply rule for an angle item, or NULL (all expressions). */
+static struct apply_rule *
+rule_for(const struct section *s, const char *item)
+{
+	struct apply_rule *star = NULL;
+
+	for (size_t i = 0; i < s->napply; i++) {
+		if (item && strcmp(s->apply[i].angle, item) == 0)
+			return &s->apply[i];
+		if (strcmp(s->apply[i].angle, "*") == 0)
+			star = &s->apply[i];
+	}
+	return star;
+}
+
+static const struct item *
+find_item(const struct section *s, const char *name)
+{
+	for (size_t i = 0; i < s->nitems; i++)
+		if (strcmp(s->items[i].name, name) == 0)
+			return &s->items[i];
+	return NULL;
+}
+
+static bool
+rule_takes(const struct apply_rule *r, const char *expr)
+{
+	if (!r || r->all)
+		return true;
+	if (r->skip)
+		return false;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (strcmp(r->names[i], expr) == 0)
+			return true;
+	return false;
+}
+
+/* Every name an apply rule uses must be an angle and an expression. */
+static void
+check_apply(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_EXPRESSION];
+	const struct section *ang = &x->r->sec[KIND_ANGLE];
+
+	for (size_t i = 0; i < s->napply; i++) {
+		const struct apply_rule *r = &s->apply[i];
+
+		if (strcmp(r->angle, "*") && !find_item(ang, r->angle))
+			diag_error(x->d, r->loc,
+				   "apply names '%s', which is not an angle item",
+				   r->angle);
+		for (size_t j = 0; j < r->nnames; j++)
+			if (!find_item(s, r->names[j]))
+				diag_error(x->d, r->loc,
+					   "apply names expression '%s', which is not an expression item",
+					   r->names[j]);
+	}
+}
+
+static const struct env_entry *
+next_env(struct expander *x, size_t *turn)
+{
+	const struct section *env = &x->r->sec[KIND_ENVIRONMENT];
+
+	if (!env->nrotate)
+		return NULL;
+	return &env->rotate[(*turn)++ % env->nrotate];
+}
+
+static void
+set_env(struct node *n, struct placeholder_vars *v, const struct env_entry *e)
+{
+	v->environment = e ? e->place : NULL;
+	v->lighting = e ? e->light : NULL;
+	if (e) {
+		n->attrs[ATTR_PLACE] = e->place;
+		n->attrs[ATTR_LIGHT] = e->light;
+	}
+}
+
+static void
+expand_expressions(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_EXPRESSION];
+	const struct section *env = &x->r->sec[KIND_ENVIRONMENT];
+	bool ride = env->present && env->with;
+	size_t turn = 0, nbase = x->nleaves;
+	struct node **base;
+
+	if (!s->present)
+		return;
+	if (!s->nitems) {
+		diag_error(x->d, s->loc, "expression needs items:");
+		return;
+	}
+	check_apply(x);
+	base = xmalloc((nbase + 1) * sizeof(*base));
+	memcpy(base, x->leaves, nbase * sizeof(*base));
+	for (size_t b = 0; b < nbase; b++) {
+		const struct apply_rule *r = rule_for(s, base[b]->item);
+
+		for (size_t e = 0; e < s->nitems; e++) {
+			const struct item *it = &s->items[e];
+			struct gen_spec g = { .kind = KIND_EXPRESSION, .s = s, .it = it,
+					      .from = base[b] };
+			const struct env_entry *en = ride ? next_env(x, &turn) : NULL;
+			struct node *n;
+
+			if (!rule_takes(r, it->name))
+				continue;
+			base_vars(x, &g.vars);
+			g.vars.item = g.vars.expression =
+				it->text ? it->text : name_words(x, it->name);
+			g.vars.angle = base[b]->attrs[ATTR_ANGLE];
+			g.vars.environment = en ? en->place : NULL;
+			g.vars.lighting = en ? en->light : NULL;
+			g.suffix = arena_printf(&x->dag->arena, "%s/%s",
+						base[b]->suffix[0] ? base[b]->suffix
+								   : base[b]->id,
+						it->name);
+			g.tmpl = it->prompt && it->prompt != it->text ? it->prompt
+			       : s->prompt ? s->prompt
+			       : "Change only the facial expression to: {expression}. Keep the face identity, pose and framing.";
+			g.tmpl_loc = it->prompt && it->prompt != it->text
+				? it->prompt_loc : s->prompt ? s->prompt_loc : it->loc;
+			if (!(n = gen_node(x, &g)))
+				continue;
+			n->attrs[ATTR_EXPRESSION] = g.vars.expression;
+			set_env(n, &g.vars, en);
+			push_leaf(x, n);
+		}
+	}
+	free(base);
+	prune_leaves(x);
+	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_lineage);
+}
+
+/* environment without with: an edit of every dataset image. */
+static void
+expand_environments(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_ENVIRONMENT];
+	size_t turn = 0, nbase = x->nleaves;
+	struct node **base;
+
+	if (!s->present)
+		return;
+	if (!s->nrotate) {
+		diag_error(x->d, s->loc, "environment needs rotate: (a list of places)");
+		return;
+	}
+	if (s->with) {
+		if (!x->r->sec[KIND_EXPRESSION].present)
+			diag_error(x->d, s->with_loc,
+				   "with: expression, but the recipe has no expression section");
+		return;
+	}
+	base = xmalloc((nbase + 1) * sizeof(*base));
+	memcpy(base, x->leaves, nbase * sizeof(*base));
+	for (size_t b = 0; b < nbase; b++) {
+		struct gen_spec g = { .kind = KIND_ENVIRONMENT, .s = s,
+				      .from = base[b] };
+		const struct env_entry *en = next_env(x, &turn);
+		struct node *n;
+
+		base_vars(x, &g.vars);
+		g.vars.environment = en->place;
+		g.vars.lighting = en->light;
+		g.vars.expression = base[b]->attrs[ATTR_EXPRESSION];
+		g.vars.angle = base[b]->attrs[ATTR_ANGLE];
+		g.suffix = base[b]->suffix[0] ? base[b]->suffix : base[b]->id;
+		g.tmpl = s->prompt ? s->prompt
+		       : "Change only the background to {environment}, lit by {lighting}. Keep the person unchanged.";
+		g.tmpl_loc = s->prompt ? s->prompt_loc : s->loc;
+		if (!(n = gen_node(x, &g)))
+			continue;
+		set_env(n, &g.vars, en);
+		push_leaf(x, n);
+	}
+	free(base);
+	prune_leaves(x);
+	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_lineage);
+}
+
+static void
+expand_upscales(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_UPSCALE];
+
+	if (!s->present)
+		return;
+	for (size_t i = 0; i < x->nleaves; i++) {
+		struct node *in = x->leaves[i];
+		struct node *n = new_node(x, KIND_UPSCALE,
+					  in->suffix[0] ? in->suffix : in->id, s->loc);
+
+		if (!n)
+			continue;
+		n->image = true;
+		set_engine(x, n, s, "local");
+		if (x->opts->engine_override && !s->engine)
+			n->engine_type = "local"; /* an unnamed upscale is local */
+		n->size = s->size;
+		n->params = s->params;
+		n->nparams = s->nparams;
+		if (strcmp(n->engine_type, "local") == 0 && !n->size)
+			n->size = 1024;
+		add_input(x, n, in);
+		inherit(n, in);
+		set_seed(x, n, s, NULL, 0);
+		x->leaves[i] = n;
+	}
+}
+
+static void
+expand_captions(struct expander *x)
+{
+	struct caption_set set;
+
+	if (!x->r->sec[KIND_CAPTION].present && !x->r->sec[KIND_PACKAGE].present)
+		return;
+	for (size_t i = 0; i < x->nleaves; i++)
+		x->leaves[i]->leaf = true;
+	caption_set_init(&set, x->r, (const struct node *const *)x->leaves,
+			 x->nleaves);
+	for (size_t i = 0; i < x->nleaves; i++) {
+		struct node *img = x->leaves[i];
+		struct node *n = new_node(x, KIND_CAPTION,
+					  img->suffix[0] ? img->suffix : img->id,
+					  x->r->sec[KIND_CAPTION].present
+						  ? x->r->sec[KIND_CAPTION].loc
+						  : img->loc);
+
+		if (!n)
+			continue;
+		n->subject = img;
+		n->caption = caption_build(&x->dag->arena, &set, img);
+	}
+	caption_set_release(&set);
+}
+
+static void
+expand_package(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_PACKAGE];
+	struct node *n;
+
+	if (!s->present)
+		return;
+	if (!(n = new_node(x, KIND_PACKAGE, NULL, s->loc)))
+		return;
+	n->size = s->size;
+	for (size_t i = 0; i < x->nleaves; i++) {
+		struct node *img = x->leaves[i];
+		char *cid = xasprintf("caption/%s", img->suffix[0] ? img->suffix : img->id);
+
+		add_input(x, n, img);
+		add_input(x, n, dag_find(x->dag, cid));
+		free(cid);
+	}
+	x->dag->package = n;
+}
+
+struct dag *
+compile(const char *path, const struct compile_opts *opts, struct diag *d)
+{
+	static const struct compile_opts none;
+	struct dag *dag = xcalloc(1, sizeof(*dag));
+	struct expander x = { .dag = dag, .d = d, .opts = opts ? opts : &none };
+	struct error err;
+	struct ynode *root;
+
+	arena_init(&dag->arena);
+	htab_init(&dag->byid);
+	htab_init(&x.bad_templates);
+	dag->recipe_path = xstrdup(path);
+	dag->dir = path_dir(path);
+	dag->picks = x.opts->picks;
+	if (source_load(&dag->src, path, &err) < 0) {
+		fprintf(d->out, "%s: error: %s\n", path, err.msg);
+		d->nerrors++;
+		goto fail;
+	}
+	if (ytree_parse(&dag->arena, &dag->src, d, &root) < 0)
+		goto fail;
+	if (recipe_load(&dag->recipe, &dag->arena, &dag->src, dag->dir, root, d) < 0)
+		goto fail;
+	x.r = &dag->recipe;
+	if (x.opts->engine_override && strcmp(x.opts->engine_override, "preview") &&
+	    !recipe_engine(x.r, x.opts->engine_override)) {
+		fprintf(d->out, "%s: error: --engine '%s' is not an engine of this recipe\n",
+			lm_progname, x.opts->engine_override);
+		d->nerrors++;
+		goto fail;
+	}
+	expand_hero(&x);
+	expand_anchors(&x);
+	expand_angles(&x);
+	prune_leaves(&x);
+	expand_expressions(&x);
+	expand_environments(&x);
+	expand_upscales(&x);
+	expand_captions(&x);
+	expand_package(&x);
+	free(x.leaves);
+	x.leaves = NULL;
+	htab_release(&x.bad_templates);
+	if (d->nerrors)
+		goto fail;
+	dag_key(dag);
+	dag_estimate(dag);
+	return dag;
+fail:
+	free(x.leaves);
+	htab_release(&x.bad_templates);
+	dag_free(dag);
+	return NULL;
+}
+
+void
+dag_free(struct dag *dag)
+{
+	if (!dag)
+		return;
+	for (size_t i = 0; i < dag->nnodes; i++)
+		free(dag->nodes[i]->out);
+	free(dag->nodes);
+	htab_release(&dag->byid);
+	source_release(&dag->src);
+	free(dag->recipe_path);
+	free(dag->dir);
+	arena_release(&dag->arena);
+	free(dag);
+}

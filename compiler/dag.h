@@ -1,0 +1,160 @@
+#ifndef LM_DAG_H
+#define LM_DAG_H
+/*
+ * dag: a recipe expanded into nodes, one image (or caption, or package)
+ * each, with stable ids and content keys.
+ *
+ * compile() runs the whole front end: load the file, parse YAML, check
+ * the recipe, expand sections into nodes, resolve placeholders, and key
+ * every node. Nodes are created in pipeline order, and a node's inputs are
+ * always created before it, so dag->nodes is a topological order; every
+ * later pass is a single loop over it.
+ *
+ * All memory of a dag (the source text, the recipe, the nodes) is owned by
+ * dag->arena and freed by dag_free.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/diag.h"
+#include "base/hash.h"
+#include "base/htab.h"
+#include "recipe.h"
+
+/* The parts of a key, hashed one by one so `explain` can name the part that
+ * changed. The key is the hash of the kind and all facets. */
+enum facet {
+	FACET_ENGINE, /* engine type */
+	FACET_MODEL,
+	FACET_PROMPT, /* resolved prompt and negative prompt */
+	FACET_PARAMS, /* parameters: strength, size, candidates, params: ... */
+	FACET_SEED,
+	FACET_INPUTS, /* input keys, picks and file contents */
+	FACET_COUNT
+};
+
+/* "engine", "model", ... */
+const char *facet_name(enum facet f);
+
+/* A caption attribute of an image, collected along its lineage. */
+enum attr_slot {
+	ATTR_ANGLE,      /* camera words: "in left profile" */
+	ATTR_FRAMING,    /* closeup, medium, full, back */
+	ATTR_EXPRESSION, /* "tired — slightly heavy eyelids, ..." */
+	ATTR_PLACE,
+	ATTR_LIGHT,
+	ATTR_POSE,
+	ATTR_WARDROBE,
+	ATTR_COUNT
+};
+
+struct node {
+	const char *id;           /* "expression/closeup_front/tired" */
+	const char *suffix;       /* id without its kind: "closeup_front/tired" */
+	enum node_kind kind;
+	struct loc loc;           /* where the recipe defines it */
+	size_t idx;               /* position in dag->nodes */
+
+	/* what makes it */
+	const struct engine_decl *engine; /* NULL: built in (file, local ops) */
+	const char *engine_type;  /* fal, local, preview, ..., "file", "loramake" */
+	const char *model;        /* NULL for built-ins */
+	const char *prompt;       /* resolved; NULL when the node has none */
+	const char *negative;
+	const char *item;         /* the item name that made it, or NULL */
+	struct param *params;     /* engine inputs from the recipe */
+	size_t nparams;
+	double strength;          /* < 0: none */
+	int size;                 /* upscale/package: target side; 0: none */
+	int candidates;           /* images made; a pick chooses one (>= 1) */
+	int index;                /* 1..count for count > 1, else 0 */
+	int64_t seed;             /* the seed it runs with (fixed or derived) */
+	bool seed_fixed;          /* set by the recipe rather than the key */
+	const char *file;         /* source image, as a path from the cwd */
+	const char *caption;      /* caption nodes: the caption text */
+
+	/* edges */
+	struct node **in;         /* inputs, in order */
+	size_t nin;
+	struct node **out;        /* nodes that take this one as input */
+	size_t nout, capout;
+	const struct node *subject; /* caption: the image it describes */
+	const struct recipe *recipe; /* the recipe it came from */
+
+	/* dataset role */
+	bool image;               /* its output is an image */
+	bool leaf;                /* a dataset image: captioned and packaged */
+	const char *attrs[ATTR_COUNT]; /* caption attributes along its lineage */
+
+	/* keys */
+	bool keyed;               /* key known (no unmade pick upstream) */
+	const struct node *waits_on; /* the candidate node whose pick is missing */
+	struct hash key;
+	struct hash facets[FACET_COUNT];
+	struct hash file_hash;    /* source files: their content */
+
+	/* estimates */
+	double usd;               /* for all its candidates */
+	double seconds;           /* wall time of one run */
+};
+
+/* Picks a person made (from the lock): node id -> candidate, 1-based. */
+struct picks {
+	struct htab byid;         /* id -> (void *)(uintptr_t)candidate */
+	bool first;               /* --pick first: take candidate 1 when unset */
+};
+
+struct compile_opts {
+	const char *engine_override; /* --engine preview: every generative node */
+	const struct picks *picks;   /* may be NULL */
+};
+
+struct dag {
+	struct arena arena;
+	struct source src;
+	struct recipe recipe;
+	char *recipe_path;        /* as given */
+	char *dir;                /* the recipe's folder */
+	struct node **nodes;      /* topological order */
+	size_t nnodes, capnodes;
+	struct htab byid;         /* id -> node */
+	struct node *package;     /* NULL if the recipe has none */
+	const struct picks *picks;
+};
+
+/*
+ * Compile the recipe at path. Returns a dag the caller frees with
+ * dag_free, or NULL after reporting every error to d.
+ */
+struct dag *compile(const char *path, const struct compile_opts *opts,
+		    struct diag *d);
+void dag_free(struct dag *dag);
+
+/* The node with this id, or NULL. */
+struct node *dag_find(const struct dag *dag, const char *id);
+
+/* Does the node run a job (as opposed to being a source file)? */
+bool node_has_job(const struct node *n);
+/* Does its engine cost money or call a network service? */
+bool node_is_remote(const struct node *n);
+
+/* The candidate a consumer of n takes: the pick, 1 if n has one
+ * candidate, or 0 when a person still has to pick. */
+int node_pick(const struct node *n, const struct picks *picks);
+
+void picks_init(struct picks *p);
+void picks_release(struct picks *p);
+/* Record a pick; id is copied into the picks' own storage. */
+void picks_set(struct picks *p, const char *id, int candidate);
+
+/*
+ * (Re)compute every node's key in topological order, from the picks now in
+ * dag->picks. Nodes below an unmade pick get keyed = false and waits_on.
+ */
+void dag_key(struct dag *dag);
+
+/* Estimated dollars and seconds per node, from prices.c's tables. */
+void dag_estimate(struct dag *dag);
+
+#endif

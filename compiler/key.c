@@ -1,0 +1,248 @@
+/*
+ * key: a node's content key, xxh3-128 over a canonical encoding of all
+ * that decides its output and nothing else.
+ *
+ * Each facet is hashed on its own (so `explain` can name what changed),
+ * and the key is the hash of the format version, the kind and the facets.
+ * Every field is written as "name=<len>:<bytes>;" so no two different
+ * field lists can encode to the same bytes. Numbers are written in their
+ * shortest round-trip form (format_double), so "0.50" and ".5" agree.
+ * Bump KEY_FORMAT whenever the encoding changes: old cache entries then
+ * miss instead of colliding. docs/keys.md is the reference.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "dag.h"
+
+#define KEY_FORMAT "loramake-key/1"
+
+static const char *const facet_names[FACET_COUNT] = {
+	"engine", "model", "prompt", "parameters", "seed", "input",
+};
+
+const char *
+facet_name(enum facet f)
+{
+	return facet_names[f];
+}
+
+void
+picks_init(struct picks *p)
+{
+	htab_init(&p->byid);
+	p->first = false;
+}
+
+void
+picks_release(struct picks *p)
+{
+	for (size_t i = 0; i < p->byid.cap; i++)
+		if (p->byid.slots[i].key)
+			free((char *)p->byid.slots[i].key);
+	htab_release(&p->byid);
+}
+
+void
+picks_set(struct picks *p, const char *id, int candidate)
+{
+	void *old = htab_get(&p->byid, id, strlen(id));
+
+	if (old) {
+		htab_put(&p->byid, id, strlen(id), (void *)(uintptr_t)candidate);
+		return;
+	}
+	char *copy = xstrdup(id);
+	htab_put(&p->byid, copy, strlen(copy), (void *)(uintptr_t)candidate);
+}
+
+int
+node_pick(const struct node *n, const struct picks *picks)
+{
+	uintptr_t v = picks ? (uintptr_t)htab_get(&picks->byid, n->id,
+						  strlen(n->id)) : 0;
+
+	if (v && (int)v <= n->candidates)
+		return (int)v;
+	if (n->candidates == 1 || (picks && picks->first))
+		return 1;
+	return 0;
+}
+
+static void
+field(struct buf *b, const char *name, const char *value)
+{
+	if (!value)
+		value = "";
+	buf_addf(b, "%s=%zu:", name, strlen(value));
+	buf_adds(b, value);
+	buf_addc(b, ';');
+}
+
+static void
+field_num(struct buf *b, const char *name, double v)
+{
+	char tmp[32];
+
+	format_double(tmp, sizeof(tmp), v);
+	field(b, name, tmp);
+}
+
+static void
+field_hash(struct buf *b, const char *name, const struct hash *h)
+{
+	char hex[HASH_HEX_LEN + 1];
+
+	hash_hex(h, hex);
+	field(b, name, hex);
+}
+
+static void
+params_facet(struct buf *b, const struct node *n)
+{
+	if (n->strength >= 0)
+		field_num(b, "strength", n->strength);
+	if (n->size)
+		field_num(b, "size", n->size);
+	field_num(b, "candidates", n->candidates);
+	if (n->index)
+		field_num(b, "index", n->index);
+	if (n->kind == KIND_ANGLE && n->item)
+		field(b, "angle", n->item); /* multi-angle models read it */
+	if (n->caption)
+		field(b, "caption", n->caption);
+	if (n->kind == KIND_PACKAGE) {
+		const struct section *s = &n->recipe->sec[KIND_PACKAGE];
+
+		field(b, "format", s->format ? s->format : "fal-zip");
+		field(b, "select", s->select ? s->select : "all");
+		field(b, "stem", s->stem ? s->stem : n->recipe->name);
+		field(b, "target", n->recipe->target);
+	}
+	/* params in name order, so reordering them changes nothing */
+	const char *last = NULL;
+	for (size_t done = 0; done < n->nparams; done++) {
+		const struct param *best = NULL;
+
+		for (size_t i = 0; i < n->nparams; i++) {
+			const struct param *p = &n->params[i];
+
+			if (last && strcmp(p->name, last) <= 0)
+				continue;
+			if (!best || strcmp(p->name, best->name) < 0)
+				best = p;
+		}
+		if (!best)
+			break;
+		buf_addf(b, "param.");
+		field(b, best->name, best->value);
+		last = best->name;
+	}
+}
+
+/* Is input in of a package selected into it? */
+static bool
+selected(const struct node *pkg, const struct node *in, const struct picks *picks)
+{
+	const struct section *s = &pkg->recipe->sec[KIND_PACKAGE];
+	const struct node *img = in->kind == KIND_CAPTION ? in->subject : in;
+
+	if (!s->select || strcmp(s->select, "all") == 0 || (picks && picks->first))
+		return true;
+	/* picked: a pick on the image or anywhere up its single lineage */
+	for (const struct node *p = img; p; p = p->nin ? p->in[0] : NULL)
+		if (picks && htab_get(&picks->byid, p->id, strlen(p->id)))
+			return true;
+	return false;
+}
+
+/* Returns false when an input's pick is missing (the key is unknown). */
+static bool
+inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
+{
+	if (n->file)
+		field_hash(b, "file", &n->file_hash);
+	for (size_t i = 0; i < n->nin; i++) {
+		const struct node *in = n->in[i];
+		int pick = node_pick(in, picks);
+		char tag[32];
+
+		if (n->kind == KIND_PACKAGE && !selected(n, in, picks))
+			continue;
+		if (!in->keyed) {
+			n->waits_on = in->waits_on;
+			return false;
+		}
+		if (!pick) {
+			n->waits_on = in;
+			return false;
+		}
+		field_hash(b, "in", &in->key);
+		snprintf(tag, sizeof(tag), "%d", pick);
+		field(b, "pick", tag);
+	}
+	return true;
+}
+
+static void
+key_node(struct node *n, const struct picks *picks)
+{
+	struct buf b, all;
+
+	buf_init(&b);
+	n->keyed = false;
+	n->waits_on = NULL;
+	for (int f = 0; f < FACET_COUNT; f++) {
+		buf_reset(&b);
+		switch (f) {
+		case FACET_ENGINE:
+			field(&b, "engine", n->engine_type);
+			break;
+		case FACET_MODEL:
+			field(&b, "model", n->model);
+			break;
+		case FACET_PROMPT:
+			field(&b, "prompt", n->prompt);
+			field(&b, "negative", n->prompt ? n->negative : NULL);
+			break;
+		case FACET_PARAMS:
+			params_facet(&b, n);
+			break;
+		case FACET_SEED:
+			if (n->seed_fixed)
+				field_num(&b, "seed", (double)n->seed);
+			else
+				field(&b, "seed", "derived");
+			break;
+		case FACET_INPUTS:
+			if (!inputs_facet(&b, n, picks)) {
+				buf_release(&b);
+				return;
+			}
+			break;
+		}
+		n->facets[f] = hash_bytes(b.data, b.len);
+	}
+	buf_init(&all);
+	field(&all, "format", KEY_FORMAT);
+	field(&all, "kind", kind_name(n->kind));
+	for (int f = 0; f < FACET_COUNT; f++)
+		field_hash(&all, facet_names[f], &n->facets[f]);
+	n->key = hash_bytes(all.data, all.len);
+	n->keyed = true;
+	if (!n->seed_fixed)
+		n->seed = (int64_t)(hash_low64(&n->key) & 0xffffffff);
+	buf_release(&all);
+	buf_release(&b);
+}
+
+void
+dag_key(struct dag *dag)
+{
+	for (size_t i = 0; i < dag->nnodes; i++) {
+		dag->nodes[i]->recipe = &dag->recipe;
+		key_node(dag->nodes[i], dag->picks);
+	}
+}

@@ -1,0 +1,761 @@
+/*
+ * recipe: check a YAML tree against the recipe schema.
+ *
+ * Every key of every mapping is checked against the keys its place allows,
+ * so a typo is an error with a "did you mean" hint rather than a silently
+ * ignored setting that costs money later. Values are checked for type and
+ * range here; cross references (from:, apply:) are checked in dag.c where
+ * the node ids exist.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "recipe.h"
+
+struct ctx {
+	struct arena *a;
+	struct diag *d;
+	struct recipe *r;
+};
+
+static const char *const kind_names[KIND_COUNT] = {
+	"hero", "anchor", "angle", "expression",
+	"environment", "upscale", "caption", "package",
+};
+
+const char *
+kind_name(enum node_kind k)
+{
+	return kind_names[k];
+}
+
+/* The keys each place in a recipe allows; NULL-terminated. */
+static const char *const top_keys[] = {
+	"loramake", "name", "trigger", "target", "seed", "concurrency",
+	"engines", "character", "hero", "anchor", "angle", "expression",
+	"environment", "upscale", "caption", "package", NULL,
+};
+static const char *const engine_keys[] = {
+	"type", "key_env", "url", "concurrency", "prices", NULL,
+};
+static const char *const character_keys[] = { "prompt", "negative", NULL };
+static const char *const section_keys[KIND_COUNT][16] = {
+	[KIND_HERO] = { "engine", "model", "prompt", "negative", "file",
+			"candidates", "seed", "params", NULL },
+	[KIND_ANCHOR] = { "engine", "model", "prompt", "negative", "items",
+			  "files", "candidates", "count", "seed", "params",
+			  NULL },
+	[KIND_ANGLE] = { "engine", "model", "prompt", "negative", "from",
+			 "items", "candidates", "count", "seed", "strength",
+			 "params", NULL },
+	[KIND_EXPRESSION] = { "engine", "model", "prompt", "negative",
+			      "items", "apply", "candidates", "seed",
+			      "strength", "params", NULL },
+	[KIND_ENVIRONMENT] = { "engine", "model", "prompt", "negative",
+			       "with", "rotate", "seed", "strength", "params",
+			       NULL },
+	[KIND_UPSCALE] = { "engine", "model", "size", "seed", "params", NULL },
+	[KIND_CAPTION] = { NULL },
+	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", NULL },
+};
+static const char *const item_keys[] = {
+	"prompt", "text", "from", "file", "strength", "seed", "count",
+	"candidates", "caption", "framing", "expression", "wardrobe", "pose",
+	"place", "light", "params", NULL,
+};
+/* item keys that are caption attributes */
+static const char *const attr_keys[] = {
+	"expression", "wardrobe", "pose", "place", "light", NULL,
+};
+static const char *const rotate_keys[] = { "place", "light", NULL };
+static const char *const engine_types[] = {
+	"fal", "replicate", "gemini", "comfyui", "a1111", "local", "preview",
+	NULL,
+};
+static const char *const targets[] = {
+	"flux", "flux2", "zimage", "wan22", "sdxl", NULL,
+};
+static const char *const framings[] = {
+	"closeup", "medium", "full", "back", NULL,
+};
+static const char *const formats[] = {
+	"fal-zip", "kohya", "ai-toolkit", "imagefolder", NULL,
+};
+static const char *const selects[] = { "all", "picked", NULL };
+
+static bool
+in_list(const char *const *list, const char *s)
+{
+	for (; *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+/* Report "unknown key", with a hint when a known key is close. */
+static void
+unknown_key(struct ctx *c, const struct ynode *k, const char *where,
+	    const char *const *allowed)
+{
+	const char *hint = closest_word(k->str, allowed, SIZE_MAX);
+
+	if (hint)
+		diag_error(c->d, k->loc, "unknown key '%s' in %s; did you mean '%s'?",
+			   k->str, where, hint);
+	else
+		diag_error(c->d, k->loc, "unknown key '%s' in %s", k->str, where);
+}
+
+/*
+ * Check that map is a mapping whose keys are text, unique and allowed
+ * (allowed NULL: any text key). Returns false if map is not a mapping.
+ */
+static bool
+check_map(struct ctx *c, const struct ynode *map, const char *where,
+	  const char *const *allowed)
+{
+	if (map->kind != Y_MAP) {
+		diag_error(c->d, map->loc, "%s must be a mapping, not %s", where,
+			   ynode_kind_name(map));
+		return false;
+	}
+	for (size_t i = 0; i < map->n; i += 2) {
+		const struct ynode *k = map->items[i];
+
+		if (k->kind != Y_SCALAR) {
+			diag_error(c->d, k->loc, "a key in %s must be text", where);
+			continue;
+		}
+		for (size_t j = 0; j < i; j += 2) {
+			const struct ynode *prev = map->items[j];
+
+			if (prev->kind == Y_SCALAR && strcmp(prev->str, k->str) == 0) {
+				diag_error(c->d, k->loc, "duplicate key '%s' in %s",
+					   k->str, where);
+				diag_note(c->d, prev->loc, "first set here");
+				break;
+			}
+		}
+		if (allowed && !in_list(allowed, k->str))
+			unknown_key(c, k, where, allowed);
+	}
+	return true;
+}
+
+/* The value under key in map, or NULL. */
+static const struct ynode *
+get(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != Y_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i += 2)
+		if (map->items[i]->kind == Y_SCALAR &&
+		    strcmp(map->items[i]->str, key) == 0)
+			return map->items[i + 1];
+	return NULL;
+}
+
+/* A text value: any scalar but null; no NUL bytes. */
+static bool
+as_text(struct ctx *c, const struct ynode *v, const char *what,
+	const char **out)
+{
+	if (v->kind != Y_SCALAR || ynode_is_null(v)) {
+		diag_error(c->d, v->loc, "%s must be text, not %s", what,
+			   ynode_is_null(v) ? "empty" : ynode_kind_name(v));
+		return false;
+	}
+	if (strlen(v->str) != v->len) {
+		diag_error(c->d, v->loc, "%s holds a NUL character", what);
+		return false;
+	}
+	*out = v->str;
+	return true;
+}
+
+static bool
+as_choice(struct ctx *c, const struct ynode *v, const char *what,
+	  const char *const *choices, const char **out)
+{
+	const char *hint;
+
+	if (!as_text(c, v, what, out))
+		return false;
+	if (in_list(choices, *out))
+		return true;
+	struct buf all;
+	buf_init(&all);
+	for (const char *const *p = choices; *p; p++)
+		buf_addf(&all, "%s%s", p == choices ? "" : ", ", *p);
+	hint = closest_word(*out, choices, SIZE_MAX);
+	if (hint)
+		diag_error(c->d, v->loc, "%s '%s' is not one of %s; did you mean '%s'?",
+			   what, *out, all.data, hint);
+	else
+		diag_error(c->d, v->loc, "%s '%s' is not one of %s", what, *out,
+			   all.data);
+	buf_release(&all);
+	return false;
+}
+
+static bool
+as_number(struct ctx *c, const struct ynode *v, const char *what, double lo,
+	  double hi, double *out)
+{
+	char a[32], b[32];
+
+	if (v->kind != Y_SCALAR || !v->plain || !parse_double(v->str, out)) {
+		diag_error(c->d, v->loc, "%s must be a number", what);
+		return false;
+	}
+	if (*out < lo || *out > hi) {
+		format_double(a, sizeof(a), lo);
+		format_double(b, sizeof(b), hi);
+		diag_error(c->d, v->loc, "%s must be between %s and %s, not %s",
+			   what, a, b, v->str);
+		return false;
+	}
+	return true;
+}
+
+static bool
+as_int(struct ctx *c, const struct ynode *v, const char *what, int64_t lo,
+       int64_t hi, int64_t *out)
+{
+	if (v->kind != Y_SCALAR || !v->plain || !parse_int64(v->str, out)) {
+		diag_error(c->d, v->loc, "%s must be a whole number", what);
+		return false;
+	}
+	if (*out < lo || *out > hi) {
+		diag_error(c->d, v->loc,
+			   "%s must be between %lld and %lld, not %s", what,
+			   (long long)lo, (long long)hi, v->str);
+		return false;
+	}
+	return true;
+}
+
+static void
+get_text(struct ctx *c, const struct ynode *map, const char *key,
+	 const char **out, struct loc *loc)
+{
+	const struct ynode *v = get(map, key);
+
+	if (v && as_text(c, v, key, out) && loc)
+		*loc = v->loc;
+}
+
+static void
+get_int(struct ctx *c, const struct ynode *map, const char *key, int64_t lo,
+	int64_t hi, int *out)
+{
+	const struct ynode *v = get(map, key);
+	int64_t n;
+
+	if (v && as_int(c, v, key, lo, hi, &n))
+		*out = (int)n;
+}
+
+static void
+get_seed(struct ctx *c, const struct ynode *map, int64_t *out)
+{
+	const struct ynode *v = get(map, "seed");
+
+	if (v)
+		as_int(c, v, "seed", 0, 4294967295LL, out);
+}
+
+static void
+get_strength(struct ctx *c, const struct ynode *map, double *out)
+{
+	const struct ynode *v = get(map, "strength");
+
+	if (v)
+		as_number(c, v, "strength", 0, 1, out);
+}
+
+/* Is s a name usable in node ids and file names? */
+static bool
+is_identifier(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!(*s == '_' || *s == '-' || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
+/*
+ * Write v as canonical JSON: mappings with sorted keys, numbers in their
+ * shortest form, so reformatting a recipe never changes a key.
+ */
+static void
+canonical_json(struct buf *out, const struct ynode *v)
+{
+	double num;
+
+	if (v->kind == Y_SCALAR) {
+		if (v->plain && ynode_is_null(v)) {
+			buf_adds(out, "null");
+		} else if (v->plain && (strcmp(v->str, "true") == 0 ||
+					strcmp(v->str, "false") == 0)) {
+			buf_adds(out, v->str);
+		} else if (v->plain && parse_double(v->str, &num)) {
+			char tmp[32];
+
+			format_double(tmp, sizeof(tmp), num);
+			buf_adds(out, tmp);
+		} else {
+			buf_addc(out, '"');
+			for (const char *p = v->str; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					buf_addf(out, "\\%c", *p);
+				else if ((unsigned char)*p < 0x20)
+					buf_addf(out, "\\u%04x", *p);
+				else
+					buf_addc(out, *p);
+			}
+			buf_addc(out, '"');
+		}
+		return;
+	}
+	if (v->kind == Y_SEQ) {
+		buf_addc(out, '[');
+		for (size_t i = 0; i < v->n; i++) {
+			if (i)
+				buf_addc(out, ',');
+			canonical_json(out, v->items[i]);
+		}
+		buf_addc(out, ']');
+		return;
+	}
+	/* mapping: emit pairs in key order (selection sort: maps are small) */
+	buf_addc(out, '{');
+	const char *last = NULL;
+	for (size_t done = 0; done < v->n / 2; done++) {
+		size_t best = SIZE_MAX;
+
+		for (size_t i = 0; i < v->n; i += 2) {
+			const char *k = v->items[i]->str;
+
+			if (last && strcmp(k, last) <= 0)
+				continue;
+			if (best == SIZE_MAX || strcmp(k, v->items[best]->str) < 0)
+				best = i;
+		}
+		if (best == SIZE_MAX)
+			break;
+		if (done)
+			buf_addc(out, ',');
+		canonical_json(out, v->items[best]);
+		buf_addc(out, ':');
+		canonical_json(out, v->items[best + 1]);
+		last = v->items[best]->str;
+	}
+	buf_addc(out, '}');
+}
+
+static void
+get_params(struct ctx *c, const struct ynode *map, struct param **out,
+	   size_t *nout)
+{
+	const struct ynode *v = get(map, "params");
+	struct buf b;
+
+	if (!v || !check_map(c, v, "params", NULL))
+		return;
+	*out = arena_alloc(c->a, (v->n / 2 + 1) * sizeof(**out));
+	buf_init(&b);
+	for (size_t i = 0; i < v->n; i += 2) {
+		struct param *p = &(*out)[(*nout)++];
+
+		if (v->items[i]->kind != Y_SCALAR)
+			continue;
+		buf_reset(&b);
+		canonical_json(&b, v->items[i + 1]);
+		p->name = v->items[i]->str;
+		p->value = arena_strdup(c->a, b.data);
+		p->is_string = b.data[0] == '"';
+	}
+	buf_release(&b);
+}
+
+static void
+load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
+	  const struct ynode *v, struct item *it)
+{
+	char where[96];
+
+	it->name = key->str;
+	it->loc = key->loc;
+	it->strength = -1;
+	it->seed = -1;
+	if (!is_identifier(it->name))
+		diag_error(c->d, key->loc,
+			   "item name '%s' may hold only letters, digits, '_' and '-'",
+			   it->name);
+	if (v->kind == Y_SCALAR) {
+		if (ynode_is_null(v))
+			return; /* `front:` alone: the name is the item */
+		if (as_text(c, v, "an item", &it->text))
+			it->text_loc = v->loc;
+		return;
+	}
+	snprintf(where, sizeof(where), "%s item '%s'", kind_name(k), it->name);
+	if (!check_map(c, v, where, item_keys))
+		return;
+	get_text(c, v, "text", &it->text, &it->text_loc);
+	get_text(c, v, "prompt", &it->prompt, &it->prompt_loc);
+	get_text(c, v, "from", &it->from, &it->from_loc);
+	get_text(c, v, "file", &it->file, &it->file_loc);
+	get_text(c, v, "caption", &it->caption, NULL);
+	get_strength(c, v, &it->strength);
+	get_seed(c, v, &it->seed);
+	get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &it->count);
+	get_int(c, v, "candidates", 1, RECIPE_MAX_COUNT, &it->candidates);
+	const struct ynode *f = get(v, "framing");
+	if (f)
+		as_choice(c, f, "framing", framings, &it->framing);
+	it->attrs = arena_alloc(c->a, LM_ARRAY_LEN(attr_keys) * sizeof(*it->attrs));
+	for (const char *const *a = attr_keys; *a; a++) {
+		const char *val = NULL;
+
+		get_text(c, v, *a, &val, NULL);
+		if (val) {
+			it->attrs[it->nattrs].name = *a;
+			it->attrs[it->nattrs++].value = val;
+		}
+	}
+	get_params(c, v, &it->params, &it->nparams);
+	if (it->prompt && !it->text)
+		it->text = it->prompt, it->text_loc = it->prompt_loc;
+}
+
+static void
+load_items(struct ctx *c, enum node_kind k, const struct ynode *sec,
+	   struct section *s)
+{
+	const struct ynode *items = get(sec, "items");
+	char where[64];
+
+	if (!items)
+		return;
+	snprintf(where, sizeof(where), "%s items", kind_name(k));
+	if (items->kind == Y_SEQ) {
+		/* a plain list of names: [front, back] */
+		s->items = arena_alloc(c->a, (items->n + 1) * sizeof(*s->items));
+		for (size_t i = 0; i < items->n; i++) {
+			const struct ynode *v = items->items[i];
+			static const struct ynode null_node = { .kind = Y_SCALAR,
+				.str = "", .plain = true };
+
+			if (v->kind != Y_SCALAR || ynode_is_null(v)) {
+				diag_error(c->d, v->loc,
+					   "a list of items holds names; use a mapping to give each item settings");
+				continue;
+			}
+			load_item(c, k, v, &null_node, &s->items[s->nitems++]);
+		}
+		return;
+	}
+	if (!check_map(c, items, where, NULL))
+		return;
+	s->items = arena_alloc(c->a, (items->n / 2 + 1) * sizeof(*s->items));
+	for (size_t i = 0; i < items->n; i += 2)
+		if (items->items[i]->kind == Y_SCALAR)
+			load_item(c, k, items->items[i], items->items[i + 1],
+				  &s->items[s->nitems++]);
+	if (s->nitems == 0)
+		diag_error(c->d, items->loc, "%s has no items", where);
+}
+
+/* apply: { angle: all | skip | none | name | [names] } */
+static void
+load_apply(struct ctx *c, const struct ynode *sec, struct section *s)
+{
+	const struct ynode *ap = get(sec, "apply");
+
+	if (!ap || !check_map(c, ap, "apply", NULL))
+		return;
+	s->apply = arena_alloc(c->a, (ap->n / 2 + 1) * sizeof(*s->apply));
+	for (size_t i = 0; i < ap->n; i += 2) {
+		const struct ynode *k = ap->items[i], *v = ap->items[i + 1];
+		struct apply_rule *r = &s->apply[s->napply++];
+
+		r->angle = k->str;
+		r->loc = k->loc;
+		if (v->kind == Y_SCALAR && v->plain &&
+		    (strcmp(v->str, "all") == 0)) {
+			r->all = true;
+		} else if (v->kind == Y_SCALAR && v->plain &&
+			   (strcmp(v->str, "skip") == 0 ||
+			    strcmp(v->str, "none") == 0)) {
+			r->skip = true;
+		} else if (v->kind == Y_SCALAR && !ynode_is_null(v)) {
+			r->names = arena_alloc(c->a, sizeof(*r->names));
+			r->names[r->nnames++] = v->str;
+		} else if (v->kind == Y_SEQ) {
+			r->names = arena_alloc(c->a, (v->n + 1) * sizeof(*r->names));
+			for (size_t j = 0; j < v->n; j++)
+				if (as_text(c, v->items[j], "an expression name",
+					    &r->names[r->nnames]))
+					r->nnames++;
+		} else {
+			diag_error(c->d, v->loc,
+				   "apply takes all, skip, or a list of expression names");
+		}
+	}
+}
+
+static void
+load_rotate(struct ctx *c, const struct ynode *sec, struct section *s)
+{
+	const struct ynode *rot = get(sec, "rotate");
+
+	if (!rot)
+		return;
+	if (rot->kind != Y_SEQ || rot->n == 0) {
+		diag_error(c->d, rot->loc,
+			   "rotate takes a list of { place, light } entries");
+		return;
+	}
+	s->rotate = arena_alloc(c->a, rot->n * sizeof(*s->rotate));
+	for (size_t i = 0; i < rot->n; i++) {
+		const struct ynode *e = rot->items[i];
+		struct env_entry *env = &s->rotate[s->nrotate++];
+
+		env->loc = e->loc;
+		if (e->kind == Y_SCALAR) {
+			as_text(c, e, "an environment", &env->place);
+			continue;
+		}
+		if (!check_map(c, e, "an environment", rotate_keys))
+			continue;
+		get_text(c, e, "place", &env->place, NULL);
+		get_text(c, e, "light", &env->light, NULL);
+		if (!env->place)
+			diag_error(c->d, e->loc, "an environment needs a place");
+	}
+}
+
+static void
+load_section(struct ctx *c, enum node_kind k, const struct ynode *v)
+{
+	struct section *s = &c->r->sec[k];
+	const struct ynode *n;
+
+	s->present = true;
+	s->loc = v->loc;
+	s->strength = -1;
+	s->seed = -1;
+	if (ynode_is_null(v))
+		return; /* `caption:` alone takes the defaults */
+	if (!check_map(c, v, kind_name(k), section_keys[k]))
+		return;
+	get_text(c, v, "engine", &s->engine, &s->engine_loc);
+	get_text(c, v, "model", &s->model, NULL);
+	get_text(c, v, "prompt", &s->prompt, &s->prompt_loc);
+	get_text(c, v, "negative", &s->negative, NULL);
+	get_text(c, v, "from", &s->from, &s->from_loc);
+	get_text(c, v, "file", &s->file, &s->file_loc);
+	get_text(c, v, "files", &s->files, &s->files_loc);
+	get_text(c, v, "with", &s->with, &s->with_loc);
+	get_text(c, v, "out", &s->out, &s->out_loc);
+	get_text(c, v, "stem", &s->stem, NULL);
+	get_strength(c, v, &s->strength);
+	get_seed(c, v, &s->seed);
+	get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &s->count);
+	get_int(c, v, "candidates", 1, RECIPE_MAX_COUNT, &s->candidates);
+	get_int(c, v, "size", 64, 8192, &s->size);
+	if ((n = get(v, "format")))
+		as_choice(c, n, "format", formats, &s->format);
+	if ((n = get(v, "select")))
+		as_choice(c, n, "select", selects, &s->select);
+	if (s->with && strcmp(s->with, "expression") != 0)
+		diag_error(c->d, s->with_loc,
+			   "with: takes 'expression' (the pass whose edit carries the environment)");
+	if (s->stem && !is_identifier(s->stem))
+		diag_error(c->d, get(v, "stem")->loc,
+			   "stem may hold only letters, digits, '_' and '-'");
+	get_params(c, v, &s->params, &s->nparams);
+	load_items(c, k, v, s);
+	if (k == KIND_EXPRESSION)
+		load_apply(c, v, s);
+	if (k == KIND_ENVIRONMENT)
+		load_rotate(c, v, s);
+}
+
+static void
+load_prices(struct ctx *c, const struct ynode *v, struct engine_decl *e)
+{
+	if (!check_map(c, v, "prices", NULL))
+		return;
+	e->prices = arena_alloc(c->a, (v->n / 2 + 1) * sizeof(*e->prices));
+	for (size_t i = 0; i < v->n; i += 2) {
+		struct price *p = &e->prices[e->nprices];
+
+		if (as_number(c, v->items[i + 1], "a price", 0, 1000, &p->usd)) {
+			p->model = v->items[i]->str;
+			e->nprices++;
+		}
+	}
+}
+
+static const char *
+default_key_env(const char *type)
+{
+	if (strcmp(type, "fal") == 0)
+		return "FAL_KEY";
+	if (strcmp(type, "replicate") == 0)
+		return "REPLICATE_API_TOKEN";
+	if (strcmp(type, "gemini") == 0)
+		return "GEMINI_API_KEY";
+	return NULL;
+}
+
+static void
+load_engines(struct ctx *c, const struct ynode *v)
+{
+	struct recipe *r = c->r;
+
+	if (!check_map(c, v, "engines", NULL))
+		return;
+	r->engines = arena_alloc(c->a, (v->n / 2 + 1) * sizeof(*r->engines));
+	for (size_t i = 0; i < v->n; i += 2) {
+		const struct ynode *k = v->items[i], *e = v->items[i + 1], *n;
+		struct engine_decl *ed = &r->engines[r->nengines];
+		char where[96];
+
+		if (k->kind != Y_SCALAR)
+			continue;
+		snprintf(where, sizeof(where), "engine '%s'", k->str);
+		if (!is_identifier(k->str))
+			diag_error(c->d, k->loc,
+				   "engine name '%s' may hold only letters, digits, '_' and '-'",
+				   k->str);
+		if (!check_map(c, e, where, engine_keys))
+			continue;
+		ed->name = k->str;
+		ed->loc = k->loc;
+		if (!(n = get(e, "type"))) {
+			diag_error(c->d, e->loc, "%s needs a type (%s)", where,
+				   "fal, replicate, gemini, comfyui, a1111, local or preview");
+			continue;
+		}
+		if (!as_choice(c, n, "engine type", engine_types, &ed->type))
+			continue;
+		ed->key_env = default_key_env(ed->type);
+		get_text(c, e, "key_env", &ed->key_env, NULL);
+		get_text(c, e, "url", &ed->url, NULL);
+		get_int(c, e, "concurrency", 1, RECIPE_MAX_CONCURRENCY,
+			&ed->concurrency);
+		if ((n = get(e, "prices")))
+			load_prices(c, n, ed);
+		r->nengines++;
+	}
+}
+
+static void
+load_character(struct ctx *c, const struct ynode *v)
+{
+	if (v->kind == Y_SCALAR) {
+		as_text(c, v, "character", &c->r->character);
+		return;
+	}
+	if (!check_map(c, v, "character", character_keys))
+		return;
+	get_text(c, v, "prompt", &c->r->character, NULL);
+	get_text(c, v, "negative", &c->r->negative, NULL);
+}
+
+static void
+load_top(struct ctx *c, const struct ynode *root)
+{
+	struct recipe *r = c->r;
+	const struct ynode *v;
+	int64_t fmt;
+
+	if (!(v = get(root, "loramake"))) {
+		struct loc l = { c->r->src, 1, 1 };
+
+		diag_error(c->d, l, "missing 'loramake: %d' (the recipe format) at the top",
+			   RECIPE_FORMAT);
+	} else if (as_int(c, v, "loramake", 1, 1000, &fmt) &&
+		   fmt != RECIPE_FORMAT) {
+		diag_error(c->d, v->loc,
+			   "this recipe is format %lld; this loramake reads format %d",
+			   (long long)fmt, RECIPE_FORMAT);
+	}
+	get_text(c, root, "name", &r->name, NULL);
+	if (r->name && !is_identifier(r->name))
+		diag_error(c->d, get(root, "name")->loc,
+			   "name may hold only letters, digits, '_' and '-'");
+	get_text(c, root, "trigger", &r->trigger, NULL);
+	if (r->trigger && (strchr(r->trigger, ' ') || strchr(r->trigger, ',')))
+		diag_error(c->d, get(root, "trigger")->loc,
+			   "trigger must be one word (no spaces or commas)");
+	if ((v = get(root, "target")))
+		as_choice(c, v, "target", targets, &r->target);
+	get_seed(c, root, &r->seed);
+	get_int(c, root, "concurrency", 1, RECIPE_MAX_CONCURRENCY,
+		&r->concurrency);
+	if ((v = get(root, "engines")))
+		load_engines(c, v);
+	if ((v = get(root, "character")))
+		load_character(c, v);
+}
+
+int
+recipe_load(struct recipe *r, struct arena *a, const struct source *src,
+	    const char *dir, const struct ynode *root, struct diag *d)
+{
+	struct ctx c = { a, d, r };
+	unsigned before = d->nerrors;
+
+	memset(r, 0, sizeof(*r));
+	r->src = src;
+	r->dir = dir;
+	r->seed = -1;
+	r->target = "flux";
+	if (!root || ynode_is_null(root)) {
+		struct loc l = { src, 1, 1 };
+
+		diag_error(d, l, "the recipe is empty; start with 'loramake: %d' "
+			   "(see recipes/quickstart)", RECIPE_FORMAT);
+		return -1;
+	}
+	if (!check_map(&c, root, "a recipe", top_keys))
+		return -1;
+	load_top(&c, root);
+	for (int k = 0; k < KIND_COUNT; k++) {
+		const struct ynode *v = get(root, kind_name(k));
+
+		if (v)
+			load_section(&c, k, v);
+	}
+	if (!r->name) {
+		/* default: the recipe's folder name, else the file's stem */
+		r->name = "dataset";
+	}
+	if (!r->trigger && (r->sec[KIND_PACKAGE].present ||
+			    r->sec[KIND_CAPTION].present)) {
+		struct loc l = { src, 1, 1 };
+
+		diag_error(d, l, "missing 'trigger:' (the word every caption starts with)");
+	}
+	return d->nerrors > before ? -1 : 0;
+}
+
+const struct engine_decl *
+recipe_engine(const struct recipe *r, const char *name)
+{
+	for (size_t i = 0; i < r->nengines; i++)
+		if (strcmp(r->engines[i].name, name) == 0)
+			return &r->engines[i];
+	return NULL;
+}

@@ -1,0 +1,176 @@
+#ifndef LM_RECIPE_H
+#define LM_RECIPE_H
+/*
+ * recipe: the checked, typed form of a recipe file. recipe_load reads the
+ * YAML tree and checks every key, type and range, reporting each problem
+ * at its FILE:LINE:COL. Strings point into the compile arena. Nothing here
+ * expands items into nodes; that is dag.c's job.
+ *
+ * The reference for every key is docs/recipe.md; keep the two together.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/diag.h"
+#include "ytree.h"
+
+#define RECIPE_FORMAT 1
+#define RECIPE_MAX_COUNT 100       /* count: and candidates: per item */
+#define RECIPE_MAX_CONCURRENCY 256
+
+enum node_kind {
+	KIND_HERO,
+	KIND_ANCHOR,
+	KIND_ANGLE,
+	KIND_EXPRESSION,
+	KIND_ENVIRONMENT,
+	KIND_UPSCALE,
+	KIND_CAPTION,
+	KIND_PACKAGE,
+	KIND_COUNT
+};
+
+/* "hero", "anchor", ... */
+const char *kind_name(enum node_kind k);
+
+/* A price or time set by the recipe for one model of an engine. */
+struct price {
+	const char *model;
+	double usd;
+};
+
+struct engine_decl {
+	const char *name;    /* the key under engines: */
+	const char *type;    /* fal, replicate, gemini, comfyui, a1111, local, preview */
+	const char *key_env; /* environment variable holding the API key */
+	const char *url;     /* base URL override (proxy, gateway, fake) */
+	int concurrency;     /* jobs in flight at once */
+	struct price *prices;
+	size_t nprices;
+	struct loc loc;
+};
+
+/* One name=value attribute, kept in recipe order. */
+struct attr {
+	const char *name;
+	const char *value;
+};
+
+/* A generic engine input given in the recipe (params:), canonical text. */
+struct param {
+	const char *name;
+	const char *value; /* canonical: numbers reformatted, strings as is */
+	bool is_string;
+};
+
+/* An item of a section: one name and what it sets for its nodes. */
+struct item {
+	const char *name;
+	struct loc loc;
+	const char *text;      /* the item's words: scalar value or prompt: */
+	struct loc text_loc;
+	const char *prompt;    /* an item-level prompt template, or NULL */
+	struct loc prompt_loc;
+	const char *from;      /* input node id, or NULL */
+	struct loc from_loc;
+	const char *file;      /* source image, relative to the recipe */
+	struct loc file_loc;
+	double strength;       /* < 0: unset */
+	int64_t seed;          /* < 0: unset */
+	int count;             /* 0: unset */
+	int candidates;        /* 0: unset */
+	const char *caption;   /* the words a caption uses for this item */
+	const char *framing;   /* closeup, medium, full, back */
+	struct attr *attrs;    /* further caption attributes (expression, ...) */
+	size_t nattrs;
+	struct param *params;
+	size_t nparams;
+};
+
+/* expression apply rule: which expressions an angle gets. */
+struct apply_rule {
+	const char *angle;  /* item name of the angle, or "*" */
+	bool all, skip;     /* all expressions, or none (pass through) */
+	const char **names; /* else these expression names */
+	size_t nnames;
+	struct loc loc;
+	bool used;          /* matched at least one angle */
+};
+
+struct env_entry {
+	const char *place;
+	const char *light;
+	struct loc loc;
+};
+
+struct section {
+	bool present;
+	struct loc loc;
+	const char *engine; /* engine entry name */
+	struct loc engine_loc;
+	const char *model;
+	const char *prompt;
+	struct loc prompt_loc;
+	const char *negative;
+	const char *from;
+	struct loc from_loc;
+	const char *file;   /* hero: a single source image */
+	struct loc file_loc;
+	const char *files;  /* anchor: a glob of source images */
+	struct loc files_loc;
+	double strength;    /* < 0: unset */
+	int64_t seed;       /* < 0: unset */
+	int count;          /* 0: unset (1) */
+	int candidates;     /* 0: unset (1) */
+	struct item *items;
+	size_t nitems;
+	struct param *params;
+	size_t nparams;
+	/* expression */
+	struct apply_rule *apply;
+	size_t napply;
+	/* environment */
+	const char *with;   /* "expression": ride in that pass */
+	struct loc with_loc;
+	struct env_entry *rotate;
+	size_t nrotate;
+	/* upscale, package */
+	int size;           /* 0: unset */
+	/* caption */
+	const char *style;  /* reserved for caption profiles */
+	/* package */
+	const char *format; /* fal-zip, kohya, ai-toolkit, imagefolder */
+	const char *select; /* all, picked */
+	const char *out;
+	struct loc out_loc;
+	const char *stem;   /* file-name stem inside the package */
+};
+
+struct recipe {
+	const struct source *src;
+	const char *dir;       /* the recipe's folder */
+	int format;            /* loramake: 1 */
+	const char *name;
+	const char *trigger;
+	const char *target;    /* flux, flux2, zimage, wan22, sdxl */
+	int64_t seed;          /* < 0: unset */
+	int concurrency;       /* -j default; 0: unset */
+	const char *character;  /* identity prompt */
+	const char *negative;
+	struct engine_decl *engines;
+	size_t nengines;
+	struct section sec[KIND_COUNT];
+};
+
+/*
+ * Check root (the parsed document) into r. Returns 0, or -1 when errors
+ * were reported to d. dir is the recipe's folder, for file checks.
+ */
+int recipe_load(struct recipe *r, struct arena *a, const struct source *src,
+		const char *dir, const struct ynode *root, struct diag *d);
+
+const struct engine_decl *recipe_engine(const struct recipe *r,
+					const char *name);
+
+#endif

@@ -1,0 +1,33 @@
+#ifndef LM_PACK_H
+#define LM_PACK_H
+/*
+ * pack: write dataset archives with libarchive. This module is the only
+ * includer of archive.h / archive_entry.h, and loads libarchive with
+ * dlopen on first use (base/dl.h).
+ *
+ * Archives are reproducible: entries are written in the order given
+ * (callers sort them), each with a fixed timestamp (PACK_MTIME), mode 0644,
+ * no owner names, and fixed compression settings, so the same inputs give
+ * a byte-identical file. The archive is written to a temp file beside out
+ * and renamed into place.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+
+/* 1980-01-01T00:00:00Z: the earliest time a ZIP can hold. */
+#define PACK_MTIME 315532800
+
+struct pack_entry {
+	const char *name;  /* path inside the archive, e.g. "jinx_001.png" */
+	const char *path;  /* file to copy in, or NULL to use data/len */
+	const void *data;
+	size_t len;
+};
+
+/* Write a flat ZIP of entries to out. -1 with err. */
+int pack_zip(const char *out, const struct pack_entry *entries, size_t n,
+	     struct error *err);
+
+#endif
