@@ -646,13 +646,23 @@ class Handler(BaseHTTPRequestHandler):
             body = json.dumps(body).encode()
         if truncate:
             body = body[:len(body) // 2]
+        # account first: a client may read /_stats as soon as it has the body
+        with fake.lock:
+            if getattr(self, "kind", None) not in ("control", "stats"):
+                fake.record_status(code)
+            if drop:
+                fake.stats["faults"]["drop"] += 1
+            if truncate:
+                fake.stats["faults"]["truncate"] += 1
+        fake.log("%s %s %d%s%s" % (self.command, self.path, code,
+                                   " dropped" if drop else "",
+                                   " truncated" if truncate else ""))
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        note = ""
         if drop:
             # full Content-Length announced, half the body sent, then close
             self.wfile.write(body[:len(body) // 2])
@@ -662,19 +672,8 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
             self.close_connection = True
-            note = " dropped"
         elif self.command != "HEAD":
             self.wfile.write(body)
-        if truncate:
-            note += " truncated"
-        with fake.lock:
-            if getattr(self, "kind", None) not in ("control", "stats"):
-                fake.record_status(code)
-            if drop:
-                fake.stats["faults"]["drop"] += 1
-            if truncate:
-                fake.stats["faults"]["truncate"] += 1
-        fake.log("%s %s %d%s" % (self.command, self.path, code, note))
 
     def _json_body(self):
         try:

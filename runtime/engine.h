@@ -1,0 +1,101 @@
+#ifndef LM_ENGINE_H
+#define LM_ENGINE_H
+/*
+ * engine: the one interface between the scheduler and whatever makes an
+ * image. The scheduler never knows which engine it drives.
+ *
+ * A local engine's run() is called on a worker thread and returns when its
+ * outputs are written. A remote engine's start() is called on the loop
+ * thread, sends its requests through http.h, and calls job_done() later,
+ * also on the loop thread; it must never block.
+ *
+ * Outputs: the scheduler gives each job one temp path per candidate
+ * (job->outs); the engine writes a finished file to each. The scheduler
+ * then checks every image (decode, size) and moves it into the cache.
+ *
+ * Adding an engine: a file in runtime/engines/, a `const struct engine`,
+ * a row in engine.c's table, a section in docs/engines.md.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/util.h"
+#include "compiler/dag.h"
+
+struct job;
+struct loop;
+
+enum engine_exec {
+	ENGINE_LOCAL,   /* run() on a worker thread */
+	ENGINE_REMOTE,  /* start() on the loop thread, job_done() later */
+};
+
+struct engine {
+	const char *type;       /* the engine type a recipe names */
+	enum engine_exec exec;
+	/* LOCAL: make job->outs; return 0, or -1 with err filled. */
+	int (*run)(struct job *job, struct error *err);
+	/* REMOTE: begin; must end in exactly one job_done(job). */
+	void (*start)(struct job *job);
+	/* REMOTE: Ctrl-C: cancel requests not yet finished, then job_done. */
+	void (*cancel)(struct job *job);
+};
+
+/* A remote request that was submitted and may be resumed after a crash. */
+struct job_pending {
+	int candidate;          /* 1-based */
+	const char *info;       /* what the engine recorded (job_record) */
+};
+
+struct job {
+	const struct node *node;
+	const struct engine_decl *decl; /* the recipe's engine entry, or NULL */
+	struct loop *loop;
+	int verbose;
+	const char **inputs;    /* cached files of the input images, in order
+				   (the picked candidate of each) */
+	size_t ninputs;
+	char **outs;            /* temp paths to write, one per candidate */
+	int nouts;
+	const struct job_pending *pending; /* requests an earlier build
+					      submitted for this key */
+	size_t npending;
+	double max_body;        /* cap on a downloaded output, bytes */
+
+	/* set by the engine */
+	double usd;             /* what this job cost */
+	char *request;          /* the engine's request id(s), for the lock;
+				   malloc'd, freed by the scheduler */
+	bool failed;
+	struct error err;       /* why it failed, in the engine's words */
+	void *priv;             /* the engine's own state */
+
+	void *sched;            /* the scheduler's, opaque to engines */
+};
+
+/* The engine for a type name, or NULL. */
+const struct engine *engine_find(const char *type);
+
+/* Remote engines: the job has finished (check job->failed). */
+void job_done(struct job *job);
+
+/*
+ * Remote engines: durably record that candidate's request was submitted,
+ * with what resuming it needs (one line, no tabs or newlines; no
+ * secrets), before waiting on it. A build that is killed and restarted
+ * finds it in job->pending and polls instead of paying again. -1 with err.
+ */
+int job_record(struct job *job, int candidate, const char *info,
+	       struct error *err);
+
+/* The secret named by the engine entry's key_env, or NULL if unset. */
+const char *job_secret(const struct job *job);
+
+/*
+ * May the job spend usd more? False once --max-cost would be passed;
+ * then the engine must not submit, and fails the job with that reason.
+ */
+bool job_may_spend(struct job *job, double usd);
+
+#endif
