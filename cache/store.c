@@ -119,7 +119,10 @@ store_put_file(struct store *s, const char *tmp, struct hash *out,
 	char *dst, *dir;
 	int rc = 0;
 
-	if (hash_file(tmp, out, err) < 0 || fsync_path(tmp) < 0) {
+	/* objects are read-only: build/ links to them, and an edit there
+	 * must not change what the cache holds */
+	if (hash_file(tmp, out, err) < 0 || chmod(tmp, 0444) < 0 ||
+	    fsync_path(tmp) < 0) {
 		if (!err || !err->msg[0])
 			error_set(err, "cannot sync '%s':", tmp);
 		unlink(tmp);

@@ -154,6 +154,14 @@ void picks_set(struct picks *p, const char *id, int candidate);
  */
 void dag_key(struct dag *dag);
 
+/*
+ * Does package pkg take its input in (an image or its caption)? With
+ * select: picked, only images a person picked or kept (on the image or
+ * up its lineage); with select: all or --pick first, every one.
+ */
+bool dag_selected(const struct node *pkg, const struct node *in,
+		  const struct picks *picks);
+
 /* Estimated dollars and seconds per node, from prices.c's tables. */
 void dag_estimate(struct dag *dag);
 

@@ -142,9 +142,8 @@ params_facet(struct buf *b, const struct node *n)
 	}
 }
 
-/* Is input in of a package selected into it? */
-static bool
-selected(const struct node *pkg, const struct node *in, const struct picks *picks)
+bool
+dag_selected(const struct node *pkg, const struct node *in, const struct picks *picks)
 {
 	const struct section *s = &pkg->recipe->sec[KIND_PACKAGE];
 	const struct node *img = in->kind == KIND_CAPTION ? in->subject : in;
@@ -169,7 +168,7 @@ inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
 		int pick = node_pick(in, picks);
 		char tag[32];
 
-		if (n->kind == KIND_PACKAGE && !selected(n, in, picks))
+		if (n->kind == KIND_PACKAGE && !dag_selected(n, in, picks))
 			continue;
 		if (!in->keyed) {
 			n->waits_on = in->waits_on;

@@ -58,6 +58,10 @@ struct job {
 	size_t ninputs;
 	char **outs;            /* temp paths to write, one per candidate */
 	int nouts;
+	const char *workdir;    /* an empty temp folder for outputs of more
+				   than one file: the engine writes them there
+				   and lists their paths, one a line, in
+				   outs[0]; they are cached as a tree */
 	const struct job_pending *pending; /* requests an earlier build
 					      submitted for this key */
 	size_t npending;

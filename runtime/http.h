@@ -10,8 +10,9 @@
  * with either a complete response (any status) or a transport error
  * (refused, reset, timed out, body cut short, over its size cap).
  *
- * Secrets: header values given in http_request.secret_headers are never
- * printed; -v traces show "Authorization: <redacted>".
+ * Secrets: -v traces (loop_set_verbose) print one line per request and
+ * per response (method, URL, status, time) and never a header, so an
+ * Authorization value cannot leak into a log.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,9 +56,6 @@ int http_send(struct loop *l, const struct http_request *req,
 /* The value of response header name (case-insensitive), or NULL. The
  * result points into a static-per-thread buffer valid until the next call. */
 const char *http_header(const struct http_response *resp, const char *name);
-
-/* Print request lines (with secrets redacted) to stderr when level > 0. */
-void http_set_verbose(struct loop *l, int level);
 
 /* Requests in flight on l's client (0 if none was ever made). */
 int http_in_flight(struct loop *l);

@@ -39,4 +39,11 @@ void loop_run_once(struct loop *l, int max_ms);
  */
 struct http *loop_http(struct loop *l, struct error *err);
 
+/* The HTTP client if one was created, else NULL (loads nothing). */
+struct http *loop_http_peek(const struct loop *l);
+
+/* -v level for everything the loop drives (HTTP traces). */
+void loop_set_verbose(struct loop *l, int level);
+int loop_verbose(const struct loop *l);
+
 #endif

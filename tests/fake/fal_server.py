@@ -312,9 +312,10 @@ class FakeFal:
         self.httpd.server_close()
         if self.thread:
             self.thread.join(5)
-        if self.log_file:
-            self.log_file.close()
-            self.log_file = None
+        with self.log_lock:
+            if self.log_file:
+                self.log_file.close()
+                self.log_file = None
 
     # -- settings ----------------------------------------------------------
 
@@ -387,9 +388,6 @@ class FakeFal:
         return {"response_url": base, "status_url": base + "/status",
                 "cancel_url": base + "/cancel"}
 
-    def count(self, name, delta=1):
-        self.stats[name] += delta
-
     def record_status(self, code):
         bs = self.stats["by_status"]
         bs[str(code)] = bs.get(str(code), 0) + 1
@@ -399,8 +397,8 @@ class FakeFal:
             self.stats["errors_5xx"] += 1
 
     def log(self, line):
-        if self.log_file:
-            with self.log_lock:
+        with self.log_lock:
+            if self.log_file:
                 self.log_file.write(line + "\n")
 
     def file_exists(self, name):
@@ -1114,6 +1112,7 @@ class Handler(BaseHTTPRequestHandler):
                     pass
                 elif reset:
                     fake._reset_state()
+                    fake.set({"seed": fake.cfg["seed"]})   # reseed too
                 elif reset_stats:
                     jobs_keep = (fake.jobs, fake.active, fake.seq, fake.blobs,
                                  fake.uploads, fake.cdn_tokens)

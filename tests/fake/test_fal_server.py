@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 import fal_server  # noqa: E402
 
 KEY = "test-key"
@@ -138,7 +139,7 @@ class FakeFalTest(unittest.TestCase):
     # -- happy path ----------------------------------------------------------------
 
     def test_submit_status_result_happy_path(self):
-        self.control(job_ms=300)
+        self.control(job_ms=600)
         st, h, sub = self.submit(ULTRA, {"prompt": "a red fox", "num_images": 2})
         self.assertEqual(st, 200)
         rid = sub["request_id"]
@@ -201,7 +202,7 @@ class FakeFalTest(unittest.TestCase):
         self.assertEqual(a, self.call("GET", out["images"][0]["url"], auth=False)[2])
 
     def test_queue_phase_and_positions(self):
-        self.control(job_ms=400, queue_ms=300)
+        self.control(job_ms=700, queue_ms=600)
         _, _, a = self.submit()
         _, _, b = self.submit()
         self.assertEqual((a["queue_position"], b["queue_position"]), (0, 1))
@@ -404,6 +405,17 @@ class FakeFalTest(unittest.TestCase):
         # cancel is not subject to fail_500
         self.assertEqual(self.call("PUT", "/a/b/requests/x/cancel")[0], 404)
 
+    def test_job_fail_completes_with_error(self):
+        self.control(job_fail=1.0)
+        st, _, sub = self.submit()
+        self.assertEqual(st, 200)
+        done = self.wait_done(sub["status_url"])
+        self.assertEqual(done["status"], "COMPLETED")
+        self.assertIn("error", done)
+        st, h, e = self.call("GET", sub["response_url"])
+        self.assertEqual((st, e), (500, {"detail": "Internal Server Error"}))
+        self.assertEqual(h["x-fal-request-id"], sub["request_id"])
+
     def test_drop_submit_creates_job(self):
         self.control(drop=1.0)
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
@@ -493,8 +505,35 @@ class FakeFalTest(unittest.TestCase):
         self.assertEqual(self.call("POST", "/storage/upload/initiate",
                                    {"file_name": "x.png"}, auth=False)[0], 401)
 
+    def test_upload_multipart_and_cdn_token(self):
+        st, _, init = self.call("POST", "/storage/upload/initiate-multipart",
+                                {"content_type": "application/zip", "file_name": "d.zip"})
+        self.assertEqual(st, 200)
+        parts = []
+        for n, chunk in ((1, b"a" * 1000), (2, b"b" * 10)):
+            st, _, p = self.call("PUT", "%s/%d" % (init["upload_url"], n), raw=chunk,
+                                 auth=False)
+            self.assertEqual((st, p["partNumber"]), (200, n))
+            parts.append({"partNumber": n, "etag": p["etag"]})
+        st, _, _ = self.call("POST", init["upload_url"] + "/complete",
+                             {"parts": parts}, auth=False)
+        self.assertEqual(st, 200)
+        self.assertEqual(self.call("GET", init["file_url"], auth=False)[2],
+                         b"a" * 1000 + b"b" * 10)
+        st, _, tok = self.call("POST", "/storage/auth/token?storage_type=fal-cdn-v3", {})
+        self.assertEqual(st, 200)
+        st, _, up = self.call("POST", "/files/upload", raw=b"xyz", auth=False,
+                              headers={"Authorization": "Bearer " + tok["token"],
+                                       "Content-Type": "text/plain",
+                                       "X-Fal-File-Name": "t.txt"})
+        self.assertEqual(st, 200)
+        self.assertEqual(self.call("GET", up["access_url"], auth=False)[2], b"xyz")
+        self.assertEqual(self.call("POST", "/files/upload", raw=b"x", auth=False,
+                                   headers={"Authorization": "Bearer bad"})[0], 401)
+        self.assertEqual(self.stats()["uploads"], 2)
+
     def test_stats_counting(self):
-        self.control(job_ms=400)
+        self.control(job_ms=1000)
         for k in ("node-a", "node-b", "node-a"):
             self.assertEqual(self.submit(headers={"X-Loramake-Key": k})[0], 200)
         _, _, sub = self.submit(I2I, {"prompt": "q", "image_url": "https://e/x.png"})

@@ -1,0 +1,140 @@
+/*
+ * pending: an append-only log of in-flight remote requests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/path.h"
+#include "pending.h"
+
+#define HEADER "# loramake pending v1\n"
+
+static void
+push(struct pending *p, const struct hash *key, int candidate, const char *info)
+{
+	struct pending_entry *e;
+
+	LM_GROW(p->v, p->n + 1, p->cap);
+	e = &p->v[p->n++];
+	e->key = *key;
+	e->candidate = candidate;
+	e->info = xstrdup(info);
+}
+
+int
+pending_load(struct pending *p, const char *path, struct error *err)
+{
+	char *text, *line, *save;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->path = xstrdup(path);
+	if (read_file(path, &text, NULL, err) < 0)
+		return errno == ENOENT ? 0 : -1;
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+		struct hash key;
+		int64_t cand;
+
+		if (line[0] == '#' || !t2)
+			continue;
+		*t1 = *t2 = '\0';
+		if (hash_parse(line, &key) && parse_int64(t1 + 1, &cand) && cand > 0)
+			push(p, &key, (int)cand, t2 + 1);
+	}
+	free(text);
+	return 0;
+}
+
+void
+pending_release(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].info);
+	free(p->v);
+	free(p->path);
+	if (p->fd >= 0)
+		close(p->fd);
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+}
+
+static void
+format_entry(struct buf *b, const struct pending_entry *e)
+{
+	char hex[HASH_HEX_LEN + 1];
+
+	hash_hex(&e->key, hex);
+	buf_addf(b, "%s\t%d\t%s\n", hex, e->candidate, e->info);
+}
+
+int
+pending_compact(struct pending *p, const struct actions *acts,
+		struct error *err)
+{
+	struct buf b;
+	size_t k = 0;
+	int rc;
+
+	buf_init(&b);
+	buf_adds(&b, HEADER);
+	for (size_t i = 0; i < p->n; i++) {
+		if (actions_get(acts, &p->v[i].key)) {
+			free(p->v[i].info);
+			continue;
+		}
+		p->v[k++] = p->v[i];
+		format_entry(&b, &p->v[i]);
+	}
+	p->n = k;
+	rc = write_file_atomic(p->path, b.data, b.len, err);
+	buf_release(&b);
+	return rc;
+}
+
+int
+pending_add(struct pending *p, const struct hash *key, int candidate,
+	    const char *info, struct error *err)
+{
+	struct pending_entry e = { *key, candidate, (char *)info };
+	struct buf b;
+	int rc = 0;
+
+	if (strpbrk(info, "\t\n"))
+		BUG("pending info holds a tab or newline");
+	if (p->fd < 0) {
+		bool fresh = !path_exists(p->path);
+
+		p->fd = open(p->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (p->fd < 0)
+			return error_set(err, "cannot open '%s':", p->path);
+		if (fresh && write(p->fd, HEADER, strlen(HEADER)) < 0)
+			return error_set(err, "cannot write '%s':", p->path);
+	}
+	buf_init(&b);
+	format_entry(&b, &e);
+	if (write(p->fd, b.data, b.len) != (ssize_t)b.len || fdatasync(p->fd) < 0)
+		rc = error_set(err, "cannot append to '%s':", p->path);
+	buf_release(&b);
+	if (rc == 0)
+		push(p, key, candidate, info);
+	return rc;
+}
+
+size_t
+pending_for(const struct pending *p, const struct hash *key,
+	    const struct pending_entry **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n && n < max; i++)
+		if (hash_eq(&p->v[i].key, key))
+			out[n++] = &p->v[i];
+	return n;
+}

@@ -1,0 +1,27 @@
+/*
+ * engine: the table of engines. Adding one: a file in runtime/engines/,
+ * a row here, a section in docs/engines.md.
+ */
+#include <string.h>
+
+#include "engine.h"
+
+extern const struct engine engine_preview;
+extern const struct engine engine_local;
+extern const struct engine engine_loramake;
+
+static const struct engine *const engines[] = {
+	&engine_preview,
+	&engine_local,
+	&engine_loramake,
+	NULL,
+};
+
+const struct engine *
+engine_find(const char *type)
+{
+	for (const struct engine *const *e = engines; *e; e++)
+		if (strcmp((*e)->type, type) == 0)
+			return *e;
+	return NULL;
+}

@@ -1,0 +1,96 @@
+#ifndef LM_FAL_H
+#define LM_FAL_H
+/*
+ * fal: the pure parts of the fal.ai engine (runtime/engines/fal.c), split
+ * out so tests/unit/test_fal.c can check them without a network: the input
+ * mapping per endpoint, the camera table of the multiple-angles endpoint,
+ * error rendering, base64, the URL rule and the retry and poll schedules.
+ *
+ * Only fal.c and its test include this header. It speaks in C strings;
+ * JSON stays inside fal.c (the test parses what it gets back).
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+
+struct node;
+
+#define FAL_DEFAULT_BASE "https://queue.fal.run"
+#define FAL_DEFAULT_REST "https://rest.fal.ai"
+#define FAL_MAX_ATTEMPTS 6           /* tries of one HTTP step */
+#define FAL_UPLOAD_OVER (4u << 20)   /* inputs bigger go through storage */
+
+/* Camera of the multiple-angles endpoint (ENGINES.md 1.13 ranges). */
+struct fal_angle {
+	double horizontal;  /* degrees, 0..360: 0 front, 90 right, 180 back */
+	double vertical;    /* degrees, -30..90: -30 low, 0 eye level */
+	double zoom;        /* 0 wide .. 10 close-up; 5 the default */
+};
+
+/*
+ * The camera for an angle item name such as "three_quarter_left" or
+ * "closeup_front": the words split at '_' or '-', each from a fixed
+ * vocabulary (docs/engines.md has the table). Only the item name is
+ * read, because it is what the node key holds. -1 with err naming the
+ * first word it does not know.
+ */
+int fal_angle(const char *item, struct fal_angle *out, struct error *err);
+
+/*
+ * The JSON input object for one candidate (1-based) of node n on
+ * n->model, as compact text the caller frees. images are the input image
+ * URLs (data URIs or uploaded file URLs), in input order. The mapping is
+ * per endpoint, with a generic fallback; the recipe's params override
+ * every mapped field. NULL with err (bad param value, unmapped angle).
+ */
+char *fal_input_json(const struct node *n, const char *const *images,
+		     size_t nimages, int candidate, struct error *err);
+
+/* The seed of a candidate: n->seed + (candidate - 1), mod 2^32. */
+uint32_t fal_seed(int64_t seed, int candidate);
+
+/*
+ * Render the service's words from an error body into out (always
+ * NUL-terminated): `detail` as a string, or as a list of {loc, msg}
+ * shown as "prompt: Field required; image_urls[0]: Invalid URL" (a
+ * leading "body" in loc is dropped); else `error` or `message`. Empty
+ * when the body says nothing usable (HTML, empty).
+ */
+void fal_detail(const char *body, size_t len, char *out, size_t outsz);
+
+/* Standard base64 (with padding) of data; the caller frees the text. */
+char *fal_base64(const void *data, size_t len);
+/* Decode base64 (whitespace ignored) onto out; -1 if it is not base64. */
+int fal_unbase64(const char *s, size_t len, struct buf *out);
+
+/*
+ * May loramake send requests (and a key) to url? https:// always; http://
+ * only to loopback (127.0.0.0/8, localhost, [::1]). -1 with err saying why.
+ */
+int fal_url_check(const char *url, struct error *err);
+
+/*
+ * Milliseconds to wait before try number attempt + 1, after attempt
+ * (1-based) failed: 500 ms doubling per attempt up to 30 s, scaled by
+ * 0.75 + 0.5 * jitter (jitter in [0, 1)). A Retry-After of retry_after
+ * seconds (>= 0; < 0 means none) wins, stretched by up to 25 % with the
+ * same jitter and capped at 5 minutes.
+ */
+int64_t fal_backoff_ms(int attempt, double retry_after, double jitter);
+
+/*
+ * Milliseconds to the next status poll of a request submitted elapsed_ms
+ * ago: 15 % of the elapsed time, at least 25 ms (the first poll after
+ * 100 ms) and at most 5 s. So a finished job is seen within about 15 %
+ * of its run time, and a long job is asked about every 5 s.
+ */
+int64_t fal_poll_ms(int64_t elapsed_ms);
+
+/* Is an HTTP status worth retrying (429, 500, 502, 503, 504)? A 504 whose
+ * x-fal-request-timeout-type is "user" is not (timeout_type may be NULL). */
+bool fal_retryable(long status, const char *timeout_type);
+
+#endif

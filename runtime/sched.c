@@ -1,0 +1,763 @@
+/*
+ * sched: the build loop.
+ *
+ * Every node to run gets a struct sjob. nblock counts its inputs that are
+ * still to run; a node with nblock 0 is queued on the ready FIFO. The loop
+ * starts ready nodes while the limits allow, waits in loop_run_once, and
+ * collects finished work. All bookkeeping happens on this thread; workers
+ * only run engines and move outputs into the cache.
+ *
+ * A job's life: start -> engine (worker or HTTP) -> finalize on a worker
+ * (check each image, move outputs into the store) -> record on the loop
+ * thread (action log, lock, build/ copy, unblock dependents).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/path.h"
+#include "cache/pending.h"
+#include "cache/tree.h"
+#include "compiler/estimate.h"
+#include "engine.h"
+#include "image.h"
+#include "loop.h"
+#include "sched.h"
+#include "workers.h"
+
+#define LOCK_WRITE_INTERVAL_MS 200
+#define MAX_OUTPUT_BYTES (64.0 * 1024 * 1024)
+#define MAX_PENDING_PER_NODE 128
+
+enum sj_state { SJ_WAIT, SJ_READY, SJ_RUNNING, SJ_DONE, SJ_FAILED, SJ_SKIPPED };
+
+struct pool {
+	const char *name;
+	int limit, running;
+};
+
+struct sjob {
+	struct job job;            /* what the engine sees; first member */
+	struct sched *s;
+	struct node *node;
+	const struct engine *engine;
+	struct pool *pool;
+	enum sj_state state;
+	int nblock;                /* inputs still to run */
+	char *workdir;             /* package outputs, or NULL */
+	struct hash *outs;         /* cached outputs, after finalize */
+	size_t nouts;
+	struct job_pending *pend;  /* earlier submissions of this key */
+	double reserved;           /* dollars held by job_may_spend */
+	int64_t started;
+	char why[512];             /* failure or skip reason */
+};
+
+struct sched {
+	struct dag *dag;
+	struct status *st;
+	struct store *store;
+	struct actions *acts;
+	struct lock *lock;
+	struct sched_opts opts;
+	struct loop *loop;
+	struct workers *workers;
+	struct pending pending;
+	struct sjob **byidx;       /* NULL for nodes not to run */
+	struct sjob **ready;       /* FIFO */
+	size_t rhead, rtail, rcap;
+	struct pool *pools;
+	size_t npools;
+	size_t total, finished, failed, skipped;
+	int running;
+	double spent, reserved, planned;
+	int64_t started, lock_written;
+	bool stopping, cancelled;
+	struct sjob **failures;
+	size_t nfailures, capfailures;
+};
+
+/* ---- outputs of nodes, wherever they come from ---- */
+
+/* The cached outputs of n: this build's, the action log's or the lock's. */
+static const struct hash *
+outputs_of(const struct sched *s, const struct node *n, size_t *count)
+{
+	const struct sjob *j = s->byidx[n->idx];
+	const struct status *st = &s->st[n->idx];
+
+	if (j && j->state == SJ_DONE) {
+		*count = j->nouts;
+		return j->outs;
+	}
+	if (st->action) {
+		*count = st->action->nouts;
+		return st->action->outs;
+	}
+	if (st->from_lock && st->was) {
+		*count = st->was->nouts;
+		return st->was->outs;
+	}
+	*count = 0;
+	return NULL;
+}
+
+/* The file a consumer reads for input `in` (the picked candidate). */
+static char *
+input_path(const struct sched *s, const struct node *in)
+{
+	const struct hash *outs;
+	size_t n;
+	int pick;
+
+	if (in->file)
+		return xstrdup(in->file);
+	outs = outputs_of(s, in, &n);
+	pick = node_pick(in, s->dag->picks);
+	if (!outs || pick < 1 || (size_t)pick > n)
+		return NULL;
+	return store_object_path(s->store, &outs[pick - 1]);
+}
+
+char *
+sched_build_path(const struct dag *dag, const struct node *n, int candidate,
+		 const char *ext)
+{
+	if (candidate > 0)
+		return xasprintf("%s/build/%s/candidate-%02d%s", dag->dir, n->id,
+				 candidate, ext);
+	return xasprintf("%s/build/%s%s", dag->dir, n->id, ext);
+}
+
+/* ---- progress ---- */
+
+static void
+format_eta(char *out, size_t sz, double secs)
+{
+	long s = (long)(secs + 0.5);
+
+	if (s >= 3600)
+		snprintf(out, sz, "%ldh%02ldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, sz, "%ldm%02lds", s / 60, s % 60);
+	else
+		snprintf(out, sz, "%lds", s);
+}
+
+static void
+status_line(struct sched *s, const struct node *n)
+{
+	char eta[32];
+	double elapsed = (now_ms() - s->started) / 1000.0;
+	size_t done = s->finished + s->failed + s->skipped;
+
+	if (!s->opts.tty)
+		return;
+	format_eta(eta, sizeof(eta), done ? elapsed * (double)(s->total - done) / (double)done
+					  : s->planned);
+	fprintf(stderr, "\r\033[K[%zu/%zu] %.48s  %s  $%.2f spent  ETA %s", done,
+		s->total, n->id, n->engine ? n->engine->name : n->engine_type,
+		s->spent, eta);
+	fflush(stderr);
+}
+
+static void
+clear_status(const struct sched *s)
+{
+	if (s->opts.tty)
+		fputs("\r\033[K", stderr);
+}
+
+/* A plain line: when not on a terminal, one per finished node. */
+static void
+say_done(struct sched *s, const struct sjob *j)
+{
+	size_t done = s->finished + s->failed + s->skipped;
+
+	if (s->opts.tty && !s->opts.verbose)
+		return;
+	clear_status(s);
+	fprintf(stderr, "[%zu/%zu] %s (%s, %.1fs%s", done, s->total, j->node->id,
+		j->node->engine ? j->node->engine->name : j->node->engine_type,
+		(now_ms() - j->started) / 1000.0, j->job.usd > 0 ? ", $" : "");
+	if (j->job.usd > 0)
+		fprintf(stderr, "%.3f", j->job.usd);
+	fputs(")\n", stderr);
+}
+
+static void
+say_failed(struct sched *s, const struct sjob *j)
+{
+	clear_status(s);
+	fprintf(stderr, "%sFAILED%s %s: %s\n", s->opts.color ? "\033[31m" : "",
+		s->opts.color ? "\033[0m" : "", j->node->id, j->why);
+}
+
+/* ---- the ready queue and limits ---- */
+
+static void
+push_ready(struct sched *s, struct sjob *j)
+{
+	if (s->rtail == s->rcap) {
+		s->rcap = s->rcap ? s->rcap * 2 : 64;
+		s->ready = xreallocarray(s->ready, s->rcap, sizeof(*s->ready));
+	}
+	j->state = SJ_READY;
+	s->ready[s->rtail++] = j;
+}
+
+static struct pool *
+pool_for(struct sched *s, const struct node *n)
+{
+	const char *name = n->engine ? n->engine->name : n->engine_type;
+	int limit = engine_concurrency(n->engine, n->engine_type);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (size_t i = 0; i < s->npools; i++)
+		if (!strcmp(s->pools[i].name, name))
+			return &s->pools[i];
+	if (!limit)
+		limit = cpus > 0 ? (int)cpus : 2; /* CPU work: one per core */
+	s->pools[s->npools] = (struct pool){ name, limit, 0 };
+	return &s->pools[s->npools++];
+}
+
+/* ---- finishing ---- */
+
+static void skip_below(struct sched *s, struct sjob *j);
+
+static void
+write_lock(struct sched *s, bool force)
+{
+	struct error err;
+	int64_t now = now_ms();
+
+	if (!force && now - s->lock_written < LOCK_WRITE_INTERVAL_MS)
+		return;
+	if (lock_write(s->lock, &err) < 0)
+		warn("%s", err.msg);
+	s->lock_written = now;
+}
+
+static void
+release_slot(struct sched *s, struct sjob *j)
+{
+	s->running--;
+	j->pool->running--;
+	s->reserved -= j->reserved;
+	j->reserved = 0;
+	s->spent += j->job.usd;
+}
+
+static void
+fail(struct sched *s, struct sjob *j)
+{
+	j->state = SJ_FAILED;
+	s->failed++;
+	LM_GROW(s->failures, s->nfailures + 1, s->capfailures);
+	s->failures[s->nfailures++] = j;
+	say_failed(s, j);
+	skip_below(s, j);
+	if (s->opts.fail_fast)
+		s->stopping = true;
+}
+
+static void
+skip_below(struct sched *s, struct sjob *j)
+{
+	for (size_t i = 0; i < j->node->nout; i++) {
+		struct sjob *d = s->byidx[j->node->out[i]->idx];
+
+		if (!d || d->state == SJ_SKIPPED || d->state == SJ_FAILED ||
+		    d->state == SJ_DONE)
+			continue;
+		d->state = SJ_SKIPPED;
+		snprintf(d->why, sizeof(d->why), "input %s did not finish",
+			 j->node->id);
+		s->skipped++;
+		skip_below(s, d);
+	}
+}
+
+/* Copy n's outputs into build/ for people to look at (hard links: objects
+ * are read-only, so an edit there cannot change the cache). */
+static void
+show_in_build(struct sched *s, const struct node *n, const struct hash *outs,
+	      size_t nouts)
+{
+	const char *ext = n->kind == KIND_CAPTION ? ".txt" : ".png";
+
+	if (n->kind == KIND_PACKAGE)
+		return;
+	for (size_t i = 0; i < nouts; i++) {
+		char *dst = sched_build_path(s->dag, n, nouts > 1 ? (int)i + 1 : 0, ext);
+		char *src = store_object_path(s->store, &outs[i]);
+		char *dir = path_dir(dst);
+
+		if (mkdirs(dir, NULL) == 0) {
+			unlink(dst);
+			if (link(src, dst) < 0 && symlink(src, dst) < 0)
+				warn("cannot show '%s' in build/:", dst);
+		}
+		free(dir);
+		free(src);
+		free(dst);
+	}
+}
+
+static void
+record(struct sched *s, struct sjob *j)
+{
+	struct action rec = { .key = j->node->key, .outs = j->outs,
+			      .nouts = j->nouts, .usd = j->job.usd,
+			      .seed = j->node->seed, .request = j->job.request };
+	struct error err;
+
+	if (actions_append(s->acts, &rec, &err) < 0) {
+		snprintf(j->why, sizeof(j->why), "%s", err.msg);
+		fail(s, j);
+		return;
+	}
+	lock_set(s->lock, j->node, j->outs, j->nouts, j->job.usd, j->job.request);
+	write_lock(s, false);
+	show_in_build(s, j->node, j->outs, j->nouts);
+	j->state = SJ_DONE;
+	s->finished++;
+	say_done(s, j);
+	for (size_t i = 0; i < j->node->nout; i++) {
+		struct sjob *d = s->byidx[j->node->out[i]->idx];
+
+		if (d && d->state == SJ_WAIT && --d->nblock == 0)
+			push_ready(s, d);
+	}
+}
+
+/* Worker: check every output and move it into the store. */
+static int
+store_tree(struct sjob *j, struct hash *out, struct error *err)
+{
+	struct store *st = j->s->store;
+	char *list, *save;
+	struct buf tree;
+	int rc = 0;
+
+	if (read_file(j->job.outs[0], &list, NULL, err) < 0)
+		return -1;
+	buf_init(&tree);
+	for (char *p = strtok_r(list, "\n", &save); p && rc == 0;
+	     p = strtok_r(NULL, "\n", &save)) {
+		char *src = path_join(j->workdir, p), hex[HASH_HEX_LEN + 1];
+		struct hash h;
+
+		if (!path_is_contained(p)) {
+			rc = error_set(err, "package lists '%s', outside its folder", p);
+		} else if ((rc = store_put_file(st, src, &h, err)) == 0) {
+			hash_hex(&h, hex);
+			buf_addf(&tree, "%s\t%s\n", hex, p);
+		}
+		free(src);
+	}
+	free(list);
+	if (rc == 0)
+		rc = store_put_bytes(st, tree.data, tree.len, out, err);
+	buf_release(&tree);
+	return rc;
+}
+
+static void
+finalize(struct sjob *j)
+{
+	struct error *err = &j->job.err;
+
+	j->outs = xcalloc((size_t)j->job.nouts, sizeof(*j->outs));
+	if (j->workdir) {
+		if (store_tree(j, &j->outs[0], err) < 0)
+			goto fail;
+		j->nouts = 1;
+		return;
+	}
+	for (int i = 0; i < j->job.nouts; i++) {
+		if (j->node->image && image_probe(j->job.outs[i], NULL, NULL, err) < 0) {
+			char why[sizeof(err->msg)];
+
+			memcpy(why, err->msg, sizeof(why));
+			error_set(err, "the engine's image is broken, not cached (%.400s)",
+				  why);
+			goto fail;
+		}
+		if (store_put_file(j->s->store, j->job.outs[i], &j->outs[j->nouts], err) < 0)
+			goto fail;
+		j->nouts++;
+	}
+	return;
+fail:
+	j->job.failed = true;
+}
+
+static void
+work_local(void *ctx)
+{
+	struct sjob *j = ctx;
+
+	if (j->engine->run(&j->job, &j->job.err) < 0)
+		j->job.failed = true;
+	else
+		finalize(j);
+}
+
+static void
+work_finalize(void *ctx)
+{
+	finalize(ctx);
+}
+
+static void
+cleanup_files(struct sjob *j)
+{
+	for (int i = 0; i < j->job.nouts; i++)
+		unlink(j->job.outs[i]); /* already moved, or a leftover */
+	if (j->workdir) {
+		DIR *d = opendir(j->workdir);
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			char *p = path_join(j->workdir, e->d_name);
+
+			if (e->d_name[0] != '.')
+				unlink(p);
+			free(p);
+		}
+		if (d)
+			closedir(d);
+		rmdir(j->workdir);
+	}
+}
+
+/* Loop thread: a job's outputs are cached, or it failed. */
+static void
+work_done(void *ctx)
+{
+	struct sjob *j = ctx;
+	struct sched *s = j->s;
+
+	release_slot(s, j);
+	cleanup_files(j);
+	if (j->job.failed) {
+		snprintf(j->why, sizeof(j->why), "%s", j->job.err.msg);
+		fail(s, j);
+	} else {
+		record(s, j);
+	}
+	if (j->node)
+		status_line(s, j->node);
+}
+
+void
+job_done(struct job *job)
+{
+	struct sjob *j = (struct sjob *)job;
+
+	if (job->failed) {
+		work_done(j);
+		return;
+	}
+	workers_submit(j->s->workers, work_finalize, work_done, j);
+}
+
+int
+job_record(struct job *job, int candidate, const char *info, struct error *err)
+{
+	struct sjob *j = (struct sjob *)job;
+
+	return pending_add(&j->s->pending, &j->node->key, candidate, info, err);
+}
+
+const char *
+job_secret(const struct job *job)
+{
+	const char *var = job->decl ? job->decl->key_env : NULL;
+	const char *v = var ? getenv(var) : NULL;
+
+	return v && *v ? v : NULL;
+}
+
+bool
+job_may_spend(struct job *job, double usd)
+{
+	struct sjob *j = (struct sjob *)job;
+	struct sched *s = j->s;
+
+	if (s->stopping)
+		return false;
+	if (s->opts.max_cost >= 0 && s->spent + s->reserved + usd > s->opts.max_cost + 1e-9)
+		return false;
+	s->reserved += usd;
+	j->reserved += usd;
+	return true;
+}
+
+/* ---- starting ---- */
+
+static const char *
+out_ext(const struct node *n)
+{
+	if (n->kind == KIND_CAPTION)
+		return ".txt";
+	if (n->kind == KIND_PACKAGE)
+		return ".list";
+	return ".png";
+}
+
+/* Fill job->inputs; false (with why) if an input is missing. */
+static bool
+prepare_inputs(struct sched *s, struct sjob *j)
+{
+	const struct node *n = j->node;
+
+	j->job.inputs = xcalloc(n->nin + 1, sizeof(*j->job.inputs));
+	j->job.ninputs = n->nin;
+	for (size_t i = 0; i < n->nin; i++) {
+		if (n->kind == KIND_PACKAGE && !dag_selected(n, n->in[i], s->dag->picks))
+			continue;
+		j->job.inputs[i] = input_path(s, n->in[i]);
+		if (!j->job.inputs[i]) {
+			snprintf(j->why, sizeof(j->why),
+				 "the output of %s is missing from the cache",
+				 n->in[i]->id);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+prepare_pending(struct sched *s, struct sjob *j)
+{
+	const struct pending_entry *v[MAX_PENDING_PER_NODE];
+	size_t n = pending_for(&s->pending, &j->node->key, v, MAX_PENDING_PER_NODE);
+
+	if (!n)
+		return;
+	j->pend = xcalloc(n, sizeof(*j->pend));
+	for (size_t i = 0; i < n; i++)
+		j->pend[i] = (struct job_pending){ v[i]->candidate, v[i]->info };
+	j->job.pending = j->pend;
+	j->job.npending = n;
+}
+
+static void
+start(struct sched *s, struct sjob *j)
+{
+	const struct node *n = j->node;
+
+	j->state = SJ_RUNNING;
+	j->started = now_ms();
+	s->running++;
+	j->pool->running++;
+	j->job.nouts = n->kind == KIND_PACKAGE ? 1 : n->candidates;
+	j->job.outs = xcalloc((size_t)j->job.nouts, sizeof(*j->job.outs));
+	for (int i = 0; i < j->job.nouts; i++)
+		j->job.outs[i] = store_tmp_path(s->store, out_ext(n));
+	if (n->kind == KIND_PACKAGE) {
+		j->workdir = store_tmp_path(s->store, ".d");
+		mkdirs(j->workdir, NULL);
+		j->job.workdir = j->workdir;
+	}
+	if (!j->engine) {
+		snprintf(j->job.err.msg, sizeof(j->job.err.msg),
+			 "engine type '%s' is not supported by this loramake",
+			 n->engine_type);
+		j->job.failed = true;
+		work_done(j);
+		return;
+	}
+	if (!prepare_inputs(s, j)) {
+		snprintf(j->job.err.msg, sizeof(j->job.err.msg), "%s", j->why);
+		j->job.failed = true;
+		work_done(j);
+		return;
+	}
+	prepare_pending(s, j);
+	status_line(s, n);
+	if (j->engine->exec == ENGINE_LOCAL)
+		workers_submit(s->workers, work_local, work_done, j);
+	else
+		j->engine->start(&j->job);
+}
+
+static void
+start_ready(struct sched *s)
+{
+	size_t keep = s->rhead;
+
+	/* start what fits; what does not stays queued in order */
+	for (size_t i = s->rhead; i < s->rtail; i++) {
+		struct sjob *j = s->ready[i];
+
+		if (j->state != SJ_READY)
+			continue; /* skipped while it waited */
+		if (s->stopping || s->running >= s->opts.jobs ||
+		    j->pool->running >= j->pool->limit) {
+			s->ready[keep++] = j;
+			continue;
+		}
+		start(s, j);
+	}
+	s->rtail = keep;
+}
+
+/* ---- setup ---- */
+
+static void
+add_jobs(struct sched *s)
+{
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		struct node *n = s->dag->nodes[i];
+		enum state state = s->st[i].state;
+		struct sjob *j;
+
+		if (state != STATE_NEW && state != STATE_STALE)
+			continue;
+		j = xcalloc(1, sizeof(*j));
+		j->s = s;
+		j->node = n;
+		j->engine = engine_find(n->engine_type);
+		j->pool = pool_for(s, n);
+		j->job.node = n;
+		j->job.decl = n->engine;
+		j->job.loop = s->loop;
+		j->job.verbose = s->opts.verbose;
+		j->job.max_body = MAX_OUTPUT_BYTES;
+		s->byidx[i] = j;
+		s->total++;
+		s->planned += n->seconds;
+		for (size_t k = 0; k < n->nin; k++) {
+			struct sjob *in = s->byidx[n->in[k]->idx];
+
+			if (in && (n->kind != KIND_PACKAGE ||
+				   dag_selected(n, n->in[k], s->dag->picks)))
+				j->nblock++;
+		}
+		if (!j->nblock)
+			push_ready(s, j);
+	}
+}
+
+/* Bring the lock up to date for nodes cached by the log alone. */
+static void
+sync_lock(struct sched *s)
+{
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		const struct status *st = &s->st[i];
+		const struct node *n = s->dag->nodes[i];
+
+		if (st->state != STATE_CACHED || !st->action)
+			continue;
+		if (st->was && hash_eq(&st->was->key, &n->key))
+			continue;
+		lock_set(s->lock, n, st->action->outs, st->action->nouts,
+			 st->action->usd, st->action->request);
+	}
+}
+
+static void
+cancel_remote(struct sched *s)
+{
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		struct sjob *j = s->byidx[i];
+
+		if (j && j->state == SJ_RUNNING && j->engine &&
+		    j->engine->exec == ENGINE_REMOTE && j->engine->cancel)
+			j->engine->cancel(&j->job);
+	}
+}
+
+static void
+free_jobs(struct sched *s)
+{
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		struct sjob *j = s->byidx[i];
+
+		if (!j)
+			continue;
+		for (int k = 0; k < j->job.nouts; k++)
+			free(j->job.outs[k]);
+		for (size_t k = 0; j->job.inputs && k < j->job.ninputs; k++)
+			free((char *)j->job.inputs[k]);
+		free(j->job.inputs);
+		free(j->job.outs);
+		free(j->job.request);
+		free(j->workdir);
+		free(j->outs);
+		free(j->pend);
+		free(j);
+	}
+}
+
+static void
+run_loop(struct sched *s)
+{
+	for (;;) {
+		if (*s->opts.interrupted && !s->cancelled) {
+			s->stopping = s->cancelled = true;
+			clear_status(s);
+			fprintf(stderr, "%s: interrupted: finishing %d running job%s\n",
+				lm_progname, s->running, s->running == 1 ? "" : "s");
+			cancel_remote(s);
+		}
+		start_ready(s);
+		if (s->running == 0)
+			break;
+		loop_run_once(s->loop, 500);
+		workers_collect(s->workers);
+	}
+}
+
+void
+sched_run(struct dag *dag, struct status *st, struct store *store,
+	  struct actions *acts, struct lock *lock,
+	  const struct sched_opts *opts, struct sched_result *res)
+{
+	struct sched s = { .dag = dag, .st = st, .store = store, .acts = acts,
+			   .lock = lock, .opts = *opts };
+	struct error err;
+	char *pending_path = path_join(store->root, "pending");
+
+	s.loop = loop_new();
+	loop_set_verbose(s.loop, opts->verbose);
+	s.workers = workers_new(opts->jobs, s.loop);
+	s.byidx = xcalloc(dag->nnodes + 1, sizeof(*s.byidx));
+	s.pools = xcalloc(dag->nnodes + 1, sizeof(*s.pools));
+	s.started = now_ms();
+	if (pending_load(&s.pending, pending_path, &err) < 0 ||
+	    (s.pending.n && pending_compact(&s.pending, acts, &err) < 0))
+		warn("%s", err.msg);
+	free(pending_path);
+	sync_lock(&s);
+	add_jobs(&s);
+	run_loop(&s);
+	clear_status(&s);
+	write_lock(&s, true);
+	memset(res, 0, sizeof(*res));
+	res->ran = s.finished;
+	res->failed = s.failed;
+	res->skipped = s.skipped;
+	res->spent = s.spent;
+	res->interrupted = s.cancelled;
+	for (size_t i = 0; i < s.nfailures; i++)
+		fprintf(stderr, "  failed: %s: %s\n", s.failures[i]->node->id,
+			s.failures[i]->why);
+	workers_free(s.workers);
+	loop_free(s.loop);
+	pending_release(&s.pending);
+	free_jobs(&s);
+	free(s.failures);
+	free(s.byidx);
+	free(s.pools);
+	free(s.ready);
+}

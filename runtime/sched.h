@@ -1,0 +1,56 @@
+#ifndef LM_SCHED_H
+#define LM_SCHED_H
+/*
+ * sched: run the nodes a plan marked new or stale, and nothing else.
+ *
+ * Ready nodes start as soon as their inputs are done, up to -j jobs in all
+ * and each engine's concurrency. Local engines run on worker threads;
+ * remote ones on the loop's HTTP client. Every output is checked (images
+ * decoded) and moved into the cache, its action is appended to the log
+ * (fsynced), and the lock is rewritten, before the node counts as done: a
+ * build killed at any moment keeps every node it finished.
+ *
+ * A failed node fails only itself and what hangs below it; the rest goes
+ * on (-k), and failures are listed at the end with the engine's words.
+ * SIGINT stops starting work, cancels remote requests, records what
+ * finished, and returns.
+ */
+#include <signal.h>
+#include <stdbool.h>
+
+#include "cache/actions.h"
+#include "cache/lock.h"
+#include "cache/status.h"
+#include "cache/store.h"
+#include "compiler/dag.h"
+
+struct sched_opts {
+	int jobs;             /* -j */
+	bool fail_fast;       /* stop starting nodes after a failure */
+	double max_cost;      /* dollars; < 0: no limit */
+	int verbose;
+	bool tty;             /* stderr is a terminal: one status line */
+	bool color;           /* NO_COLOR unset and a terminal */
+	volatile sig_atomic_t *interrupted; /* set by the SIGINT handler */
+};
+
+struct sched_result {
+	size_t ran, failed, skipped, waiting, cached;
+	double spent;
+	bool interrupted;
+};
+
+/*
+ * Build the dag's new and stale nodes (statuses in st). The store must be
+ * open for writing and locked. Failures are printed as they happen and
+ * listed at the end. The lock is written before returning.
+ */
+void sched_run(struct dag *dag, struct status *st, struct store *store,
+	       struct actions *acts, struct lock *lock,
+	       const struct sched_opts *opts, struct sched_result *res);
+
+/* Where the browsable copy of a node's output goes, under build/. */
+char *sched_build_path(const struct dag *dag, const struct node *n,
+		       int candidate, const char *ext);
+
+#endif
