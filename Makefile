@@ -3,6 +3,7 @@
 #   make             build ./loramake
 #   make check       build with AddressSanitizer + UBSan, run every test
 #   make deps        install the Debian packages the build and tests need
+#   make quickstart  build recipes/quickstart offline (preview engine)
 #
 # libvips, libcurl and libarchive are loaded with dlopen() when first
 # needed (see base/dl.h), so only their headers are used at build time.
@@ -62,6 +63,9 @@ check: $(SANDIR)/loramake $(UNIT_BIN)
 deps:
 	sh tests/deps.sh
 
+quickstart: loramake
+	./loramake recipes/quickstart/recipe.yaml
+
 bench: loramake
 	sh bench/plan.sh
 	sh bench/noop.sh
@@ -69,5 +73,5 @@ bench: loramake
 clean:
 	rm -rf $(OBJDIR) $(SANDIR) loramake
 
-.PHONY: all check deps bench clean
+.PHONY: all check deps quickstart bench clean
 .SUFFIXES:

@@ -61,6 +61,22 @@ diag_init(struct diag *d, FILE *out)
 	d->out = out;
 }
 
+/*
+ * Pad under byte i of line p so the caret lines up: a tab stays a tab, a
+ * UTF-8 character takes one cell (its continuation bytes none), and a
+ * byte order mark none.
+ */
+static void
+caret_pad(FILE *out, const char *p, uint32_t i)
+{
+	unsigned char c = (unsigned char)p[i];
+
+	if ((c & 0xc0) == 0x80 || (c == 0xef && (unsigned char)p[i + 1] == 0xbb &&
+				   (unsigned char)p[i + 2] == 0xbf))
+		return;
+	fputc(c == '\t' ? '\t' : ' ', out);
+}
+
 /* Print line `line` of src with a caret under column col. */
 static void
 quote_line(FILE *out, const struct source *src, uint32_t line, uint32_t col)
@@ -80,12 +96,16 @@ quote_line(FILE *out, const struct source *src, uint32_t line, uint32_t col)
 		eol = end;
 	if (eol > p && eol[-1] == '\r')
 		eol--;
-	if (eol - p > 200 || memchr(p, '\0', (size_t)(eol - p)))
-		return; /* not a line a person can read */
+	if (eol - p > 200 || memchr(src->text, '\0', src->len))
+		return; /* not a line a person can read (or a binary file) */
 	width = fprintf(out, " %5u", line) - 1;
-	fprintf(out, " | %.*s\n %*s | ", (int)(eol - p), p, width, "");
+	fputs(" | ", out);
+	for (const char *c = p; c < eol; c++) /* no terminal escapes */
+		fputc((unsigned char)*c < 0x20 && *c != '\t' ? '?' :
+		      *c == 0x7f ? '?' : *c, out);
+	fprintf(out, "\n %*s | ", width, "");
 	for (uint32_t c = 1; c < col && p + c - 1 < eol; c++)
-		fputc(p[c - 1] == '\t' ? '\t' : ' ', out);
+		caret_pad(out, p, c - 1);
 	fputs("^\n", out);
 }
 

@@ -115,9 +115,15 @@ parse_node(struct lock *l, char *rest)
 		node_free(e);
 		return -1;
 	}
-	struct lock_node *old = htab_put(&l->byid, e->id, strlen(e->id), e);
-	if (old)
+	struct lock_node *old = htab_get(&l->byid, e->id, strlen(e->id));
+	if (old) {
+		/* a repeated id: the later line wins, under the earlier key */
+		free(e->id);
+		e->id = old->id;
+		old->id = NULL;
 		node_free(old);
+	}
+	htab_put(&l->byid, e->id, strlen(e->id), e);
 	return 0;
 }
 
@@ -188,9 +194,17 @@ void
 lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 	 size_t nouts, double usd, const char *request)
 {
-	struct lock_node *e = xcalloc(1, sizeof(*e)), *old;
+	struct lock_node *e = htab_get(&l->byid, n->id, strlen(n->id));
 
-	e->id = xstrdup(n->id);
+	if (e) {
+		/* update in place: the table's key is this entry's id */
+		free(e->outs);
+		free(e->request);
+	} else {
+		e = xcalloc(1, sizeof(*e));
+		e->id = xstrdup(n->id);
+		htab_put(&l->byid, e->id, strlen(e->id), e);
+	}
 	e->key = n->key;
 	for (int f = 0; f < FACET_COUNT; f++)
 		e->facets[f] = lock_facet(&n->facets[f]);
@@ -200,9 +214,6 @@ lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 	e->seed = n->seed;
 	e->usd = usd;
 	e->request = request ? xstrdup(request) : NULL;
-	old = htab_put(&l->byid, e->id, strlen(e->id), e);
-	if (old)
-		node_free(old);
 	l->dirty = true;
 }
 

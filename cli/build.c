@@ -179,7 +179,7 @@ cmd_build(const struct cli *cli)
 	}
 	char *zip = materialize(&s);
 	size_t waiting = list_waiting(&s);
-	if (!jobs)
+	if (!jobs || (!res.ran && !res.failed && !res.skipped && !res.interrupted))
 		printf("nothing to do: all %zu nodes are up to date\n", s.dag->nnodes);
 	else
 		printf("%zu node%s built in %.1fs, $%.2f spent%s%zu failed\n", res.ran,

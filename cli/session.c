@@ -22,6 +22,7 @@ session_open(struct session *s, const struct cli *cli)
 	s->lock_path = lock_path_for(cli->recipe);
 	if (lock_load(&s->lock, s->lock_path, &err) < 0) {
 		warn("%s", err.msg);
+		session_close(s);
 		return EXIT_USAGE;
 	}
 	s->lock.picks.first = cli->pick_first;
@@ -29,8 +30,10 @@ session_open(struct session *s, const struct cli *cli)
 	opts.picks = &s->lock.picks;
 	diag_init(&d, stderr);
 	s->dag = compile(cli->recipe, &opts, &d);
-	if (!s->dag)
+	if (!s->dag) {
+		session_close(s);
 		return EXIT_USAGE;
+	}
 	dir = path_dir(cli->recipe);
 	store_open(&s->store, dir, false, NULL);
 	actions_path = xasprintf("%s/actions", s->store.root);

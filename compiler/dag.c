@@ -27,6 +27,7 @@ struct expander {
 	struct node **leaves; /* the current dataset images, in order */
 	size_t nleaves, capleaves;
 	struct htab bad_templates; /* templates already reported */
+	bool bad_engine[KIND_COUNT]; /* a section's engine error is reported */
 };
 
 bool
@@ -111,13 +112,32 @@ name_words(struct expander *x, const char *name)
 	return s;
 }
 
+/* Report that section s must name one of the recipe's remote engines. */
+static void
+several_engines(struct expander *x, enum node_kind kind, const struct section *s)
+{
+	struct buf names;
+
+	buf_init(&names);
+	for (size_t i = 0; i < x->r->nengines; i++) {
+		const struct engine_decl *e = &x->r->engines[i];
+
+		if (strcmp(e->type, "local") && strcmp(e->type, "preview"))
+			buf_addf(&names, "%s%s", names.len ? ", " : "", e->name);
+	}
+	diag_error(x->d, s->loc,
+		   "%s has no engine: and the recipe has several (%s); name one",
+		   kind_name(kind), names.data);
+	buf_release(&names);
+}
+
 /*
  * Which engine runs section s's generative nodes. An unset engine means
  * the one remote engine the recipe declares; --engine overrides all.
  */
 static void
-set_engine(struct expander *x, struct node *n, const struct section *s,
-	   const char *fallback)
+resolve_engine(struct expander *x, struct node *n, const struct section *s,
+	       const char *fallback)
 {
 	const char *name = s->engine;
 	const struct engine_decl *e = NULL;
@@ -132,9 +152,7 @@ set_engine(struct expander *x, struct node *n, const struct section *s,
 
 			if (strcmp(t, "local") && strcmp(t, "preview")) {
 				if (e) {
-					diag_error(x->d, s->loc,
-						   "%s has no engine: and the recipe has several; name one",
-						   kind_name(n->kind));
+					several_engines(x, n->kind, s);
 					return;
 				}
 				e = &x->r->engines[i];
@@ -173,10 +191,25 @@ set_engine(struct expander *x, struct node *n, const struct section *s,
 	}
 	n->model = s->model;
 	if (node_is_remote(n) && !n->model)
-		diag_error(x->d, s->loc, "%s runs on '%s' and needs a model: (the endpoint id)",
+		diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
+			   "%s runs on '%s' and needs a model: (the endpoint id)",
 			   kind_name(n->kind), n->engine_type);
 	if (!node_is_remote(n) && strcmp(n->engine_type, "local") != 0)
 		n->model = NULL; /* preview ignores the model; keep keys honest */
+}
+
+/* resolve_engine, reporting a section's engine problem once, not per node. */
+static void
+set_engine(struct expander *x, struct node *n, const struct section *s,
+	   const char *fallback)
+{
+	unsigned before = x->d->nerrors;
+
+	if (x->bad_engine[n->kind])
+		return;
+	resolve_engine(x, n, s, fallback);
+	if (x->d->nerrors > before)
+		x->bad_engine[n->kind] = true;
 }
 
 static void
@@ -218,6 +251,58 @@ set_seed(struct expander *x, struct node *n, const struct section *s,
 	n->seed = (seed + (index > 0 ? index - 1 : 0)) & 0xffffffff;
 }
 
+/* The loc of pointer at, found in loc's source at or after loc. */
+static struct loc
+loc_of(struct loc loc, const char *start, const char *at)
+{
+	for (const char *p = start; p < at; p++) {
+		if (*p == '\n') {
+			loc.line++;
+			loc.col = 1;
+		} else {
+			loc.col++;
+		}
+	}
+	return loc;
+}
+
+/*
+ * The loc of byte off (a '{') of a template whose scalar starts at loc.
+ * Where the source holds the template's bytes as they are (one line, no
+ * escapes) that is exact; else (folded or escaped text) the placeholder's
+ * first appearance after loc; else the scalar's start.
+ */
+static struct loc
+loc_inside(struct loc loc, const char *tmpl, size_t off)
+{
+	const char *at, *close = strchr(tmpl + off, '}');
+	size_t quote = 0;
+
+	if (!loc.src || !loc.line)
+		return loc;
+	at = loc.src->text;
+	for (uint32_t l = 1; l < loc.line && at; l++)
+		if ((at = strchr(at, '\n')))
+			at++;
+	if (!at)
+		return loc;
+	at += loc.col - 1;
+	if (*at == '"' || *at == '\'')
+		quote = 1;
+	if (!memchr(tmpl, '\n', off + 1) &&
+	    strncmp(at + quote, tmpl, off + 1) == 0)
+		return loc_of(loc, at, at + quote + off);
+	if (close) {
+		char *word = xstrndup(tmpl + off, (size_t)(close - tmpl - off) + 1);
+		const char *found = strstr(at, word);
+
+		free(word);
+		if (found)
+			return loc_of(loc, at, found);
+	}
+	return loc;
+}
+
 /*
  * Expand a prompt template, reporting a bad placeholder once per template
  * (a section prompt is expanded for many nodes) with the caret on it.
@@ -228,23 +313,12 @@ expand_prompt(struct expander *x, const char *tmpl, struct loc loc,
 {
 	struct placeholder_error pe;
 	const char *out = placeholder_subst(&x->dag->arena, tmpl, v, &pe);
-	const char *at;
 
 	if (out)
 		return out;
 	if (htab_put(&x->bad_templates, tmpl, strlen(tmpl), (void *)tmpl))
 		return NULL;
-	/* point inside a one-line scalar; skip its opening quote */
-	if (!memchr(tmpl, '\n', pe.offset) && loc.src && loc.line) {
-		at = loc.src->text;
-		for (uint32_t l = 1; l < loc.line && at; l++)
-			if ((at = strchr(at, '\n')))
-				at++;
-		if (at && (at[loc.col - 1] == '"' || at[loc.col - 1] == '\''))
-			loc.col++;
-		loc.col += (uint32_t)pe.offset;
-	}
-	diag_error(x->d, loc, "%s", pe.msg);
+	diag_error(x->d, loc_inside(loc, tmpl, pe.offset), "%s", pe.msg);
 	return NULL;
 }
 
@@ -616,6 +690,26 @@ rule_takes(const struct apply_rule *r, const char *expr)
 	return false;
 }
 
+/*
+ * Report name, which is not an item of s (what: "angle", "expression"),
+ * with a hint if an item's name is close.
+ */
+static void
+not_an_item(struct expander *x, const struct section *s, const char *name,
+	    struct loc loc, const char *what)
+{
+	const char *names[256];
+	size_t k = 0;
+	const char *hint;
+
+	for (size_t i = 0; i < s->nitems && k < LM_ARRAY_LEN(names); i++)
+		names[k++] = s->items[i].name;
+	hint = closest_word(name, names, k);
+	diag_error(x->d, loc, "apply names '%s', which is not an %s item%s%s%s",
+		   name, what, hint ? "; did you mean '" : "", hint ? hint : "",
+		   hint ? "'?" : "");
+}
+
 /* Every name an apply rule uses must be an angle and an expression. */
 static void
 check_apply(struct expander *x)
@@ -627,14 +721,11 @@ check_apply(struct expander *x)
 		const struct apply_rule *r = &s->apply[i];
 
 		if (strcmp(r->angle, "*") && !find_item(ang, r->angle))
-			diag_error(x->d, r->loc,
-				   "apply names '%s', which is not an angle item",
-				   r->angle);
+			not_an_item(x, ang, r->angle, r->loc, "angle");
 		for (size_t j = 0; j < r->nnames; j++)
 			if (!find_item(s, r->names[j]))
-				diag_error(x->d, r->loc,
-					   "apply names expression '%s', which is not an expression item",
-					   r->names[j]);
+				not_an_item(x, s, r->names[j], r->name_locs[j],
+					    "expression");
 	}
 }
 
@@ -858,7 +949,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	dag->dir = path_dir(path);
 	dag->picks = x.opts->picks;
 	if (source_load(&dag->src, path, &err) < 0) {
-		fprintf(d->out, "%s: error: %s\n", path, err.msg);
+		fprintf(d->out, "%s: error: %s\n", lm_progname, err.msg);
 		d->nerrors++;
 		goto fail;
 	}

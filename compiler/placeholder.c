@@ -48,6 +48,30 @@ fail(struct placeholder_error *pe, size_t off, const char *msg)
 	return NULL;
 }
 
+/* Fail on the unknown placeholder p..close, naming a close one if any. */
+static const char *
+unknown(struct placeholder_error *pe, const char *tmpl, const char *p,
+	const char *close)
+{
+	const char *names[LM_ARRAY_LEN(vars)];
+	char word[32], msg[160];
+	int len = (int)(close - p - 1 > 30 ? 30 : close - p - 1);
+	const char *hint;
+
+	for (size_t i = 0; i < LM_ARRAY_LEN(vars); i++)
+		names[i] = vars[i].name;
+	snprintf(word, sizeof(word), "%.*s", len, p + 1);
+	hint = closest_word(word, names, LM_ARRAY_LEN(names));
+	if (hint)
+		snprintf(msg, sizeof(msg),
+			 "unknown placeholder {%s}; did you mean {%s}?", word, hint);
+	else
+		snprintf(msg, sizeof(msg),
+			 "unknown placeholder {%s} (known: {character}, {item}, {expression}, {environment}, {lighting}, {angle}, {trigger}, {name})",
+			 word);
+	return fail(pe, (size_t)(p - tmpl), msg);
+}
+
 const char *
 placeholder_subst(struct arena *a, const char *tmpl,
 		  const struct placeholder_vars *v, struct placeholder_error *pe)
@@ -77,13 +101,8 @@ placeholder_subst(struct arena *a, const char *tmpl,
 		}
 		val = lookup(v, p + 1, (size_t)(close - p - 1), &which);
 		if (!which) {
-			char msg[160];
-
-			snprintf(msg, sizeof(msg),
-				 "unknown placeholder {%.*s} (known: {character}, {item}, {expression}, {environment}, {lighting}, {angle}, {trigger}, {name})",
-				 (int)(close - p - 1 > 40 ? 40 : close - p - 1), p + 1);
 			buf_release(&out);
-			return fail(pe, (size_t)(p - tmpl), msg);
+			return unknown(pe, tmpl, p, close);
 		}
 		if (!val) {
 			char msg[160];

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/path.h"
 #include "recipe.h"
 
 struct ctx {
@@ -95,6 +96,18 @@ in_list(const char *const *list, const char *s)
 	return false;
 }
 
+/* v for a message: "a list", "a mapping", "empty", or its text quoted. */
+static const char *
+describe(const struct ynode *v, char *buf, size_t sz)
+{
+	if (v->kind != Y_SCALAR)
+		return ynode_kind_name(v);
+	if (ynode_is_null(v))
+		return "empty";
+	snprintf(buf, sz, "'%.40s%s'", v->str, v->len > 40 ? "..." : "");
+	return buf;
+}
+
 /* Report "unknown key", with a hint when a known key is close. */
 static void
 unknown_key(struct ctx *c, const struct ynode *k, const char *where,
@@ -117,9 +130,11 @@ static bool
 check_map(struct ctx *c, const struct ynode *map, const char *where,
 	  const char *const *allowed)
 {
+	char buf[64];
+
 	if (map->kind != Y_MAP) {
 		diag_error(c->d, map->loc, "%s must be a mapping, not %s", where,
-			   ynode_kind_name(map));
+			   describe(map, buf, sizeof(buf)));
 		return false;
 	}
 	for (size_t i = 0; i < map->n; i += 2) {
@@ -127,6 +142,11 @@ check_map(struct ctx *c, const struct ynode *map, const char *where,
 
 		if (k->kind != Y_SCALAR) {
 			diag_error(c->d, k->loc, "a key in %s must be text", where);
+			continue;
+		}
+		if (strlen(k->str) != k->len) {
+			diag_error(c->d, k->loc, "a key in %s holds a NUL character",
+				   where);
 			continue;
 		}
 		for (size_t j = 0; j < i; j += 2) {
@@ -201,14 +221,43 @@ as_choice(struct ctx *c, const struct ynode *v, const char *what,
 	return false;
 }
 
+/*
+ * Is v written as a number (digits only, if whole) that parse_int64 or
+ * parse_double refused? Then it is too big (or small), not malformed.
+ */
+static bool
+is_numeral(const struct ynode *v, bool whole)
+{
+	const char *p = v->str;
+	char *end;
+
+	if (v->kind != Y_SCALAR || !v->plain)
+		return false;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (!((*p >= '0' && *p <= '9') || *p == '.'))
+		return false; /* not inf or nan */
+	if (!whole) {
+		strtod(p, &end);
+		return *end == '\0';
+	}
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
 static bool
 as_number(struct ctx *c, const struct ynode *v, const char *what, double lo,
 	  double hi, double *out)
 {
-	char a[32], b[32];
+	char a[32], b[32], buf[64];
 
-	if (v->kind != Y_SCALAR || !v->plain || !parse_double(v->str, out)) {
-		diag_error(c->d, v->loc, "%s must be a number", what);
+	if (is_numeral(v, false) && !parse_double(v->str, out))
+		*out = strtod(v->str, NULL); /* +-HUGE_VAL, or 0 if tiny */
+	else if (v->kind != Y_SCALAR || !v->plain || !parse_double(v->str, out)) {
+		diag_error(c->d, v->loc, "%s must be a number, not %s", what,
+			   describe(v, buf, sizeof(buf)));
 		return false;
 	}
 	if (*out < lo || *out > hi) {
@@ -225,8 +274,13 @@ static bool
 as_int(struct ctx *c, const struct ynode *v, const char *what, int64_t lo,
        int64_t hi, int64_t *out)
 {
-	if (v->kind != Y_SCALAR || !v->plain || !parse_int64(v->str, out)) {
-		diag_error(c->d, v->loc, "%s must be a whole number", what);
+	char buf[64];
+
+	if (is_numeral(v, true) && !parse_int64(v->str, out))
+		*out = v->str[0] == '-' ? INT64_MIN : INT64_MAX;
+	else if (v->kind != Y_SCALAR || !v->plain || !parse_int64(v->str, out)) {
+		diag_error(c->d, v->loc, "%s must be a whole number, not %s", what,
+			   describe(v, buf, sizeof(buf)));
 		return false;
 	}
 	if (*out < lo || *out > hi) {
@@ -360,6 +414,24 @@ canonical_json(struct buf *out, const struct ynode *v)
 	buf_addc(out, '}');
 }
 
+/* Are the keys of every mapping inside v text? Reports the first that is not. */
+static bool
+text_keys(struct ctx *c, const struct ynode *v)
+{
+	for (size_t i = 0; v->kind != Y_SCALAR && i < v->n; i++) {
+		const struct ynode *k = v->items[i];
+
+		if (v->kind == Y_MAP && i % 2 == 0 &&
+		    (k->kind != Y_SCALAR || strlen(k->str) != k->len)) {
+			diag_error(c->d, k->loc, "a key in params must be text");
+			return false;
+		}
+		if (!text_keys(c, k))
+			return false;
+	}
+	return true;
+}
+
 static void
 get_params(struct ctx *c, const struct ynode *map, struct param **out,
 	   size_t *nout)
@@ -367,7 +439,7 @@ get_params(struct ctx *c, const struct ynode *map, struct param **out,
 	const struct ynode *v = get(map, "params");
 	struct buf b;
 
-	if (!v || !check_map(c, v, "params", NULL))
+	if (!v || !check_map(c, v, "params", NULL) || !text_keys(c, v))
 		return;
 	*out = arena_alloc(c->a, (v->n / 2 + 1) * sizeof(**out));
 	buf_init(&b);
@@ -436,6 +508,16 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 		it->text = it->prompt, it->text_loc = it->prompt_loc;
 }
 
+/* Has s an item called name yet? */
+static bool
+find_name(const struct section *s, const char *name)
+{
+	for (size_t i = 0; i < s->nitems; i++)
+		if (strcmp(s->items[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static void
 load_items(struct ctx *c, enum node_kind k, const struct ynode *sec,
 	   struct section *s)
@@ -446,6 +528,17 @@ load_items(struct ctx *c, enum node_kind k, const struct ynode *sec,
 	if (!items)
 		return;
 	snprintf(where, sizeof(where), "%s items", kind_name(k));
+	if (items->kind == Y_SCALAR && !ynode_is_null(items)) {
+		diag_error(c->d, items->loc,
+			   "%s must be a mapping (name: words) or a list of names, not '%s'",
+			   where, items->str);
+		return;
+	}
+	if (items->n == 0) {
+		diag_error(c->d, items->loc, "%s has no items (%s is empty)",
+			   kind_name(k), "items:");
+		return;
+	}
 	if (items->kind == Y_SEQ) {
 		/* a plain list of names: [front, back] */
 		s->items = arena_alloc(c->a, (items->n + 1) * sizeof(*s->items));
@@ -459,6 +552,11 @@ load_items(struct ctx *c, enum node_kind k, const struct ynode *sec,
 					   "a list of items holds names; use a mapping to give each item settings");
 				continue;
 			}
+			if (find_name(s, v->str)) {
+				diag_error(c->d, v->loc, "duplicate item '%s' in %s",
+					   v->str, where);
+				continue;
+			}
 			load_item(c, k, v, &null_node, &s->items[s->nitems++]);
 		}
 		return;
@@ -470,8 +568,6 @@ load_items(struct ctx *c, enum node_kind k, const struct ynode *sec,
 		if (items->items[i]->kind == Y_SCALAR)
 			load_item(c, k, items->items[i], items->items[i + 1],
 				  &s->items[s->nitems++]);
-	if (s->nitems == 0)
-		diag_error(c->d, items->loc, "%s has no items", where);
 }
 
 /* apply: { angle: all | skip | none | name | [names] } */
@@ -485,8 +581,11 @@ load_apply(struct ctx *c, const struct ynode *sec, struct section *s)
 	s->apply = arena_alloc(c->a, (ap->n / 2 + 1) * sizeof(*s->apply));
 	for (size_t i = 0; i < ap->n; i += 2) {
 		const struct ynode *k = ap->items[i], *v = ap->items[i + 1];
-		struct apply_rule *r = &s->apply[s->napply++];
+		struct apply_rule *r = &s->apply[s->napply];
 
+		if (k->kind != Y_SCALAR)
+			continue; /* check_map said so */
+		s->napply++;
 		r->angle = k->str;
 		r->loc = k->loc;
 		if (v->kind == Y_SCALAR && v->plain &&
@@ -498,13 +597,19 @@ load_apply(struct ctx *c, const struct ynode *sec, struct section *s)
 			r->skip = true;
 		} else if (v->kind == Y_SCALAR && !ynode_is_null(v)) {
 			r->names = arena_alloc(c->a, sizeof(*r->names));
+			r->name_locs = arena_alloc(c->a, sizeof(*r->name_locs));
+			r->name_locs[r->nnames] = v->loc;
 			r->names[r->nnames++] = v->str;
 		} else if (v->kind == Y_SEQ) {
 			r->names = arena_alloc(c->a, (v->n + 1) * sizeof(*r->names));
-			for (size_t j = 0; j < v->n; j++)
+			r->name_locs = arena_alloc(c->a,
+						   (v->n + 1) * sizeof(*r->name_locs));
+			for (size_t j = 0; j < v->n; j++) {
+				r->name_locs[r->nnames] = v->items[j]->loc;
 				if (as_text(c, v->items[j], "an expression name",
 					    &r->names[r->nnames]))
 					r->nnames++;
+			}
 		} else {
 			diag_error(c->d, v->loc,
 				   "apply takes all, skip, or a list of expression names");
@@ -543,14 +648,19 @@ load_rotate(struct ctx *c, const struct ynode *sec, struct section *s)
 	}
 }
 
+/*
+ * Check section k (key is its name in the recipe, v its value). Its loc is
+ * the key's, where "hero needs ..." should point.
+ */
 static void
-load_section(struct ctx *c, enum node_kind k, const struct ynode *v)
+load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
+	     const struct ynode *v)
 {
 	struct section *s = &c->r->sec[k];
 	const struct ynode *n;
 
 	s->present = true;
-	s->loc = v->loc;
+	s->loc = key->loc;
 	s->strength = -1;
 	s->seed = -1;
 	if (ynode_is_null(v))
@@ -579,6 +689,9 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *v)
 	if (s->with && strcmp(s->with, "expression") != 0)
 		diag_error(c->d, s->with_loc,
 			   "with: takes 'expression' (the pass whose edit carries the environment)");
+	if (s->out && !path_is_contained(s->out))
+		diag_error(c->d, s->out_loc,
+			   "out: '%s' is outside the recipe's folder", s->out);
 	if (s->stem && !is_identifier(s->stem))
 		diag_error(c->d, get(v, "stem")->loc,
 			   "stem may hold only letters, digits, '_' and '-'");
@@ -667,6 +780,11 @@ load_character(struct ctx *c, const struct ynode *v)
 		as_text(c, v, "character", &c->r->character);
 		return;
 	}
+	if (v->kind == Y_SEQ) {
+		diag_error(c->d, v->loc,
+			   "character must be text or a mapping (prompt:, negative:), not a list");
+		return;
+	}
 	if (!check_map(c, v, "character", character_keys))
 		return;
 	get_text(c, v, "prompt", &c->r->character, NULL);
@@ -729,14 +847,17 @@ recipe_load(struct recipe *r, struct arena *a, const struct source *src,
 			   "(see recipes/quickstart)", RECIPE_FORMAT);
 		return -1;
 	}
-	if (!check_map(&c, root, "a recipe", top_keys))
+	if (!check_map(&c, root, "the recipe", top_keys))
 		return -1;
 	load_top(&c, root);
-	for (int k = 0; k < KIND_COUNT; k++) {
-		const struct ynode *v = get(root, kind_name(k));
+	for (size_t i = 0; i < root->n; i += 2) {
+		const struct ynode *key = root->items[i];
 
-		if (v)
-			load_section(&c, k, v);
+		for (int k = 0; k < KIND_COUNT; k++)
+			if (key->kind == Y_SCALAR &&
+			    strcmp(key->str, kind_name(k)) == 0 &&
+			    get(root, key->str) == root->items[i + 1])
+				load_section(&c, k, key, root->items[i + 1]);
 	}
 	if (!r->name) {
 		/* default: the recipe's folder name, else the file's stem */

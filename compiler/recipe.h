@@ -93,6 +93,7 @@ struct apply_rule {
 	const char *angle;  /* item name of the angle, or "*" */
 	bool all, skip;     /* all expressions, or none (pass through) */
 	const char **names; /* else these expression names */
+	struct loc *name_locs; /* where each name is written */
 	size_t nnames;
 	struct loc loc;
 	bool used;          /* matched at least one angle */

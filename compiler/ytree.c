@@ -23,14 +23,108 @@ struct builder {
 	int depth;
 	struct htab anchors; /* name -> struct ynode * */
 	struct ynode *root;
+	size_t *lines;       /* byte offset where each line starts */
+	size_t nlines;
 };
 
-static struct loc
-mark_loc(const struct source *src, yaml_mark_t m)
+/* Does text start with a UTF-8 byte order mark? */
+static bool
+has_bom(const struct source *src)
 {
-	struct loc l = { src, (uint32_t)m.line + 1, (uint32_t)m.column + 1 };
+	return src->len >= 3 && memcmp(src->text, "\xef\xbb\xbf", 3) == 0;
+}
 
+/* Bytes in the UTF-8 character that starts with byte c. */
+static size_t
+utf8_width(unsigned char c)
+{
+	return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+}
+
+/* Length of the valid UTF-8 character at p (end bounds it), or 0. */
+static size_t
+utf8_valid(const unsigned char *p, const unsigned char *end)
+{
+	size_t n = utf8_width(p[0]);
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] < 0xc2 || p[0] > 0xf4 || (size_t)(end - p) < n)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* overlong forms, UTF-16 surrogates, past U+10FFFF */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* Offset of the first byte of src that is not UTF-8, or SIZE_MAX. */
+static size_t
+find_bad_utf8(const struct source *src)
+{
+	const unsigned char *p = (const unsigned char *)src->text;
+	const unsigned char *end = p + src->len;
+
+	while (p < end) {
+		size_t n = utf8_valid(p, end);
+
+		if (!n)
+			return (size_t)(p - (const unsigned char *)src->text);
+		p += n;
+	}
+	return SIZE_MAX;
+}
+
+/* Record where each line starts, so marks convert to byte columns. */
+static void
+index_lines(struct builder *b)
+{
+	const struct source *src = b->src;
+	size_t n = 1;
+
+	for (size_t i = 0; i < src->len; i++)
+		n += src->text[i] == '\n';
+	b->lines = arena_alloc(b->a, n * sizeof(*b->lines));
+	b->lines[b->nlines++] = 0;
+	for (size_t i = 0; i < src->len; i++)
+		if (src->text[i] == '\n')
+			b->lines[b->nlines++] = i + 1;
+}
+
+/*
+ * The loc of a libyaml mark. libyaml counts columns in characters (and not
+ * the byte order mark); a loc counts bytes, so walk the line's UTF-8.
+ */
+static struct loc
+mark_loc(const struct builder *b, yaml_mark_t m)
+{
+	struct loc l = { b->src, (uint32_t)m.line + 1, (uint32_t)m.column + 1 };
+	const char *start, *p, *end = b->src->text + b->src->len;
+
+	if (m.line >= b->nlines)
+		return l;
+	start = p = b->src->text + b->lines[m.line];
+	if (m.line == 0 && has_bom(b->src))
+		p += 3;
+	for (size_t c = 0; c < m.column && p < end && *p != '\n'; c++)
+		p += utf8_width((unsigned char)*p);
+	l.col = (uint32_t)(p - start) + 1;
 	return l;
+}
+
+/* The byte at loc l, or NUL past the end. */
+static char
+loc_byte(const struct builder *b, struct loc l)
+{
+	size_t off;
+
+	if (l.line == 0 || l.line > b->nlines)
+		return '\0';
+	off = b->lines[l.line - 1] + l.col - 1;
+	return off < b->src->len ? b->src->text[off] : '\0';
 }
 
 static struct loc
@@ -133,7 +227,8 @@ apply_merges(struct builder *b, struct ynode *map)
 		for (size_t s = 0; s < nsrc; s++) {
 			if (src[s]->kind != Y_MAP) {
 				diag_error(b->d, src[s]->loc,
-					   "a merge key (<<) takes a mapping");
+					   "a merge key (<<) takes a mapping (or a list of them), not %s",
+					   ynode_kind_name(src[s]));
 				return -1;
 			}
 			b->depth++; /* append() works on the top of the stack */
@@ -168,7 +263,7 @@ on_scalar(struct builder *b, const yaml_event_t *ev)
 	const char *anchor = (const char *)ev->data.scalar.anchor;
 
 	n->kind = Y_SCALAR;
-	n->loc = mark_loc(b->src, ev->start_mark);
+	n->loc = mark_loc(b, ev->start_mark);
 	n->len = ev->data.scalar.length;
 	n->str = arena_strndup(b->a, (const char *)ev->data.scalar.value, n->len);
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -183,7 +278,7 @@ on_alias(struct builder *b, const yaml_event_t *ev)
 	struct ynode *n = htab_get(&b->anchors, name, strlen(name));
 
 	if (!n) {
-		diag_error(b->d, mark_loc(b->src, ev->start_mark),
+		diag_error(b->d, mark_loc(b, ev->start_mark),
 			   "unknown YAML alias '*%s'", name);
 		return -1;
 	}
@@ -199,12 +294,12 @@ on_start(struct builder *b, const yaml_event_t *ev, enum ykind kind)
 		: ev->data.sequence_start.anchor;
 
 	if (b->depth == YTREE_MAX_DEPTH) {
-		diag_error(b->d, mark_loc(b->src, ev->start_mark),
+		diag_error(b->d, mark_loc(b, ev->start_mark),
 			   "YAML nested deeper than %d levels", YTREE_MAX_DEPTH);
 		return -1;
 	}
 	n->kind = kind;
-	n->loc = mark_loc(b->src, ev->start_mark);
+	n->loc = mark_loc(b, ev->start_mark);
 	n->weight = 1;
 	b->stack[b->depth] = n;
 	b->cap[b->depth] = 0;
@@ -241,7 +336,7 @@ on_event(struct builder *b, const yaml_event_t *ev)
 		return on_end(b);
 	case YAML_DOCUMENT_START_EVENT:
 		if (b->root) {
-			diag_error(b->d, mark_loc(b->src, ev->start_mark),
+			diag_error(b->d, mark_loc(b, ev->start_mark),
 				   "a recipe holds one YAML document; this is a second");
 			return -1;
 		}
@@ -251,23 +346,140 @@ on_event(struct builder *b, const yaml_event_t *ev)
 	}
 }
 
+#define MAPPING_VALUES "mapping values are not allowed in this context"
+
+/* libyaml's words for a syntax error, and what a recipe author reads. */
+struct syntax_hint {
+	const char *problem; /* libyaml's problem */
+	const char *context; /* and its context, or NULL for any */
+	bool at_context;     /* point at the context (the opening quote, ...) */
+	const char *say;
+};
+
+static const struct syntax_hint syntax_hints[] = {
+	{ "found unexpected end of stream", "while scanning a quoted scalar",
+	  true, "this quoted text is never closed" },
+	{ "did not find expected ',' or ']'", "while parsing a flow sequence",
+	  true, "this '[' is never closed by a ']' (or an item in it lacks a ',')" },
+	{ "did not find expected ',' or '}'", "while parsing a flow mapping",
+	  true, "this '{' is never closed by a '}' (or an entry in it lacks a ',')" },
+	{ MAPPING_VALUES, NULL, false,
+	  "unexpected ':' (put text that holds ': ' in quotes)" },
+	{ "did not find expected key", "while parsing a block mapping", false,
+	  "expected a key here; check this line's indentation" },
+	{ "did not find expected '-' indicator", NULL, false,
+	  "expected a '- ' list item here; check this line's indentation" },
+	{ "could not find expected ':'", "while scanning a simple key", true,
+	  "this key has no ':' after it" },
+	{ "block sequence entries are not allowed in this context", NULL, false,
+	  "a '- ' list item cannot start here; put the list on the lines below its key" },
+};
+
+static const struct syntax_hint *
+find_hint(const yaml_parser_t *p)
+{
+	for (size_t i = 0; i < LM_ARRAY_LEN(syntax_hints); i++) {
+		const struct syntax_hint *h = &syntax_hints[i];
+
+		if (p->problem && strcmp(h->problem, p->problem) == 0 &&
+		    (!h->context ||
+		     (p->context && strcmp(h->context, p->context) == 0)))
+			return h;
+	}
+	return NULL;
+}
+
+/*
+ * Is the ':' at l the first on its line, after one word at most? libyaml
+ * refuses such a key when the line above ran on into it (it has no ':').
+ */
+static bool
+key_line(const struct builder *b, struct loc l)
+{
+	const char *p, *colon;
+
+	if (l.line == 0 || l.line > b->nlines || loc_byte(b, l) != ':')
+		return false;
+	p = b->src->text + b->lines[l.line - 1];
+	colon = p + l.col - 1;
+	while (p < colon && *p == ' ')
+		p++;
+	for (; p < colon; p++)
+		if (*p == ':' || *p == ' ' || *p == '"' || *p == '\'')
+			return false;
+	return true;
+}
+
+/* Report libyaml's error as one located message (a note only if raw). */
 static void
 report_parser_error(struct builder *b, const yaml_parser_t *p)
 {
-	struct loc l = mark_loc(b->src, p->problem_mark);
+	struct loc l = mark_loc(b, p->problem_mark);
+	const struct syntax_hint *h = find_hint(p);
 
 	if (p->error == YAML_READER_ERROR) {
 		/* libyaml gives a byte offset for encoding errors */
-		l = offset_loc(b->src, p->problem_offset);
-		diag_error(b->d, l, "not UTF-8 text (%s at byte %zu)",
-			   p->problem ? p->problem : "bad input", p->problem_offset);
+		diag_error(b->d, offset_loc(b->src, p->problem_offset),
+			   "not YAML text: %s (byte 0x%02x)",
+			   p->problem ? p->problem : "bad input",
+			   (unsigned)p->problem_value & 0xff);
+		return;
+	}
+	if (loc_byte(b, l) == '\t') {
+		diag_error(b->d, l,
+			   "YAML syntax: a tab character; YAML indents with spaces only");
+		return;
+	}
+	if (p->problem && strcmp(p->problem, MAPPING_VALUES) == 0 &&
+	    key_line(b, l)) {
+		diag_error(b->d, l,
+			   "YAML syntax: unexpected ':'; is a ':' missing on the line above?");
+		return;
+	}
+	if (h) {
+		diag_error(b->d, h->at_context ? mark_loc(b, p->context_mark) : l,
+			   "YAML syntax: %s", h->say);
 		return;
 	}
 	diag_error(b->d, l, "YAML syntax: %s",
 		   p->problem ? p->problem : "invalid document");
 	if (p->context && (p->context_mark.line != p->problem_mark.line ||
 			   p->context_mark.column != p->problem_mark.column))
-		diag_note(b->d, mark_loc(b->src, p->context_mark), "%s", p->context);
+		diag_note(b->d, mark_loc(b, p->context_mark), "%s", p->context);
+}
+
+/*
+ * Refuse what is not UTF-8 text before libyaml sees it: a binary or UTF-16
+ * file as a whole (at 1:1), a stray byte where it is.
+ */
+static int
+check_text(const struct source *src, struct diag *d)
+{
+	struct loc top = { src, 1, 1 };
+	const char *nul = memchr(src->text, '\0', src->len);
+	size_t bad;
+
+	if (src->len >= 2 && (memcmp(src->text, "\xff\xfe", 2) == 0 ||
+			      memcmp(src->text, "\xfe\xff", 2) == 0)) {
+		diag_error(d, top, "this file is UTF-16 text; save the recipe as UTF-8");
+		return -1;
+	}
+	if (nul) {
+		struct loc at = offset_loc(src, (size_t)(nul - src->text));
+
+		diag_error(d, top,
+			   "this is a binary file, not a YAML recipe (a NUL byte at line %u, column %u)",
+			   at.line, at.col);
+		return -1;
+	}
+	bad = find_bad_utf8(src);
+	if (bad != SIZE_MAX) {
+		diag_error(d, offset_loc(src, bad),
+			   "byte 0x%02x is not UTF-8; save the recipe as UTF-8 text",
+			   (unsigned char)src->text[bad]);
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -279,13 +491,10 @@ ytree_parse(struct arena *a, const struct source *src, struct diag *d,
 	yaml_event_t ev;
 	int rc = 0;
 
-	if (memchr(src->text, '\0', src->len)) {
-		struct loc l = offset_loc(src, (size_t)((const char *)memchr(
-						    src->text, '\0', src->len) - src->text));
-
-		diag_error(d, l, "this is a binary file, not a YAML recipe");
+	*root = NULL;
+	if (check_text(src, d) < 0)
 		return -1;
-	}
+	index_lines(&b);
 	htab_init(&b.anchors);
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)src->text,

@@ -67,6 +67,7 @@ LIBFN(vips_image_get_typeof);
 LIBFN(vips_image_hasalpha);
 LIBFN(vips_image_guess_interpretation);
 LIBFN(vips_image_copy_memory);
+LIBFN(vips_image_new_from_memory_copy);
 LIBFN(vips_image_write_to_memory);
 LIBFN(vips_array_double_new);
 LIBFN(vips_area_unref);
@@ -81,6 +82,7 @@ LIBFN(vips_resize);
 LIBFN(vips_embed);
 LIBFN(vips_smartcrop);
 LIBFN(vips_flip);
+LIBFN(vips_copy);
 LIBFN(vips_pngsave);
 LIBFN(vips_avg);
 LIBFN(vips_thumbnail_source);
@@ -89,9 +91,13 @@ LIBFN(vips_linear);
 LIBFN(vips_text);
 LIBFN(vips_insert);
 LIBFN(vips_ifthenelse);
+#ifdef LM_UNITTEST
+LIBFN(vips_object_map);
+#endif
 LIBFN(g_object_unref);
 LIBFN(g_free);
 LIBFN(g_utf8_make_valid);
+LIBFN(g_log_set_handler);
 
 static const struct dl_sym vips_syms[] = {
 	DL_SYM(vips_init),
@@ -107,6 +113,7 @@ static const struct dl_sym vips_syms[] = {
 	DL_SYM(vips_image_hasalpha),
 	DL_SYM(vips_image_guess_interpretation),
 	DL_SYM(vips_image_copy_memory),
+	DL_SYM(vips_image_new_from_memory_copy),
 	DL_SYM(vips_image_write_to_memory),
 	DL_SYM(vips_array_double_new),
 	DL_SYM(vips_area_unref),
@@ -121,6 +128,7 @@ static const struct dl_sym vips_syms[] = {
 	DL_SYM(vips_embed),
 	DL_SYM(vips_smartcrop),
 	DL_SYM(vips_flip),
+	DL_SYM(vips_copy),
 	DL_SYM(vips_pngsave),
 	DL_SYM(vips_avg),
 	DL_SYM(vips_thumbnail_source),
@@ -129,6 +137,9 @@ static const struct dl_sym vips_syms[] = {
 	DL_SYM(vips_text),
 	DL_SYM(vips_insert),
 	DL_SYM(vips_ifthenelse),
+#ifdef LM_UNITTEST
+	DL_SYM(vips_object_map),
+#endif
 	{ 0 },
 };
 static const struct dl_sym gobject_syms[] = {
@@ -138,6 +149,7 @@ static const struct dl_sym gobject_syms[] = {
 static const struct dl_sym glib_syms[] = {
 	DL_SYM(g_free),
 	DL_SYM(g_utf8_make_valid),
+	DL_SYM(g_log_set_handler),
 	{ 0 },
 };
 
@@ -151,8 +163,8 @@ static bool lib_ok;              /* every symbol found, vips_init done */
 static struct error lib_err;     /* why not, when !lib_ok */
 static unsigned tmp_counter;     /* makes temp names unique per process */
 
-/* The most objects one call makes; refs_keep() BUGs beyond it. */
-#define REFS_MAX 32
+/* More than any call makes (image_preview, the most, ~26); refs_keep BUGs. */
+#define REFS_MAX 64
 
 /* The GObjects (images, sources) one call made, dropped by refs_drop. */
 struct refs {
@@ -164,6 +176,16 @@ struct refs {
 struct rgb {
 	double v[3];
 };
+
+/* image_preview's colours, all derived from its seed. */
+struct palette {
+	double hue, sat, light; /* the base colour, HSL (degrees, 0..1) */
+	struct rgb bg;          /* the base colour */
+	struct rgb fg;          /* the words */
+};
+
+/* Cells per side of image_preview's background. */
+#define MOSAIC 8
 
 /* Remember obj (may be NULL) so refs_drop() unrefs it; returns obj. */
 static void *
@@ -229,6 +251,17 @@ vips_fail_null(struct error *err, const char *fmt, ...)
 	return NULL;
 }
 
+/*
+ * libvips reports recoverable trouble ("error in tile 0 x 0") as GLib
+ * warnings on stderr; the failure itself reaches the caller as an error,
+ * and a library must not print, so its warnings go here and are dropped.
+ */
+static void
+drop_log(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+	 gpointer data)
+{
+}
+
 /* Load the three libraries and start libvips; see the file comment. */
 static void
 lib_init(void)
@@ -244,6 +277,8 @@ lib_init(void)
 		vips_fail(&lib_err, "cannot start libvips");
 		return;
 	}
+	p_g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
+			    G_LOG_LEVEL_INFO, drop_log, NULL);
 	p_vips_cache_set_max(0);
 	if (!getenv("VIPS_CONCURRENCY"))
 		p_vips_concurrency_set(1);
@@ -395,16 +430,40 @@ target_sides(int w, int h, const struct image_op *op, int *tw, int *th)
 }
 
 /*
- * in resized (Lanczos3, up or down) to the sides target_sides() gives,
- * exactly: vips_resize may round one side a pixel off, which an embed
- * with copied edges puts right. Returns an image owned by r (or in when
- * the size is already right), or NULL with err.
+ * in resized with kernel to exactly tw x th: vips_resize may round a side
+ * one pixel off, which an embed with copied edges puts right. what names
+ * the image in errors. Returns an image owned by r (or in when the size
+ * is already right), or NULL with err.
+ */
+static VipsImage *
+resize_to(struct refs *r, VipsImage *in, int tw, int th, VipsKernel kernel,
+	  const char *what, struct error *err)
+{
+	VipsImage *t = NULL;
+
+	if (tw == in->Xsize && th == in->Ysize)
+		return in;
+	if (p_vips_resize(in, &t, (double)tw / in->Xsize,
+			  "vscale", (double)th / in->Ysize,
+			  "kernel", kernel, NULL))
+		return vips_fail_null(err, "cannot resize '%s'", what);
+	in = refs_keep(r, t);
+	if (in->Xsize == tw && in->Ysize == th)
+		return in;
+	if (p_vips_embed(in, &t, 0, 0, tw, th, "extend", VIPS_EXTEND_COPY,
+			 NULL))
+		return vips_fail_null(err, "cannot resize '%s'", what);
+	return refs_keep(r, t);
+}
+
+/*
+ * in resized (Lanczos3, up or down) to the sides target_sides() gives.
+ * Returns an image owned by r (or in), or NULL with err.
  */
 static VipsImage *
 scale(struct refs *r, VipsImage *in, const struct image_op *op,
       const char *path, struct error *err)
 {
-	VipsImage *t = NULL;
 	int tw, th;
 
 	target_sides(in->Xsize, in->Ysize, op, &tw, &th);
@@ -413,19 +472,7 @@ scale(struct refs *r, VipsImage *in, const struct image_op *op,
 			  path, in->Xsize, in->Ysize, op->size);
 		return NULL;
 	}
-	if (tw == in->Xsize && th == in->Ysize)
-		return in;
-	if (p_vips_resize(in, &t, (double)tw / in->Xsize,
-			  "vscale", (double)th / in->Ysize,
-			  "kernel", VIPS_KERNEL_LANCZOS3, NULL))
-		return vips_fail_null(err, "cannot resize '%s'", path);
-	in = refs_keep(r, t);
-	if (in->Xsize == tw && in->Ysize == th)
-		return in;
-	if (p_vips_embed(in, &t, 0, 0, tw, th, "extend", VIPS_EXTEND_COPY,
-			 NULL))
-		return vips_fail_null(err, "cannot resize '%s'", path);
-	return refs_keep(r, t);
+	return resize_to(r, in, tw, th, VIPS_KERNEL_LANCZOS3, path, err);
 }
 
 /*
@@ -489,7 +536,9 @@ sync_file(const char *path, struct error *err)
  * Write im as a PNG to out atomically: "<out>.tmp.<pid>.<n>" in the same
  * folder, fsync, rename, fsync the folder. Fixed settings (compression
  * 6, adaptive filters, no interlace, 8 bits, no metadata) so the same
- * pixels always give the same bytes. The temp file never survives.
+ * pixels always give the same bytes. pngsave always writes a pHYs chunk
+ * from the image's resolution, which comes from the input file, so the
+ * resolution is set to 72 dpi first. The temp file never survives.
  * Returns 0, or -1 with err.
  */
 static int
@@ -497,10 +546,12 @@ save_png(VipsImage *im, const char *out, struct error *err)
 {
 	unsigned n = __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED);
 	char *tmp = xasprintf("%s.tmp.%ld.%u", out, (long)getpid(), n);
+	VipsImage *t = NULL;
 	char *dir;
 	int rc = -1;
 
-	if (p_vips_pngsave(im, tmp, "compression", 6, "strip", TRUE,
+	if (p_vips_copy(im, &t, "xres", 72 / 25.4, "yres", 72 / 25.4, NULL) ||
+	    p_vips_pngsave(t, tmp, "compression", 6, "strip", TRUE,
 			   "interlace", FALSE, "bitdepth", 8,
 			   "filter", VIPS_FOREIGN_PNG_FILTER_ALL, NULL))
 		vips_fail(err, "cannot write '%s'", out);
@@ -508,6 +559,8 @@ save_png(VipsImage *im, const char *out, struct error *err)
 		rc = 0;
 	if (rc == 0 && rename(tmp, out) < 0)
 		rc = error_set(err, "cannot rename '%s' to '%s':", tmp, out);
+	if (t)
+		p_g_object_unref(t);
 	if (rc < 0) {
 		unlink(tmp);
 	} else {
@@ -594,7 +647,10 @@ image_transform(const char *in, const char *out, const struct image_op *op,
 /*
  * A thumbnail of path fitting in w x h (force: exactly w x h, stretched),
  * upright, in 8-bit sRGB with 3 bands. Shrink-on-load makes this cheap
- * for big JPEGs. Returns an image owned by r, or NULL with err.
+ * for big JPEGs. libvips 8.14's thumbnail_source does not pass its own
+ * "fail_on" on to the loader (a cut PNG gives a half-grey thumbnail), so
+ * it goes in the loader's option string. Returns an image owned by r, or
+ * NULL with err.
  */
 static VipsImage *
 thumbnail(struct refs *r, const char *path, int w, int h, bool force,
@@ -611,7 +667,8 @@ thumbnail(struct refs *r, const char *path, int w, int h, bool force,
 	if (p_vips_thumbnail_source(src, &t, w, "height", h,
 				    "size", force ? VIPS_SIZE_FORCE :
 				    VIPS_SIZE_BOTH,
-				    "fail_on", VIPS_FAIL_ON_TRUNCATED, NULL))
+				    "option_string", "fail_on=truncated",
+				    NULL))
 		return vips_fail_null(err, "cannot read '%s'", path);
 	return to_srgb8(r, refs_keep(r, t), path, err);
 }
@@ -699,22 +756,54 @@ hsl(double h, double s, double l)
 }
 
 /*
- * The placeholder's colours for seed: a background of any hue at middle
- * saturation and lightness, and dark or light words (whichever reads
- * better on it) of the same hue.
+ * The placeholder's colours for seed: a base of any hue at middle
+ * saturation and lightness, and dark or light ink (whichever reads better
+ * on it) of the same hue.
  */
 static void
-seed_colours(uint64_t seed, struct rgb *bg, struct rgb *fg)
+seed_palette(uint64_t seed, struct palette *p)
 {
 	uint64_t x = mix64(seed);
-	double hue = (double)(x % 3600) / 10;
-	double sat = 0.45 + (double)((x >> 16) % 20) / 100;
-	double light = 0.50 + (double)((x >> 24) % 12) / 100;
 	double luma;
 
-	*bg = hsl(hue, sat, light);
-	luma = 0.2126 * bg->v[0] + 0.7152 * bg->v[1] + 0.0722 * bg->v[2];
-	*fg = luma > 150 ? hsl(hue, 0.35, 0.12) : hsl(hue, 0.25, 0.97);
+	p->hue = (double)(x % 3600) / 10;
+	p->sat = 0.45 + (double)((x >> 16) % 20) / 100;
+	p->light = 0.50 + (double)((x >> 24) % 12) / 100;
+	p->bg = hsl(p->hue, p->sat, p->light);
+	luma = 0.2126 * p->bg.v[0] + 0.7152 * p->bg.v[1] +
+	       0.0722 * p->bg.v[2];
+	p->fg = luma > 150 ? hsl(p->hue, 0.35, 0.12) : hsl(p->hue, 0.25, 0.97);
+}
+
+/*
+ * The placeholder's background, size x size: MOSAIC x MOSAIC cells of the
+ * base colour, each a little lighter or darker (+-0.045 lightness, from
+ * seed), blended smoothly (bicubic). Besides looking less flat, this
+ * gives placeholders of different seeds unrelated dHashes; on flat
+ * backgrounds only the words would differ, and a dedup step could take
+ * two placeholders for near duplicates. Owned by r, or NULL with err.
+ */
+static VipsImage *
+mosaic(struct refs *r, int size, uint64_t seed, const struct palette *p,
+       struct error *err)
+{
+	unsigned char px[MOSAIC * MOSAIC * 3];
+	VipsImage *t;
+
+	for (int i = 0; i < MOSAIC * MOSAIC; i++) {
+		uint64_t x = mix64(mix64(seed) + (uint64_t)i);
+		double d = (double)(x % 91) / 1000 - 0.045;
+		struct rgb c = hsl(p->hue, p->sat, p->light + d);
+
+		for (int b = 0; b < 3; b++)
+			px[i * 3 + b] = (unsigned char)lround(c.v[b]);
+	}
+	t = refs_keep(r, p_vips_image_new_from_memory_copy(px, sizeof(px),
+		MOSAIC, MOSAIC, 3, VIPS_FORMAT_UCHAR));
+	if (!t)
+		return vips_fail_null(err, "cannot make a background");
+	return resize_to(r, t, size, size, VIPS_KERNEL_CUBIC, "background",
+			 err);
 }
 
 /* A w x h image of one colour, 8-bit sRGB; owned by r, or NULL with err. */
@@ -875,7 +964,8 @@ draw_thumb(struct refs *r, VipsImage *im, const char *input,
 }
 
 /*
- * Layout for size S: margin S/16; the title at the top left, up to 2/5 of
+ * Layout for size S: a soft mosaic of the seed's colour (see mosaic);
+ * margin S/16; the title at the top left, up to 2/5 of
  * S high; the text below it; the thumbnail (when input is given) in a
  * S/4 box at the bottom right, and the text stops above it.
  */
@@ -884,7 +974,7 @@ image_preview(const char *out, int size, uint64_t seed, const char *title,
 	      const char *text, const char *input, struct error *err)
 {
 	struct refs r = { 0 };
-	struct rgb bg, fg;
+	struct palette pal;
 	VipsImage *im;
 	int reserve = input ? size / 4 + size / 16 : 0;
 	int rc = -1;
@@ -894,10 +984,10 @@ image_preview(const char *out, int size, uint64_t seed, const char *title,
 				 IMAGE_MAX_SIDE);
 	if (lib_ready(err) < 0)
 		return -1;
-	seed_colours(seed, &bg, &fg);
-	im = flat(&r, size, size, &bg, err);
+	seed_palette(seed, &pal);
+	im = mosaic(&r, size, seed, &pal, err);
 	if (im)
-		im = draw_words(&r, im, title, text, &fg, reserve, err);
+		im = draw_words(&r, im, title, text, &pal.fg, reserve, err);
 	if (im && input)
 		im = draw_thumb(&r, im, input, err);
 	if (im)
@@ -905,3 +995,33 @@ image_preview(const char *out, int size, uint64_t seed, const char *title,
 	refs_drop(&r);
 	return rc;
 }
+
+#ifdef LM_UNITTEST
+/* Count one live object into *a; a vips_object_map() callback. */
+static void *
+count_object(void *obj, void *a, void *b)
+{
+	(*(int *)a)++;
+	return NULL;
+}
+
+/*
+ * Test hook, in LM_UNITTEST builds only (the test declares it): how many
+ * VipsObjects (images, sources, operations) are alive. LSan cannot see
+ * a missed unref, since libvips keeps every live object in a global
+ * table; comparing this before and after a call can. -1 when libvips
+ * cannot be loaded.
+ */
+int image_live_objects(void);
+
+int
+image_live_objects(void)
+{
+	int n = 0;
+
+	if (lib_ready(NULL) < 0)
+		return -1;
+	p_vips_object_map(count_object, &n, NULL);
+	return n;
+}
+#endif

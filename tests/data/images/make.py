@@ -12,9 +12,16 @@ scene_bright.png scene.png with every channel +16 (clipped): a "slightly
                  brightened" near-duplicate for the dHash test
 rgba.png         48x32 RGBA: left half opaque blue, right half fully
                  transparent red (must come out white after flattening)
+rgba_on_white.png  rgba.png flattened onto white by hand: 48x32 RGB, left
+                 half blue, right half white
 grey16a.png      20x20 16-bit grey + alpha (must come out 8-bit RGB)
 exif6.png        40x20 RGB with an eXIf chunk saying orientation 6
                  (rotate 90 clockwise); must come out 20x40
+wide.png         16385x1 grey, one pixel wider than IMAGE_MAX_SIDE
+dhash9x8.png     9x8 grey whose dHash is known: in row y, pixel x+1 is
+                 10 darker than pixel x exactly when bit 7-x of
+                 (y * 37 + 11) & 0xff is set (else 10 brighter), so the
+                 hash is those 8 bytes, row 0 first
 """
 import os
 import struct
@@ -78,6 +85,13 @@ def rgba():
             row += bytes((20, 40, 200, 255) if x < w // 2 else (255, 0, 0, 0))
         rows.append(bytes(row))
     png("rgba.png", w, h, 8, 6, rows)
+    rows = []
+    for y in range(h):
+        row = bytearray()
+        for x in range(w):
+            row += bytes((20, 40, 200) if x < w // 2 else (255, 255, 255))
+        rows.append(bytes(row))
+    png("rgba_on_white.png", w, h, 8, 2, rows)
 
 
 def grey16a():
@@ -107,9 +121,26 @@ def exif6():
     png("exif6.png", w, h, 8, 2, rows, chunk(b"eXIf", tiff))
 
 
+def wide():
+    png("wide.png", 16385, 1, 8, 0, [bytes(16385)])
+
+
+def dhash9x8():
+    rows = []
+    for y in range(8):
+        byte = (y * 37 + 11) & 0xFF
+        v = [128]
+        for x in range(8):
+            v.append(v[-1] - 10 if byte >> (7 - x) & 1 else v[-1] + 10)
+        rows.append(bytes(v))
+    png("dhash9x8.png", 9, 8, 8, 0, rows)
+
+
 if __name__ == "__main__":
     scene("scene.png", 0)
     scene("scene_bright.png", 16)
     rgba()
     grey16a()
     exif6()
+    wide()
+    dhash9x8()

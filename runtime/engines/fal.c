@@ -1,0 +1,1695 @@
+/*
+ * fal: the fal.ai engine, on the queue API (ENGINES.md section 1).
+ *
+ * One job makes job->nouts candidates; each is one queue request, driven
+ * by a small state machine on the build's loop thread:
+ *
+ *   SUBMIT  POST {base}/{endpoint id}          -> request_id + URLs
+ *           job_record() before waiting, so a killed build resumes
+ *   STATUS  GET status_url?logs=0              202 again later, 200 done
+ *   RESULT  GET response_url                   -> images[0].url | image.url
+ *   FETCH   GET that URL into job->outs[i]     (no key sent)
+ *   CANCEL  PUT cancel_url                     on Ctrl-C only
+ *
+ * Inputs bigger than FAL_UPLOAD_OVER first go through the storage upload
+ * flow (INITIATE, PUT); smaller ones travel as data URIs in the body.
+ *
+ * Every HTTP step is retried on 429, 5xx and transport errors, with
+ * backoff and jitter (or Retry-After), at most FAL_MAX_ATTEMPTS times.
+ * Waiting is always a loop timer: nothing here blocks or sleeps. The
+ * follow-up URLs are the ones the service returned (owner/alias only);
+ * none is built here.
+ *
+ * Lifetime: all state hangs off job->priv. A failed step stops the other
+ * candidates; the job ends (job_done) only when no HTTP request and no
+ * timer of it is left, so no callback ever sees freed memory.
+ *
+ * The key: sent only as "Authorization: Key ..." to the queue and storage
+ * API, never to file URLs, never printed (http.c redacts it in -v
+ * traces), wiped when the job ends.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/hash.h"
+#include "base/path.h"
+#include "base/util.h"
+#include "compiler/dag.h"
+#include "compiler/estimate.h"
+#include "compiler/recipe.h"
+#include "runtime/engine.h"
+#include "runtime/http.h"
+#include "runtime/loop.h"
+#include "fal.h"
+
+#define USER_AGENT "User-Agent: loramake/0.1"
+#define SUBMIT_TIMEOUT_MS 120000
+#define STATUS_TIMEOUT_MS 30000
+#define FETCH_TIMEOUT_MS 300000
+#define CANCEL_TIMEOUT_MS 10000
+#define MAX_WAIT_MS (2 * 3600 * 1000)  /* a request still queued after this fails */
+#define DEFAULT_MAX_BODY (64u << 20)
+
+/* ------------------------------------------------------------------ */
+/* Pure parts (declared in fal.h, tested by tests/unit/test_fal.c)    */
+/* ------------------------------------------------------------------ */
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Encode len bytes of p into out, which holds 4 * ceil(len / 3) + 1. */
+static void
+b64_encode(char *out, const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+		*out++ = b64_alphabet[v >> 18];
+		*out++ = b64_alphabet[(v >> 12) & 63];
+		*out++ = b64_alphabet[(v >> 6) & 63];
+		*out++ = b64_alphabet[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		*out++ = b64_alphabet[v >> 18];
+		*out++ = b64_alphabet[(v >> 12) & 63];
+		*out++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+char *
+fal_base64(const void *data, size_t len)
+{
+	char *out = xmalloc((len + 2) / 3 * 4 + 1);
+
+	b64_encode(out, data, len);
+	return out;
+}
+
+/* The value of base64 digit c, or -1. */
+static int
+b64_value(int c)
+{
+	const char *p;
+
+	if (c == '\0')
+		return -1;
+	p = strchr(b64_alphabet, c);
+	return p ? (int)(p - b64_alphabet) : -1;
+}
+
+int
+fal_unbase64(const char *s, size_t len, struct buf *out)
+{
+	uint32_t acc = 0;
+	int bits = 0, pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)s[i], v;
+
+		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		v = b64_value(c);
+		if (v < 0 || pad)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (buf_addc(out, (char)(acc >> bits & 0xff)) < 0)
+				return -1;
+		}
+	}
+	if (pad > 2 || bits >= 6)
+		return -1;
+	return 0;
+}
+
+/* Is the dotted text h (length n) an IPv4 address in 127.0.0.0/8? */
+static bool
+is_loopback_v4(const char *h, size_t n)
+{
+	int parts = 0, digits = 0, val = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || h[i] == '.') {
+			if (!digits || val > 255)
+				return false;
+			parts++;
+			digits = val = 0;
+			continue;
+		}
+		if (h[i] < '0' || h[i] > '9' || ++digits > 3)
+			return false;
+		val = val * 10 + (h[i] - '0');
+	}
+	return parts == 4 && strncmp(h, "127.", 4) == 0;
+}
+
+int
+fal_url_check(const char *url, struct error *err)
+{
+	const char *host, *end, *at;
+	size_t n;
+
+	if (strncasecmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncasecmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else
+		return error_set(err, "'%.80s' is not an http(s) URL", url);
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at)
+		return error_set(err, "URLs with a user name or password are not accepted; put the key in the environment");
+	if (end == host)
+		return error_set(err, "'%.80s' has no host", url);
+	if (host == url + 8)
+		return 0;
+	if (*host == '[') {
+		const char *close = memchr(host, ']', (size_t)(end - host));
+
+		if (close && close - host == 4 && strncmp(host, "[::1]", 5) == 0)
+			return 0;
+	} else {
+		const char *colon = memchr(host, ':', (size_t)(end - host));
+
+		n = (size_t)((colon ? colon : end) - host);
+		if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
+		    is_loopback_v4(host, n))
+			return 0;
+	}
+	return error_set(err, "refusing plain http to '%.*s': use https, or a loopback address (127.0.0.1, localhost, [::1])",
+			 (int)(end - url), url);
+}
+
+int64_t
+fal_backoff_ms(int attempt, double retry_after, double jitter)
+{
+	double ms = 500;
+
+	if (retry_after >= 0) {
+		ms = retry_after * 1000 * (1 + 0.25 * jitter);
+		return ms > 300000 ? 300000 : (int64_t)ms;
+	}
+	for (int i = 1; i < attempt && ms < 30000; i++)
+		ms *= 2;
+	if (ms > 30000)
+		ms = 30000;
+	return (int64_t)(ms * (0.75 + 0.5 * jitter));
+}
+
+int64_t
+fal_poll_ms(int64_t elapsed_ms)
+{
+	int64_t ms = elapsed_ms * 15 / 100;
+
+	if (elapsed_ms < 100)
+		return 100 - (elapsed_ms > 75 ? 75 : elapsed_ms);
+	if (ms < 25)
+		return 25;
+	return ms > 5000 ? 5000 : ms;
+}
+
+bool
+fal_retryable(long status, const char *timeout_type)
+{
+	if (status == 504)
+		return !(timeout_type && strcasecmp(timeout_type, "user") == 0);
+	return status == 429 || status == 500 || status == 502 || status == 503;
+}
+
+uint32_t
+fal_seed(int64_t seed, int candidate)
+{
+	return (uint32_t)((uint64_t)seed + (uint64_t)(int64_t)(candidate - 1));
+}
+
+/* Append a `loc` array as "image_urls[0]" (a leading "body" dropped). */
+static void
+render_loc(struct buf *b, json_t *loc)
+{
+	size_t i;
+	json_t *v;
+	bool first = true;
+
+	json_array_foreach(loc, i, v) {
+		if (i == 0 && json_is_string(v) &&
+		    (strcmp(json_string_value(v), "body") == 0))
+			continue;
+		if (json_is_integer(v)) {
+			buf_addf(b, "[%lld]", (long long)json_integer_value(v));
+		} else if (json_is_string(v)) {
+			buf_addf(b, "%s%s", first ? "" : ".", json_string_value(v));
+		}
+		first = false;
+	}
+}
+
+/* Append one entry of a detail list: "loc: msg". */
+static void
+render_detail_item(struct buf *b, json_t *item)
+{
+	json_t *loc = json_object_get(item, "loc");
+	const char *msg = json_string_value(json_object_get(item, "msg"));
+	size_t before = b->len;
+
+	if (json_is_array(loc))
+		render_loc(b, loc);
+	if (b->len > before)
+		buf_adds(b, ": ");
+	buf_adds(b, msg ? msg : "invalid");
+}
+
+void
+fal_detail(const char *body, size_t len, char *out, size_t outsz)
+{
+	json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+	json_t *d = json_object_get(root, "detail");
+	struct buf b;
+
+	buf_init(&b);
+	if (json_is_string(d)) {
+		buf_adds(&b, json_string_value(d));
+	} else if (json_is_array(d)) {
+		size_t i;
+		json_t *item;
+
+		json_array_foreach(d, i, item) {
+			if (i)
+				buf_adds(&b, "; ");
+			if (json_is_object(item))
+				render_detail_item(&b, item);
+			else if (json_is_string(item))
+				buf_adds(&b, json_string_value(item));
+		}
+	} else if (json_is_string(json_object_get(root, "error"))) {
+		buf_adds(&b, json_string_value(json_object_get(root, "error")));
+	} else if (json_is_string(json_object_get(root, "message"))) {
+		buf_adds(&b, json_string_value(json_object_get(root, "message")));
+	}
+	/* one line: the message goes into a lock and a summary */
+	for (char *p = b.data; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	snprintf(out, outsz, "%s", b.data);
+	buf_release(&b);
+	json_decref(root);
+}
+
+/* Camera words: what each word of an angle item name sets. */
+enum angle_kind {
+	ANGLE_YAW,    /* degrees around the subject, before left/right */
+	ANGLE_SIDE,   /* -1 left, +1 right */
+	ANGLE_PITCH,  /* vertical_angle */
+	ANGLE_ZOOM,
+	ANGLE_FILLER, /* no meaning of its own ("angle", "view") */
+};
+
+static const struct angle_word {
+	const char *word;
+	enum angle_kind kind;
+	double value;
+} angle_words[] = {
+	{ "front", ANGLE_YAW, 0 },      { "frontal", ANGLE_YAW, 0 },
+	{ "quarter", ANGLE_YAW, 45 },   { "threequarter", ANGLE_YAW, 45 },
+	{ "3q", ANGLE_YAW, 45 },        { "profile", ANGLE_YAW, 90 },
+	{ "side", ANGLE_YAW, 90 },      { "back", ANGLE_YAW, 180 },
+	{ "behind", ANGLE_YAW, 180 },   { "rear", ANGLE_YAW, 180 },
+	{ "left", ANGLE_SIDE, -1 },     { "right", ANGLE_SIDE, 1 },
+	{ "low", ANGLE_PITCH, -30 },    { "below", ANGLE_PITCH, -30 },
+	{ "worms", ANGLE_PITCH, -30 },  { "high", ANGLE_PITCH, 45 },
+	{ "above", ANGLE_PITCH, 45 },   { "top", ANGLE_PITCH, 90 },
+	{ "overhead", ANGLE_PITCH, 90 }, { "birds", ANGLE_PITCH, 90 },
+	{ "birdseye", ANGLE_PITCH, 90 }, { "closeup", ANGLE_ZOOM, 8 },
+	{ "close", ANGLE_ZOOM, 8 },     { "medium", ANGLE_ZOOM, 5 },
+	{ "mid", ANGLE_ZOOM, 5 },       { "full", ANGLE_ZOOM, 3 },
+	{ "wide", ANGLE_ZOOM, 2 },      { "angle", ANGLE_FILLER, 0 },
+	{ "view", ANGLE_FILLER, 0 },    { "shot", ANGLE_FILLER, 0 },
+	{ "up", ANGLE_FILLER, 0 },      { "three", ANGLE_FILLER, 0 },
+	{ "eye", ANGLE_FILLER, 0 },     { "level", ANGLE_FILLER, 0 },
+	{ "body", ANGLE_FILLER, 0 },    { "camera", ANGLE_FILLER, 0 },
+};
+
+static const struct angle_word *
+find_angle_word(const char *w, size_t n)
+{
+	for (size_t i = 0; i < LM_ARRAY_LEN(angle_words); i++)
+		if (strlen(angle_words[i].word) == n &&
+		    strncasecmp(angle_words[i].word, w, n) == 0)
+			return &angle_words[i];
+	return NULL;
+}
+
+/*
+ * Degrees in [0, 360) from a yaw word (< 0: none) and a side (-1 left,
+ * 0 none, +1 right), in the endpoint's convention: 90 is right, 270 left.
+ * A side alone is a profile, "front" with a side a three-quarter view,
+ * and "back" with a side sits halfway between back and that side.
+ */
+static double
+angle_yaw(double yaw, int side)
+{
+	if (yaw < 0)
+		yaw = side ? 90 : 0;
+	if (!side)
+		return yaw;
+	if (yaw == 0)
+		yaw = 45;
+	if (yaw == 180)
+		yaw = 135;
+	return side < 0 ? 360 - yaw : yaw;
+}
+
+int
+fal_angle(const char *item, struct fal_angle *out, struct error *err)
+{
+	double yaw = -1;
+	int side = 0;
+	bool any = false;
+
+	*out = (struct fal_angle){ 0, 0, 5 };
+	if (!item || !*item)
+		return error_set(err, "the node has no angle item name");
+	for (const char *p = item; *p;) {
+		size_t n = strcspn(p, "_- ");
+		const struct angle_word *w = find_angle_word(p, n);
+
+		if (n && !w)
+			return error_set(err, "unknown camera word '%.*s' in angle '%s'",
+					 (int)n, p, item);
+		if (w) {
+			any |= w->kind != ANGLE_FILLER;
+			if (w->kind == ANGLE_YAW)
+				yaw = w->value;
+			else if (w->kind == ANGLE_SIDE)
+				side = (int)w->value;
+			else if (w->kind == ANGLE_PITCH)
+				out->vertical = w->value;
+			else if (w->kind == ANGLE_ZOOM)
+				out->zoom = w->value;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	if (!any)
+		return error_set(err, "angle '%s' names no camera word", item);
+	out->horizontal = angle_yaw(yaw, side);
+	return 0;
+}
+
+/* How an endpoint's input object is built from a node. */
+enum fal_map {
+	MAP_GENERIC,
+	MAP_ULTRA,   /* text to image */
+	MAP_I2I,     /* image_url + prompt + strength */
+	MAP_ANGLES,  /* image_urls + camera */
+	MAP_EDIT,    /* image_urls + prompt */
+	MAP_UPSCALE, /* image_url */
+};
+
+static const struct {
+	const char *model;
+	enum fal_map map;
+} fal_models[] = {
+	{ "fal-ai/flux-pro/v1.1-ultra", MAP_ULTRA },
+	{ "fal-ai/flux/dev/image-to-image", MAP_I2I },
+	{ "fal-ai/qwen-image-edit-2511-multiple-angles", MAP_ANGLES },
+	{ "fal-ai/nano-banana-pro/edit", MAP_EDIT },
+	{ "fal-ai/seedvr/upscale/image", MAP_UPSCALE },
+};
+
+static enum fal_map
+model_map(const char *model)
+{
+	for (size_t i = 0; model && i < LM_ARRAY_LEN(fal_models); i++)
+		if (strcmp(fal_models[i].model, model) == 0)
+			return fal_models[i].map;
+	return MAP_GENERIC;
+}
+
+/* A JSON array of the input image URLs. */
+static json_t *
+url_array(const char *const *images, size_t nimages)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < nimages; i++)
+		json_array_append_new(a, json_string(images[i]));
+	return a;
+}
+
+/* Does the node's params: set any of these names? */
+static bool
+has_param(const struct node *n, const char *const *names)
+{
+	for (size_t i = 0; i < n->nparams; i++)
+		for (size_t j = 0; names[j]; j++)
+			if (strcmp(n->params[i].name, names[j]) == 0)
+				return true;
+	return false;
+}
+
+/* Camera fields of the multiple-angles endpoint, from the item name. */
+static int
+map_angles(json_t *o, const struct node *n, struct error *err)
+{
+	static const char *const camera[] = {
+		"horizontal_angle", "vertical_angle", "zoom", NULL
+	};
+	struct fal_angle a;
+	struct error why;
+
+	if (fal_angle(n->item, &a, &why) < 0) {
+		if (has_param(n, camera))
+			return 0; /* the recipe places the camera itself */
+		return error_set(err, "%s for '%s'; use words like front, three_quarter_left, profile_right, back_left, low_angle, high_angle, closeup_front, or set params horizontal_angle, vertical_angle and zoom",
+				 why.msg, n->model);
+	}
+	json_object_set_new(o, "horizontal_angle", json_real(a.horizontal));
+	json_object_set_new(o, "vertical_angle", json_real(a.vertical));
+	json_object_set_new(o, "zoom", json_real(a.zoom));
+	return 0;
+}
+
+/* The mapped fields of endpoint map for node n (before params). */
+static int
+map_fields(json_t *o, enum fal_map map, const struct node *n,
+	   const char *const *images, size_t nimages, int candidate,
+	   struct error *err)
+{
+	bool has_prompt = n->prompt && map != MAP_ANGLES && map != MAP_UPSCALE;
+
+	if (has_prompt)
+		json_object_set_new(o, "prompt", json_string(n->prompt));
+	if (nimages && (map == MAP_ANGLES || map == MAP_EDIT))
+		json_object_set_new(o, "image_urls", url_array(images, nimages));
+	else if (nimages && map != MAP_ULTRA)
+		json_object_set_new(o, "image_url", json_string(images[0]));
+	if (map == MAP_I2I && n->strength >= 0)
+		json_object_set_new(o, "strength", json_real(n->strength));
+	if (map == MAP_ANGLES && n->negative && *n->negative)
+		json_object_set_new(o, "negative_prompt", json_string(n->negative));
+	json_object_set_new(o, "seed",
+			    json_integer(fal_seed(n->seed, candidate)));
+	if (map != MAP_GENERIC && map != MAP_UPSCALE)
+		json_object_set_new(o, "num_images", json_integer(1));
+	if (map != MAP_GENERIC)
+		json_object_set_new(o, "output_format", json_string("png"));
+	if (map == MAP_ANGLES)
+		return map_angles(o, n, err);
+	return 0;
+}
+
+/* Set every params: entry on o, over whatever was mapped. */
+static int
+add_params(json_t *o, const struct node *n, struct error *err)
+{
+	for (size_t i = 0; i < n->nparams; i++) {
+		const struct param *p = &n->params[i];
+		json_error_t jerr;
+		json_t *v = json_loads(p->value, JSON_DECODE_ANY, &jerr);
+
+		if (!v)
+			return error_set(err, "param '%s': not a JSON value: %s",
+					 p->name, jerr.text);
+		json_object_set_new(o, p->name, v);
+	}
+	return 0;
+}
+
+char *
+fal_input_json(const struct node *n, const char *const *images,
+	       size_t nimages, int candidate, struct error *err)
+{
+	json_t *o = json_object();
+	char *text = NULL;
+
+	if (map_fields(o, model_map(n->model), n, images, nimages, candidate,
+		       err) == 0 &&
+	    add_params(o, n, err) == 0)
+		text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-job state                                                      */
+/* ------------------------------------------------------------------ */
+
+enum step {
+	STEP_IDLE,     /* waiting: for uploads before a submit */
+	STEP_SUBMIT,
+	STEP_STATUS,
+	STEP_RESULT,
+	STEP_FETCH,
+	STEP_CANCEL,
+	STEP_INITIATE, /* upload: ask storage for a signed URL */
+	STEP_PUT,      /* upload: send the bytes there */
+	STEP_DONE,
+};
+
+static const char *const step_names[] = {
+	"wait", "submit", "status check", "result", "download", "cancel",
+	"upload", "upload", "done",
+};
+
+struct fal_job;
+
+/* One HTTP conversation with retries: a candidate's request or an upload. */
+struct task {
+	struct fal_job *fj;
+	enum step step;
+	int attempts;        /* failed tries of this step so far */
+	bool busy;           /* an HTTP request of it is in flight */
+	bool timer_set;
+	uint64_t timer;
+	bool is_upload;
+};
+
+/* A candidate's queue request. */
+struct req {
+	struct task t;       /* first: tasks are cast back to reqs */
+	int cand;            /* 1-based */
+	bool resumed;        /* polling a request an earlier build made */
+	bool model_error;    /* COMPLETED status carried "error" */
+	char *id, *status_url, *response_url, *cancel_url;
+	char *file_url;      /* the output to download */
+	long long file_size; /* its size from the result, or -1 */
+	int64_t t_submit;    /* now_ms() when the submit was answered */
+	char status_error[256];
+};
+
+/* A big input going through the storage upload flow (ENGINES.md 1.11 A). */
+struct upload {
+	struct task t;       /* first */
+	size_t input;        /* index into job->inputs */
+	char *data;          /* the file's bytes, until the PUT succeeds */
+	size_t len;
+	const char *mime;
+	char *upload_url;
+};
+
+struct fal_job {
+	struct job *job;
+	const char *model;
+	char *base;          /* queue API, no trailing '/' */
+	char *rest;          /* storage API, no trailing '/' */
+	char *auth;          /* "Authorization: Key ...", wiped when freed */
+	char key_hex[HASH_HEX_LEN + 1];
+	char **images;       /* input URLs (data URIs, uploaded files) */
+	size_t nimages;
+	struct req *reqs;    /* job->nouts */
+	struct upload *ups;
+	size_t nups;
+	double price;        /* of one image */
+	unsigned rng;        /* jitter */
+	bool failed, cancelling, finishing;
+	struct error err;    /* the first failure */
+};
+
+static void send_step(struct task *t);
+static void maybe_finish(struct fal_job *fj);
+
+static const char *
+key_env(const struct fal_job *fj)
+{
+	const struct engine_decl *d = fj->job->decl;
+
+	return d && d->key_env ? d->key_env : "FAL_KEY";
+}
+
+static const char *
+node_id(const struct fal_job *fj)
+{
+	return fj->job->node->id;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void
+req_release(struct req *r)
+{
+	free(r->id);
+	free(r->status_url);
+	free(r->response_url);
+	free(r->cancel_url);
+	free(r->file_url);
+}
+
+static void
+fal_job_free(struct fal_job *fj)
+{
+	for (int i = 0; i < fj->job->nouts; i++)
+		req_release(&fj->reqs[i]);
+	for (size_t i = 0; i < fj->nups; i++) {
+		free(fj->ups[i].data);
+		free(fj->ups[i].upload_url);
+	}
+	for (size_t i = 0; i < fj->nimages; i++)
+		free(fj->images[i]);
+	free(fj->images);
+	free(fj->reqs);
+	free(fj->ups);
+	free(fj->base);
+	free(fj->rest);
+	wipe_free(fj->auth);
+	free(fj);
+}
+
+/* The request ids, joined with ',', or NULL; caller frees. */
+static char *
+joined_ids(const struct fal_job *fj)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (int i = 0; i < fj->job->nouts; i++)
+		if (fj->reqs[i].id)
+			buf_addf(&b, "%s%s", b.len ? "," : "", fj->reqs[i].id);
+	if (!b.len) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* Timer: every task is idle, so hand the job back to the scheduler. */
+static void
+finish(void *ctx)
+{
+	struct fal_job *fj = ctx;
+	struct job *job = fj->job;
+
+	job->request = joined_ids(fj);
+	if (fj->failed) {
+		job->failed = true;
+		job->err = fj->err;
+	} else if (fj->cancelling) {
+		job->failed = true;
+		error_set(&job->err, "cancelled");
+	}
+	fal_job_free(fj);
+	job->priv = NULL;
+	job_done(job);
+}
+
+static bool
+task_idle(const struct task *t)
+{
+	return !t->busy && !t->timer_set &&
+	       (t->step == STEP_DONE || t->step == STEP_IDLE);
+}
+
+/*
+ * End the job once nothing of it runs: every task idle. A task waiting
+ * in IDLE with the job failed or cancelled will never start. job_done
+ * runs from a 0 ms timer, never from inside start() or cancel().
+ */
+static void
+maybe_finish(struct fal_job *fj)
+{
+	bool stopping = fj->failed || fj->cancelling;
+
+	if (fj->finishing)
+		return;
+	for (int i = 0; i < fj->job->nouts; i++) {
+		const struct task *t = &fj->reqs[i].t;
+
+		if (!task_idle(t) || (t->step == STEP_IDLE && !stopping))
+			return;
+	}
+	for (size_t i = 0; i < fj->nups; i++)
+		if (!task_idle(&fj->ups[i].t))
+			return;
+	fj->finishing = true;
+	loop_after(fj->job->loop, 0, finish, fj);
+}
+
+static void
+stop_timer(struct task *t)
+{
+	if (t->timer_set) {
+		loop_cancel(t->fj->job->loop, t->timer);
+		t->timer_set = false;
+	}
+}
+
+/* Stop every task that is not waiting on an HTTP answer; the busy ones
+ * stop when their answer comes. */
+static void
+stop_idle_tasks(struct fal_job *fj)
+{
+	for (int i = 0; i < fj->job->nouts; i++) {
+		struct task *t = &fj->reqs[i].t;
+
+		if (!t->busy) {
+			stop_timer(t);
+			t->step = STEP_DONE;
+		}
+	}
+	for (size_t i = 0; i < fj->nups; i++) {
+		struct task *t = &fj->ups[i].t;
+
+		if (!t->busy) {
+			stop_timer(t);
+			t->step = STEP_DONE;
+		}
+	}
+}
+
+/* Fail the job with the first reason given; stop the rest. */
+static void LM_PRINTF(2, 3)
+fail_job(struct fal_job *fj, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (fj->failed || fj->cancelling) {
+		stop_idle_tasks(fj);
+		return;
+	}
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	error_set(&fj->err, "%s", msg);
+	free(msg);
+	fj->failed = true;
+	stop_idle_tasks(fj);
+}
+
+static void
+on_timer(void *ctx)
+{
+	struct task *t = ctx;
+	struct fal_job *fj = t->fj;
+
+	t->timer_set = false;
+	if (fj->failed || fj->cancelling)
+		t->step = STEP_DONE;
+	else
+		send_step(t);
+	maybe_finish(fj);
+}
+
+static void
+schedule(struct task *t, int64_t ms)
+{
+	t->timer = loop_after(t->fj->job->loop, ms, on_timer, t);
+	t->timer_set = true;
+}
+
+static double
+jitter(struct fal_job *fj)
+{
+	return (double)rand_r(&fj->rng) / ((double)RAND_MAX + 1);
+}
+
+/*
+ * Step t failed with a retryable problem (why): try again after a backoff,
+ * or fail the job once FAL_MAX_ATTEMPTS tries are spent.
+ */
+static void
+retry(struct task *t, double retry_after, const char *why)
+{
+	struct fal_job *fj = t->fj;
+
+	if (++t->attempts >= FAL_MAX_ATTEMPTS) {
+		fail_job(fj, "'%s': %s failed %d times, last: %s", fj->model,
+			 step_names[t->step], t->attempts, why);
+		return;
+	}
+	schedule(t, fal_backoff_ms(t->attempts, retry_after, jitter(fj)));
+}
+
+/*
+ * -v: one line per answer, "fal: NODE: METHOD URL: STATUS". The query is
+ * left out (signed upload URLs carry tokens); headers are never printed.
+ */
+static void
+trace(const struct fal_job *fj, const char *method, const char *pre,
+      const char *url, const struct http_response *resp)
+{
+	int n = (int)strcspn(url, "?");
+	const char *sep = *pre && *url != '/' ? "/" : "";
+
+	if (!fj->job->verbose)
+		return;
+	if (resp->transport_error)
+		fprintf(stderr, "fal: %s: %s %s%s%.*s: %s\n", node_id(fj),
+			method, pre, sep, n, url, resp->error);
+	else
+		fprintf(stderr, "fal: %s: %s %s%s%.*s: %ld\n", node_id(fj),
+			method, pre, sep, n, url, resp->status);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                            */
+/* ------------------------------------------------------------------ */
+
+/* What one step sends. */
+struct send {
+	const char *method;
+	char *url;           /* owned */
+	char *body;          /* owned, or NULL */
+	size_t body_len;
+	bool auth;           /* the API headers (key, JSON) */
+	const char *ctype;   /* Content-Type for a raw body */
+	const char *save_to;
+	long timeout_ms;
+};
+
+static void on_http(void *ctx, struct http_response *resp);
+
+/* Send s for task t; owns s's buffers. Fails the job if it cannot start. */
+static void
+send_http(struct task *t, struct send *s)
+{
+	struct fal_job *fj = t->fj;
+	char *keyhdr = NULL, *ctype = NULL;
+	const char *api[] = {
+		fj->auth, "Content-Type: application/json",
+		"Accept: application/json", USER_AGENT, NULL, NULL
+	};
+	const char *raw[] = { USER_AGENT, NULL, NULL };
+	struct http_request rq = {
+		.method = s->method, .url = s->url, .body = s->body,
+		.body_len = s->body_len, .save_to = s->save_to,
+		.timeout_ms = s->timeout_ms,
+	};
+	struct error err;
+
+	if (s->auth) {
+		struct req *r = (struct req *)t;
+
+		keyhdr = !t->is_upload && fj->job->nouts > 1
+			? xasprintf("X-Loramake-Key: %s/%d", fj->key_hex, r->cand)
+			: xasprintf("X-Loramake-Key: %s", fj->key_hex);
+		api[4] = keyhdr;
+		rq.headers = api;
+	} else {
+		if (s->ctype)
+			ctype = xasprintf("Content-Type: %s", s->ctype);
+		raw[1] = ctype;
+		rq.headers = raw;
+	}
+	if (s->save_to) {
+		double max = fj->job->max_body;
+
+		rq.max_body = max > 0 ? (size_t)max : DEFAULT_MAX_BODY;
+	}
+	t->busy = http_send(fj->job->loop, &rq, on_http, t, &err) == 0;
+	if (!t->busy)
+		fail_job(fj, "%s", err.msg);
+	free(keyhdr);
+	free(ctype);
+	free(s->url);
+	free(s->body);
+}
+
+/* The status URL with logs=0 (ENGINES.md 1.5). */
+static char *
+status_url(const char *u)
+{
+	return xasprintf("%s%slogs=0", u, strchr(u, '?') ? "&" : "?");
+}
+
+/* Content type of an image file from its first bytes. */
+static const char *
+sniff_mime(const unsigned char *p, size_t n)
+{
+	if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
+		return "image/jpeg";
+	if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
+		return "image/webp";
+	return "image/png";
+}
+
+static const char *
+mime_ext(const char *mime)
+{
+	return strcmp(mime, "image/jpeg") == 0 ? "jpg"
+	     : strcmp(mime, "image/webp") == 0 ? "webp" : "png";
+}
+
+/* Build what a candidate's submit sends: the input JSON. */
+static int
+submit_send(struct req *r, struct send *s, struct error *err)
+{
+	struct fal_job *fj = r->t.fj;
+
+	s->body = fal_input_json(fj->job->node,
+				 (const char *const *)fj->images, fj->nimages,
+				 r->cand, err);
+	if (!s->body)
+		return -1;
+	s->body_len = strlen(s->body);
+	s->method = "POST";
+	s->url = xasprintf("%s/%s", fj->base, fj->model);
+	s->auth = true;
+	s->timeout_ms = SUBMIT_TIMEOUT_MS;
+	return 0;
+}
+
+/* Build what an upload step sends (initiate, or the PUT of the bytes). */
+static void
+upload_send(struct upload *u, struct send *s)
+{
+	struct fal_job *fj = u->t.fj;
+
+	if (u->t.step == STEP_INITIATE) {
+		s->method = "POST";
+		s->url = xasprintf("%s/storage/upload/initiate?storage_type=fal-cdn-v3",
+				   fj->rest);
+		s->body = xasprintf("{\"content_type\":\"%s\",\"file_name\":\"input-%zu.%s\"}",
+				    u->mime, u->input + 1, mime_ext(u->mime));
+		s->body_len = strlen(s->body);
+		s->auth = true;
+		s->timeout_ms = STATUS_TIMEOUT_MS;
+		return;
+	}
+	s->method = "PUT";
+	s->url = xstrdup(u->upload_url);
+	s->body = xmalloc(u->len ? u->len : 1);
+	memcpy(s->body, u->data, u->len);
+	s->body_len = u->len;
+	s->ctype = u->mime;
+	s->timeout_ms = SUBMIT_TIMEOUT_MS;
+}
+
+/* Send whatever step t is at. */
+static void
+send_step(struct task *t)
+{
+	struct req *r = (struct req *)t;
+	struct send s = { 0 };
+	struct error err;
+
+	if (t->is_upload) {
+		upload_send((struct upload *)t, &s);
+		send_http(t, &s);
+		return;
+	}
+	switch (t->step) {
+	case STEP_SUBMIT:
+		if (submit_send(r, &s, &err) < 0) {
+			fail_job(t->fj, "%s", err.msg);
+			return;
+		}
+		break;
+	case STEP_STATUS:
+		s = (struct send){ "GET", status_url(r->status_url), .auth = true,
+				   .timeout_ms = STATUS_TIMEOUT_MS };
+		break;
+	case STEP_RESULT:
+		s = (struct send){ "GET", xstrdup(r->response_url), .auth = true,
+				   .timeout_ms = STATUS_TIMEOUT_MS };
+		break;
+	case STEP_FETCH:
+		s = (struct send){ "GET", xstrdup(r->file_url),
+				   .save_to = t->fj->job->outs[r->cand - 1],
+				   .timeout_ms = FETCH_TIMEOUT_MS };
+		break;
+	case STEP_CANCEL:
+		s = (struct send){ "PUT", xstrdup(r->cancel_url), .auth = true,
+				   .timeout_ms = CANCEL_TIMEOUT_MS };
+		break;
+	default:
+		BUG("fal: send in step %d", (int)t->step);
+	}
+	send_http(t, &s);
+}
+
+/* Are all big inputs uploaded (or none needed)? */
+static bool
+uploads_done(const struct fal_job *fj)
+{
+	for (size_t i = 0; i < fj->nups; i++)
+		if (fj->ups[i].t.step != STEP_DONE || !fj->images[fj->ups[i].input])
+			return false;
+	return true;
+}
+
+/*
+ * Start a fresh submit of candidate r (first time, or after the service
+ * forgot a resumed request): check the spend, then send. Waits in IDLE
+ * while uploads are still running.
+ */
+static void
+begin_submit(struct req *r)
+{
+	struct fal_job *fj = r->t.fj;
+
+	r->resumed = false;
+	r->t.attempts = 0;
+	if (!uploads_done(fj)) {
+		r->t.step = STEP_IDLE;
+		return;
+	}
+	if (!job_may_spend(fj->job, fj->price)) {
+		fail_job(fj, "--max-cost reached");
+		return;
+	}
+	r->t.step = STEP_SUBMIT;
+	send_step(&r->t);
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Fail the job from a non-retryable HTTP answer, in the service's words. */
+static void
+fail_http(struct task *t, const struct http_response *resp)
+{
+	struct fal_job *fj = t->fj;
+	char detail[384];
+
+	fal_detail(resp->body.data, resp->body.len, detail, sizeof(detail));
+	if (resp->status == 401 || resp->status == 403)
+		fail_job(fj, "fal refused the key in %s (%ld)%s%s", key_env(fj),
+			 resp->status, *detail ? ": " : "", detail);
+	else
+		fail_job(fj, "'%s' rejected the %s (%ld)%s%s", fj->model,
+			 t->step == STEP_SUBMIT ? "request" : step_names[t->step],
+			 resp->status, *detail ? ": " : "",
+			 *detail ? detail : "no details");
+}
+
+/* Retry a retryable answer; fail on any other. Returns true if handled. */
+static bool
+transient(struct task *t, const struct http_response *resp)
+{
+	char why[320], detail[256];
+
+	if (resp->transport_error) {
+		retry(t, -1, resp->error);
+		return true;
+	}
+	if (!fal_retryable(resp->status,
+			   http_header(resp, "x-fal-request-timeout-type")))
+		return false;
+	fal_detail(resp->body.data, resp->body.len, detail, sizeof(detail));
+	snprintf(why, sizeof(why), "HTTP %ld%s%s", resp->status,
+		 *detail ? ": " : "", detail);
+	retry(t, resp->retry_after, why);
+	return true;
+}
+
+/* A string member that is safe in a lock line: no space, tab, newline. */
+static char *
+plain_member(json_t *o, const char *name)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	if (!s || !*s || strpbrk(s, " \t\r\n"))
+		return NULL;
+	return xstrdup(s);
+}
+
+/* Record r's request so a later build can resume it (job_record). */
+static void
+record(struct req *r)
+{
+	struct fal_job *fj = r->t.fj;
+	struct error err;
+	char *info = xasprintf("%s %s %s %s", r->id, r->status_url,
+			       r->response_url,
+			       r->cancel_url ? r->cancel_url : "-");
+
+	if (job_record(fj->job, r->cand, info, &err) < 0)
+		warn("fal: %s: cannot record request %s, a rebuild after a crash may pay again: %s",
+		     node_id(fj), r->id, err.msg);
+	free(info);
+}
+
+/* Parse a submit answer's ids and URLs into r; -1 with err if unusable. */
+static int
+take_urls(struct req *r, json_t *root, struct error *err)
+{
+	req_release(r);
+	r->id = plain_member(root, "request_id");
+	r->status_url = plain_member(root, "status_url");
+	r->response_url = plain_member(root, "response_url");
+	r->cancel_url = plain_member(root, "cancel_url");
+	r->file_url = NULL;
+	if (!r->id || !r->status_url || !r->response_url)
+		return error_set(err, "the answer lacks request_id, status_url or response_url");
+	if (fal_url_check(r->status_url, err) < 0 ||
+	    fal_url_check(r->response_url, err) < 0)
+		return -1;
+	if (r->cancel_url && fal_url_check(r->cancel_url, NULL) < 0) {
+		free(r->cancel_url);
+		r->cancel_url = NULL;
+	}
+	return 0;
+}
+
+static void
+on_submit(struct req *r, const struct http_response *resp)
+{
+	struct fal_job *fj = r->t.fj;
+	struct error err;
+	json_t *root;
+
+	if (resp->transport_error && !fj->failed && !fj->cancelling)
+		warn("fal: %s: submit answer lost (%s); submitting again, fal may have made (and bill) the first one too",
+		     node_id(fj), resp->error);
+	if (transient(&r->t, resp))
+		return;
+	if (resp->status < 200 || resp->status > 299) {
+		fail_http(&r->t, resp);
+		return;
+	}
+	root = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	if (take_urls(r, root, &err) < 0) {
+		json_decref(root);
+		fail_job(fj, "'%s': unexpected submit answer: %s", fj->model,
+			 err.msg);
+		return;
+	}
+	json_decref(root);
+	record(r);
+	r->t_submit = now_ms();
+	r->t.attempts = 0;
+	r->t.step = STEP_STATUS;
+	schedule(&r->t, fal_poll_ms(0));
+}
+
+static void
+on_status(struct req *r, const struct http_response *resp)
+{
+	struct fal_job *fj = r->t.fj;
+	json_t *root;
+	const char *state, *error;
+
+	if (transient(&r->t, resp))
+		return;
+	if (resp->status == 404 && r->resumed) {
+		begin_submit(r); /* the service forgot it: it never ran */
+		return;
+	}
+	if (resp->status != 200 && resp->status != 202) {
+		fail_http(&r->t, resp);
+		return;
+	}
+	r->t.attempts = 0;
+	root = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	state = json_string_value(json_object_get(root, "status"));
+	error = json_string_value(json_object_get(root, "error"));
+	if (resp->status == 200 && state && strcmp(state, "COMPLETED") == 0) {
+		r->model_error = error != NULL;
+		snprintf(r->status_error, sizeof(r->status_error), "%s",
+			 error ? error : "");
+		r->t.step = STEP_RESULT;
+		send_step(&r->t);
+	} else if (now_ms() - r->t_submit > MAX_WAIT_MS) {
+		fail_job(fj, "'%s': request %s still not finished after %d minutes",
+			 fj->model, r->id, MAX_WAIT_MS / 60000);
+	} else {
+		schedule(&r->t, fal_poll_ms(now_ms() - r->t_submit));
+	}
+	json_decref(root);
+}
+
+/* The output image of a result (images[0] or image): url and size. */
+static int
+take_image(struct req *r, json_t *root)
+{
+	json_t *img = json_array_get(json_object_get(root, "images"), 0);
+	const char *url;
+
+	if (!img)
+		img = json_object_get(root, "image");
+	url = json_string_value(json_object_get(img, "url"));
+	if (!url || !*url)
+		return -1;
+	free(r->file_url);
+	r->file_url = xstrdup(url);
+	r->file_size = -1;
+	if (json_is_integer(json_object_get(img, "file_size")))
+		r->file_size = json_integer_value(json_object_get(img, "file_size"));
+	return 0;
+}
+
+/* Write a data: URI output (sync_mode answers) straight to the file. */
+static void
+save_data_uri(struct req *r)
+{
+	struct fal_job *fj = r->t.fj;
+	const char *comma = strchr(r->file_url, ',');
+	struct buf b;
+	struct error err;
+
+	buf_init(&b);
+	if (!comma || !strstr(r->file_url, ";base64,") ||
+	    fal_unbase64(comma + 1, strlen(comma + 1), &b) < 0)
+		fail_job(fj, "'%s' returned an unreadable data URI", fj->model);
+	else if (write_file_atomic(fj->job->outs[r->cand - 1], b.data, b.len,
+				   &err) < 0)
+		fail_job(fj, "%s", err.msg);
+	else {
+		fj->job->usd += fj->price;
+		r->t.step = STEP_DONE;
+	}
+	buf_release(&b);
+}
+
+/* A 200 result: find the image and download it. */
+static void
+on_result_ok(struct req *r, const struct http_response *resp)
+{
+	struct fal_job *fj = r->t.fj;
+	json_t *root = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	char detail[256];
+	struct error err;
+
+	fal_detail(resp->body.data, resp->body.len, detail, sizeof(detail));
+	if (!root || json_object_get(root, "error") || take_image(r, root) < 0) {
+		fail_job(fj, "'%s' finished without an image%s%s", fj->model,
+			 *detail ? ": " : "", detail);
+	} else if (strncmp(r->file_url, "data:", 5) == 0) {
+		save_data_uri(r);
+	} else if (fal_url_check(r->file_url, &err) < 0) {
+		fail_job(fj, "'%s': output %s", fj->model, err.msg);
+	} else {
+		r->t.attempts = 0;
+		r->t.step = STEP_FETCH;
+		send_step(&r->t);
+	}
+	json_decref(root);
+}
+
+static void
+on_result(struct req *r, const struct http_response *resp)
+{
+	struct fal_job *fj = r->t.fj;
+	char detail[384];
+
+	if (resp->status >= 500 && r->model_error) {
+		/* the model itself failed: the same input fails again */
+		fal_detail(resp->body.data, resp->body.len, detail,
+			   sizeof(detail));
+		fail_job(fj, "'%s' failed: %s", fj->model,
+			 *detail ? detail : r->status_error);
+		return;
+	}
+	if (transient(&r->t, resp))
+		return;
+	if (resp->status == 200) {
+		on_result_ok(r, resp);
+	} else if (resp->status == 400 && !r->model_error) {
+		r->t.step = STEP_STATUS; /* not finished after all */
+		retry(&r->t, -1, "result not ready");
+	} else if ((resp->status == 404 || resp->status == 499) && r->resumed) {
+		begin_submit(r); /* forgotten, or cancelled by an earlier build */
+	} else if (resp->status == 499) {
+		fail_job(fj, "'%s': request %s was cancelled at fal", fj->model,
+			 r->id);
+	} else {
+		fail_http(&r->t, resp);
+	}
+}
+
+/* Size of the file at path, or -1. */
+static long long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static void
+on_fetch(struct req *r, const struct http_response *resp)
+{
+	struct fal_job *fj = r->t.fj;
+	long long got;
+	char why[128];
+
+	if (transient(&r->t, resp))
+		return;
+	if (resp->status != 200) {
+		fail_job(fj, "'%s': cannot download the output (HTTP %ld)",
+			 fj->model, resp->status);
+		return;
+	}
+	got = file_size(fj->job->outs[r->cand - 1]);
+	if (r->file_size > 0 && got != r->file_size) {
+		snprintf(why, sizeof(why), "image cut short (%lld of %lld bytes)",
+			 got, r->file_size);
+		retry(&r->t, -1, why);
+		return;
+	}
+	fj->job->usd += fj->price;
+	r->t.step = STEP_DONE;
+}
+
+static void
+on_upload(struct upload *u, const struct http_response *resp)
+{
+	struct fal_job *fj = u->t.fj;
+	json_t *root;
+	char *file_url;
+
+	if (transient(&u->t, resp))
+		return;
+	if (resp->status < 200 || resp->status > 299) {
+		fail_http(&u->t, resp);
+		return;
+	}
+	u->t.attempts = 0;
+	if (u->t.step == STEP_PUT) {
+		free(u->data);
+		u->data = NULL;
+		u->t.step = STEP_DONE;
+		for (int i = 0; i < fj->job->nouts && uploads_done(fj); i++)
+			if (fj->reqs[i].t.step == STEP_IDLE)
+				begin_submit(&fj->reqs[i]);
+		return;
+	}
+	root = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	u->upload_url = plain_member(root, "upload_url");
+	file_url = plain_member(root, "file_url");
+	json_decref(root);
+	if (!u->upload_url || !file_url ||
+	    fal_url_check(u->upload_url, NULL) < 0 ||
+	    fal_url_check(file_url, NULL) < 0) {
+		free(file_url);
+		fail_job(fj, "fal storage: unexpected upload answer");
+		return;
+	}
+	fj->images[u->input] = file_url;
+	u->t.step = STEP_PUT;
+	send_step(&u->t);
+}
+
+/* An answer while the job stops: keep what resuming needs, end the task. */
+static void
+on_stopping(struct task *t, const struct http_response *resp)
+{
+	struct req *r = (struct req *)t;
+	json_t *root;
+	struct error err;
+
+	if (!t->is_upload && t->step == STEP_SUBMIT && !resp->transport_error &&
+	    resp->status >= 200 && resp->status <= 299) {
+		root = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+		if (take_urls(r, root, &err) == 0)
+			record(r);
+		else
+			t->step = STEP_DONE;
+		json_decref(root);
+		if (t->step != STEP_DONE)
+			t->step = STEP_STATUS;
+	}
+	if (!t->is_upload && t->fj->cancelling && r->cancel_url &&
+	    (t->step == STEP_STATUS || t->step == STEP_RESULT)) {
+		t->step = STEP_CANCEL;
+		send_step(t);
+		return;
+	}
+	t->step = STEP_DONE;
+}
+
+static const char *
+step_method(const struct task *t)
+{
+	switch (t->step) {
+	case STEP_SUBMIT:
+	case STEP_INITIATE:
+		return "POST";
+	case STEP_PUT:
+	case STEP_CANCEL:
+		return "PUT";
+	default:
+		return "GET";
+	}
+}
+
+/* Where step t sent its request, for trace(): a prefix and the rest. */
+static const char *
+step_url(const struct task *t, const char **pre)
+{
+	const struct req *r = (const struct req *)t;
+
+	*pre = "";
+	if (t->is_upload) {
+		if (t->step == STEP_PUT)
+			return ((const struct upload *)t)->upload_url;
+		*pre = t->fj->rest;
+		return "/storage/upload/initiate";
+	}
+	switch (t->step) {
+	case STEP_SUBMIT:
+		*pre = t->fj->base;
+		return t->fj->model;
+	case STEP_STATUS:
+		return r->status_url;
+	case STEP_RESULT:
+		return r->response_url;
+	case STEP_FETCH:
+		return strncmp(r->file_url, "data:", 5) ? r->file_url : "data:...";
+	case STEP_CANCEL:
+		return r->cancel_url;
+	default:
+		return "?";
+	}
+}
+
+/* Every HTTP answer of the engine arrives here, on the loop thread. */
+static void
+on_http(void *ctx, struct http_response *resp)
+{
+	struct task *t = ctx;
+	struct fal_job *fj = t->fj;
+	struct req *r = (struct req *)t;
+
+	const char *pre, *url;
+
+	t->busy = false;
+	url = step_url(t, &pre);
+	trace(fj, step_method(t), pre, url, resp);
+	if (t->step == STEP_CANCEL)
+		t->step = STEP_DONE;
+	else if (fj->failed || fj->cancelling)
+		on_stopping(t, resp);
+	else if (t->is_upload)
+		on_upload((struct upload *)t, resp);
+	else if (t->step == STEP_SUBMIT)
+		on_submit(r, resp);
+	else if (t->step == STEP_STATUS)
+		on_status(r, resp);
+	else if (t->step == STEP_RESULT)
+		on_result(r, resp);
+	else if (t->step == STEP_FETCH)
+		on_fetch(r, resp);
+	maybe_finish(fj);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and cancel                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The base URLs, the key and the endpoint id; -1 with err. */
+static int
+setup_service(struct fal_job *fj, struct error *err)
+{
+	const struct engine_decl *d = fj->job->decl;
+	const char *url = d && d->url && *d->url ? d->url : NULL;
+	const char *secret = job_secret(fj->job);
+	const char *m = fj->model;
+	size_t n;
+
+	if (!m || !*m || *m == '/' || strstr(m, "..") ||
+	    m[strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/")])
+		return error_set(err, "'%s' is not a fal endpoint id (owner/alias[/path])",
+				 m ? m : "");
+	if (fal_url_check(url ? url : FAL_DEFAULT_BASE, err) < 0)
+		return -1;
+	if (!secret || !*secret)
+		return error_set(err, "%s is not set", key_env(fj));
+	n = strlen(url ? url : FAL_DEFAULT_BASE);
+	while (url && n > 0 && url[n - 1] == '/')
+		n--;
+	fj->base = xstrndup(url ? url : FAL_DEFAULT_BASE, n);
+	fj->rest = xstrdup(url ? fj->base : FAL_DEFAULT_REST);
+	fj->auth = xasprintf("Authorization: Key %s", secret);
+	return 0;
+}
+
+/* Input i as a data URI, or queued for upload when it is big. */
+static int
+prepare_input(struct fal_job *fj, size_t i, struct error *err)
+{
+	static const char prefix[] = "data:%s;base64,";
+	char *data = NULL;
+	size_t len;
+	const char *mime;
+	char *uri;
+	size_t head;
+
+	if (read_file(fj->job->inputs[i], &data, &len, err) < 0)
+		return -1;
+	mime = sniff_mime((unsigned char *)data, len);
+	if (len > FAL_UPLOAD_OVER) {
+		struct upload *u = &fj->ups[fj->nups++];
+
+		*u = (struct upload){ .t = { .fj = fj, .step = STEP_INITIATE,
+					     .is_upload = true },
+				      .input = i, .data = data, .len = len,
+				      .mime = mime };
+		return 0;
+	}
+	head = (size_t)snprintf(NULL, 0, prefix, mime);
+	uri = xmalloc(head + (len + 2) / 3 * 4 + 1);
+	snprintf(uri, head + 1, prefix, mime);
+	b64_encode(uri + head, (unsigned char *)data, len);
+	fj->images[i] = uri;
+	free(data);
+	return 0;
+}
+
+/* Take job->pending: candidates an earlier build submitted. */
+static void
+take_pending(struct fal_job *fj)
+{
+	const struct job *job = fj->job;
+
+	for (size_t i = 0; i < job->npending; i++) {
+		const struct job_pending *p = &job->pending[i];
+		char id[256], su[1024], ru[1024], cu[1024];
+		struct req *r;
+
+		if (p->candidate < 1 || p->candidate > job->nouts || !p->info ||
+		    sscanf(p->info, "%255s %1023s %1023s %1023s", id, su, ru, cu) != 4 ||
+		    fal_url_check(su, NULL) < 0 || fal_url_check(ru, NULL) < 0)
+			continue;
+		r = &fj->reqs[p->candidate - 1];
+		req_release(r);
+		r->id = xstrdup(id);
+		r->status_url = xstrdup(su);
+		r->response_url = xstrdup(ru);
+		r->cancel_url = strcmp(cu, "-") && fal_url_check(cu, NULL) == 0
+			? xstrdup(cu) : NULL;
+		r->file_url = NULL;
+		r->resumed = true;
+		r->t_submit = now_ms();
+		r->t.step = STEP_STATUS;
+	}
+}
+
+/* Allocate the job's state and read its inputs; -1 with err. */
+static int
+setup(struct fal_job *fj, struct error *err)
+{
+	struct job *job = fj->job;
+
+	fj->reqs = xcalloc((size_t)job->nouts, sizeof(*fj->reqs));
+	for (int i = 0; i < job->nouts; i++)
+		fj->reqs[i] = (struct req){ .t = { .fj = fj }, .cand = i + 1,
+					    .file_size = -1 };
+	fj->images = xcalloc(job->ninputs ? job->ninputs : 1, sizeof(char *));
+	fj->nimages = job->ninputs;
+	fj->ups = xcalloc(job->ninputs ? job->ninputs : 1, sizeof(*fj->ups));
+	hash_hex(&job->node->key, fj->key_hex);
+	fj->rng = (unsigned)(hash_low64(&job->node->key) ^ (uint64_t)now_ms());
+	fj->price = estimate_price(job->decl, "fal", fj->model);
+	if (setup_service(fj, err) < 0)
+		return -1;
+	for (size_t i = 0; i < job->ninputs; i++)
+		if (prepare_input(fj, i, err) < 0)
+			return -1;
+	take_pending(fj);
+	return 0;
+}
+
+static void
+fal_start(struct job *job)
+{
+	struct fal_job *fj = xcalloc(1, sizeof(*fj));
+	struct error err;
+
+	fj->job = job;
+	fj->model = job->node->model;
+	job->priv = fj;
+	if (setup(fj, &err) < 0) {
+		fail_job(fj, "%s", err.msg);
+		maybe_finish(fj);
+		return;
+	}
+	for (size_t i = 0; i < fj->nups; i++)
+		send_step(&fj->ups[i].t);
+	for (int i = 0; i < job->nouts && !fj->failed; i++) {
+		struct req *r = &fj->reqs[i];
+
+		if (r->t.step == STEP_STATUS)
+			send_step(&r->t);
+		else
+			begin_submit(r);
+	}
+	maybe_finish(fj);
+}
+
+/* Ctrl-C: cancel at fal what is queued or running, then end the job. */
+static void
+fal_cancel(struct job *job)
+{
+	struct fal_job *fj = job->priv;
+
+	if (!fj || fj->cancelling)
+		return;
+	fj->cancelling = true;
+	for (int i = 0; i < job->nouts; i++) {
+		struct req *r = &fj->reqs[i];
+
+		if (r->t.busy)
+			continue; /* on_stopping decides when it answers */
+		stop_timer(&r->t);
+		if (r->cancel_url &&
+		    (r->t.step == STEP_STATUS || r->t.step == STEP_RESULT)) {
+			r->t.step = STEP_CANCEL;
+			send_step(&r->t);
+		} else {
+			r->t.step = STEP_DONE;
+		}
+	}
+	for (size_t i = 0; i < fj->nups; i++)
+		if (!fj->ups[i].t.busy) {
+			stop_timer(&fj->ups[i].t);
+			fj->ups[i].t.step = STEP_DONE;
+		}
+	maybe_finish(fj);
+}
+
+const struct engine engine_fal = {
+	.type = "fal",
+	.exec = ENGINE_REMOTE,
+	.start = fal_start,
+	.cancel = fal_cancel,
+};

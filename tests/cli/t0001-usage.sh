@@ -1,0 +1,30 @@
+#!/bin/sh
+# t0001: the command line itself: help, version, bad options, no recipe.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success '--help prints usage and exits 0' '
+	lm --help >out && grep "usage: loramake" out
+'
+test_expect_success '--version' '
+	lm --version | grep "^loramake [0-9]"
+'
+test_expect_success 'an unknown option exits 2 with a message' '
+	expect_exit 2 lm --frobnicate x.yaml 2>err && grep "unknown option" err
+'
+test_expect_success 'no recipe exits 2' '
+	expect_exit 2 lm plan 2>err && grep "which recipe" err
+'
+test_expect_success 'a missing recipe file exits 2 naming it' '
+	expect_exit 2 lm plan nope.yaml 2>err && grep "nope.yaml" err
+'
+test_expect_success 'explain needs a node id' '
+	copy_recipe jinx && expect_exit 2 lm explain jinx/recipe.yaml 2>err
+'
+test_expect_success 'options may come after the recipe' '
+	lm plan jinx/recipe.yaml --engine preview --json >p.json &&
+	grep "\"engine\": \"preview\"" p.json
+'
+test_expect_success '-j takes a number' '
+	expect_exit 2 lm -j zero plan jinx/recipe.yaml 2>err && grep "\-j takes" err
+'
+test_done

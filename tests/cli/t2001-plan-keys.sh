@@ -1,0 +1,61 @@
+#!/bin/sh
+# t2001: the plan of RECIPE.md example 2, and what changes node keys.
+. "$(dirname "$0")/lib.sh"
+pj() { python3 "$SRC/tests/data/planjson.py" "$@"; }
+
+test_expect_success 'example 2 plans the seed job counts' '
+	copy_recipe jinx &&
+	lm plan --json jinx/recipe.yaml >plan.json &&
+	pj counts plan.json >counts &&
+	printf "angle 12\ncaption 28\nexpression 21\npackage 1\nupscale 28\n" >want &&
+	diff want counts
+'
+test_expect_success 'the 7 skipped angles pass through to upscale unedited' '
+	for a in profile_left profile_right low_angle high_angle back back_left back_right; do
+		grep -q "\"upscale/$a\"" plan.json || exit 1
+		! grep -q "\"expression/$a/" plan.json || exit 1
+	done
+'
+test_expect_success 'the plan table ends with totals' '
+	lm plan jinx/recipe.yaml >table &&
+	grep "^90 jobs to run" table && grep "estimated cost \$1.81" table
+'
+test_expect_success 'reformatting the recipe changes no key' '
+	cp "$SRC/tests/data/jinx-reformatted.yaml" jinx/reformatted.yaml &&
+	lm plan --json jinx/reformatted.yaml >re.json &&
+	pj changed plan.json re.json >changed &&
+	test ! -s changed
+'
+test_expect_success 'editing one expression changes exactly its nodes and below' '
+	sed "s/tired:   \"tired — slightly heavy eyelids/tired:   \"tired — very heavy eyelids/" \
+		jinx/recipe.yaml >jinx/edited.yaml &&
+	! cmp -s jinx/recipe.yaml jinx/edited.yaml &&
+	lm plan --json jinx/edited.yaml >ed.json &&
+	pj changed plan.json ed.json >changed &&
+	for a in front closeup_front closeup_three_quarter three_quarter_left three_quarter_right; do
+		echo "caption/$a/tired"; echo "expression/$a/tired"; echo "upscale/$a/tired"
+	done | sort >want && echo package >>want && sort want -o want &&
+	diff want changed
+'
+test_expect_success 'concurrency and comments are not part of any key' '
+	sed "s/concurrency: 6/concurrency: 1/; s/^name: jinx/name: jinx  # a comment/" \
+		jinx/recipe.yaml >jinx/conc.yaml &&
+	lm plan --json jinx/conc.yaml >conc.json &&
+	pj changed plan.json conc.json >changed && test ! -s changed
+'
+test_expect_success '--engine preview changes every generative key' '
+	lm plan --json --engine preview jinx/recipe.yaml >pv.json &&
+	pj changed plan.json pv.json | grep -c "^angle/" | grep -qx 12
+'
+test_expect_success 'a fixed seed shows in the key, a derived one does not move' '
+	sed "s/^target: flux2/target: flux2\nseed: 42/" jinx/recipe.yaml >jinx/seeded.yaml &&
+	lm plan --json jinx/seeded.yaml >seeded.json &&
+	pj changed plan.json seeded.json | grep -q "^angle/front$" &&
+	lm plan --json jinx/recipe.yaml >again.json &&
+	pj changed plan.json again.json >changed && test ! -s changed
+'
+test_expect_success 'graph writes dot and mermaid' '
+	lm graph jinx/recipe.yaml >g.dot && grep -q "\"hero\" -> \"angle/front\"" g.dot &&
+	lm graph --format mermaid jinx/recipe.yaml >g.mmd && grep -q "^flowchart LR" g.mmd
+'
+test_done

@@ -1,0 +1,42 @@
+"""Small helpers the CLI tests use on `loramake plan --json` output.
+
+    python3 planjson.py counts PLAN.json          kind counts of jobs to run
+    python3 planjson.py keys PLAN.json            "id key" lines
+    python3 planjson.py changed A.json B.json     ids whose key differs
+    python3 planjson.py states PLAN.json          "id state reason" lines
+"""
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "counts":
+        counts = {}
+        for j in load(args[0])["jobs"]:
+            if j["state"] in ("new", "stale"):
+                counts[j["kind"]] = counts.get(j["kind"], 0) + 1
+        for k in sorted(counts):
+            print(k, counts[k])
+    elif cmd == "keys":
+        for j in load(args[0])["jobs"]:
+            print(j["id"], j["key"])
+    elif cmd == "changed":
+        a = {j["id"]: j["key"] for j in load(args[0])["jobs"]}
+        b = {j["id"]: j["key"] for j in load(args[1])["jobs"]}
+        for i in sorted(set(a) | set(b)):
+            if a.get(i) != b.get(i):
+                print(i)
+    elif cmd == "states":
+        for j in load(args[0])["jobs"]:
+            print(j["id"], j["state"], j["reason"])
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+main()

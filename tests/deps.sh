@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install what building and testing loramake needs on Debian 12, if it is
+# missing. Safe to run again: it installs nothing when all is there.
+set -e
+pkgs="build-essential pkg-config libyaml-dev libxxhash-dev libcurl4-openssl-dev
+libarchive-dev libpcre2-dev libjansson-dev libvips-dev libcmocka-dev python3 unzip"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null

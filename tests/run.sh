@@ -1,0 +1,65 @@
+#!/bin/sh
+# Run every test: the cmocka unit tests (as TAP), the fake fal server's
+# self-test, and the CLI tests in tests/cli/. Ends with one summary line,
+# "N passed, N failed", and exits non-zero if anything failed.
+#
+#   LORAMAKE   the loramake binary to test (make check sets the ASan one)
+#   UNIT_DIR   folder of unit test binaries
+#   ONLY       run only CLI scripts whose name contains this
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+export LORAMAKE=${LORAMAKE:-$top/loramake}
+UNIT_DIR=${UNIT_DIR:-$top/obj-san/tests}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
+export CMOCKA_MESSAGE_OUTPUT=tap
+export PYTHONDONTWRITEBYTECODE=1
+passed=0
+failed=0
+log=$(mktemp)
+
+count() { # count TAP lines of $log into passed/failed
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+if [ -z "${ONLY:-}" ]; then
+	for t in "$UNIT_DIR"/test_*; do
+		[ -x "$t" ] || continue
+		"$t" >"$log" 2>&1
+		rc=$?
+		grep -E '^(not )?ok ' "$log"
+		count
+		if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+			echo "not ok - $(basename "$t") exited $rc"
+			tail -20 "$log" | sed 's/^/#   /'
+			failed=$((failed + 1))
+		fi
+		grep -q '^not ok ' "$log" && tail -40 "$log" | grep -v '^ok ' | sed 's/^/#   /'
+	done
+	if python3 "$top/tests/fake/test_fal_server.py" >"$log" 2>&1; then
+		echo "ok - fake fal server self-test"
+		passed=$((passed + 1))
+	else
+		echo "not ok - fake fal server self-test"
+		tail -30 "$log" | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+fi
+
+for t in "$top"/tests/cli/t[0-9]*.sh; do
+	case $t in *"${ONLY:-}"*) ;; *) continue ;; esac
+	sh "$t" >"$log" 2>&1
+	cat "$log"
+	count
+	if ! grep -qE '^(not )?ok ' "$log"; then
+		echo "not ok - $(basename "$t") ran no test"
+		failed=$((failed + 1))
+	fi
+done
+rm -f "$log"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
