@@ -1,6 +1,7 @@
 /*
  * diag: file:line:col diagnostics with the quoted line and a caret.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,13 @@ diag_init(struct diag *d, FILE *out)
 	d->out = out;
 }
 
+/* Is c a control character (other than tab) that a terminal might obey? */
+static bool
+is_control(char c)
+{
+	return ((unsigned char)c < 0x20 && c != '\t') || c == 0x7f;
+}
+
 /*
  * Pad under byte i of line p so the caret lines up: a tab stays a tab, a
  * UTF-8 character takes one cell (its continuation bytes none), and a
@@ -100,9 +108,8 @@ quote_line(FILE *out, const struct source *src, uint32_t line, uint32_t col)
 		return; /* not a line a person can read (or a binary file) */
 	width = fprintf(out, " %5u", line) - 1;
 	fputs(" | ", out);
-	for (const char *c = p; c < eol; c++) /* no terminal escapes */
-		fputc((unsigned char)*c < 0x20 && *c != '\t' ? '?' :
-		      *c == 0x7f ? '?' : *c, out);
+	for (const char *q = p; q < eol; q++) /* no terminal escapes */
+		fputc(is_control(*q) ? '?' : *q, out);
 	fprintf(out, "\n %*s | ", width, "");
 	for (uint32_t c = 1; c < col && p + c - 1 < eol; c++)
 		caret_pad(out, p, c - 1);

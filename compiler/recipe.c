@@ -791,6 +791,22 @@ load_character(struct ctx *c, const struct ynode *v)
 	get_text(c, v, "negative", &c->r->negative, NULL);
 }
 
+/*
+ * Is a key of map a misspelling of key? check_map has reported it with a
+ * hint, so a "missing key" error would say the same thing twice.
+ */
+static bool
+misspelt(const struct ynode *map, const char *key)
+{
+	const char *const want[] = { key, NULL };
+
+	for (size_t i = 0; i < map->n; i += 2)
+		if (map->items[i]->kind == Y_SCALAR &&
+		    closest_word(map->items[i]->str, want, 1))
+			return true;
+	return false;
+}
+
 static void
 load_top(struct ctx *c, const struct ynode *root)
 {
@@ -801,8 +817,10 @@ load_top(struct ctx *c, const struct ynode *root)
 	if (!(v = get(root, "loramake"))) {
 		struct loc l = { c->r->src, 1, 1 };
 
-		diag_error(c->d, l, "missing 'loramake: %d' (the recipe format) at the top",
-			   RECIPE_FORMAT);
+		if (!misspelt(root, "loramake"))
+			diag_error(c->d, l,
+				   "missing 'loramake: %d' (the recipe format) at the top",
+				   RECIPE_FORMAT);
 	} else if (as_int(c, v, "loramake", 1, 1000, &fmt) &&
 		   fmt != RECIPE_FORMAT) {
 		diag_error(c->d, v->loc,
@@ -863,8 +881,8 @@ recipe_load(struct recipe *r, struct arena *a, const struct source *src,
 		/* default: the recipe's folder name, else the file's stem */
 		r->name = "dataset";
 	}
-	if (!r->trigger && (r->sec[KIND_PACKAGE].present ||
-			    r->sec[KIND_CAPTION].present)) {
+	if (!r->trigger && !misspelt(root, "trigger") &&
+	    (r->sec[KIND_PACKAGE].present || r->sec[KIND_CAPTION].present)) {
 		struct loc l = { src, 1, 1 };
 
 		diag_error(d, l, "missing 'trigger:' (the word every caption starts with)");

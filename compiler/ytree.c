@@ -359,6 +359,8 @@ struct syntax_hint {
 static const struct syntax_hint syntax_hints[] = {
 	{ "found unexpected end of stream", "while scanning a quoted scalar",
 	  true, "this quoted text is never closed" },
+	{ "found unexpected document indicator", "while scanning a quoted scalar",
+	  true, "this quoted text is never closed" },
 	{ "did not find expected ',' or ']'", "while parsing a flow sequence",
 	  true, "this '[' is never closed by a ']' (or an item in it lacks a ',')" },
 	{ "did not find expected ',' or '}'", "while parsing a flow mapping",
