@@ -47,8 +47,8 @@ static const char *const section_keys[KIND_COUNT][16] = {
 	[KIND_HERO] = { "engine", "model", "prompt", "negative", "file",
 			"candidates", "seed", "params", NULL },
 	[KIND_ANCHOR] = { "engine", "model", "prompt", "negative", "items",
-			  "files", "candidates", "count", "seed", "params",
-			  NULL },
+			  "files", "from", "candidates", "count", "seed",
+			  "strength", "params", NULL },
 	[KIND_ANGLE] = { "engine", "model", "prompt", "negative", "from",
 			 "items", "candidates", "count", "seed", "strength",
 			 "params", NULL },
@@ -518,6 +518,32 @@ find_name(const struct section *s, const char *name)
 	return false;
 }
 
+/* items: [front, back]: a plain list of names (where: for messages) */
+static void
+load_item_list(struct ctx *c, enum node_kind k, const struct ynode *items,
+	       const char *where, struct section *s)
+{
+	static const struct ynode null_node = { .kind = Y_SCALAR, .str = "",
+						.plain = true };
+
+	s->items = arena_alloc(c->a, (items->n + 1) * sizeof(*s->items));
+	for (size_t i = 0; i < items->n; i++) {
+		const struct ynode *v = items->items[i];
+
+		if (v->kind != Y_SCALAR || ynode_is_null(v)) {
+			diag_error(c->d, v->loc,
+				   "a list of items holds names; use a mapping to give each item settings");
+			continue;
+		}
+		if (find_name(s, v->str)) {
+			diag_error(c->d, v->loc, "duplicate item '%s' in %s",
+				   v->str, where);
+			continue;
+		}
+		load_item(c, k, v, &null_node, &s->items[s->nitems++]);
+	}
+}
+
 static void
 load_items(struct ctx *c, enum node_kind k, const struct ynode *sec,
 	   struct section *s)
@@ -540,25 +566,7 @@ load_items(struct ctx *c, enum node_kind k, const struct ynode *sec,
 		return;
 	}
 	if (items->kind == Y_SEQ) {
-		/* a plain list of names: [front, back] */
-		s->items = arena_alloc(c->a, (items->n + 1) * sizeof(*s->items));
-		for (size_t i = 0; i < items->n; i++) {
-			const struct ynode *v = items->items[i];
-			static const struct ynode null_node = { .kind = Y_SCALAR,
-				.str = "", .plain = true };
-
-			if (v->kind != Y_SCALAR || ynode_is_null(v)) {
-				diag_error(c->d, v->loc,
-					   "a list of items holds names; use a mapping to give each item settings");
-				continue;
-			}
-			if (find_name(s, v->str)) {
-				diag_error(c->d, v->loc, "duplicate item '%s' in %s",
-					   v->str, where);
-				continue;
-			}
-			load_item(c, k, v, &null_node, &s->items[s->nitems++]);
-		}
+		load_item_list(c, k, items, where, s);
 		return;
 	}
 	if (!check_map(c, items, where, NULL))

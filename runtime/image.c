@@ -57,6 +57,7 @@
 LIBFN(vips_init);
 LIBFN(vips_cache_set_max);
 LIBFN(vips_concurrency_set);
+LIBFN(vips_block_untrusted_set);
 LIBFN(vips_error_buffer_copy);
 LIBFN(vips_error_clear);
 LIBFN(vips_source_new_from_file);
@@ -103,6 +104,7 @@ static const struct dl_sym vips_syms[] = {
 	DL_SYM(vips_init),
 	DL_SYM(vips_cache_set_max),
 	DL_SYM(vips_concurrency_set),
+	DL_SYM(vips_block_untrusted_set),
 	DL_SYM(vips_error_buffer_copy),
 	DL_SYM(vips_error_clear),
 	DL_SYM(vips_source_new_from_file),
@@ -280,6 +282,8 @@ lib_init(void)
 	p_g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
 			    G_LOG_LEVEL_INFO, drop_log, NULL);
 	p_vips_cache_set_max(0);
+	/* engine outputs come from the internet: only well-fuzzed loaders */
+	p_vips_block_untrusted_set(TRUE);
 	if (!getenv("VIPS_CONCURRENCY"))
 		p_vips_concurrency_set(1);
 	lib_ok = true;

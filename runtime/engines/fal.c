@@ -1170,6 +1170,26 @@ take_urls(struct req *r, json_t *root, struct error *err)
 	return 0;
 }
 
+/*
+ * Could a failed transfer have reached the service? Not when libcurl
+ * never connected (its words from curl_easy_strerror); any other
+ * transport error may have lost the answer to a request that arrived.
+ */
+static bool
+maybe_delivered(const struct http_response *resp)
+{
+	static const char *const never[] = {
+		"Couldn't connect", "Could not connect", "Couldn't resolve",
+		"Could not resolve", "SSL connect error", "Unsupported protocol",
+		"URL using bad/illegal format",
+	};
+
+	for (size_t i = 0; i < LM_ARRAY_LEN(never); i++)
+		if (strncmp(resp->error, never[i], strlen(never[i])) == 0)
+			return false;
+	return true;
+}
+
 static void
 on_submit(struct req *r, const struct http_response *resp)
 {
@@ -1177,7 +1197,7 @@ on_submit(struct req *r, const struct http_response *resp)
 	struct error err;
 	json_t *root;
 
-	if (resp->transport_error && !fj->failed && !fj->cancelling)
+	if (resp->transport_error && maybe_delivered(resp))
 		warn("fal: %s: submit answer lost (%s); submitting again, fal may have made (and bill) the first one too",
 		     node_id(fj), resp->error);
 	if (transient(&r->t, resp))

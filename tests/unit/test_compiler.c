@@ -1,0 +1,312 @@
+/*
+ * Unit tests of the recipe compiler: node keys are a function of what
+ * decides an output and of nothing else (formatting, order, comments).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/path.h"
+#include "compiler/dag.h"
+#include "compiler/placeholder.h"
+
+static char tmpdir[] = "/tmp/lm-unit-XXXXXX";
+
+/* Compile yaml text (written to a file in tmpdir); errors go to errbuf. */
+static struct dag *
+compile_text(const char *yaml, char *errbuf, size_t errsz)
+{
+	char *path = path_join(tmpdir, "recipe.yaml");
+	FILE *mem = fmemopen(errbuf, errsz, "w");
+	struct diag d;
+	struct dag *dag;
+
+	assert_int_equal(write_file_atomic(path, yaml, strlen(yaml), NULL), 0);
+	diag_init(&d, mem);
+	dag = compile(path, NULL, &d);
+	fclose(mem);
+	free(path);
+	return dag;
+}
+
+static struct dag *
+must_compile(const char *yaml)
+{
+	char err[4096] = "";
+	struct dag *dag = compile_text(yaml, err, sizeof(err));
+
+	if (!dag)
+		fail_msg("compile failed: %s", err);
+	return dag;
+}
+
+static const char *
+key_of(const struct dag *dag, const char *id)
+{
+	static char hex[HASH_HEX_LEN + 1];
+	const struct node *n = dag_find(dag, id);
+
+	if (!n)
+		fail_msg("no node %s", id);
+	hash_hex(&n->key, hex);
+	return hex;
+}
+
+#define BASE                                                                  \
+	"loramake: 1\nname: t\ntrigger: TCHAR\n"                              \
+	"engines: { fal: { type: fal } }\n"                                    \
+	"character: { prompt: a red fox in a blue coat }\n"
+
+static const char recipe_a[] = BASE
+	"anchor:\n"
+	"  engine: fal\n"
+	"  model: fal-ai/flux-pro/v1.1-ultra\n"
+	"  items:\n"
+	"    front: standing, front view\n"
+	"    back: standing, back view\n"
+	"angle:\n"
+	"  engine: fal\n"
+	"  model: fal-ai/flux/dev/image-to-image\n"
+	"  items:\n"
+	"    wave: { from: anchor/front, prompt: waving, strength: 0.50 }\n"
+	"    sit: { from: anchor/back, prompt: sitting, strength: 0.4, count: 2 }\n";
+
+/* The same recipe: keys reordered, flow <-> block, quotes, comments. */
+static const char recipe_b[] =
+	"# a comment\n"
+	"angle:\n"
+	"  items:\n"
+	"    sit:\n"
+	"      count: 2\n"
+	"      strength: .4\n"
+	"      prompt: 'sitting'\n"
+	"      from: \"anchor/back\"\n"
+	"    wave: {strength: 0.5, prompt: \"waving\", from: anchor/front}\n"
+	"  model: fal-ai/flux/dev/image-to-image   # i2i\n"
+	"  engine: fal\n"
+	"anchor: { model: fal-ai/flux-pro/v1.1-ultra, engine: fal, items: { back: 'standing, back view', front: \"standing, front view\" } }\n"
+	"character:\n  prompt: \"a red fox in a blue coat\"\n"
+	"engines:\n  fal:\n    type: fal\n    concurrency: 3\n"
+	"trigger: TCHAR\nname: t\nloramake: 1\n";
+
+static void
+test_reformatting_changes_no_key(void **state)
+{
+	struct dag *a = must_compile(recipe_a), *b = must_compile(recipe_b);
+
+	(void)state;
+	assert_int_equal(a->nnodes, b->nnodes);
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct node *n = a->nodes[i];
+		char ka[HASH_HEX_LEN + 1];
+
+		strcpy(ka, key_of(a, n->id));
+		assert_string_equal(ka, key_of(b, n->id));
+	}
+	dag_free(a);
+	dag_free(b);
+}
+
+static void
+test_edit_changes_only_below(void **state)
+{
+	char *edited = xstrdup(recipe_a);
+	char *p = strstr(edited, "waving");
+	struct dag *a, *b;
+
+	(void)state;
+	memcpy(p, "waxing", 6);
+	a = must_compile(recipe_a);
+	b = must_compile(edited);
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const char *id = a->nodes[i]->id;
+		char ka[HASH_HEX_LEN + 1];
+
+		strcpy(ka, key_of(a, id));
+		if (!strcmp(id, "angle/wave"))
+			assert_string_not_equal(ka, key_of(b, id));
+		else
+			assert_string_equal(ka, key_of(b, id));
+	}
+	dag_free(a);
+	dag_free(b);
+	free(edited);
+}
+
+static void
+test_input_change_propagates(void **state)
+{
+	char *edited = xstrdup(recipe_a);
+	char *p = strstr(edited, "standing, back view");
+	struct dag *a, *b;
+
+	(void)state;
+	memcpy(p, "kneeling", 8);
+	a = must_compile(recipe_a);
+	b = must_compile(edited);
+	char k1[HASH_HEX_LEN + 1];
+	strcpy(k1, key_of(a, "angle/sit/1"));
+	assert_string_not_equal(k1, key_of(b, "angle/sit/1"));
+	strcpy(k1, key_of(a, "angle/wave"));
+	assert_string_equal(k1, key_of(b, "angle/wave"));
+	/* the facet that changed is the input, not the prompt */
+	const struct node *na = dag_find(a, "angle/sit/1"), *nb = dag_find(b, "angle/sit/1");
+	assert_true(hash_eq(&na->facets[FACET_PROMPT], &nb->facets[FACET_PROMPT]));
+	assert_false(hash_eq(&na->facets[FACET_INPUTS], &nb->facets[FACET_INPUTS]));
+	dag_free(a);
+	dag_free(b);
+	free(edited);
+}
+
+static void
+test_count_makes_distinct_nodes_and_seeds(void **state)
+{
+	struct dag *a = must_compile(recipe_a);
+	const struct node *s1 = dag_find(a, "angle/sit/1"), *s2 = dag_find(a, "angle/sit/2");
+
+	(void)state;
+	assert_non_null(s1);
+	assert_non_null(s2);
+	assert_null(dag_find(a, "angle/sit"));
+	assert_false(hash_eq(&s1->key, &s2->key));
+	assert_int_not_equal(s1->seed, s2->seed);
+	assert_false(s1->seed_fixed);
+	dag_free(a);
+}
+
+static void
+test_prompt_resolves_placeholders(void **state)
+{
+	struct dag *a = must_compile(recipe_a);
+
+	(void)state;
+	assert_string_equal(dag_find(a, "anchor/front")->prompt,
+			    "a red fox in a blue coat, standing, front view");
+	assert_string_equal(dag_find(a, "angle/wave")->prompt, "waving");
+	dag_free(a);
+}
+
+static void
+test_fixed_seed(void **state)
+{
+	char *seeded = xasprintf("%sseed: 7\n", recipe_a);
+	struct dag *a = must_compile(seeded);
+
+	(void)state;
+	assert_true(dag_find(a, "anchor/front")->seed_fixed);
+	assert_int_equal(dag_find(a, "anchor/front")->seed, 7);
+	assert_int_equal(dag_find(a, "angle/sit/2")->seed, 8);
+	dag_free(a);
+	free(seeded);
+}
+
+static void
+expect_error(const char *yaml, const char *needle)
+{
+	char err[4096] = "";
+	struct dag *dag = compile_text(yaml, err, sizeof(err));
+
+	if (dag)
+		fail_msg("expected an error with '%s'", needle);
+	if (!strstr(err, needle))
+		fail_msg("expected '%s' in: %s", needle, err);
+	if (!strstr(err, "recipe.yaml:"))
+		fail_msg("no location in: %s", err);
+}
+
+static void
+test_errors_are_located(void **state)
+{
+	(void)state;
+	expect_error(BASE "anchor: { engine: fal, model: m, items: { a: x }, stregth: 1 }\n",
+		     "did you mean 'strength'");
+	expect_error(BASE "angle: { engine: fal, model: m, items: { a: { from: anchor/nope } } }\n",
+		     "unknown node 'anchor/nope'");
+	expect_error(BASE "anchor: { engine: fal, model: m, prompt: \"{charactr}\", items: { a: x } }\n",
+		     "unknown placeholder {charactr}");
+	expect_error(BASE "anchor: { engine: fal, model: m, items: { a: { strength: 2 } } }\n",
+		     "strength must be between 0 and 1");
+	expect_error("loramake: 1\na: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+		     "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+		     "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+		     "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
+		     "expand to more than");
+	expect_error("", "the recipe is empty");
+	expect_error(BASE "hero: { file: ../../etc/passwd }\n", "outside the recipe's folder");
+}
+
+static void
+test_placeholder_subst(void **state)
+{
+	struct arena a;
+	struct placeholder_vars v = { .item = "waving", .character = "fox" };
+	struct placeholder_error pe;
+
+	(void)state;
+	arena_init(&a);
+	assert_string_equal(placeholder_subst(&a, "{character}: {item} {{x}}", &v, &pe),
+			    "fox: waving {x}");
+	assert_null(placeholder_subst(&a, "ok {environment}", &v, &pe));
+	assert_int_equal(pe.offset, 3);
+	assert_non_null(strstr(pe.msg, "no value"));
+	assert_null(placeholder_subst(&a, "{nope", &v, &pe));
+	arena_release(&a);
+}
+
+static void
+test_format_double_is_canonical(void **state)
+{
+	char a[32], b[32];
+
+	(void)state;
+	format_double(a, sizeof(a), 0.5);
+	format_double(b, sizeof(b), .50);
+	assert_string_equal(a, "0.5");
+	assert_string_equal(a, b);
+	format_double(a, sizeof(a), 0.55);
+	assert_string_equal(a, "0.55");
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	char *p = path_join(tmpdir, "recipe.yaml");
+
+	(void)state;
+	unlink(p);
+	free(p);
+	rmdir(tmpdir);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reformatting_changes_no_key),
+		cmocka_unit_test(test_edit_changes_only_below),
+		cmocka_unit_test(test_input_change_propagates),
+		cmocka_unit_test(test_count_makes_distinct_nodes_and_seeds),
+		cmocka_unit_test(test_prompt_resolves_placeholders),
+		cmocka_unit_test(test_fixed_seed),
+		cmocka_unit_test(test_errors_are_located),
+		cmocka_unit_test(test_placeholder_subst),
+		cmocka_unit_test(test_format_double_is_canonical),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
