@@ -95,28 +95,30 @@ done:
 	return out;
 }
 
+/* List the picks that block nodes, each once, with the command. */
 static size_t
 list_waiting(const struct session *s)
 {
+	bool *shown = xcalloc(s->dag->nnodes + 1, sizeof(*shown));
 	size_t n = 0;
-	const struct node *last = NULL;
 
+	for (size_t i = 0; i < s->dag->nnodes; i++)
+		n += s->st[i].state == STATE_WAITING;
 	for (size_t i = 0; i < s->dag->nnodes; i++) {
-		const struct node *w;
+		const struct node *w = s->dag->nodes[i]->waits_on;
 
-		if (s->st[i].state != STATE_WAITING)
+		if (s->st[i].state != STATE_WAITING || !w || shown[w->idx])
 			continue;
-		n++;
-		w = s->dag->nodes[i]->waits_on;
-		if (!w || w == last)
-			continue;
-		if (!last)
-			fprintf(stderr, "\nwaiting for a pick (look in build/%s/):\n",
-				w->id);
-		fprintf(stderr, "  loramake pick %s %s N     (N from 1 to %d)\n",
-			s->cli->recipe, w->id, w->candidates);
-		last = w;
+		if (!shown[s->dag->nnodes]) {
+			fprintf(stderr, "\n%zu node%s wait for a pick; look at the candidates "
+				"in build/ and run:\n", n, n == 1 ? "" : "s");
+			shown[s->dag->nnodes] = true;
+		}
+		fprintf(stderr, "  loramake pick %s %s N    (N: 1 to %d, in build/%s/)\n",
+			s->cli->recipe, w->id, w->candidates, w->id);
+		shown[w->idx] = true;
 	}
+	free(shown);
 	return n;
 }
 

@@ -156,8 +156,9 @@ void dag_key(struct dag *dag);
 
 /*
  * Does package pkg take its input in (an image or its caption)? With
- * select: picked, only images a person picked or kept (on the image or
- * up its lineage); with select: all or --pick first, every one.
+ * select: picked, only images a person picked or kept (on the image, or
+ * on the image its upscale refines); with select: all or --pick first,
+ * every one.
  */
 bool dag_selected(const struct node *pkg, const struct node *in,
 		  const struct picks *picks);

@@ -150,8 +150,9 @@ dag_selected(const struct node *pkg, const struct node *in, const struct picks *
 
 	if (!s->select || strcmp(s->select, "all") == 0 || (picks && picks->first))
 		return true;
-	/* picked: a pick on the image or anywhere up its single lineage */
-	for (const struct node *p = img; p; p = p->nin ? p->in[0] : NULL)
+	/* picked: a pick on the image, or on what its upscale refines */
+	for (const struct node *p = img; p;
+	     p = p->kind == KIND_UPSCALE && p->nin ? p->in[0] : NULL)
 		if (picks && htab_get(&picks->byid, p->id, strlen(p->id)))
 			return true;
 	return false;
@@ -168,8 +169,8 @@ inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
 		int pick = node_pick(in, picks);
 		char tag[32];
 
-		if (n->kind == KIND_PACKAGE && !dag_selected(n, in, picks))
-			continue;
+		/* a package waits for every pick above it: which images a
+		 * person keeps is only known once each one is made */
 		if (!in->keyed) {
 			n->waits_on = in->waits_on;
 			return false;
@@ -178,6 +179,8 @@ inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
 			n->waits_on = in;
 			return false;
 		}
+		if (n->kind == KIND_PACKAGE && !dag_selected(n, in, picks))
+			continue;
 		field_hash(b, "in", &in->key);
 		snprintf(tag, sizeof(tag), "%d", pick);
 		field(b, "pick", tag);
