@@ -10,6 +10,7 @@
 #       Raw figures go to $OUT/TAG.times and $OUT/TAG.rss.
 #
 # Wants: OUT (a folder under bench/out), RUNS.
+# shellcheck shell=sh disable=SC2034 # MS, MB and HOW are for the caller
 
 median() { # median of the numbers in file $1 (odd count: the middle one)
 	sort -n "$1" | awk '{ v[NR] = $1 } END {

@@ -9,6 +9,7 @@
  * dataset image ("leaf") unless a later edit used it as its input.
  */
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,10 +469,8 @@ expand_item(struct expander *x, enum node_kind kind, const struct item *it,
 	base_vars(x, &g.vars);
 	g.vars.item = it->text ? it->text : name_words(x, it->name);
 	g.vars.angle = it->caption ? it->caption : g.vars.item;
-	g.tmpl = it->prompt && it->prompt != it->text ? it->prompt
-	       : s->prompt ? s->prompt : dflt_tmpl;
-	g.tmpl_loc = it->prompt && it->prompt != it->text ? it->prompt_loc
-		   : s->prompt ? s->prompt_loc : it->loc;
+	g.tmpl = it->prompt ? it->prompt : s->prompt ? s->prompt : dflt_tmpl;
+	g.tmpl_loc = it->prompt ? it->prompt_loc : s->prompt ? s->prompt_loc : it->loc;
 	for (int i = 1; i <= count; i++) {
 		char *suffix = count > 1 ? xasprintf("%s/%d", it->name, i)
 					 : xstrdup(it->name);
@@ -487,6 +486,8 @@ expand_item(struct expander *x, enum node_kind kind, const struct item *it,
 			n->attrs[ATTR_ANGLE] = it->caption;
 		else if (it->text)
 			n->attrs[ATTR_POSE] = it->text;
+		else if (it->prompt && !strchr(it->prompt, '{'))
+			n->attrs[ATTR_POSE] = it->prompt; /* its words are the pose */
 		else if (kind == KIND_ANGLE)
 			n->attrs[ATTR_ANGLE] = g.vars.item;
 		if (it->framing)
@@ -517,6 +518,117 @@ file_item(struct expander *x, const struct item *it)
 	push_leaf(x, n);
 }
 
+/* Is path (as glob gave it) the file of an anchor made already? */
+static bool
+file_taken(struct expander *x, const char *path)
+{
+	char real[PATH_MAX], other[PATH_MAX];
+
+	if (!realpath(path, real))
+		return false;
+	for (size_t i = 0; i < x->dag->nnodes; i++) {
+		const struct node *n = x->dag->nodes[i];
+
+		if (n->file && realpath(n->file, other) && !strcmp(real, other))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * photos/metadata.json beside a files: glob, if present: a mapping from
+ * file name to caption attributes, e.g.
+ *   { "IMG_0412.jpg": { "expression": "a slight smile", "framing": "medium" } }
+ * JSON is YAML, so ytree reads it with locations. Returns its root, or
+ * NULL; *src must be released by the caller when non-NULL is returned.
+ */
+static const struct ynode *
+load_metadata(struct expander *x, const char *glob_rel, struct source *src)
+{
+	char *gdir = path_dir(glob_rel), *rel = path_join(gdir, "metadata.json");
+	char *path = path_join(x->dag->dir, rel);
+	struct ynode *root = NULL;
+
+	free(gdir);
+	free(rel);
+	if (!path_exists(path) || source_load(src, path, NULL) < 0) {
+		free(path);
+		return NULL;
+	}
+	free(path);
+	if (ytree_parse(&x->dag->arena, src, x->d, &root) < 0 || !root) {
+		source_release(src);
+		return NULL;
+	}
+	if (root->kind != Y_MAP) {
+		diag_error(x->d, root->loc, "metadata.json must map file names to attributes");
+		source_release(src);
+		return NULL;
+	}
+	return root;
+}
+
+static bool
+is_framing(const char *s)
+{
+	return !strcmp(s, "closeup") || !strcmp(s, "medium") ||
+	       !strcmp(s, "full") || !strcmp(s, "back");
+}
+
+/* Copy the attributes metadata.json gives file base into it. */
+static void
+meta_attrs(struct expander *x, const struct ynode *meta, const char *base,
+	   struct item *it)
+{
+	static const char *const keys[] = { "expression", "wardrobe", "pose",
+					    "place", "light", "framing",
+					    "caption", NULL };
+	const struct ynode *m = NULL;
+
+	for (size_t i = 0; i + 1 < meta->n; i += 2)
+		if (meta->items[i]->kind == Y_SCALAR &&
+		    !strcmp(meta->items[i]->str, base))
+			m = meta->items[i + 1];
+	if (!m)
+		return;
+	if (m->kind != Y_MAP) {
+		diag_error(x->d, m->loc, "attributes of '%s' must be a mapping", base);
+		return;
+	}
+	it->attrs = arena_alloc(&x->dag->arena, (m->n / 2 + 1) * sizeof(*it->attrs));
+	for (size_t i = 0; i + 1 < m->n; i += 2) {
+		const struct ynode *k = m->items[i], *v = m->items[i + 1];
+		const char *hint;
+
+		if (k->kind != Y_SCALAR || v->kind != Y_SCALAR) {
+			diag_error(x->d, k->loc, "metadata attributes are name: text");
+			continue;
+		}
+		bool known = false;
+		for (const char *const *p = keys; *p; p++)
+			known |= !strcmp(*p, k->str);
+		if (!known) {
+			hint = closest_word(k->str, keys, SIZE_MAX);
+			diag_error(x->d, k->loc, "unknown attribute '%s'%s%s%s", k->str,
+				   hint ? "; did you mean '" : "", hint ? hint : "",
+				   hint ? "'?" : "");
+			continue;
+		}
+		if (!strcmp(k->str, "caption"))
+			it->caption = arena_strdup(&x->dag->arena, v->str);
+		else if (!strcmp(k->str, "framing") && !is_framing(v->str))
+			diag_error(x->d, v->loc,
+				   "framing is closeup, medium, full or back, not '%s'",
+				   v->str);
+		else if (!strcmp(k->str, "framing"))
+			it->framing = arena_strdup(&x->dag->arena, v->str);
+		else
+			it->attrs[it->nattrs++] = (struct attr){
+				arena_strdup(&x->dag->arena, k->str),
+				arena_strdup(&x->dag->arena, v->str) };
+	}
+}
+
 static void
 expand_files_glob(struct expander *x, const struct section *s)
 {
@@ -542,7 +654,10 @@ expand_files_glob(struct expander *x, const struct section *s)
 		diag_error(x->d, s->files_loc, "cannot list '%s'", s->files);
 		return;
 	}
+	struct source msrc;
+	const struct ynode *meta = load_metadata(x, s->files, &msrc);
 	size_t dirlen = strlen(x->dag->dir);
+
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		struct item *it = arena_alloc(&x->dag->arena, sizeof(*it));
 		const char *rel = g.gl_pathv[i];
@@ -562,11 +677,15 @@ expand_files_glob(struct expander *x, const struct section *s)
 		it->loc = s->files_loc;
 		it->file = arena_strdup(&x->dag->arena, rel);
 		it->file_loc = s->files_loc;
-		if (dag_find(x->dag, arena_printf(&x->dag->arena, "anchor/%s", stem)))
-			continue; /* an item already names this file */
+		if (file_taken(x, g.gl_pathv[i]))
+			continue; /* an item names this file already */
+		if (meta)
+			meta_attrs(x, meta, base, it);
 		file_item(x, it);
 	}
 	globfree(&g);
+	if (meta)
+		source_release(&msrc);
 }
 
 static void
@@ -790,11 +909,10 @@ expand_expressions(struct expander *x)
 						base[b]->suffix[0] ? base[b]->suffix
 								   : base[b]->id,
 						it->name);
-			g.tmpl = it->prompt && it->prompt != it->text ? it->prompt
-			       : s->prompt ? s->prompt
+			g.tmpl = it->prompt ? it->prompt : s->prompt ? s->prompt
 			       : "Change only the facial expression to: {expression}. Keep the face identity, pose and framing.";
-			g.tmpl_loc = it->prompt && it->prompt != it->text
-				? it->prompt_loc : s->prompt ? s->prompt_loc : it->loc;
+			g.tmpl_loc = it->prompt ? it->prompt_loc
+				   : s->prompt ? s->prompt_loc : it->loc;
 			if (!(n = gen_node(x, &g)))
 				continue;
 			n->attrs[ATTR_EXPRESSION] = g.vars.expression;

@@ -504,8 +504,6 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 		}
 	}
 	get_params(c, v, &it->params, &it->nparams);
-	if (it->prompt && !it->text)
-		it->text = it->prompt, it->text_loc = it->prompt_loc;
 }
 
 /* Has s an item called name yet? */

@@ -1,0 +1,107 @@
+# fal-lib.sh: helpers for the t3xxx-fal-*.sh tests, sourced after lib.sh.
+#
+#   start_fake [FLAGS...]   the fake fal server (tests/fake/fal_server.py)
+#                           on a free port, expecting key $FAL_TEST_KEY;
+#                           sets FAKE_URL, stopped when the script ends.
+#                           Call it outside test bodies (they are subshells).
+#   fake_stat EXPR          print a Python expression over /_stats (d)
+#   fake_bodies EXPR        the same over /_stats?bodies=1
+#   fake_control JSON       POST /_control
+#   use_fake RECIPE [CONC]  point the recipe's `fal:` engine at the fake
+#   check_pngs DIR          every PNG under DIR is whole (chunks, CRCs, IEND)
+#   no_secret KEY PATH...   KEY appears in none of the files under PATHs
+FAL_TEST_KEY=sk-SECRET-123
+FAKE_URL=
+
+start_fake() {
+	python3 "$SRC/tests/fake/fal_server.py" --port 0 --key "$FAL_TEST_KEY" \
+		--log "$TRASH/fake.log" "$@" >"$TRASH/fake.out" 2>"$TRASH/fake.err" &
+	_fake_pid=$!
+	at_exit "kill $_fake_pid 2>/dev/null; wait $_fake_pid 2>/dev/null"
+	for _i in $(seq 1 200); do
+		_port=$(awk '/^PORT /{print $2}' "$TRASH/fake.out")
+		if [ -n "$_port" ]; then
+			FAKE_URL=http://127.0.0.1:$_port
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "the fake fal server did not start" >&2
+	cat "$TRASH/fake.err" >&2
+	return 1
+}
+
+_fake_get() { # _fake_get PATH EXPR
+	python3 - "$FAKE_URL$1" "$2" <<-'PY'
+	import json, sys, urllib.request
+	d = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
+	v = eval(sys.argv[2])
+	print(json.dumps(v) if isinstance(v, (dict, list)) else v)
+	PY
+}
+
+fake_stat() { _fake_get /_stats "$1"; }
+fake_bodies() { _fake_get "/_stats?bodies=1" "$1"; }
+
+fake_control() {
+	python3 - "$FAKE_URL/_control" "$1" <<-'PY'
+	import sys, urllib.request
+	r = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(),
+	                           headers={"Content-Type": "application/json"})
+	urllib.request.urlopen(r, timeout=10).read()
+	PY
+}
+
+use_fake() {
+	sed -i "s|^  fal: {.*}|  fal: { type: fal, url: \"$FAKE_URL\", concurrency: ${2:-16} }|" "$1" &&
+	grep -q "url: \"$FAKE_URL\"" "$1"
+}
+
+check_pngs() {
+	python3 - "$1" <<-'PY'
+	import os, struct, sys, zlib
+	bad, n = [], 0
+	for top, _, files in os.walk(sys.argv[1]):
+	    for f in files:
+	        p = os.path.join(top, f)
+	        data = open(p, "rb").read()
+	        if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+	            continue
+	        n += 1
+	        i, end = 8, False
+	        while i + 12 <= len(data):
+	            ln, = struct.unpack(">I", data[i:i + 4])
+	            ct = data[i + 4:i + 8]
+	            body = data[i + 8:i + 8 + ln]
+	            crc = data[i + 8 + ln:i + 12 + ln]
+	            if len(body) != ln or len(crc) != 4 or \
+	               struct.unpack(">I", crc)[0] != zlib.crc32(ct + body) & 0xffffffff:
+	                break
+	            i += 12 + ln
+	            if ct == b"IEND":
+	                end = True
+	                break
+	        if not end:
+	            bad.append(p)
+	print("%d PNGs, %d broken" % (n, len(bad)))
+	for b in bad:
+	    print("broken:", b)
+	sys.exit(1 if bad or not n else 0)
+	PY
+}
+
+no_secret() {
+	_key=$1
+	shift
+	if grep -rlaF -- "$_key" "$@"; then
+		echo "the key appears in the files above" >&2
+		return 1
+	fi
+	# and inside the packaged ZIPs (deflated members)
+	for _z in $(find "$@" -name "*.zip" 2>/dev/null); do
+		if unzip -p "$_z" 2>/dev/null | grep -qaF -- "$_key"; then
+			echo "the key appears inside $_z" >&2
+			return 1
+		fi
+	done
+}

@@ -1,0 +1,97 @@
+#!/bin/sh
+# t3001: the fal engine against the fake fal server, happy path: RECIPE.md
+# examples 2 (jinx: multiple-angles, nano-banana edit, seedvr upscale) and
+# 1 (fitmannequin: flux-pro ultra with 10 candidates, flux dev
+# image-to-image), the request bodies per endpoint, concurrency, the lock,
+# -v traces, and a second build that submits nothing.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fal-lib.sh"
+start_fake --job-ms 300 || exit 1
+export FAL_KEY=$FAL_TEST_KEY
+
+test_expect_success 'example 2 builds against the fake, 16 requests in flight' '
+	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&
+	lm -v jinx/recipe.yaml >out 2>err &&
+	grep "^90 nodes built" out && grep "dataset: jinx/dist/jinx.zip" out &&
+	test "$(fake_stat "d[\"submits_total\"]")" = 61 &&
+	test "$(fake_stat "d[\"max_inflight\"]")" = 16 &&
+	test "$(fake_stat "d[\"submits_without_key\"]")" = 0 &&
+	test "$(fake_stat "max(d[\"submits_by_key\"].values())")" = 1 &&
+	test "$(fake_stat "d[\"auth_failures\"] + d[\"errors_4xx\"] + d[\"errors_5xx\"]")" = 0 &&
+	unzip -tq jinx/dist/jinx.zip
+'
+test_expect_success 'each endpoint gets its mapped input' '
+	fake_bodies "[b for b in d[\"bodies\"] if b[\"endpoint\"].endswith(\"multiple-angles\")]" >angles.json &&
+	python3 - <<-PY
+	import json
+	bodies = json.load(open("angles.json"))
+	assert len(bodies) == 12, len(bodies)
+	got = {}
+	for b in bodies:
+	    x = b["body"]
+	    assert x["image_urls"][0].startswith("<"), x  # a data URI, summarised
+	    assert x["num_images"] == 1 and x["output_format"] == "png", x
+	    assert "prompt" not in x, x
+	    got[(x["horizontal_angle"], x["vertical_angle"], x["zoom"])] = 1
+	want = {(0, 0, 5), (0, 0, 8), (45, 0, 8), (315, 0, 5), (45, 0, 5), (270, 0, 5),
+	        (90, 0, 5), (0, -30, 5), (0, 45, 5), (180, 0, 5), (225, 0, 5), (135, 0, 5)}
+	assert set(got) == want, sorted(got)
+	PY
+	fake_bodies "[b[\"body\"] for b in d[\"bodies\"] if b[\"endpoint\"] == \"fal-ai/nano-banana-pro/edit\"][0]" >edit.json &&
+	fake_bodies "[b[\"body\"] for b in d[\"bodies\"] if b[\"endpoint\"] == \"fal-ai/seedvr/upscale/image\"][0]" >up.json &&
+	python3 - <<-PY
+	import json
+	e = json.load(open("edit.json"))
+	assert e["prompt"].startswith("face identity locked"), e
+	assert len(e["image_urls"]) == 1 and e["num_images"] == 1, e
+	u = json.load(open("up.json"))
+	assert "image_url" in u and "prompt" not in u, u
+	PY
+'
+test_expect_success 'the lock records each request id and the spend' '
+	grep -c "fal-ai\|[0-9a-f]\{8\}-[0-9a-f]\{4\}-" jinx/recipe.lock >/dev/null &&
+	for id in $(fake_stat "\" \".join(s[\"request_id\"] for s in d[\"submitted\"])"); do
+		grep -q "$id" jinx/recipe.lock || { echo "lock lacks $id"; exit 1; }
+	done
+'
+test_expect_success '-v prints one line per request, without headers' '
+	grep -q "^fal: angle/front: POST $FAKE_URL/fal-ai/qwen-image-edit-2511-multiple-angles: 200" err &&
+	grep -q "^fal: angle/front: GET $FAKE_URL/fal-ai/qwen-image-edit-2511-multiple-angles/requests/.*/status: 20[02]" err &&
+	! grep -qi "authorization" err
+'
+test_expect_success 'every cached image is a whole PNG' '
+	check_pngs jinx/.loramake/objects
+'
+test_expect_success 'a second build submits nothing' '
+	lm jinx/recipe.yaml >out2 2>err2 &&
+	grep "nothing to do" out2 &&
+	test "$(fake_stat "d[\"submits_total\"]")" = 61
+'
+test_expect_success 'example 1: 8 anchors x 10 candidates in flight at once' '
+	fake_control "{\"reset\": true}" &&
+	copy_recipe fitmannequin && use_fake fitmannequin/recipe.yaml 8 &&
+	lm --pick first fitmannequin/recipe.yaml >out 2>err &&
+	test "$(fake_stat "d[\"submits_by_endpoint\"][\"fal-ai/flux-pro/v1.1-ultra\"]")" = 80 &&
+	test "$(fake_stat "d[\"submits_by_endpoint\"][\"fal-ai/flux/dev/image-to-image\"]")" = 16 &&
+	test "$(fake_stat "d[\"max_inflight\"]")" -ge 32 &&
+	test "$(fake_stat "max(d[\"submits_by_key\"].values())")" = 1 &&
+	test -f fitmannequin/build/anchor/front/candidate-10.png &&
+	check_pngs fitmannequin/.loramake/objects
+'
+test_expect_success 'candidates get seeds seed, seed+1, ... and one key each' '
+	fake_bodies "sorted(b[\"body\"][\"seed\"] for b in d[\"bodies\"] if b[\"key\"].startswith(\"$(fake_stat "[b[\"key\"] for b in d[\"bodies\"] if b[\"endpoint\"] == \"fal-ai/flux-pro/v1.1-ultra\"][0].split(\"/\")[0]")\"))" >seeds &&
+	python3 -c "s = eval(open(\"seeds\").read()); assert len(s) == 10 and all(b - a == 1 for a, b in zip(s, s[1:])), s"
+'
+test_expect_success 'image-to-image gets the strength and the picked anchor' '
+	fake_bodies "[b[\"body\"] for b in d[\"bodies\"] if b[\"endpoint\"] == \"fal-ai/flux/dev/image-to-image\"]" >i2i.json &&
+	python3 - <<-PY
+	import json
+	bodies = json.load(open("i2i.json"))
+	assert sorted({b["strength"] for b in bodies}) == [0.4, 0.5, 0.55, 0.6], bodies
+	assert all(b["image_url"].startswith("<") and b["prompt"] for b in bodies)
+	PY
+'
+test_expect_success 'the key is nowhere: output, cache, lock, build/, package, fake log' '
+	no_secret "$FAL_KEY" out err out2 err2 jinx fitmannequin "$TRASH/fake.log"
+'
+test_done
