@@ -8,7 +8,15 @@
  * is the same on every image is learnt from the pixels and left out).
  * Identity words never enter, because captions are built from attributes,
  * not from prompts. The sentence template is chosen by a hash of the node
- * id, so a caption reproduces exactly.
+ * id, so a caption reproduces exactly. An image with nothing that varies
+ * gets the trigger alone.
+ *
+ * Each target (flux, flux2, zimage, wan22, sdxl) has a profile: word
+ * bounds, the text encoders' token windows, and what a dataset for it
+ * looks like (count, size). Captions are never padded to reach the lower
+ * bound; over the upper bound they are shortened (light, then descriptors
+ * beyond two, then the rest of the descriptors). docs/quality.md has the
+ * figures and where they come from.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,24 +24,58 @@
 #include "base/arena.h"
 #include "dag.h"
 
+/* What captions and datasets for one target model should look like. */
+struct caption_profile {
+	const char *target;     /* the recipe's target: "flux2" */
+	const char *label;      /* for people: "Flux 2" */
+	unsigned min_words;     /* word bounds of a caption */
+	unsigned max_words;
+	unsigned clip_window;   /* CLIP tokens read (77); 0: no CLIP encoder */
+	unsigned text_window;   /* T5 / LLM encoder tokens read (512) */
+	bool motion;            /* video: captions should name motion */
+	bool prose;             /* natural language; comma tag lists are wrong */
+	unsigned count_min;     /* images in a good dataset */
+	unsigned count_max;
+	int size;               /* default square side of the package */
+};
+
+/* The profile of target (NULL or unknown: flux's). Borrowed, static. */
+const struct caption_profile *caption_profile(const char *target);
+
 struct caption_set {
 	const struct recipe *r;
+	const struct caption_profile *profile;
+	unsigned min_words, max_words; /* the profile's, or caption: words: */
 	bool varies[ATTR_COUNT]; /* the attribute differs across the set */
 };
 
 /* Set attrs[slot] for an attribute name of an item ("expression", ...). */
 void caption_set_attr(const char **attrs, const char *name, const char *value);
 
-/* Look at the whole dataset (its leaves) to learn what varies. */
+/*
+ * Look at the whole dataset (its leaves) to learn what varies, and take
+ * the profile of r->target. Nothing is allocated; release is for symmetry.
+ */
 void caption_set_init(struct caption_set *set, const struct recipe *r,
 		      const struct node *const *leaves, size_t n);
 void caption_set_release(struct caption_set *set);
 
-/* The caption for dataset image img, allocated in a. */
+/*
+ * The caption for dataset image img, allocated in a: one line of valid
+ * UTF-8 (if the recipe's words are), the trigger first, at most
+ * set->max_words words unless even the shortest form is longer.
+ */
 const char *caption_build(struct arena *a, const struct caption_set *set,
 			  const struct node *img);
 
 /* Words in a caption (runs of non-space). */
 size_t caption_words(const char *s);
+
+/*
+ * The emotion of an expression's words: "tired" for "tired — slightly
+ * heavy eyelids, ...", the whole trimmed text when there is no dash.
+ * Writes at most outsz - 1 bytes and a NUL; returns out.
+ */
+char *caption_emotion(const char *expr, char *out, size_t outsz);
 
 #endif
