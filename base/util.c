@@ -210,13 +210,19 @@ parse_double(const char *s, double *out)
 void
 format_double(char *out, size_t outsz, double d)
 {
-	for (int prec = 1; prec <= 17; prec++) {
+	/* %g drops trailing zeros, so the first precision from 15 up that
+	 * reads back is the shortest form: fewer than 15 significant digits
+	 * always read back at 15 */
+	if (d == (double)(long long)d && d > -1e15 && d < 1e15) {
+		snprintf(out, outsz, "%lld", (long long)d);
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
 		snprintf(out, outsz, "%.*g", prec, d);
 		if (strtod(out, NULL) == d)
 			return;
 	}
 }
-
 /* Levenshtein distance, capped: enough to tell a typo. */
 static size_t
 edit_distance(const char *a, const char *b)

@@ -1,10 +1,16 @@
 /*
- * caption: templates over attributes.
+ * caption: profiles and templates over attributes.
  *
  * An expression given as "tired — slightly heavy eyelids, soft unfocused
  * gaze, relaxed jaw" (the seeds' "emotion — descriptors" form) becomes
  * "looks tired, with slightly heavy eyelids, a soft unfocused gaze and a
  * relaxed jaw": the physical descriptors are the words that teach most.
+ *
+ * A caption is two sentences at most: the subject sentence (trigger,
+ * expression, pose, wardrobe, camera words) in one of three orders, and
+ * the setting sentence (place, light) in one of three phrasings. Both
+ * choices come from the xxh3 of the node id, so they are stable across
+ * runs and machines and change only when the id does.
  */
 #include <ctype.h>
 #include <string.h>
@@ -12,6 +18,31 @@
 #include "base/buf.h"
 #include "base/hash.h"
 #include "caption.h"
+
+#define TEMPLATES 3  /* subject sentence orders */
+#define SETTINGS 3   /* setting sentence phrasings */
+
+/*
+ * The figures: docs/quality.md says where each comes from. Word bounds
+ * for flux2, zimage and wan22 are seed 004's; flux and sdxl are ours
+ * (CLIP reads 77 tokens, about 55 words).
+ */
+static const struct caption_profile profiles[] = {
+	{ "flux", "Flux", 20, 60, 77, 512, false, true, 15, 30, 1024 },
+	{ "flux2", "Flux 2", 30, 80, 0, 512, false, true, 20, 30, 1024 },
+	{ "zimage", "Z-Image", 20, 50, 0, 512, false, true, 20, 30, 1024 },
+	{ "wan22", "WAN 2.2", 80, 150, 0, 512, true, true, 10, 30, 1024 },
+	{ "sdxl", "SDXL", 10, 50, 77, 0, false, false, 100, 150, 1024 },
+};
+
+const struct caption_profile *
+caption_profile(const char *target)
+{
+	for (size_t i = 0; target && i < LM_ARRAY_LEN(profiles); i++)
+		if (strcmp(profiles[i].target, target) == 0)
+			return &profiles[i];
+	return &profiles[0];
+}
 
 void
 caption_set_attr(const char **attrs, const char *name, const char *value)
@@ -43,8 +74,15 @@ void
 caption_set_init(struct caption_set *set, const struct recipe *r,
 		 const struct node *const *leaves, size_t n)
 {
+	const struct section *cs = &r->sec[KIND_CAPTION];
+
 	memset(set, 0, sizeof(*set));
 	set->r = r;
+	set->profile = caption_profile(r->target);
+	set->min_words = cs->words_min ? (unsigned)cs->words_min
+				       : set->profile->min_words;
+	set->max_words = cs->words_max ? (unsigned)cs->words_max
+				       : set->profile->max_words;
 	for (int a = 0; a < ATTR_COUNT; a++)
 		for (size_t i = 1; i < n && !set->varies[a]; i++)
 			if (!same(leaves[i]->attrs[a], leaves[0]->attrs[a]))
@@ -57,12 +95,7 @@ caption_set_release(struct caption_set *set)
 	(void)set;
 }
 
-/* The attribute if it varies across the set, else NULL. */
-static const char *
-attr(const struct caption_set *set, const struct node *img, enum attr_slot s)
-{
-	return set->varies[s] ? img->attrs[s] : NULL;
-}
+/* ---- expression words ---- */
 
 /* Does a descriptor phrase name a plural thing ("heavy eyelids")? */
 static bool
@@ -122,7 +155,7 @@ trim(const char *s, const char *end, size_t *len)
 	return s;
 }
 
-/* Find the dash between emotion and descriptors: " — ", " – " or " - ". */
+/* Find the dash between emotion and descriptors: " — ", " – ", " - ", ": ". */
 static const char *
 find_dash(const char *s, size_t *dashlen)
 {
@@ -140,28 +173,33 @@ find_dash(const char *s, size_t *dashlen)
 	return NULL;
 }
 
-/* "looks tired, with A, B and C" from "tired — A, B, C". */
-static void
-add_expression(struct buf *b, const char *expr)
+char *
+caption_emotion(const char *expr, char *out, size_t outsz)
 {
-	size_t dashlen, len, n = 0;
-	const char *dash = find_dash(expr, &dashlen), *p, *w;
+	size_t dashlen, len;
+	const char *dash = find_dash(expr, &dashlen);
+	const char *w = trim(expr, dash ? dash : expr + strlen(expr), &len);
 
-	if (!dash) {
-		w = trim(expr, expr + strlen(expr), &len);
-		if (strncmp(w, "a ", 2) == 0 || strncmp(w, "an ", 3) == 0)
-			buf_addf(b, " with %.*s", (int)len, w);
-		else
-			buf_addf(b, " looks %.*s", (int)len, w);
-		return;
-	}
-	w = trim(expr, dash, &len);
-	buf_addf(b, " looks %.*s, with ", (int)len, w);
-	p = dash + dashlen;
-	size_t total = 1;
+	if (len >= outsz)
+		len = outsz - 1;
+	memcpy(out, w, len);
+	out[len] = '\0';
+	return out;
+}
+
+/* Descriptors after the dash (at most max; max < 0: all), as "A, B and C". */
+static size_t
+add_descriptors(struct buf *b, const char *p, int max)
+{
+	size_t total = 0, n = 0, len;
+	const char *w;
+
 	for (const char *q = p; *q; q++)
 		total += *q == ',';
-	while (*p) {
+	total++;
+	if (max >= 0 && total > (size_t)max)
+		total = (size_t)max;
+	while (*p && n < total) {
 		const char *comma = strchr(p, ',');
 		const char *end = comma ? comma : p + strlen(p);
 
@@ -176,7 +214,55 @@ add_expression(struct buf *b, const char *expr)
 		}
 		p = comma ? comma + 1 : end;
 	}
+	return n;
 }
+
+enum expr_form {
+	EXPR_PREDICATE, /* " looks tired, with A, B and C" */
+	EXPR_NOUN,      /* " with a tired expression: A, B and C" */
+	EXPR_SENTENCE,  /* "A tired expression, with A, B and C" */
+};
+
+/*
+ * The expression in one of three forms. Text without a dash that starts
+ * with an article ("a slight smile") is a noun already: " with a slight
+ * smile", "A slight smile".
+ */
+static void
+add_expression(struct buf *b, const char *expr, enum expr_form form, int ndesc)
+{
+	size_t dashlen, len, mark;
+	const char *dash = find_dash(expr, &dashlen);
+	const char *w = trim(expr, dash ? dash : expr + strlen(expr), &len);
+	bool article = strncasecmp(w, "a ", 2) == 0 || strncasecmp(w, "an ", 3) == 0;
+	const char *an = strchr("aeiouAEIOU", w[0]) ? "an" : "a";
+
+	if (form == EXPR_SENTENCE) {
+		mark = b->len;
+		if (article)
+			buf_add(b, w, len);
+		else
+			buf_addf(b, "%s %.*s expression", an, (int)len, w);
+		b->data[mark] = (char)toupper((unsigned char)b->data[mark]);
+	} else if (article) {
+		buf_addf(b, " with %.*s", (int)len, w);
+	} else if (form == EXPR_NOUN) {
+		buf_addf(b, " with %s %.*s expression", an, (int)len, w);
+	} else {
+		buf_addf(b, " looks %.*s", (int)len, w);
+	}
+	if (!dash || ndesc == 0)
+		return;
+	mark = b->len;
+	buf_adds(b, form == EXPR_NOUN ? ": " : form == EXPR_SENTENCE ? ", with "
+		    : article ? ", and " : ", with ");
+	if (!add_descriptors(b, dash + dashlen, ndesc)) {
+		b->len = mark;
+		b->data[mark] = '\0';
+	}
+}
+
+/* ---- camera words ---- */
 
 /* "seen from the front"; words without a verb get "seen". */
 static void
@@ -211,23 +297,154 @@ add_capitalised(struct buf *b, const char *s)
 	buf_adds(b, s + 1);
 }
 
-/* The setting sentence, in one of three phrasings chosen by t. */
+/* ---- templates ---- */
+
+/* What one caption says: the attributes that vary, and how much of them. */
+struct parts {
+	const char *trigger;
+	const char *expr, *pose, *wardrobe, *angle, *frame, *place, *light;
+	int ndesc;        /* descriptors kept; -1: all */
+	unsigned tmpl;    /* subject sentence order, 0..TEMPLATES-1 */
+	unsigned setting; /* setting phrasing, 0..SETTINGS-1 */
+};
+
 static void
-add_setting(struct buf *b, const char *place, const char *light, unsigned t)
+add_camera(struct buf *b, const struct parts *p)
 {
-	if (place && t % 3 == 1) {
-		buf_addf(b, " The setting is %s", place);
-	} else if (place) {
+	if (p->angle)
+		add_angle(b, p->angle);
+	else
+		buf_adds(b, p->frame);
+}
+
+static void
+add_extras(struct buf *b, const struct parts *p)
+{
+	if (p->pose)
+		buf_addf(b, ", %s", p->pose);
+	if (p->wardrobe)
+		buf_addf(b, ", wearing %s", p->wardrobe);
+}
+
+/*
+ * The subject sentence, in order p->tmpl:
+ *   0  TRIGGER looks EMOTION, with DESCRIPTORS, POSE, wearing W, CAMERA.
+ *   1  TRIGGER CAMERA, POSE, wearing W, with an EMOTION expression: D.
+ *   2  TRIGGER CAMERA, POSE, wearing W. An EMOTION expression, with D.
+ * Orders 1 and 2 need both camera words and an expression; without them
+ * order 0 is used.
+ */
+static void
+add_subject(struct buf *b, const struct parts *p)
+{
+	bool camera = p->angle || p->frame;
+	unsigned t = camera && p->expr ? p->tmpl : 0;
+	size_t mark;
+
+	buf_adds(b, p->trigger);
+	mark = b->len;
+	if (t == 0) {
+		if (p->expr)
+			add_expression(b, p->expr, EXPR_PREDICATE, p->ndesc);
+		add_extras(b, p);
+		if (camera) {
+			buf_adds(b, b->len > mark ? ", " : " ");
+			add_camera(b, p);
+		}
+	} else {
 		buf_addc(b, ' ');
-		add_capitalised(b, place);
+		add_camera(b, p);
+		add_extras(b, p);
+		if (t == 1) {
+			buf_addc(b, ',');
+			add_expression(b, p->expr, EXPR_NOUN, p->ndesc);
+		} else {
+			buf_adds(b, ". ");
+			add_expression(b, p->expr, EXPR_SENTENCE, p->ndesc);
+		}
 	}
-	if (place && light)
-		buf_addf(b, t % 3 == 2 ? ", under %s" : t % 3 == 1 ? ", in %s"
-						     : ", lit by %s", light);
-	else if (light)
-		buf_addf(b, " The light is %s", light);
-	if (place || light)
+	if (b->len > mark)
 		buf_addc(b, '.');
+}
+
+/*
+ * The setting sentence, in phrasing p->setting:
+ *   0  An industrial corridor, lit by cool overhead light.
+ *   1  The setting is an industrial corridor, with cool overhead light.
+ *   2  An industrial corridor, under cool overhead light.
+ * Light without a place: "The light is L." (0, 2) or "Lit by L." (1).
+ */
+static void
+add_setting(struct buf *b, const struct parts *p)
+{
+	static const char *const joins[SETTINGS] = { ", lit by ", ", with ",
+						     ", under " };
+	unsigned s = p->setting % SETTINGS;
+
+	if (p->place) {
+		buf_addc(b, ' ');
+		if (s == 1)
+			buf_addf(b, "The setting is %s", p->place);
+		else
+			add_capitalised(b, p->place);
+		if (p->light)
+			buf_addf(b, "%s%s", joins[s], p->light);
+	} else if (p->light) {
+		buf_addf(b, s == 1 ? " Lit by %s" : " The light is %s", p->light);
+	}
+	if (p->place || p->light)
+		buf_addc(b, '.');
+}
+
+/* The attribute if it varies across the set, else NULL. */
+static const char *
+attr(const struct caption_set *set, const struct node *img, enum attr_slot s)
+{
+	return set->varies[s] ? img->attrs[s] : NULL;
+}
+
+/* Render p into b: one line, single spaces. */
+static void
+render(struct buf *b, const struct parts *p)
+{
+	char *r, *w;
+
+	buf_reset(b);
+	add_subject(b, p);
+	add_setting(b, p);
+	for (r = w = b->data; *r; r++) {
+		char c = *r == '\n' || *r == '\r' || *r == '\t' ? ' ' : *r;
+
+		if (c == ' ' && (w == b->data || w[-1] == ' '))
+			continue;
+		*w++ = c;
+	}
+	while (w > b->data && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	b->len = (size_t)(w - b->data);
+}
+
+/*
+ * Shorten p one step for a caption over the word bound: drop the light,
+ * keep two descriptors, drop the descriptors, drop the place. Returns
+ * false when there is nothing left to drop.
+ */
+static bool
+shorten(struct parts *p)
+{
+	if (p->light) {
+		p->light = NULL;
+	} else if (p->expr && (p->ndesc < 0 || p->ndesc > 2)) {
+		p->ndesc = 2;
+	} else if (p->expr && p->ndesc > 0) {
+		p->ndesc = 0;
+	} else if (p->place) {
+		p->place = NULL;
+	} else {
+		return false;
+	}
+	return true;
 }
 
 const char *
@@ -235,37 +452,29 @@ caption_build(struct arena *a, const struct caption_set *set,
 	      const struct node *img)
 {
 	const struct recipe *r = set->r;
-	const char *expr = attr(set, img, ATTR_EXPRESSION);
-	const char *angle = attr(set, img, ATTR_ANGLE);
-	const char *pose = attr(set, img, ATTR_POSE);
-	const char *wardrobe = attr(set, img, ATTR_WARDROBE);
-	const char *frame = angle ? NULL : framing_words(attr(set, img, ATTR_FRAMING));
-	unsigned t = (unsigned)hash_str64(img->id, strlen(img->id));
+	uint64_t h = hash_str64(img->id, strlen(img->id));
+	struct parts p = {
+		.trigger = r->trigger ? r->trigger : r->name,
+		.expr = attr(set, img, ATTR_EXPRESSION),
+		.pose = attr(set, img, ATTR_POSE),
+		.wardrobe = attr(set, img, ATTR_WARDROBE),
+		.angle = attr(set, img, ATTR_ANGLE),
+		.place = attr(set, img, ATTR_PLACE),
+		.light = attr(set, img, ATTR_LIGHT),
+		.ndesc = -1,
+		.tmpl = (unsigned)(h % TEMPLATES),
+		.setting = (unsigned)((h >> 16) % SETTINGS),
+	};
 	struct buf b;
 	const char *out;
 
+	if (!p.angle)
+		p.frame = framing_words(attr(set, img, ATTR_FRAMING));
 	buf_init(&b);
-	buf_adds(&b, r->trigger ? r->trigger : r->name);
-	if (expr)
-		add_expression(&b, expr);
-	if (pose)
-		buf_addf(&b, "%s%s", expr ? ", " : ", ", pose);
-	if (wardrobe)
-		buf_addf(&b, ", wearing %s", wardrobe);
-	if (angle || frame) {
-		buf_adds(&b, expr || pose || wardrobe ? ", " : " ");
-		if (angle)
-			add_angle(&b, angle);
-		else
-			buf_adds(&b, frame);
-	}
-	if (expr || pose || wardrobe || angle || frame)
-		buf_addc(&b, '.');
-	add_setting(&b, attr(set, img, ATTR_PLACE), attr(set, img, ATTR_LIGHT), t);
-	/* one line, always */
-	for (char *p = b.data; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
+	render(&b, &p);
+	while (set->max_words && caption_words(b.data) > set->max_words &&
+	       shorten(&p))
+		render(&b, &p);
 	out = arena_strndup(a, b.data, b.len);
 	buf_release(&b);
 	return out;

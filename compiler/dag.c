@@ -84,12 +84,9 @@ new_node(struct expander *x, enum node_kind kind, const char *suffix,
 static void
 add_input(struct expander *x, struct node *n, struct node *in)
 {
-	struct node **v = arena_alloc(&x->dag->arena, (n->nin + 1) * sizeof(*v));
-
-	if (n->nin)
-		memcpy(v, n->in, n->nin * sizeof(*v));
-	v[n->nin++] = in;
-	n->in = v;
+	(void)x;
+	LM_GROW(n->in, n->nin + 1, n->capin);
+	n->in[n->nin++] = in;
 	LM_GROW(in->out, in->nout + 1, in->capout);
 	in->out[in->nout++] = n;
 }
@@ -1112,8 +1109,10 @@ dag_free(struct dag *dag)
 {
 	if (!dag)
 		return;
-	for (size_t i = 0; i < dag->nnodes; i++)
+	for (size_t i = 0; i < dag->nnodes; i++) {
+		free(dag->nodes[i]->in);
 		free(dag->nodes[i]->out);
+	}
 	free(dag->nodes);
 	htab_release(&dag->byid);
 	source_release(&dag->src);

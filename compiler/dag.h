@@ -76,7 +76,7 @@ struct node {
 
 	/* edges */
 	struct node **in;         /* inputs, in order */
-	size_t nin;
+	size_t nin, capin;
 	struct node **out;        /* nodes that take this one as input */
 	size_t nout, capout;
 	const struct node *subject; /* caption: the image it describes */

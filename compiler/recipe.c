@@ -59,8 +59,9 @@ static const char *const section_keys[KIND_COUNT][16] = {
 			       "with", "rotate", "seed", "strength", "params",
 			       NULL },
 	[KIND_UPSCALE] = { "engine", "model", "size", "seed", "params", NULL },
-	[KIND_CAPTION] = { NULL },
-	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", NULL },
+	[KIND_CAPTION] = { "words", "identity", NULL },
+	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", "repeats",
+			   NULL },
 };
 static const char *const item_keys[] = {
 	"prompt", "text", "from", "file", "strength", "seed", "count",
@@ -654,6 +655,76 @@ load_rotate(struct ctx *c, const struct ynode *sec, struct section *s)
 	}
 }
 
+/* caption words: [min, max]: bounds that replace the target profile's. */
+static void
+load_words(struct ctx *c, const struct ynode *sec, struct section *s)
+{
+	const struct ynode *w = get(sec, "words");
+	int64_t lo, hi;
+
+	if (!w)
+		return;
+	if (w->kind != Y_SEQ || w->n != 2) {
+		diag_error(c->d, w->loc,
+			   "words takes [min, max], e.g. [30, 80]");
+		return;
+	}
+	if (!as_int(c, w->items[0], "words min", 1, 1000, &lo) ||
+	    !as_int(c, w->items[1], "words max", 1, 1000, &hi))
+		return;
+	if (lo > hi) {
+		diag_error(c->d, w->items[1]->loc,
+			   "words max (%lld) is below words min (%lld)",
+			   (long long)hi, (long long)lo);
+		return;
+	}
+	s->words_min = (int)lo;
+	s->words_max = (int)hi;
+}
+
+/* caption identity: [words]: identity words a caption must never hold. */
+static void
+load_identity(struct ctx *c, const struct ynode *sec, struct section *s)
+{
+	const struct ynode *v = get(sec, "identity");
+
+	if (!v)
+		return;
+	if (v->kind != Y_SEQ) {
+		diag_error(c->d, v->loc,
+			   "identity takes a list of words, e.g. [blue braids, freckles]");
+		return;
+	}
+	s->identity = arena_alloc(c->a, (v->n + 1) * sizeof(*s->identity));
+	s->identity_locs = arena_alloc(c->a, (v->n + 1) * sizeof(*s->identity_locs));
+	for (size_t i = 0; i < v->n; i++) {
+		s->identity_locs[s->nidentity] = v->items[i]->loc;
+		if (as_text(c, v->items[i], "an identity word",
+			    &s->identity[s->nidentity]))
+			s->nidentity++;
+	}
+}
+
+/* A folder layout cannot be written to a .zip, nor a ZIP to a folder. */
+static void
+check_out(struct ctx *c, struct section *s)
+{
+	const char *dot = s->out ? strrchr(s->out, '.') : NULL;
+	bool zip = dot && strcmp(dot, ".zip") == 0;
+	bool folder = s->format && strcmp(s->format, "fal-zip") != 0;
+
+	if (!s->out)
+		return;
+	if (folder && zip)
+		diag_error(c->d, s->out_loc,
+			   "format %s writes a folder; out: '%s' names a ZIP",
+			   s->format, s->out);
+	else if (!folder && !zip)
+		diag_error(c->d, s->out_loc,
+			   "format fal-zip writes a ZIP; out: '%s' should end in .zip",
+			   s->out);
+}
+
 /*
  * Check section k (key is its name in the recipe, v its value). Its loc is
  * the key's, where "hero needs ..." should point.
@@ -701,6 +772,13 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	if (s->stem && !is_identifier(s->stem))
 		diag_error(c->d, get(v, "stem")->loc,
 			   "stem may hold only letters, digits, '_' and '-'");
+	get_int(c, v, "repeats", 1, RECIPE_MAX_REPEATS, &s->repeats);
+	if (k == KIND_CAPTION) {
+		load_words(c, v, s);
+		load_identity(c, v, s);
+	}
+	if (k == KIND_PACKAGE)
+		check_out(c, s);
 	get_params(c, v, &s->params, &s->nparams);
 	load_items(c, k, v, s);
 	if (k == KIND_EXPRESSION)

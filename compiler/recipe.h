@@ -18,6 +18,8 @@
 #define RECIPE_FORMAT 1
 #define RECIPE_MAX_COUNT 100       /* count: and candidates: per item */
 #define RECIPE_MAX_CONCURRENCY 256
+#define RECIPE_DEFAULT_REPEATS 10  /* package repeats: (FluxGym's default) */
+#define RECIPE_MAX_REPEATS 1000
 
 enum node_kind {
 	KIND_HERO,
@@ -140,12 +142,18 @@ struct section {
 	int size;           /* 0: unset */
 	/* caption */
 	const char *style;  /* reserved for caption profiles */
+	int words_min;      /* words: [min, max]; 0: the target's profile */
+	int words_max;
+	const char **identity; /* identity: words captions must never hold */
+	struct loc *identity_locs;
+	size_t nidentity;
 	/* package */
 	const char *format; /* fal-zip, kohya, ai-toolkit, imagefolder */
 	const char *select; /* all, picked */
 	const char *out;
 	struct loc out_loc;
 	const char *stem;   /* file-name stem inside the package */
+	int repeats;        /* times a trainer shows each image per epoch; 0: 10 */
 };
 
 struct recipe {

@@ -1083,22 +1083,31 @@ begin_submit(struct req *r)
 /* Answers                                                            */
 /* ------------------------------------------------------------------ */
 
-/* Fail the job from a non-retryable HTTP answer, in the service's words. */
+/*
+ * Fail the job from a non-retryable HTTP answer, in the service's words:
+ * a refused key names its variable; a 400 or 422 (at submit, or replayed
+ * by the result) is the model rejecting its input; anything else names
+ * the step that got it.
+ */
 static void
 fail_http(struct task *t, const struct http_response *resp)
 {
 	struct fal_job *fj = t->fj;
 	char detail[384];
+	const char *sep;
 
 	fal_detail(resp->body.data, resp->body.len, detail, sizeof(detail));
+	sep = *detail ? ": " : "";
 	if (resp->status == 401 || resp->status == 403)
 		fail_job(fj, "fal refused the key in %s (%ld)%s%s", key_env(fj),
-			 resp->status, *detail ? ": " : "", detail);
+			 resp->status, sep, detail);
+	else if ((resp->status == 400 || resp->status == 422) &&
+		 (t->step == STEP_SUBMIT || t->step == STEP_RESULT))
+		fail_job(fj, "'%s' rejected the request (%ld)%s%s", fj->model,
+			 resp->status, sep, detail);
 	else
-		fail_job(fj, "'%s' rejected the %s (%ld)%s%s", fj->model,
-			 t->step == STEP_SUBMIT ? "request" : step_names[t->step],
-			 resp->status, *detail ? ": " : "",
-			 *detail ? detail : "no details");
+		fail_job(fj, "'%s': %s answered %ld%s%s", fj->model,
+			 step_names[t->step], resp->status, sep, detail);
 }
 
 /* Retry a retryable answer; fail on any other. Returns true if handled. */
