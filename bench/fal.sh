@@ -3,13 +3,13 @@
 # fal_server.py) answering each job in 200 ms, at concurrency 16. The
 # ideal is 320 / 16 * 0.2 s = 4 s; the target is within 1.15x (4.6 s).
 #
-#   sh bench/fal.sh [RUNS]        (default 3 runs; prints the best and all)
+#   sh bench/fal.sh               prints one line per run, then the median
 #
 #   LORAMAKE   the binary (default ./loramake)
-#   JOBS       jobs (default 320)     JOB_MS  fake job time (default 200)
-#   CONC       engine concurrency (default 16)
+#   RUNS       runs (default 5)       JOBS    jobs (default 320)
+#   JOB_MS     fake job time (200)    CONC    engine concurrency (16)
 #
-# Each run: a fresh folder holding a hero PNG and a recipe with one angle
+# Each run: a fresh folder under bench/out/fal/ holding a hero PNG and a recipe with one angle
 # section of JOBS items (fal-ai/flux/dev/image-to-image from the hero), a
 # fresh fake, `loramake -j 64` under /usr/bin/time -v. Reported: wall time
 # of the build, its ratio to the ideal, peak RSS, and from the fake's
@@ -20,13 +20,14 @@ LORAMAKE=${LORAMAKE:-$top/loramake}
 JOBS=${JOBS:-320}
 JOB_MS=${JOB_MS:-200}
 CONC=${CONC:-16}
-RUNS=${1:-3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/lm-bench-fal.XXXXXX")
+RUNS=${RUNS:-5}
+work=$top/bench/out/fal
+rm -rf "$work"
+mkdir -p "$work"
 fake_pid=
 
 cleanup() {
 	[ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null || true
-	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 
@@ -70,8 +71,7 @@ stat_of() { # stat_of KEY: a number from the fake's /_stats
 }
 
 ideal=$(python3 -c "import math; print(math.ceil($JOBS / $CONC) * $JOB_MS / 1000)")
-best=
-all=
+: >"$work/runs"
 for r in $(seq 1 "$RUNS"); do
 	start_fake
 	d="$work/run$r"
@@ -83,24 +83,32 @@ for r in $(seq 1 "$RUNS"); do
 		exit 1
 	}
 	wall=$(sed -n 's/^\([0-9]*\) nodes built in \([0-9.]*\)s.*/\2/p' "$d/out")
+	elapsed=$(awk '/Elapsed \(wall clock\)/{print $NF}' "$d/time")
 	rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$d/time")
 	submits=$(stat_of submits_total)
 	inflight=$(stat_of max_inflight)
 	polls=$(stat_of status_polls)
-	ratio=$(python3 -c "print('%.3f' % ($wall / $ideal))")
-	echo "run $r: $JOBS jobs in ${wall}s (ideal ${ideal}s, ${ratio}x)," \
-	     "peak RSS $((rss / 1024)) MiB, submits $submits," \
-	     "max in flight $inflight, status polls $polls"
-	all="$all $wall"
-	if [ -z "$best" ] || python3 -c "import sys; sys.exit(not $wall < $best)"; then
-		best=$wall
-		best_line="| $JOBS | $CONC | $JOB_MS ms | ${ideal} s | ${wall} s | ${ratio}x | $((rss / 1024)) MiB | $inflight | $polls |"
-	fi
+	echo "run $r: $JOBS jobs built in ${wall}s (process ${elapsed}), ideal ${ideal}s," \
+	     "peak RSS $((rss / 1024)) MiB, submits $submits, max in flight $inflight," \
+	     "status polls $polls"
+	echo "$wall $rss $inflight $polls" >>"$work/runs"
 	kill "$fake_pid"
 	wait "$fake_pid" 2>/dev/null || true
 	fake_pid=
 done
-echo "best: ${best}s of:$all"
-echo "| jobs | concurrency | job time | ideal | wall | ratio | peak RSS | max in flight | status polls |"
-echo "|---|---|---|---|---|---|---|---|---|"
-echo "$best_line"
+python3 - "$work/runs" "$JOBS" "$CONC" "$JOB_MS" "$ideal" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split())) for l in open(sys.argv[1])]
+jobs, conc, job_ms, ideal = sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
+wall = statistics.median(r[0] for r in rows)
+rss = statistics.median(r[1] for r in rows) / 1024
+polls = statistics.median(r[3] for r in rows)
+inflight = int(max(r[2] for r in rows))
+print("median of %d: %.1f s (%.2fx the ideal %.1f s; all: %s)" % (
+    len(rows), wall, wall / ideal, ideal, " ".join("%.1f" % r[0] for r in rows)))
+print("| jobs | concurrency | job time | ideal | wall (median) | ratio | min..max | peak RSS | in flight | status polls |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| %s | %s | %s ms | %.1f s | %.1f s | %.2fx | %.1f..%.1f s | %.0f MiB | %d | %.0f |" % (
+    jobs, conc, job_ms, ideal, wall, wall / ideal, min(r[0] for r in rows),
+    max(r[0] for r in rows), rss, inflight, polls))
+PY

@@ -1,6 +1,9 @@
 /*
  * build: run what the plan says, then show where the dataset is.
  */
+#define _GNU_SOURCE /* nftw */
+#include <dirent.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,19 +42,114 @@ plan_cost(const struct session *s, size_t *jobs)
 	return usd;
 }
 
+/* rm -r path (a folder this command made); errors are ignored. */
+static int
+remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void
+remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* May out be replaced: missing, an empty folder, or a package we wrote? */
+static bool
+replaceable(const char *out)
+{
+	char *manifest = path_join(out, "manifest.json");
+	bool ok = !path_exists(out) || path_exists(manifest);
+	DIR *d;
+
+	free(manifest);
+	if (!ok && (d = opendir(out))) {
+		struct dirent *e;
+
+		ok = true;
+		while (ok && (e = readdir(d)))
+			ok = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+		closedir(d);
+	}
+	return ok;
+}
+
+/* Copy object h of the store to dst, making its folders. -1 with err. */
+static int
+copy_object(const struct store *st, const struct hash *h, const char *dst,
+	    struct error *err)
+{
+	char *src = store_object_path(st, h), *dir = path_dir(dst), *data = NULL;
+	size_t len;
+	int rc = mkdirs(dir, err);
+
+	if (rc == 0)
+		rc = read_file(src, &data, &len, err);
+	if (rc == 0)
+		rc = write_file_atomic(dst, data, len, err);
+	free(data);
+	free(dir);
+	free(src);
+	return rc;
+}
+
+/*
+ * A trainer folder: every tree entry under out, built beside it in
+ * OUT.tmp.PID and swapped in whole, so a package never mixes two builds
+ * (an image dropped from the set is gone from the folder too).
+ */
+static int
+write_folder(const struct store *st, const struct tree_entry *v, size_t n,
+	     const char *out, struct error *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
+	char *old = xasprintf("%s.old.%ld", out, (long)getpid());
+	int rc = 0;
+
+	if (!replaceable(out)) {
+		rc = error_set(err, "'%s' exists and is not a package loramake wrote "
+			       "(no manifest.json); move it away", out);
+		goto done;
+	}
+	remove_tree(tmp);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char *dst = path_join(tmp, v[i].path);
+
+		rc = copy_object(st, &v[i].obj, dst, err);
+		free(dst);
+	}
+	if (rc == 0 && path_exists(out) && rename(out, old) < 0)
+		rc = error_set(err, "cannot move '%s' aside:", out);
+	if (rc == 0 && rename(tmp, out) < 0)
+		rc = error_set(err, "cannot rename '%s' to '%s':", tmp, out);
+	remove_tree(old);
+	if (rc < 0)
+		remove_tree(tmp);
+done:
+	free(tmp);
+	free(old);
+	return rc;
+}
+
 /* Write the package's out: from its cached tree (a copy, not a link:
  * the user may move or change it). Returns the path, or NULL. */
 static char *
 materialize(const struct session *s)
 {
 	const struct node *pkg = s->dag->package;
-	const struct section *sec = &s->dag->recipe.sec[KIND_PACKAGE];
+	const struct recipe *r = &s->dag->recipe;
+	const struct section *sec = &r->sec[KIND_PACKAGE];
 	const struct status *st;
 	const struct hash *outs = NULL;
 	struct tree_entry *v = NULL;
 	struct error err;
-	char *tree = NULL, *obj, *out = NULL;
+	char *tree = NULL, *obj, *out = NULL, *dflt;
+	bool zip = !sec->format || strcmp(sec->format, "fal-zip") == 0;
 	size_t n = 0;
+	int rc;
 
 	if (!pkg)
 		return NULL;
@@ -67,27 +165,17 @@ materialize(const struct session *s)
 		warn("the cached package is unreadable: %s", obj);
 		goto done;
 	}
-	char *dflt = xasprintf("dist/%s", v[0].path);
-	const char *rel = sec->out ? sec->out : dflt;
-	out = path_join(s->dag->dir, rel);
+	dflt = zip ? xasprintf("dist/%s", v[0].path)
+		   : xasprintf("dist/%s", sec->stem ? sec->stem : r->name);
+	out = path_join(s->dag->dir, sec->out ? sec->out : dflt);
 	free(dflt);
-	char *src = store_object_path(&s->store, &v[0].obj), *data;
-	size_t len;
-	char *dir = path_dir(out);
-	if (mkdirs(dir, &err) < 0 || read_file(src, &data, &len, &err) < 0) {
+	rc = zip ? copy_object(&s->store, &v[0].obj, out, &err)
+		 : write_folder(&s->store, v, n, out, &err);
+	if (rc < 0) {
 		warn("%s", err.msg);
 		free(out);
 		out = NULL;
-	} else {
-		if (write_file_atomic(out, data, len, &err) < 0) {
-			warn("%s", err.msg);
-			free(out);
-			out = NULL;
-		}
-		free(data);
 	}
-	free(dir);
-	free(src);
 done:
 	tree_free(v, n);
 	free(tree);
@@ -95,7 +183,6 @@ done:
 	return out;
 }
 
-/* List the picks that block nodes, each once, with the command. */
 static size_t
 list_waiting(const struct session *s)
 {
@@ -162,6 +249,7 @@ cmd_build(const struct cli *cli)
 	struct session s;
 	struct sched_result res = { 0 };
 	size_t jobs;
+	bool packaging;
 	double usd;
 	int64_t t0 = now_ms();
 	int rc = session_open(&s, cli);
@@ -175,6 +263,9 @@ cmd_build(const struct cli *cli)
 		session_close(&s);
 		return EXIT_FAILED;
 	}
+	packaging = s.dag->package &&
+		    (s.st[s.dag->package->idx].state == STATE_NEW ||
+		     s.st[s.dag->package->idx].state == STATE_STALE);
 	if (jobs && (rc = run(&s, cli, &res))) {
 		session_close(&s);
 		return rc;
@@ -189,6 +280,8 @@ cmd_build(const struct cli *cli)
 		       ", ", res.failed + res.skipped);
 	if (zip)
 		printf("dataset: %s\n", zip);
+	if (zip && packaging)
+		check_after_build(&s);
 	free(zip);
 	rc = res.interrupted ? EXIT_INTERRUPTED
 	   : res.failed || res.skipped ? EXIT_FAILED
@@ -197,10 +290,3 @@ cmd_build(const struct cli *cli)
 	return rc;
 }
 
-int
-cmd_check(const struct cli *cli)
-{
-	(void)cli;
-	warn("check comes with dataset quality rules");
-	return EXIT_FAILED;
-}

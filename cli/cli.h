@@ -69,4 +69,8 @@ int cmd_clean(const struct cli *cli);
 int cmd_gc(const struct cli *cli);
 int cmd_check(const struct cli *cli);
 
+/* After a build that made the package: run the dataset rules and print
+ * their one-line summary (cli/check.c). */
+void check_after_build(const struct session *s);
+
 #endif

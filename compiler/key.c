@@ -127,6 +127,8 @@ params_facet(struct buf *b, const struct node *n)
 	if (n->kind == KIND_PACKAGE) {
 		const struct section *s = &n->recipe->sec[KIND_PACKAGE];
 
+		/* bump when runtime/engines/builtin.c packs differently */
+		field(b, "layout", "2");
 		field(b, "format", s->format ? s->format : "fal-zip");
 		field(b, "select", s->select ? s->select : "all");
 		field(b, "stem", s->stem ? s->stem : n->recipe->name);

@@ -1,6 +1,15 @@
 /*
  * placeholder: a single left-to-right scan; no regex needed.
+ *
+ * Prompt assembly (seed 001): when a template places the trigger with
+ * {trigger}, every other occurrence of the trigger word in the expanded
+ * text (in the template's own words or in a value such as {character})
+ * is removed, case-insensitively and as a whole word, so the trigger
+ * stands exactly where the recipe put it: "{trigger}, {character},
+ * {trigger} portrait" gives it first and mid-prompt, once each. A
+ * template without {trigger} is left as written.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,12 +81,82 @@ unknown(struct placeholder_error *pe, const char *tmpl, const char *p,
 	return fail(pe, (size_t)(p - tmpl), msg);
 }
 
+#define MARK '\x01' /* stands for a placed {trigger} until the end */
+
+static bool
+word_byte(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
+}
+
+/*
+ * Remove each whole-word, case-insensitive occurrence of trigger from b,
+ * then tidy what is left: no doubled spaces or commas, no space before a
+ * comma or full stop, no separator at either end. Unchanged text stays
+ * byte for byte (its keys must not move).
+ */
+static void
+drop_trigger(struct buf *b, const char *trigger)
+{
+	size_t tl = strlen(trigger), w = 0;
+	char *s = b->data;
+	bool dropped = false;
+
+	for (size_t r = 0; r < b->len;) {
+		if ((r == 0 || !word_byte(s[r - 1])) &&
+		    strncasecmp(s + r, trigger, tl) == 0 && !word_byte(s[r + tl])) {
+			r += tl;
+			dropped = true;
+			continue;
+		}
+		s[w++] = s[r++];
+	}
+	s[w] = '\0';
+	b->len = w;
+	if (!dropped)
+		return;
+	w = 0;
+	for (size_t r = 0; r < b->len; r++) {
+		char c = s[r];
+
+		if (c == ' ' && (w == 0 || s[w - 1] == ' '))
+			continue;
+		if ((c == ',' || c == '.') && w && s[w - 1] == ' ')
+			w--;
+		if (c == ',' && (w == 0 || s[w - 1] == ',' || s[w - 1] == '.'))
+			continue;
+		s[w++] = c;
+	}
+	while (w && (s[w - 1] == ' ' || s[w - 1] == ','))
+		w--;
+	s[w] = '\0';
+	b->len = w;
+}
+
+/* Put the trigger where the marks are. */
+static void
+place_trigger(struct buf *b, const char *trigger)
+{
+	struct buf out;
+
+	buf_init(&out);
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->data[i] == MARK)
+			buf_adds(&out, trigger);
+		else
+			buf_addc(&out, b->data[i]);
+	}
+	buf_release(b);
+	*b = out;
+}
+
 const char *
 placeholder_subst(struct arena *a, const char *tmpl,
 		  const struct placeholder_vars *v, struct placeholder_error *pe)
 {
 	struct buf out;
 	const char *p = tmpl, *result;
+	bool placed = false;
 
 	buf_init(&out);
 	while (*p) {
@@ -112,8 +191,17 @@ placeholder_subst(struct arena *a, const char *tmpl,
 			buf_release(&out);
 			return fail(pe, (size_t)(p - tmpl), msg);
 		}
-		buf_adds(&out, val);
+		if (which->off == offsetof(struct placeholder_vars, trigger)) {
+			buf_addc(&out, MARK);
+			placed = true;
+		} else {
+			buf_adds(&out, val);
+		}
 		p = close + 1;
+	}
+	if (placed) {
+		drop_trigger(&out, v->trigger);
+		place_trigger(&out, v->trigger);
 	}
 	result = arena_strndup(a, out.data, out.len);
 	buf_release(&out);

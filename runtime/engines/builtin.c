@@ -2,23 +2,43 @@
  * builtin: the nodes loramake makes itself, captions and packages.
  *
  * A caption node writes its caption (compiled with the recipe) as one
- * UTF-8 line with no line break. A package node normalises every selected
- * image (one square size, crop around the face) into its workdir beside
- * its caption as NAME_001.png + NAME_001.txt, and packs them; the package
- * is cached as a tree (cache/tree.h).
+ * UTF-8 line with no line break.
+ *
+ * A package node normalises every selected image into its workdir (one
+ * square size: size:, else the target's; cropped around the subject by
+ * libvips' attention smartcrop; EXIF orientation baked in; alpha
+ * flattened onto white; always a fresh PNG, the cached original is only
+ * read) beside its caption, in the layout package.format names, plus a
+ * manifest.json. It lists the files, one relative path a line, in
+ * job->outs[0]; the scheduler caches them as a tree (cache/tree.h).
+ *
+ *   fal-zip      STEM.zip: the pairs, flat, and manifest.json
+ *   kohya        N_TRIGGER/ (pairs), dataset_config.toml, manifest.json
+ *   ai-toolkit   images/ (pairs), dataset.yaml, manifest.json
+ *   imagefolder  train/ (images, metadata.jsonl), manifest.json
+ *
+ * File names follow TRAINERS.md §0 item 7: STEM-0001-closeup-front-tired
+ * (.png, .txt): ASCII, hyphens only (no `_` tokens for sd-scripts to
+ * parse), zero-padded, unique stems, never ending in -mask, -masklabel or
+ * -condlabel. docs/quality.md describes every layout.
  */
+#include <ctype.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/hash.h"
 #include "base/path.h"
+#include "compiler/caption.h"
 #include "runtime/engine.h"
 #include "runtime/image.h"
 #include "runtime/pack.h"
 
-#define PACKAGE_DEFAULT_SIZE 1024
+#define MANIFEST_FORMAT 1
+#define SLUG_MAX 48
 
 static int
 caption_run(struct job *job, struct error *err)
@@ -28,125 +48,518 @@ caption_run(struct job *job, struct error *err)
 	return write_file_atomic(job->outs[0], text, strlen(text), err);
 }
 
-/* "jinx" stays; "my_char" becomes "my-char" (see TRAINERS.md §0 item 7:
- * names of five or more _-separated tokens confuse sd-scripts). */
+/* One image of the package and its caption. */
+struct staged {
+	const struct node *node; /* the dataset image */
+	char *name;              /* "jinx-0001-front-tired.png" */
+	char *image;             /* its path in the package */
+	char *caption;           /* "....txt" in the package, or NULL */
+	char *text;              /* the caption */
+	struct hash image_hash, caption_hash;
+};
+
+struct pkg {
+	struct job *job;
+	const struct recipe *r;
+	const char *format;
+	char *stem;              /* "jinx" */
+	char *dir;               /* the images' folder in the package, or "" */
+	int size, repeats;
+	struct staged *v;
+	size_t n;
+	char **files;            /* every file written, relative to workdir */
+	size_t nfiles, capfiles;
+};
+
+/* Copy s keeping [A-Za-z0-9-], other bytes as '-', runs of '-' as one. */
+static char *
+ascii_name(const char *s, bool lowercase, size_t max)
+{
+	char *out = xmalloc(strlen(s) + 1), *w = out;
+
+	for (; *s && (size_t)(w - out) < max; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x80 && isalnum(c))
+			*w++ = lowercase ? (char)tolower(c) : (char)c;
+		else if (w > out && w[-1] != '-')
+			*w++ = '-';
+	}
+	while (w > out && w[-1] == '-')
+		w--;
+	*w = '\0';
+	return out;
+}
+
+/* "jinx" stays; "my_char" becomes "my-char". */
 static char *
 package_stem(const struct node *pkg)
 {
 	const struct section *s = &pkg->recipe->sec[KIND_PACKAGE];
-	char *stem = xstrdup(s->stem ? s->stem : pkg->recipe->name);
+	char *stem = ascii_name(s->stem ? s->stem : pkg->recipe->name, false, 64);
 
-	for (char *p = stem; *p; p++)
-		if (*p == '_')
-			*p = '-';
+	if (!*stem) {
+		free(stem);
+		stem = xstrdup("dataset");
+	}
 	return stem;
 }
 
-struct pair {
-	char *image, *caption; /* names inside the package */
-};
-
-/* Normalise and copy each selected image + caption into workdir. */
-static int
-stage_pairs(struct job *job, const char *stem, struct pair **out, size_t *n,
-	    struct error *err)
+static bool
+ends_with(const char *s, const char *end)
 {
-	const struct node *pkg = job->node;
-	struct image_op op = { .size = pkg->size ? pkg->size : PACKAGE_DEFAULT_SIZE,
-			       .crop = IMAGE_CROP_ATTENTION };
-	struct pair *v = xcalloc(job->ninputs / 2 + 1, sizeof(*v));
-	size_t k = 0;
+	size_t ls = strlen(s), le = strlen(end);
 
-	for (size_t i = 0; i + 1 < job->ninputs; i += 2) {
-		char *text, *dst;
-		size_t len;
+	return ls >= le && strcmp(s + ls - le, end) == 0;
+}
 
-		if (!job->inputs[i])
-			continue; /* not selected */
-		v[k].image = xasprintf("%s_%03zu.png", stem, k + 1);
-		v[k].caption = xasprintf("%s_%03zu.txt", stem, k + 1);
-		k++;
-		dst = path_join(job->workdir, v[k - 1].image);
-		int rc = image_transform(job->inputs[i], dst, &op, err);
-		free(dst);
-		if (rc < 0 || read_file(job->inputs[i + 1], &text, &len, err) < 0)
-			goto fail;
-		dst = path_join(job->workdir, v[k - 1].caption);
-		rc = write_file_atomic(dst, text, len, err);
-		free(dst);
-		free(text);
-		if (rc < 0)
-			goto fail;
+/* "STEM-0007-closeup-front-tired" for the k-th image (1-based). */
+static char *
+file_stem(const struct pkg *p, const struct node *img, size_t k)
+{
+	char *slug = ascii_name(img->suffix[0] ? img->suffix : img->id, true,
+				SLUG_MAX);
+	char *name;
+
+	if (ends_with(slug, "mask") || ends_with(slug, "masklabel") ||
+	    ends_with(slug, "condlabel"))
+		name = xasprintf("%s-%04zu-%s-img", p->stem, k, slug);
+	else if (*slug)
+		name = xasprintf("%s-%04zu-%s", p->stem, k, slug);
+	else
+		name = xasprintf("%s-%04zu", p->stem, k);
+	free(slug);
+	return name;
+}
+
+static void
+add_file(struct pkg *p, const char *rel)
+{
+	LM_GROW(p->files, p->nfiles + 1, p->capfiles);
+	p->files[p->nfiles++] = xstrdup(rel);
+}
+
+/* "dir/name" or "name" when dir is the package's top. */
+static char *
+in_dir(const char *dir, const char *name)
+{
+	return *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
+}
+
+/* Write text to rel in the workdir and list it. -1 with err. */
+static int
+put_text(struct pkg *p, const char *rel, const char *text, size_t len,
+	 struct hash *h, struct error *err)
+{
+	char *path = path_join(p->job->workdir, rel);
+	int rc = write_file_atomic(path, text, len, err);
+
+	free(path);
+	if (rc == 0)
+		add_file(p, rel);
+	if (rc == 0 && h)
+		*h = hash_bytes(text, len);
+	return rc;
+}
+
+/* Normalise the image of input i into the package as image number k. */
+static int
+stage_one(struct pkg *p, size_t i, struct staged *st, size_t k,
+	  struct error *err)
+{
+	struct job *job = p->job;
+	struct image_op op = { .size = p->size, .crop = IMAGE_CROP_ATTENTION };
+	char *stem = file_stem(p, job->node->in[i], k), *path, *text;
+	size_t len;
+	int rc;
+
+	st->node = job->node->in[i];
+	st->name = xasprintf("%s.png", stem);
+	st->image = in_dir(p->dir, st->name);
+	path = path_join(job->workdir, st->image);
+	rc = image_transform(job->inputs[i], path, &op, err);
+	if (rc == 0 && (rc = hash_file(path, &st->image_hash, err)) == 0)
+		add_file(p, st->image);
+	free(path);
+	if (rc == 0 && (rc = read_file(job->inputs[i + 1], &text, &len, err)) == 0) {
+		st->text = text;
+		st->caption_hash = hash_bytes(text, len);
+		if (strcmp(p->format, "imagefolder") != 0) {
+			char *name = xasprintf("%s.txt", stem);
+
+			st->caption = in_dir(p->dir, name);
+			free(name);
+			rc = put_text(p, st->caption, text, len, NULL, err);
+		}
 	}
-	*out = v;
-	*n = k;
-	return 0;
-fail:
-	for (size_t i = 0; i < k; i++)
-		free(v[i].image), free(v[i].caption);
-	free(v);
-	return -1;
+	free(stem);
+	return rc;
 }
 
 static int
-zip_pairs(struct job *job, const char *zipname, const struct pair *v,
-	  size_t n, struct error *err)
+stage_all(struct pkg *p, struct error *err)
 {
-	struct pack_entry *e = xcalloc(2 * n + 1, sizeof(*e));
-	char **paths = xcalloc(2 * n + 1, sizeof(*paths));
-	char *zip = path_join(job->workdir, zipname);
+	struct job *job = p->job;
+
+	if (*p->dir) {
+		char *d = path_join(job->workdir, p->dir);
+		int rc = mkdirs(d, err);
+
+		free(d);
+		if (rc < 0)
+			return -1;
+	}
+	p->v = xcalloc(job->ninputs / 2 + 1, sizeof(*p->v));
+	for (size_t i = 0; i + 1 < job->ninputs; i += 2) {
+		if (!job->inputs[i])
+			continue; /* not selected */
+		p->n++;
+		if (stage_one(p, i, &p->v[p->n - 1], p->n, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A double-quoted TOML / YAML string: both escape '"', '\' and controls. */
+static void
+add_quoted(struct buf *b, const char *s)
+{
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			buf_addf(b, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			buf_addf(b, "\\u%04x", c);
+		else
+			buf_addc(b, (char)c);
+	}
+	buf_addc(b, '"');
+}
+
+/* The bucket bound sd-scripts needs: twice the side, in steps of 64. */
+static int
+max_bucket(int size)
+{
+	return (size + 63) / 64 * 64 * 2;
+}
+
+/* kohya-ss/sd-scripts: dataset_config.toml (TRAINERS.md §1.1). */
+static int
+write_kohya(struct pkg *p, struct error *err)
+{
+	struct buf b;
+	int minb = p->size >= 256 ? 256 : (p->size / 64 > 0 ? p->size / 64 * 64 : 64);
 	int rc;
 
-	for (size_t i = 0; i < n; i++) {
-		paths[2 * i] = path_join(job->workdir, v[i].image);
-		paths[2 * i + 1] = path_join(job->workdir, v[i].caption);
-		e[2 * i] = (struct pack_entry){ v[i].image, paths[2 * i], NULL, 0 };
-		e[2 * i + 1] = (struct pack_entry){ v[i].caption, paths[2 * i + 1],
-						    NULL, 0 };
+	buf_init(&b);
+	buf_addf(&b, "# kohya-ss/sd-scripts dataset config, written by loramake for %s.\n"
+		 "# image_dir is relative: run the trainer from this folder, or make\n"
+		 "# it absolute. Captions already hold the trigger; class_tokens is\n"
+		 "# only sd-scripts' fallback for an image without a caption.\n\n",
+		 p->r->name);
+	buf_adds(&b, "[general]\ncaption_extension = \".txt\"\n"
+		 "shuffle_caption = false\nkeep_tokens = 0\n\n");
+	buf_addf(&b, "[[datasets]]\nresolution = [%d, %d]\nbatch_size = 1\n"
+		 "enable_bucket = true\nmin_bucket_reso = %d\nmax_bucket_reso = %d\n"
+		 "bucket_reso_steps = 64\nbucket_no_upscale = true\n\n",
+		 p->size, p->size, minb, max_bucket(p->size));
+	buf_adds(&b, "  [[datasets.subsets]]\n  image_dir = ");
+	add_quoted(&b, p->dir);
+	buf_addf(&b, "\n  num_repeats = %d\n  class_tokens = ", p->repeats);
+	add_quoted(&b, p->r->trigger ? p->r->trigger : p->r->name);
+	buf_addc(&b, '\n');
+	rc = put_text(p, "dataset_config.toml", b.data, b.len, NULL, err);
+	buf_release(&b);
+	return rc;
+}
+
+/* ostris/ai-toolkit: a dataset snippet for config.process[0]. */
+static int
+write_aitk(struct pkg *p, struct error *err)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b);
+	buf_addf(&b, "# ai-toolkit dataset snippet, written by loramake for %s: paste\n"
+		 "# it under config.process[0] of a training config. folder_path is\n"
+		 "# relative to this file's folder; make it absolute if ai-toolkit\n"
+		 "# runs from elsewhere. Captions already hold the trigger.\n",
+		 p->r->name);
+	buf_adds(&b, "trigger_word: ");
+	add_quoted(&b, p->r->trigger ? p->r->trigger : p->r->name);
+	buf_adds(&b, "\ndatasets:\n  - folder_path: ");
+	add_quoted(&b, p->dir);
+	buf_addf(&b, "\n    caption_ext: \"txt\"\n    shuffle_tokens: false\n"
+		 "    cache_latents_to_disk: true\n    num_repeats: %d\n"
+		 "    resolution: [%d]\n", p->repeats, p->size);
+	rc = put_text(p, "dataset.yaml", b.data, b.len, NULL, err);
+	buf_release(&b);
+	return rc;
+}
+
+/* Hugging Face imagefolder: train/metadata.jsonl, file_name and text. */
+static int
+write_jsonl(struct pkg *p, struct error *err)
+{
+	struct buf b;
+	char *rel;
+	int rc = 0;
+
+	buf_init(&b);
+	for (size_t i = 0; i < p->n && rc == 0; i++) {
+		json_t *o = json_pack("{s:s, s:s}", "file_name", p->v[i].name,
+				      "text", p->v[i].text);
+		char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)
+			       : NULL;
+
+		if (!line)
+			rc = error_set(err, "cannot write the caption of %s as JSON "
+				       "(not UTF-8?)", p->v[i].node->id);
+		else
+			buf_addf(&b, "%s\n", line);
+		free(line);
+		json_decref(o);
 	}
-	rc = pack_zip(zip, e, 2 * n, err);
-	for (size_t i = 0; i < 2 * n; i++)
+	rel = in_dir(p->dir, "metadata.jsonl");
+	if (rc == 0)
+		rc = put_text(p, rel, b.data, b.len, NULL, err);
+	free(rel);
+	buf_release(&b);
+	return rc;
+}
+
+/* A source file as a path from the recipe's folder, as the recipe says. */
+static const char *
+recipe_relative(const struct recipe *r, const char *file)
+{
+	size_t dl = strlen(r->dir);
+
+	if (strcmp(r->dir, ".") && strncmp(file, r->dir, dl) == 0 && file[dl] == '/')
+		return file + dl + 1;
+	return file;
+}
+
+/* The nodes up the image's lineage: seeds of jobs, source files. */
+static json_t *
+lineage_json(const struct recipe *r, const struct node *img)
+{
+	json_t *a = json_array();
+
+	for (const struct node *n = img; n; n = n->nin ? n->in[0] : NULL) {
+		json_t *o = json_pack("{s:s}", "node", n->id);
+
+		if (node_has_job(n))
+			json_object_set_new(o, "seed", json_integer(n->seed));
+		else if (n->file)
+			json_object_set_new(o, "file",
+					    json_string(recipe_relative(r, n->file)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* One file's manifest entry; NULL if its caption is not UTF-8. */
+static json_t *
+file_json(const struct recipe *r, const struct staged *st)
+{
+	char ih[HASH_HEX_LEN + 1], ch[HASH_HEX_LEN + 1];
+	json_t *o = json_object(), *cap = json_string(st->text ? st->text : "");
+
+	if (!cap) {
+		json_decref(o);
+		return NULL;
+	}
+	hash_hex(&st->image_hash, ih);
+	hash_hex(&st->caption_hash, ch);
+	json_object_set_new(o, "image", json_string(st->image));
+	json_object_set_new(o, "image_xxh128", json_string(ih));
+	if (st->caption)
+		json_object_set_new(o, "caption_file", json_string(st->caption));
+	json_object_set_new(o, "caption_xxh128", json_string(ch));
+	json_object_set_new(o, "caption", cap);
+	json_object_set_new(o, "node", json_string(st->node->id));
+	json_object_set_new(o, "seed", json_integer(st->node->seed));
+	json_object_set_new(o, "lineage", lineage_json(r, st->node));
+	return o;
+}
+
+/*
+ * manifest.json: what this package is and how to make it again. The
+ * recipe hash is of the recipe file as it was when the package was built
+ * (a comment edit rebuilds nothing, so it may lag); "key" is the package
+ * node's key, which changes exactly when the package does.
+ */
+static int
+write_manifest(struct pkg *p, struct error *err)
+{
+	const struct source *src = p->r->src;
+	struct hash rh = hash_bytes(src ? src->text : "", src ? src->len : 0);
+	char rhex[HASH_HEX_LEN + 1], khex[HASH_HEX_LEN + 1];
+	json_t *m, *files = json_array();
+	char *text;
+	int rc;
+
+	hash_hex(&rh, rhex);
+	hash_hex(&p->job->node->key, khex);
+	for (size_t i = 0; i < p->n; i++) {
+		json_t *f = file_json(p->r, &p->v[i]);
+
+		if (!f) {
+			json_decref(files);
+			return error_set(err, "cannot write the manifest entry of %s "
+					 "(caption not UTF-8?)", p->v[i].node->id);
+		}
+		json_array_append_new(files, f);
+	}
+	m = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:o}",
+		      "manifest", MANIFEST_FORMAT, "recipe", p->r->name,
+		      "recipe_xxh128", rhex, "key", khex, "trigger",
+		      p->r->trigger ? p->r->trigger : "", "target", p->r->target,
+		      "format", p->format, "size", p->size, "repeats", p->repeats,
+		      "files", files);
+	text = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(m);
+	if (!text)
+		return error_set(err, "cannot write manifest.json");
+	char *nl = xasprintf("%s\n", text);
+
+	free(text);
+	rc = put_text(p, "manifest.json", nl, strlen(nl), NULL, err);
+	free(nl);
+	return rc;
+}
+
+static int
+by_path(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* fal-zip: zip every file written so far into STEM.zip, which replaces
+ * them in the listing (they are removed from the workdir). */
+static int
+zip_files(struct pkg *p, struct error *err)
+{
+	struct pack_entry *e = xcalloc(p->nfiles + 1, sizeof(*e));
+	char **paths = xcalloc(p->nfiles + 1, sizeof(*paths));
+	char *zipname = xasprintf("%s.zip", p->stem);
+	char *zip = path_join(p->job->workdir, zipname);
+	int rc;
+
+	for (size_t i = 0; i < p->nfiles; i++) {
+		paths[i] = path_join(p->job->workdir, p->files[i]);
+		e[i] = (struct pack_entry){ p->files[i], paths[i], NULL, 0 };
+	}
+	rc = pack_zip(zip, e, p->nfiles, err);
+	for (size_t i = 0; i < p->nfiles; i++) {
+		unlink(paths[i]);
 		free(paths[i]);
+		free(p->files[i]);
+	}
+	p->nfiles = 0;
+	if (rc == 0)
+		add_file(p, zipname);
 	free(paths);
 	free(e);
 	free(zip);
+	free(zipname);
+	return rc;
+}
+
+/* The folder of the images: N_TRIGGER (kohya), images, train, or none. */
+static char *
+images_dir(const struct pkg *p)
+{
+	if (strcmp(p->format, "kohya") == 0) {
+		char *t = ascii_name(p->r->trigger ? p->r->trigger : p->r->name,
+				     false, 64);
+		char *d = xasprintf("%d_%s", p->repeats, *t ? t : "dataset");
+
+		free(t);
+		return d;
+	}
+	if (strcmp(p->format, "ai-toolkit") == 0)
+		return xstrdup("images");
+	if (strcmp(p->format, "imagefolder") == 0)
+		return xstrdup("train");
+	return xstrdup("");
+}
+
+static void
+pkg_init(struct pkg *p, struct job *job)
+{
+	const struct section *s = &job->node->recipe->sec[KIND_PACKAGE];
+
+	memset(p, 0, sizeof(*p));
+	p->job = job;
+	p->r = job->node->recipe;
+	p->format = s->format ? s->format : "fal-zip";
+	p->stem = package_stem(job->node);
+	p->size = job->node->size ? job->node->size
+				  : caption_profile(p->r->target)->size;
+	p->repeats = s->repeats ? s->repeats : RECIPE_DEFAULT_REPEATS;
+	p->dir = images_dir(p);
+}
+
+static void
+pkg_release(struct pkg *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].name);
+		free(p->v[i].image);
+		free(p->v[i].caption);
+		free(p->v[i].text);
+	}
+	for (size_t i = 0; i < p->nfiles; i++)
+		free(p->files[i]);
+	free(p->files);
+	free(p->v);
+	free(p->stem);
+	free(p->dir);
+}
+
+/* Write the listing, sorted, as outs[0]. */
+static int
+write_listing(struct pkg *p, struct error *err)
+{
+	struct buf b;
+	int rc;
+
+	qsort(p->files, p->nfiles, sizeof(*p->files), by_path);
+	buf_init(&b);
+	for (size_t i = 0; i < p->nfiles; i++)
+		buf_addf(&b, "%s\n", p->files[i]);
+	rc = write_file_atomic(p->job->outs[0], b.data, b.len, err);
+	buf_release(&b);
 	return rc;
 }
 
 static int
 package_run(struct job *job, struct error *err)
 {
-	char *stem = package_stem(job->node), *zipname;
-	struct pair *v = NULL;
-	size_t n = 0;
+	struct pkg p;
 	int rc;
 
-	if (stage_pairs(job, stem, &v, &n, err) < 0) {
-		free(stem);
-		return -1;
+	pkg_init(&p, job);
+	rc = stage_all(&p, err);
+	if (rc == 0 && strcmp(p.format, "kohya") == 0)
+		rc = write_kohya(&p, err);
+	else if (rc == 0 && strcmp(p.format, "ai-toolkit") == 0)
+		rc = write_aitk(&p, err);
+	else if (rc == 0 && strcmp(p.format, "imagefolder") == 0)
+		rc = write_jsonl(&p, err);
+	if (rc == 0)
+		rc = write_manifest(&p, err);
+	if (rc == 0 && strcmp(p.format, "fal-zip") == 0) {
+		qsort(p.files, p.nfiles, sizeof(*p.files), by_path);
+		rc = zip_files(&p, err);
 	}
-	zipname = xasprintf("%s.zip", stem);
-	rc = zip_pairs(job, zipname, v, n, err);
-	if (rc == 0) {
-		char *list = xasprintf("%s\n", zipname);
-
-		rc = write_file_atomic(job->outs[0], list, strlen(list), err);
-		free(list);
-	}
-	for (size_t i = 0; i < n; i++) {
-		char *p = path_join(job->workdir, v[i].image);
-
-		unlink(p); /* only the archive is kept */
-		free(p);
-		p = path_join(job->workdir, v[i].caption);
-		unlink(p);
-		free(p);
-		free(v[i].image);
-		free(v[i].caption);
-	}
-	free(v);
-	free(zipname);
-	free(stem);
+	if (rc == 0)
+		rc = write_listing(&p, err);
+	pkg_release(&p);
 	return rc;
 }
 

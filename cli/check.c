@@ -1,0 +1,286 @@
+/*
+ * check: judge the packaged set against the dataset rules.
+ *
+ *   loramake check [--json] [OPTIONS] RECIPE
+ *
+ * The set is the package's selected inputs (every dataset image with
+ * select: all; those a person picked with select: picked), as the build
+ * with the same options made them: give check the options of the build
+ * (--engine preview, --pick first), or it looks at other keys. Rules on
+ * the recipe's words (framing, angles, expressions, wardrobe,
+ * backgrounds, captions, trigger, prompts) need nothing built; rules on
+ * pixels (resolution, duplicates) measure each cached image and warn
+ * about those not built yet, so check can run before money is spent.
+ * Exit 1 when a rule fails, else 0 (2: bad recipe or usage).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "compiler/caption.h"
+#include "quality/check.h"
+#include "runtime/image.h"
+
+/* Everything check_run needs, gathered from a session; owns its arrays. */
+struct gathered {
+	struct check_image *v;
+	size_t n;
+	struct check_prompt *prompts;
+	size_t nprompts;
+	struct lint *lint;
+	int size;
+	bool package_built;
+};
+
+/* The cached file of n's picked output, or NULL. Caller frees. */
+static char *
+output_path(const struct session *s, const struct node *n)
+{
+	const struct status *st = &s->st[n->idx];
+	const struct hash *outs = NULL;
+	size_t nouts = 0;
+	int pick;
+
+	if (n->file)
+		return xstrdup(n->file);
+	if (st->state != STATE_CACHED)
+		return NULL;
+	if (st->action) {
+		outs = st->action->outs;
+		nouts = st->action->nouts;
+	} else if (st->was) {
+		outs = st->was->outs;
+		nouts = st->was->nouts;
+	}
+	pick = node_pick(n, s->dag->picks);
+	if (!outs || pick < 1 || (size_t)pick > nouts)
+		return NULL;
+	return store_object_path(&s->store, &outs[pick - 1]);
+}
+
+/* Measure one image: sides and dHash. A broken file counts as unbuilt. */
+static void
+measure(const struct session *s, const struct node *n, struct check_image *ci)
+{
+	char *path = output_path(s, n);
+	struct error err;
+
+	if (!path)
+		return;
+	if (image_probe(path, &ci->w, &ci->h, &err) == 0 &&
+	    image_dhash(path, &ci->dhash, &err) == 0)
+		ci->built = true;
+	else
+		warn("%s: %s", n->id, err.msg);
+	free(path);
+}
+
+static const char *
+caption_of(const struct dag *dag, const struct node *img)
+{
+	char *id = xasprintf("caption/%s", img->suffix[0] ? img->suffix : img->id);
+	const struct node *c = dag_find(dag, id);
+
+	free(id);
+	return c ? c->caption : NULL;
+}
+
+/* The dataset images: the package's selected inputs, else every leaf. */
+static void
+gather_images(const struct session *s, struct gathered *g)
+{
+	const struct dag *dag = s->dag;
+	const struct node *pkg = dag->package;
+
+	g->v = xcalloc(dag->nnodes + 1, sizeof(*g->v));
+	for (size_t i = 0; i < dag->nnodes; i++) {
+		const struct node *n = dag->nodes[i];
+		struct check_image *ci = &g->v[g->n];
+
+		if (!n->leaf || (pkg && !dag_selected(pkg, n, dag->picks)))
+			continue;
+		g->n++;
+		ci->id = n->id;
+		memcpy(ci->attrs, n->attrs, sizeof(ci->attrs));
+		ci->caption = caption_of(dag, n);
+		measure(s, n, ci);
+	}
+}
+
+static void
+gather_prompts(const struct dag *dag, struct gathered *g)
+{
+	g->prompts = xcalloc(dag->nnodes + 1, sizeof(*g->prompts));
+	for (size_t i = 0; i < dag->nnodes; i++) {
+		const struct node *n = dag->nodes[i];
+
+		if (n->prompt && node_has_job(n))
+			g->prompts[g->nprompts++] = (struct check_prompt){ n->id,
+									   n->prompt };
+	}
+}
+
+static int
+gather(const struct session *s, struct gathered *g)
+{
+	const struct recipe *r = &s->dag->recipe;
+	const struct section *cs = &r->sec[KIND_CAPTION];
+	const struct caption_profile *p = caption_profile(r->target);
+	struct lint_opts lo = { .trigger = r->trigger, .character = r->character,
+				.identity = cs->identity, .nidentity = cs->nidentity,
+				.profile = p, .min_words = (unsigned)cs->words_min,
+				.max_words = (unsigned)cs->words_max };
+	const struct node *pkg = s->dag->package;
+	struct error err;
+
+	memset(g, 0, sizeof(*g));
+	if (!(g->lint = lint_new(&lo, &err))) {
+		warn("%s", err.msg);
+		return -1;
+	}
+	g->size = pkg && pkg->size ? pkg->size : p->size;
+	g->package_built = pkg && s->st[pkg->idx].state == STATE_CACHED;
+	gather_images(s, g);
+	gather_prompts(s->dag, g);
+	return 0;
+}
+
+static void
+gathered_release(struct gathered *g)
+{
+	free(g->v);
+	free(g->prompts);
+	lint_free(g->lint);
+}
+
+static void
+print_text(const struct session *s, const struct gathered *g,
+	   const struct check_report *rep)
+{
+	const struct recipe *r = &s->dag->recipe;
+	const struct caption_profile *p = caption_profile(r->target);
+	const struct section *ps = &r->sec[KIND_PACKAGE];
+
+	printf("check %s: %s (%s), %zu images, package %s%s\n", r->name,
+	       p->target, p->label, g->n, ps->format ? ps->format : "fal-zip",
+	       !s->dag->package ? " (none)" : g->package_built ? ""
+								: " (not built yet)");
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct check_result *c = &rep->v[i];
+		size_t shown = s->cli->verbose ? c->ndetails : 5;
+
+		printf("  %s  %-12s %s\n", check_status_name(c->status), c->rule,
+		       c->figure);
+		if (c->status != CHECK_PASS && c->advice[0])
+			printf("        -> %s\n", c->advice);
+		for (size_t j = 0; c->status != CHECK_PASS && j < c->ndetails &&
+				   j < shown; j++)
+			printf("           %s\n", c->details[j]);
+		if (c->status != CHECK_PASS && c->ndetails > shown)
+			printf("           ... %zu more (-v shows all)\n",
+			       c->ndetails - shown);
+	}
+	printf("check: %u pass, %u warn, %u fail\n", rep->count[CHECK_PASS],
+	       rep->count[CHECK_WARN], rep->count[CHECK_FAIL]);
+}
+
+static void
+print_json(const struct session *s, const struct gathered *g,
+	   const struct check_report *rep)
+{
+	const struct recipe *r = &s->dag->recipe;
+	json_t *root = json_object(), *rules = json_array();
+	char *text;
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct check_result *c = &rep->v[i];
+		json_t *o = json_object(), *d = json_array();
+
+		for (size_t j = 0; j < c->ndetails; j++)
+			json_array_append_new(d, json_string(c->details[j]));
+		json_object_set_new(o, "rule", json_string(c->rule));
+		json_object_set_new(o, "status", json_string(check_status_name(c->status)));
+		json_object_set_new(o, "figure", json_string(c->figure));
+		json_object_set_new(o, "advice", json_string(c->advice));
+		json_object_set_new(o, "details", d);
+		json_array_append_new(rules, o);
+	}
+	json_object_set_new(root, "recipe", json_string(r->name));
+	json_object_set_new(root, "target", json_string(r->target));
+	json_object_set_new(root, "images", json_integer((json_int_t)g->n));
+	json_object_set_new(root, "package_built", json_boolean(g->package_built));
+	json_object_set_new(root, "rules", rules);
+	json_object_set_new(root, "pass", json_integer(rep->count[CHECK_PASS]));
+	json_object_set_new(root, "warn", json_integer(rep->count[CHECK_WARN]));
+	json_object_set_new(root, "fail", json_integer(rep->count[CHECK_FAIL]));
+	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text)
+		printf("%s\n", text);
+	free(text);
+	json_decref(root);
+}
+
+/* Run every rule on the session's set into *rep. -1 if it cannot start. */
+static int
+judge(const struct session *s, struct gathered *g, struct check_report *rep)
+{
+	struct check_input in;
+
+	if (gather(s, g) < 0)
+		return -1;
+	in = (struct check_input){ .profile = caption_profile(s->dag->recipe.target),
+				   .size = g->size, .v = g->v, .n = g->n,
+				   .prompts = g->prompts, .nprompts = g->nprompts,
+				   .lint = g->lint };
+	check_run(&in, rep);
+	return 0;
+}
+
+int
+cmd_check(const struct cli *cli)
+{
+	struct session s;
+	struct gathered g;
+	struct check_report rep;
+	int rc = session_open(&s, cli);
+
+	if (rc)
+		return rc;
+	if (judge(&s, &g, &rep) < 0) {
+		session_close(&s);
+		return EXIT_FAILED;
+	}
+	if (cli->json)
+		print_json(&s, &g, &rep);
+	else
+		print_text(&s, &g, &rep);
+	rc = rep.count[CHECK_FAIL] ? EXIT_FAILED : EXIT_OK;
+	check_report_release(&rep);
+	gathered_release(&g);
+	session_close(&s);
+	return rc;
+}
+
+void
+check_after_build(const struct session *s)
+{
+	struct gathered g;
+	struct check_report rep;
+	char fails[256] = "";
+
+	if (judge(s, &g, &rep) < 0)
+		return;
+	for (size_t i = 0; i < rep.n; i++)
+		if (rep.v[i].status == CHECK_FAIL)
+			snprintf(fails + strlen(fails), sizeof(fails) - strlen(fails),
+				 "%s%s", *fails ? ", " : " (", rep.v[i].rule);
+	printf("check: %u pass, %u warn, %u fail%s%s; see loramake check%s%s %s\n",
+	       rep.count[CHECK_PASS], rep.count[CHECK_WARN],
+	       rep.count[CHECK_FAIL], fails, *fails ? ")" : "",
+	       s->cli->engine ? " --engine " : "",
+	       s->cli->engine ? s->cli->engine : "", s->cli->recipe);
+	check_report_release(&rep);
+	gathered_release(&g);
+}

@@ -1,0 +1,561 @@
+/*
+ * check: dataset rules over plain data.
+ *
+ * Each rule is one function that fills one struct check_result. Figures
+ * come first (what was measured), then the verdict, then the advice, so a
+ * warning always says how far off the set is. Percentages are of the
+ * whole set; values that are unset count as one value of their own
+ * ("unset": the hero's wardrobe, the source's background), since the
+ * images still show something there.
+ */
+#define _GNU_SOURCE /* strcasestr */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "runtime/image.h"
+
+static const char *const status_names[] = { "pass", "warn", "fail" };
+
+const char *
+check_status_name(enum check_status s)
+{
+	return status_names[s];
+}
+
+/* ---- results ---- */
+
+static struct check_result *
+rule(struct check_report *rep, const char *name)
+{
+	struct check_result *r = &rep->v[rep->n++];
+
+	memset(r, 0, sizeof(*r));
+	r->rule = name;
+	return r;
+}
+
+static void LM_PRINTF(3, 4)
+verdict(struct check_result *r, enum check_status s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s > r->status)
+		r->status = s;
+	if (!fmt)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(r->advice, sizeof(r->advice), fmt, ap);
+	va_end(ap);
+}
+
+static void LM_PRINTF(2, 3)
+figure(struct check_result *r, const char *fmt, ...)
+{
+	size_t len = strlen(r->figure);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->figure + len, sizeof(r->figure) - len, fmt, ap);
+	va_end(ap);
+}
+
+static void LM_PRINTF(2, 3)
+detail(struct check_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	LM_GROW(r->details, r->ndetails + 1, r->capdetails);
+	va_start(ap, fmt);
+	r->details[r->ndetails++] = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void
+check_report_release(struct check_report *rep)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		for (size_t j = 0; j < rep->v[i].ndetails; j++)
+			free(rep->v[i].details[j]);
+		free(rep->v[i].details);
+	}
+	rep->n = 0;
+}
+
+const struct check_result *
+check_find(const struct check_report *rep, const char *name)
+{
+	for (size_t i = 0; i < rep->n; i++)
+		if (strcmp(rep->v[i].rule, name) == 0)
+			return &rep->v[i];
+	return NULL;
+}
+
+/* ---- tallies of distinct values ---- */
+
+struct tally {
+	char **keys;    /* owned */
+	size_t *count;
+	size_t n, cap;
+};
+
+static void
+tally_add(struct tally *t, const char *key)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->keys[i], key) == 0) {
+			t->count[i]++;
+			return;
+		}
+	}
+	if (t->n + 1 > t->cap) {
+		LM_GROW(t->keys, t->n + 1, t->cap);
+		t->count = xreallocarray(t->count, t->cap, sizeof(*t->count));
+	}
+	t->keys[t->n] = xstrdup(key);
+	t->count[t->n++] = 1;
+}
+
+static size_t
+tally_get(const struct tally *t, const char *key)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->keys[i], key) == 0)
+			return t->count[i];
+	return 0;
+}
+
+static void
+tally_release(struct tally *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->keys[i]);
+	free(t->keys);
+	free(t->count);
+}
+
+/* Tally attribute slot over the set; unset values count as "unset". */
+static void
+tally_attr(struct tally *t, const struct check_input *in, enum attr_slot s)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < in->n; i++)
+		tally_add(t, in->v[i].attrs[s] ? in->v[i].attrs[s] : "unset");
+}
+
+static double
+pct(size_t part, size_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+/* ---- rules ---- */
+
+static void
+rule_count(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r = rule(rep, "count");
+	const struct caption_profile *p = in->profile;
+	size_t floor = p->count_min / 2 > 4 ? p->count_min / 2 : 4;
+
+	figure(r, "%zu images (%s: %u-%u)", in->n, p->label, p->count_min,
+	       p->count_max);
+	if (in->n < floor)
+		verdict(r, CHECK_FAIL,
+			"too few to learn an identity: add images until there are %u",
+			p->count_min);
+	else if (in->n < p->count_min)
+		verdict(r, CHECK_WARN, "add %zu images (angles or expressions)",
+			p->count_min - in->n);
+	else if (in->n > p->count_max)
+		verdict(r, CHECK_WARN,
+			"%zu over: drop the weakest (select: picked) or lower repeats",
+			in->n - p->count_max);
+}
+
+/* The images not built yet, as a figure suffix, or "". */
+static void
+unbuilt(struct check_result *r, const struct check_input *in, size_t built)
+{
+	if (built < in->n) {
+		figure(r, " (%zu of %zu not built)", in->n - built, in->n);
+		verdict(r, CHECK_WARN, "build the recipe, then check again");
+	}
+}
+
+static void
+rule_resolution(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r = rule(rep, "resolution");
+	struct tally t = { 0 };
+	size_t built = 0;
+	char key[32];
+
+	for (size_t i = 0; i < in->n; i++) {
+		if (!in->v[i].built)
+			continue;
+		built++;
+		snprintf(key, sizeof(key), "%dx%d", in->v[i].w, in->v[i].h);
+		tally_add(&t, key);
+	}
+	if (t.n == 1)
+		figure(r, "all %zu are %s", built, t.keys[0]);
+	else if (t.n == 0)
+		figure(r, "no image measured");
+	for (size_t i = 0; t.n > 1 && i < t.n; i++)
+		figure(r, "%s%s (%zu)", i ? ", " : "", t.keys[i], t.count[i]);
+	figure(r, "; package %dx%d", in->size, in->size);
+	if (t.n > 1) {
+		verdict(r, CHECK_FAIL,
+			"make them one size upstream (upscale: { engine: local, size: %d, "
+			"params: { crop: attention } }); the package crops each square "
+			"around the subject, which can cut it", in->size);
+		for (size_t i = 0; i < in->n; i++)
+			if (in->v[i].built)
+				detail(r, "%s: %dx%d", in->v[i].id, in->v[i].w,
+				       in->v[i].h);
+	} else if (t.n == 1) {
+		int side = 0;
+
+		for (size_t i = 0; i < in->n && !side; i++)
+			if (in->v[i].built)
+				side = in->v[i].w < in->v[i].h ? in->v[i].w
+							       : in->v[i].h;
+		if (side < in->size)
+			verdict(r, CHECK_WARN,
+				"the package enlarges them from %d to %d: upscale first",
+				side, in->size);
+	}
+	if (in->size % 64)
+		verdict(r, CHECK_WARN,
+			"package size %d is not a multiple of 64; trainers bucket in 64s",
+			in->size);
+	unbuilt(r, in, built);
+	tally_release(&t);
+}
+
+static void
+rule_framing(const struct check_input *in, struct check_report *rep)
+{
+	static const struct {
+		const char *name, *label;
+		double lo, hi;
+	} want[] = {
+		{ "closeup", "close-up", 33, 40 },
+		{ "medium", "medium", 25, 30 },
+		{ "full", "full", 20, 25 },
+		{ "back", "back", 5, 15 },
+	};
+	struct check_result *r = rule(rep, "framing");
+	struct tally t;
+	char off[200] = "";
+
+	tally_attr(&t, in, ATTR_FRAMING);
+	for (size_t i = 0; i < LM_ARRAY_LEN(want); i++) {
+		size_t c = tally_get(&t, want[i].name);
+		double p = pct(c, in->n);
+
+		figure(r, "%s%s %.0f%% (%zu)", i ? ", " : "", want[i].label, p, c);
+		if (p + 0.5 < want[i].lo || p - 0.5 > want[i].hi)
+			snprintf(off + strlen(off), sizeof(off) - strlen(off),
+				 "%s%s %s %.0f-%.0f%%", *off ? ", " : "",
+				 want[i].label, p < want[i].lo ? "under" : "over",
+				 want[i].lo, want[i].hi);
+	}
+	if (tally_get(&t, "unset"))
+		figure(r, ", unset %zu", tally_get(&t, "unset"));
+	if (tally_get(&t, "unset") == in->n)
+		verdict(r, CHECK_WARN, "no image has framing: set it on the items");
+	else if (*off)
+		verdict(r, CHECK_WARN, "%s: move images between framings (the "
+			"angles' framing:)", off);
+	tally_release(&t);
+}
+
+/* distinct values of slot: >= good pass, 2..good-1 warn, 1 fail/warn */
+static void
+rule_distinct(const struct check_input *in, struct check_report *rep,
+	      const char *name, enum attr_slot slot, size_t good,
+	      enum check_status one, const char *advice)
+{
+	struct check_result *r = rule(rep, name);
+	struct tally t;
+
+	tally_attr(&t, in, slot);
+	figure(r, "%zu distinct (want %zu or more)", t.n, good);
+	if (tally_get(&t, "unset"))
+		figure(r, ", %zu unset", tally_get(&t, "unset"));
+	if (t.n <= 1 && in->n > 1)
+		verdict(r, one, "all one: %s", advice);
+	else if (t.n < good)
+		verdict(r, CHECK_WARN, "%s", advice);
+	tally_release(&t);
+}
+
+bool
+check_is_neutral(const char *expr)
+{
+	char emo[64];
+
+	if (!expr)
+		return true;
+	caption_emotion(expr, emo, sizeof(emo));
+	return strcasecmp(emo, "neutral") == 0;
+}
+
+/* The expression's emotion, lowercase; neutral for NULL. */
+static void
+emotion_key(const char *expr, char *out, size_t outsz)
+{
+	if (check_is_neutral(expr)) {
+		snprintf(out, outsz, "neutral");
+		return;
+	}
+	caption_emotion(expr, out, outsz);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
+static void
+rule_expressions(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r = rule(rep, "expressions");
+	struct tally t = { 0 };
+	size_t cap = (in->n * 6 + 27) / 28, neutral;
+	char key[64];
+
+	if (cap < 6)
+		cap = 6; /* "none over 5-6 in 25-30": 6 of 28, scaled */
+	for (size_t i = 0; i < in->n; i++) {
+		emotion_key(in->v[i].attrs[ATTR_EXPRESSION], key, sizeof(key));
+		tally_add(&t, key);
+	}
+	neutral = tally_get(&t, "neutral");
+	figure(r, "%zu distinct (want 5-7); neutral %.0f%% (want 30-40%%)", t.n,
+	       pct(neutral, in->n));
+	for (size_t i = 0; i < t.n; i++)
+		detail(r, "%s: %zu", t.keys[i], t.count[i]);
+	for (size_t i = 0; i < t.n; i++)
+		if (strcmp(t.keys[i], "neutral") && t.count[i] > cap)
+			verdict(r, CHECK_WARN, "%s appears %zu times, over %zu: "
+				"swap some for other expressions", t.keys[i],
+				t.count[i], cap);
+	if (t.n <= 1 && in->n > 1)
+		verdict(r, CHECK_FAIL, "all one expression: add an expression "
+			"section with 5-7 clearly distinct emotions");
+	else if (t.n < 5 || t.n > 7)
+		verdict(r, CHECK_WARN, "use 5-7 distinct expressions");
+	else if (pct(neutral, in->n) + 0.5 < 30 || pct(neutral, in->n) - 0.5 > 40)
+		verdict(r, CHECK_WARN, "make neutral about a third of the set "
+			"(%zu-%zu of %zu)", (in->n * 30 + 99) / 100,
+			in->n * 40 / 100, in->n);
+	tally_release(&t);
+}
+
+/* Is every place a plain studio or white background? */
+static bool
+all_plain(const struct check_input *in)
+{
+	static const char *const plain[] = { "white", "studio", "plain",
+					     "blank", "seamless", NULL };
+	size_t named = 0;
+
+	for (size_t i = 0; i < in->n; i++) {
+		const char *p = in->v[i].attrs[ATTR_PLACE];
+		bool hit = false;
+
+		if (!p)
+			continue;
+		named++;
+		for (const char *const *w = plain; *w && !hit; w++)
+			hit = strcasestr(p, *w) != NULL;
+		if (!hit)
+			return false;
+	}
+	return named > 0;
+}
+
+static void
+rule_backgrounds(const struct check_input *in, struct check_report *rep)
+{
+	rule_distinct(in, rep, "backgrounds", ATTR_PLACE, 5, CHECK_FAIL,
+		      "rotate 5-10 environments (environment: rotate:)");
+	if (all_plain(in))
+		verdict(&rep->v[rep->n - 1], CHECK_FAIL,
+			"every background is white or studio: the LoRA learns the "
+			"backdrop; rotate real places");
+}
+
+static bool
+same_attrs(const struct check_image *a, const struct check_image *b)
+{
+	for (int s = 0; s < ATTR_COUNT; s++) {
+		const char *x = a->attrs[s], *y = b->attrs[s];
+
+		if (x != y && (!x || !y || strcmp(x, y) != 0))
+			return false;
+	}
+	return true;
+}
+
+static void
+rule_duplicates(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r = rule(rep, "duplicates");
+	size_t built = 0, dup = 0, similar = 0, twins = 0;
+	int closest = 65;
+
+	for (size_t i = 0; i < in->n; i++) {
+		const struct check_image *a = &in->v[i];
+
+		built += a->built;
+		for (size_t j = i + 1; j < in->n; j++) {
+			const struct check_image *b = &in->v[j];
+			int d = a->built && b->built ? image_hamming(a->dhash, b->dhash)
+						     : 65;
+
+			closest = d < closest ? d : closest;
+			if (d <= CHECK_DUP_HAMMING) {
+				dup++;
+				detail(r, "%s ~ %s: %d of 64 bits differ", a->id,
+				       b->id, d);
+			} else if (d <= CHECK_SIMILAR_HAMMING) {
+				similar++;
+				detail(r, "%s ~ %s: %d of 64 bits differ (similar)",
+				       a->id, b->id, d);
+			} else if (same_attrs(a, b)) {
+				twins++;
+				detail(r, "%s ~ %s: the same attributes", a->id, b->id);
+			}
+		}
+	}
+	figure(r, "%zu near-duplicate pairs (dHash <= %d of 64), %zu similar "
+	       "(<= %d), %zu with the same attributes", dup, CHECK_DUP_HAMMING,
+	       similar, CHECK_SIMILAR_HAMMING, twins);
+	if (closest <= 64)
+		figure(r, "; closest pair %d", closest);
+	if (dup)
+		verdict(r, CHECK_FAIL, "drop one image of each pair (or pick "
+			"another candidate)");
+	else if (similar || twins)
+		verdict(r, CHECK_WARN, "look at these pairs: same angle, expression "
+			"and light teach nothing new");
+	unbuilt(r, in, built);
+}
+
+/* Captions: every lint on every caption, summed up per lint. */
+static void
+rule_captions(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r = rule(rep, "captions");
+	size_t hits[LINT_CODE_COUNT] = { 0 }, minw = SIZE_MAX, maxw = 0, n = 0;
+	size_t same = 0, maxtok = 0;
+	struct lint_result lr;
+
+	for (size_t i = 0; i < in->n; i++) {
+		const char *c = in->v[i].caption;
+
+		if (!c) {
+			verdict(r, CHECK_FAIL, "every image needs a caption");
+			detail(r, "%s: no caption", in->v[i].id);
+			continue;
+		}
+		n++;
+		for (size_t j = 0; j < i; j++)
+			if (in->v[j].caption && strcmp(in->v[j].caption, c) == 0) {
+				same++;
+				detail(r, "%s: the same caption as %s", in->v[i].id,
+				       in->v[j].id);
+				break;
+			}
+		lint_caption(in->lint, c, &lr);
+		minw = lr.words < minw ? lr.words : minw;
+		maxw = lr.words > maxw ? lr.words : maxw;
+		maxtok = lr.tokens > maxtok ? lr.tokens : maxtok;
+		for (size_t k = 0; k < lr.n; k++) {
+			const struct lint_finding *f = &lr.v[k];
+
+			if (k == 0 || lr.v[k - 1].code != f->code)
+				hits[f->code]++;
+			verdict(r, f->level == LINT_FAIL ? CHECK_FAIL : CHECK_WARN, NULL);
+			detail(r, "%s: %s", in->v[i].id, f->msg);
+		}
+	}
+	figure(r, "%zu captions, %zu-%zu words (%s: %u-%u), about %zu tokens "
+	       "at most", n, n ? minw : 0, maxw, in->profile->label,
+	       in->profile->min_words, in->profile->max_words, maxtok);
+	for (int c = 0; c < LINT_CODE_COUNT; c++)
+		if (hits[c])
+			figure(r, "; %s %zu", lint_code_name(c), hits[c]);
+	figure(r, same ? "; %zu repeated" : "; all distinct", same);
+	if (same)
+		verdict(r, CHECK_WARN, NULL);
+	if (r->status == CHECK_FAIL)
+		verdict(r, CHECK_FAIL, "fix the failing captions (details below): "
+			"trigger first, no identity words, one line");
+	else if (r->status == CHECK_WARN && hits[LINT_SHORT] &&
+		 hits[LINT_SHORT] + same == r->ndetails)
+		verdict(r, CHECK_WARN, "short captions are right for images with "
+			"little that varies (a pass-through back view); never pad");
+	else if (r->status == CHECK_WARN)
+		verdict(r, CHECK_WARN, "look at the captions listed below");
+}
+
+static void
+rule_trigger(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r = rule(rep, "trigger");
+	struct lint_result lr;
+
+	lint_trigger(in->lint, &lr);
+	figure(r, "%s", lr.n ? lr.v[0].msg : "a rare token");
+	if (lr.n)
+		verdict(r, lr.v[0].level == LINT_FAIL ? CHECK_FAIL : CHECK_WARN,
+			"pick a made-up word (e.g. NAME + CHAR) and rebuild the captions");
+}
+
+static void
+rule_prompts(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r = rule(rep, "prompts");
+	size_t maxtok = 0;
+	struct lint_result lr;
+
+	for (size_t i = 0; i < in->nprompts; i++) {
+		lint_prompt(in->lint, in->prompts[i].text, &lr);
+		maxtok = lr.tokens > maxtok ? lr.tokens : maxtok;
+		for (size_t k = 0; k < lr.n; k++) {
+			verdict(r, lr.v[k].level == LINT_FAIL ? CHECK_FAIL
+							      : CHECK_WARN, NULL);
+			detail(r, "%s: %s", in->prompts[i].id, lr.v[k].msg);
+		}
+	}
+	figure(r, "%zu prompts, about %zu tokens at most", in->nprompts, maxtok);
+	if (r->status != CHECK_PASS)
+		verdict(r, r->status, "shorten the prompts listed below");
+}
+
+void
+check_run(const struct check_input *in, struct check_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	rule_count(in, rep);
+	rule_resolution(in, rep);
+	rule_framing(in, rep);
+	rule_distinct(in, rep, "angles", ATTR_ANGLE, 5, CHECK_FAIL,
+		      "add camera angles (front, three-quarter, profile, low, high, back)");
+	rule_expressions(in, rep);
+	rule_distinct(in, rep, "wardrobe", ATTR_WARDROBE, 3, CHECK_WARN,
+		      "give 3-5 outfits (wardrobe: on items), or the LoRA bakes "
+		      "the outfit into the identity");
+	rule_backgrounds(in, rep);
+	rule_duplicates(in, rep);
+	rule_captions(in, rep);
+	rule_trigger(in, rep);
+	rule_prompts(in, rep);
+	for (size_t i = 0; i < rep->n; i++)
+		rep->count[rep->v[i].status]++;
+}

@@ -1,0 +1,612 @@
+/*
+ * lint: caption and prompt rules on PCRE2.
+ *
+ * Every pattern is compiled once in lint_new with PCRE2_UTF | PCRE2_UCP
+ * (so \b and \w know letters beyond ASCII) and matched with a match data
+ * block of the caller's own, so one lint may serve several threads.
+ * Text is checked for valid UTF-8 in C first: a PCRE2_UTF match on
+ * invalid UTF-8 is an error, not a miss.
+ *
+ * Identity words are taken from the character text: each word that is
+ * not everyday English (quality/words.c) and has four letters or more
+ * ("braids", "wireframe"), and each pair of adjacent content words
+ * ("oval eyes", "army green"), so the generic "eyes" in "narrowed eyes"
+ * is not taken for identity while "oval eyes" is. They are escaped into
+ * one alternation, so no text of a recipe is ever compiled as a regex.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
+#include <pcre2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "lint.h"
+#include "words.h"
+
+#define FLAGS (PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS)
+#define MAX_IDENTITY 200 /* identity alternatives taken from the text */
+
+/* A word: letters and digits, with inner apostrophes and hyphens. */
+static const char word_pattern[] =
+	"[\\p{L}\\p{N}]+(?:['\xe2\x80\x99-][\\p{L}\\p{N}]+)*";
+
+/* CLIP's pre-tokenizer (openai/CLIP simple_tokenizer.py). */
+static const char pretok_pattern[] =
+	"'(?:s|t|re|ve|m|ll|d)|\\p{L}+|\\p{N}|[^\\s\\p{L}\\p{N}]+";
+
+/* Style, quality and camera-spec words: constant across any set. */
+static const char style_pattern[] =
+	"\\b(?:photo-?realistic|hyper-?realistic|ultra-?realistic|realistic"
+	"|(?:4|8|16)k|uhd|hdr|masterpiece|masterful"
+	"|(?:best|high|highest|top)\\s+quality"
+	"|(?:highly|ultra|extremely|very|super)[\\s-]+detailed"
+	"|intricate(?:\\s+details?)?|sharp\\s+focus|award[\\s-]+winning"
+	"|trending\\s+on\\s+\\w+|octane\\s+render|unreal\\s+engine|cinematic"
+	"|professional\\s+photo(?:graph|graphy)?|studio\\s+quality"
+	"|raw\\s+photo|film\\s+grain|dslr|hasselblad|bokeh|absurdres"
+	"|high-?res|\\d{2,3}\\s?mm(?:\\s+lens)?)\\b"
+	"|\\bf/\\d+(?:\\.\\d+)?";
+
+/* Motion and camera movement, which video captions should name. */
+static const char motion_pattern[] =
+	"\\b(?:walk(?:s|ing|ed)?|turn(?:s|ing|ed)?|run(?:s|ning)?"
+	"|move(?:s|d)?|moving|step(?:s|ping|ped)?|lean(?:s|ing)?"
+	"|raise[sd]?|raising|lift(?:s|ing|ed)?|nod(?:s|ding)?|sway(?:s|ing)?"
+	"|spin(?:s|ning)?|glanc(?:e|es|ing)|blink(?:s|ing)?|breath(?:es|ing)"
+	"|breathe|tilt(?:s|ing)?|pan(?:s|ning)|zoom(?:s|ing)?|orbit(?:s|ing)?"
+	"|approach(?:es|ing)?|gestur(?:e|es|ing)|wav(?:e|es|ing)"
+	"|jump(?:s|ing)?|danc(?:e|es|ing)|rotat(?:e|es|ing)|dolly"
+	"|crouch(?:es|ing)?|swing(?:s|ing)?|twist(?:s|ing)?|strides?"
+	"|striding|slowly|quickly|motion|movement)\\b";
+
+struct lint {
+	pcre2_code *word;
+	pcre2_code *pretok;
+	pcre2_code *style;
+	pcre2_code *motion;
+	pcre2_code *identity;  /* NULL: no identity words */
+	char *trigger;         /* NULL: none */
+	char *identity_words;  /* "braids, blue braids" */
+	const struct caption_profile *profile;
+	unsigned min_words, max_words;
+};
+
+static const char *const code_names[LINT_CODE_COUNT] = {
+	[LINT_EMPTY] = "empty",
+	[LINT_UTF8] = "utf8",
+	[LINT_MULTILINE] = "multiline",
+	[LINT_NO_TRIGGER] = "no-trigger",
+	[LINT_TRIGGER_FIRST] = "trigger-first",
+	[LINT_IDENTITY] = "identity",
+	[LINT_STYLE] = "style",
+	[LINT_TAG_LIST] = "tag-list",
+	[LINT_SHORT] = "short",
+	[LINT_LONG] = "long",
+	[LINT_CLIP] = "clip-tokens",
+	[LINT_TOKENS] = "tokens",
+	[LINT_MOTION] = "motion",
+	[LINT_COMMON_TRIGGER] = "common-trigger",
+};
+
+const char *
+lint_code_name(enum lint_code c)
+{
+	return code_names[c];
+}
+
+/* Compile pattern; NULL with err naming the offset PCRE2 stopped at. */
+static pcre2_code *
+compile_re(const char *what, const char *pattern, struct error *err)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+				       FLAGS, &code, &off, NULL);
+	PCRE2_UCHAR msg[160];
+
+	if (re)
+		return re;
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	error_set(err, "cannot compile the %s pattern at offset %zu: %s", what,
+		  (size_t)off, (const char *)msg);
+	return NULL;
+}
+
+/*
+ * Call fn for each match of re in text[0..len), with its start and end.
+ * Stops when fn returns false. text must be valid UTF-8.
+ */
+static void
+each_match(const pcre2_code *re, const char *text, size_t len,
+	   bool (*fn)(void *ctx, const char *text, size_t start, size_t end),
+	   void *ctx)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	size_t at = 0;
+
+	while (at <= len) {
+		int rc = pcre2_match(re, (PCRE2_SPTR)text, len, at, 0, md, NULL);
+		PCRE2_SIZE *ov;
+
+		if (rc < 0)
+			break;
+		ov = pcre2_get_ovector_pointer(md);
+		if (!fn(ctx, text, ov[0], ov[1]))
+			break;
+		at = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		while (at < len && ((unsigned char)text[at] & 0xc0) == 0x80)
+			at++; /* never restart inside a character */
+	}
+	pcre2_match_data_free(md);
+}
+
+/* Does re match anywhere in text? Fills *start and *end of the first. */
+static bool
+find(const pcre2_code *re, const char *text, size_t *start, size_t *end)
+{
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+	int rc = pcre2_match(re, (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL);
+
+	if (rc >= 0) {
+		*start = pcre2_get_ovector_pointer(md)[0];
+		*end = pcre2_get_ovector_pointer(md)[1];
+	}
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+static bool
+valid_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		unsigned c = *p++, need, min;
+		unsigned long cp;
+
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf)
+			need = 1, min = 0x80, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			need = 2, min = 0x800, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			need = 3, min = 0x10000, cp = c & 0x07;
+		else
+			return false;
+		if ((size_t)(end - p) < need)
+			return false;
+		for (unsigned i = 0; i < need; i++, p++) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (*p & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+/* ASCII-lowercase s[0..len) into out (outsz >= 2); false if too long. */
+static bool
+lower(const char *s, size_t len, char *out, size_t outsz)
+{
+	if (len >= outsz)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[len] = '\0';
+	return true;
+}
+
+/* ---- identity words ---- */
+
+struct idwords {
+	const struct lint *l;
+	const char *prev_end;  /* end of the previous content word, or NULL */
+	char prev[64];         /* that word, lowercase */
+	struct buf alt;        /* the alternation being built */
+	struct buf names;      /* "braids, blue braids" */
+	size_t n;
+};
+
+/* Append s to the alternation, escaped, with \s+ for each run of spaces. */
+static void
+add_alternative(struct idwords *w, const char *s, bool plural)
+{
+	if (w->n >= MAX_IDENTITY)
+		return;
+	buf_adds(&w->alt, w->n++ ? "|" : "");
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (isspace(c)) {
+			while (isspace((unsigned char)p[1]))
+				p++;
+			buf_adds(&w->alt, "\\s+");
+		} else if (c < 0x80 && !isalnum(c)) {
+			buf_addf(&w->alt, "\\%c", c);
+		} else {
+			buf_addc(&w->alt, (char)c);
+		}
+	}
+	if (plural)
+		buf_adds(&w->alt, "(?:s|es)?");
+	buf_addf(&w->names, "%s%s", w->names.len ? ", " : "", s);
+}
+
+static bool
+is_trigger(const struct lint *l, const char *word)
+{
+	return l->trigger && strcasecmp(word, l->trigger) == 0;
+}
+
+/* Is the gap between two words only spaces (no comma, no full stop)? */
+static bool
+adjacent(const char *from, const char *to)
+{
+	for (; from < to; from++)
+		if (!isspace((unsigned char)*from))
+			return false;
+	return true;
+}
+
+static bool
+on_character_word(void *ctx, const char *text, size_t start, size_t end)
+{
+	struct idwords *w = ctx;
+	char word[64], pair[130];
+	bool content;
+
+	if (!lower(text + start, end - start, word, sizeof(word))) {
+		w->prev_end = NULL;
+		return true;
+	}
+	content = end - start >= 3 && !words_stop(word) && !is_trigger(w->l, word);
+	if (content && end - start >= 4 && !words_common(word))
+		add_alternative(w, word, true);
+	if (content && w->prev_end && adjacent(w->prev_end, text + start)) {
+		snprintf(pair, sizeof(pair), "%s %s", w->prev, word);
+		add_alternative(w, pair, false);
+	}
+	w->prev_end = content ? text + end : NULL;
+	if (content)
+		memcpy(w->prev, word, sizeof(word));
+	return true;
+}
+
+/* Build the identity pattern from the character text and o->identity. */
+static int
+build_identity(struct lint *l, const struct lint_opts *o, struct error *err)
+{
+	struct idwords w = { .l = l };
+	int rc = 0;
+
+	buf_init(&w.alt);
+	buf_init(&w.names);
+	buf_adds(&w.alt, "(?<![\\p{L}\\p{N}])(?:");
+	if (o->character && valid_utf8(o->character, strlen(o->character)))
+		each_match(l->word, o->character, strlen(o->character),
+			   on_character_word, &w);
+	for (size_t i = 0; i < o->nidentity; i++)
+		if (valid_utf8(o->identity[i], strlen(o->identity[i])))
+			add_alternative(&w, o->identity[i], false);
+	buf_adds(&w.alt, ")(?![\\p{L}\\p{N}])");
+	if (w.n && !(l->identity = compile_re("identity", w.alt.data, err)))
+		rc = -1;
+	l->identity_words = buf_detach(&w.names);
+	buf_release(&w.alt);
+	return rc;
+}
+
+struct lint *
+lint_new(const struct lint_opts *o, struct error *err)
+{
+	struct lint *l = xcalloc(1, sizeof(*l));
+
+	l->profile = o->profile ? o->profile : caption_profile(NULL);
+	l->min_words = o->min_words ? o->min_words : l->profile->min_words;
+	l->max_words = o->max_words ? o->max_words : l->profile->max_words;
+	l->trigger = o->trigger ? xstrdup(o->trigger) : NULL;
+	if (!(l->word = compile_re("word", word_pattern, err)) ||
+	    !(l->pretok = compile_re("token", pretok_pattern, err)) ||
+	    !(l->style = compile_re("style", style_pattern, err)) ||
+	    !(l->motion = compile_re("motion", motion_pattern, err)) ||
+	    build_identity(l, o, err) < 0) {
+		lint_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+lint_free(struct lint *l)
+{
+	if (!l)
+		return;
+	pcre2_code_free(l->word);
+	pcre2_code_free(l->pretok);
+	pcre2_code_free(l->style);
+	pcre2_code_free(l->motion);
+	pcre2_code_free(l->identity);
+	free(l->trigger);
+	free(l->identity_words);
+	free(l);
+}
+
+const char *
+lint_identity_words(const struct lint *l)
+{
+	return l->identity_words;
+}
+
+/* ---- findings ---- */
+
+static void LM_PRINTF(6, 7)
+add(struct lint_result *r, enum lint_code code, enum lint_level level,
+    size_t off, size_t len, const char *fmt, ...)
+{
+	struct lint_finding *f;
+	va_list ap;
+
+	if (r->n >= LINT_MAX_FINDINGS)
+		return;
+	f = &r->v[r->n++];
+	f->code = code;
+	f->level = level;
+	f->offset = off;
+	f->len = len;
+	va_start(ap, fmt);
+	vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+}
+
+int
+lint_worst(const struct lint_result *r)
+{
+	int worst = -1;
+
+	for (size_t i = 0; i < r->n; i++)
+		if ((int)r->v[i].level > worst)
+			worst = (int)r->v[i].level;
+	return worst;
+}
+
+/* ---- tokens ---- */
+
+struct tokcount {
+	size_t n;
+};
+
+static bool
+on_token(void *ctx, const char *text, size_t start, size_t end)
+{
+	struct tokcount *t = ctx;
+	char word[64];
+	size_t chars = 0;
+
+	for (size_t i = start; i < end; i++)
+		chars += ((unsigned char)text[i] & 0xc0) != 0x80;
+	if (!isalpha((unsigned char)text[start]) && (unsigned char)text[start] < 0x80) {
+		t->n++; /* a digit, an apostrophe suffix, punctuation */
+		return true;
+	}
+	if (lower(text + start, end - start, word, sizeof(word)) &&
+	    words_common(word))
+		t->n++;
+	else
+		t->n += 1 + (chars - 1) / 4;
+	return true;
+}
+
+size_t
+lint_tokens(const struct lint *l, const char *text)
+{
+	struct tokcount t = { 2 }; /* start and end of text */
+
+	if (valid_utf8(text, strlen(text)))
+		each_match(l->pretok, text, strlen(text), on_token, &t);
+	return t.n;
+}
+
+/* ---- caption rules ---- */
+
+/* The trigger must be the caption's first word, exactly as written. */
+static void
+check_trigger(const struct lint *l, const char *s, struct lint_result *r)
+{
+	size_t tl = strlen(l->trigger), i = 0;
+	const char *p;
+
+	while (isspace((unsigned char)s[i]))
+		i++;
+	if (strncmp(s + i, l->trigger, tl) == 0 &&
+	    !isalnum((unsigned char)s[i + tl]) && s[i + tl] != '_')
+		return;
+	for (p = strstr(s, l->trigger); p; p = strstr(p + 1, l->trigger)) {
+		bool start = p == s || !isalnum((unsigned char)p[-1]);
+
+		if (start && !isalnum((unsigned char)p[tl]) && p[tl] != '_') {
+			add(r, LINT_TRIGGER_FIRST, LINT_FAIL, (size_t)(p - s), tl,
+			    "the trigger '%s' is not the first word", l->trigger);
+			return;
+		}
+	}
+	add(r, LINT_NO_TRIGGER, LINT_FAIL, 0, 0, "the trigger '%s' is missing",
+	    l->trigger);
+}
+
+struct hits {
+	struct lint_result *r;
+	enum lint_code code;
+	enum lint_level level;
+	const char *what;
+};
+
+static bool
+on_hit(void *ctx, const char *text, size_t start, size_t end)
+{
+	struct hits *h = ctx;
+
+	add(h->r, h->code, h->level, start, end - start, "%s '%.*s'", h->what,
+	    (int)(end - start), text + start);
+	return h->r->n < LINT_MAX_FINDINGS;
+}
+
+static bool
+on_function_word(void *ctx, const char *text, size_t start, size_t end)
+{
+	static const char *const verbs[] = { "looks", "seen", "wearing", "lit",
+					     "is", "are", "has", NULL };
+	bool *found = ctx;
+	char word[32];
+
+	if (!lower(text + start, end - start, word, sizeof(word)))
+		return true;
+	*found = words_stop(word);
+	for (const char *const *v = verbs; *v && !*found; v++)
+		*found = strcmp(word, *v) == 0;
+	return !*found;
+}
+
+/* Does part hold a function word or a linking verb? */
+static bool
+has_function_word(const struct lint *l, const char *part)
+{
+	bool found = false;
+
+	each_match(l->word, part, strlen(part), on_function_word, &found);
+	return found;
+}
+
+/*
+ * A comma tag list: four or more comma-separated parts, no full stop
+ * inside, three quarters of the parts four words or fewer, and at most a
+ * third of them holding a function word ("with", "the", "seen").
+ */
+static bool
+tag_list(const struct lint *l, const char *s)
+{
+	size_t parts = 0, brief = 0, function = 0, len = strlen(s);
+
+	while (len && (s[len - 1] == '.' || isspace((unsigned char)s[len - 1])))
+		len--;
+	if (memchr(s, '.', len) || memchr(s, ';', len) || memchr(s, '?', len))
+		return false;
+	for (const char *p = s, *end; p < s + len; p = end + 1) {
+		char part[256];
+		size_t plen;
+
+		end = memchr(p, ',', (size_t)(s + len - p));
+		if (!end)
+			end = s + len;
+		plen = (size_t)(end - p) < sizeof(part) ? (size_t)(end - p)
+							: sizeof(part) - 1;
+		memcpy(part, p, plen);
+		part[plen] = '\0';
+		parts++;
+		brief += caption_words(part) <= 4;
+		function += has_function_word(l, part);
+	}
+	return parts >= 4 && brief * 4 >= parts * 3 && function * 3 <= parts;
+}
+
+/* Words and tokens against the profile's bounds and windows. */
+static void
+check_length(const struct lint *l, const char *s, struct lint_result *r)
+{
+	const struct caption_profile *p = l->profile;
+
+	if (r->words < l->min_words)
+		add(r, LINT_SHORT, LINT_WARN, 0, 0,
+		    "%zu words, fewer than %s's %u", r->words, p->label,
+		    l->min_words);
+	if (l->max_words && r->words > l->max_words)
+		add(r, LINT_LONG, LINT_WARN, 0, 0, "%zu words, more than %s's %u",
+		    r->words, p->label, l->max_words);
+	if (p->clip_window && r->tokens > p->clip_window)
+		add(r, LINT_CLIP, LINT_WARN, 0, 0,
+		    "about %zu tokens: CLIP reads %u, the rest is cut", r->tokens,
+		    p->clip_window);
+	if (p->text_window && r->tokens > p->text_window)
+		add(r, LINT_TOKENS, LINT_FAIL, 0, 0,
+		    "about %zu tokens: the text encoder reads %u", r->tokens,
+		    p->text_window);
+	(void)s;
+}
+
+void
+lint_caption(const struct lint *l, const char *s, struct lint_result *r)
+{
+	size_t len = strlen(s), start, end;
+	const char *nl = strpbrk(s, "\r\n");
+	struct hits id = { r, LINT_IDENTITY, LINT_FAIL, "identity word" };
+	struct hits st = { r, LINT_STYLE, LINT_WARN, "style word" };
+
+	memset(r, 0, sizeof(*r));
+	r->words = caption_words(s);
+	if (!r->words) {
+		add(r, LINT_EMPTY, LINT_FAIL, 0, 0, "the caption is empty");
+		return;
+	}
+	if (!valid_utf8(s, len)) {
+		add(r, LINT_UTF8, LINT_FAIL, 0, 0, "the caption is not valid UTF-8");
+		return;
+	}
+	r->tokens = lint_tokens(l, s);
+	if (nl && nl[strspn(nl, "\r\n")])
+		add(r, LINT_MULTILINE, LINT_FAIL, (size_t)(nl - s), 1,
+		    "a line break inside: trainers read the first line only");
+	if (l->trigger)
+		check_trigger(l, s, r);
+	if (l->identity)
+		each_match(l->identity, s, len, on_hit, &id);
+	each_match(l->style, s, len, on_hit, &st);
+	if (l->profile->prose && tag_list(l, s))
+		add(r, LINT_TAG_LIST, LINT_WARN, 0, 0,
+		    "a comma tag list; %s reads sentences", l->profile->label);
+	check_length(l, s, r);
+	if (l->profile->motion && !find(l->motion, s, &start, &end))
+		add(r, LINT_MOTION, LINT_WARN, 0, 0,
+		    "no motion words; %s captions should say what moves",
+		    l->profile->label);
+}
+
+void
+lint_prompt(const struct lint *l, const char *s, struct lint_result *r)
+{
+	const struct caption_profile *p = l->profile;
+	unsigned window = p->text_window ? p->text_window : p->clip_window;
+
+	memset(r, 0, sizeof(*r));
+	r->words = caption_words(s);
+	if (!valid_utf8(s, strlen(s))) {
+		add(r, LINT_UTF8, LINT_FAIL, 0, 0, "the prompt is not valid UTF-8");
+		return;
+	}
+	r->tokens = lint_tokens(l, s);
+	if (r->tokens > 512 && r->tokens > window)
+		add(r, LINT_TOKENS, LINT_WARN, 0, 0,
+		    "about %zu tokens: most edit models read 512", r->tokens);
+}
+
+void
+lint_trigger(const struct lint *l, struct lint_result *r)
+{
+	char word[64];
+
+	memset(r, 0, sizeof(*r));
+	if (!l->trigger) {
+		add(r, LINT_NO_TRIGGER, LINT_FAIL, 0, 0, "the recipe has no trigger");
+		return;
+	}
+	if (lower(l->trigger, strlen(l->trigger), word, sizeof(word)) &&
+	    words_common(word))
+		add(r, LINT_COMMON_TRIGGER, LINT_WARN, 0, strlen(l->trigger),
+		    "the trigger '%s' is a common English word: the base model "
+		    "knows it already, and the LoRA may act without it; use a rare "
+		    "token such as '%sCHAR'", l->trigger, l->trigger);
+}

@@ -1,0 +1,110 @@
+#ifndef LM_LINT_H
+#define LM_LINT_H
+/*
+ * lint: rules a caption or a prompt can break, found with PCRE2. This
+ * module is the only includer of pcre2.h; its patterns are compiled once,
+ * in lint_new, and shared read-only afterwards.
+ *
+ * A caption is checked for: being empty, invalid UTF-8 or more than one
+ * line; the trigger missing or not first; identity words (taken from the
+ * recipe's character text and caption: identity:); style and quality
+ * words ("photorealistic", "8K", "masterpiece", ...); a comma tag list
+ * instead of sentences; a word count outside the target's bounds; an
+ * estimated token count over the text encoders' windows; and, for video
+ * targets, no motion words. The recipe's trigger is checked against a
+ * list of common English words. docs/quality.md lists every rule.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/util.h"
+#include "compiler/caption.h"
+
+enum lint_level {
+	LINT_WARN, /* worth a look; the dataset still trains */
+	LINT_FAIL, /* the dataset trains badly or not at all */
+};
+
+enum lint_code {
+	LINT_EMPTY,          /* fail: no words at all */
+	LINT_UTF8,           /* fail: not valid UTF-8 */
+	LINT_MULTILINE,      /* fail: a line break inside */
+	LINT_NO_TRIGGER,     /* fail: the trigger is missing */
+	LINT_TRIGGER_FIRST,  /* fail: the trigger is there but not first */
+	LINT_IDENTITY,       /* fail: an identity word of the character */
+	LINT_STYLE,          /* warn: style, quality or camera-spec words */
+	LINT_TAG_LIST,       /* warn: a comma tag list, not sentences */
+	LINT_SHORT,          /* warn: fewer words than the lower bound */
+	LINT_LONG,           /* warn: more words than the upper bound */
+	LINT_CLIP,           /* warn: over CLIP's window (77 tokens) */
+	LINT_TOKENS,         /* fail: over the T5/LLM encoder's window */
+	LINT_MOTION,         /* warn: a video target, and no motion words */
+	LINT_COMMON_TRIGGER, /* warn: the trigger is a common English word */
+	LINT_CODE_COUNT
+};
+
+#define LINT_MAX_FINDINGS 16
+
+struct lint_finding {
+	enum lint_code code;
+	enum lint_level level;
+	size_t offset, len;   /* the offending bytes of the text, if any */
+	char msg[200];        /* "identity word 'blue braids'" */
+};
+
+struct lint_result {
+	struct lint_finding v[LINT_MAX_FINDINGS]; /* the first ones found */
+	size_t n;
+	size_t words;         /* caption_words() of the text */
+	size_t tokens;        /* estimated tokens (CLIP BPE-like) */
+};
+
+struct lint_opts {
+	const char *trigger;         /* required for captions */
+	const char *character;       /* identity text; may be NULL */
+	const char *const *identity; /* further identity words or phrases */
+	size_t nidentity;
+	const struct caption_profile *profile; /* NULL: flux's */
+	unsigned min_words, max_words;  /* 0: the profile's */
+};
+
+struct lint;
+
+/*
+ * Compile the patterns for o. Returns a lint the caller frees with
+ * lint_free, or NULL with err (a pattern failed to compile: the message
+ * names the pattern and the offset where PCRE2 stopped).
+ */
+struct lint *lint_new(const struct lint_opts *o, struct error *err);
+void lint_free(struct lint *l);
+
+/* Check a caption; fills *r (r->n findings, worst first is not implied). */
+void lint_caption(const struct lint *l, const char *caption,
+		  struct lint_result *r);
+
+/* Check a generation prompt: UTF-8, one encoder window. Fills *r. */
+void lint_prompt(const struct lint *l, const char *prompt,
+		 struct lint_result *r);
+
+/* Check the trigger itself (a common word?). Fills *r. */
+void lint_trigger(const struct lint *l, struct lint_result *r);
+
+/*
+ * Estimated tokens of text for a BPE / SentencePiece text encoder: CLIP's
+ * pre-tokenizer splits it into words, numbers and punctuation; a common
+ * word counts 1, another word 1 per 4 letters begun; plus 2 for the start
+ * and end tokens. It over-estimates on purpose (docs/quality.md).
+ */
+size_t lint_tokens(const struct lint *l, const char *text);
+
+/* The identity words lint_new took from the character text, joined by
+ * ", " (for messages and tests). Borrowed; valid until lint_free. */
+const char *lint_identity_words(const struct lint *l);
+
+/* "identity", "style", ... : the rule's name in reports and JSON. */
+const char *lint_code_name(enum lint_code c);
+
+/* The worst level in r, or -1 when r has no finding. */
+int lint_worst(const struct lint_result *r);
+
+#endif

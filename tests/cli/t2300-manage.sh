@@ -1,0 +1,100 @@
+#!/bin/sh
+# t2300: a failed node fails only itself and what hangs below it (-k);
+# --fail-fast; --max-cost; Ctrl-C; clean keeps the cache; gc.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'setup: a recipe where one branch cannot be made' '
+	mkdir r && cp "$SRC/recipes/jinx/keystones/hero.png" r/hero.png &&
+	cat >r/recipe.yaml <<-EOF
+	loramake: 1
+	name: mix
+	trigger: MIXCHAR
+	engines: { gen: { type: preview } }
+	hero: { file: hero.png }
+	anchor:
+	  engine: local          # local edits images; it cannot make one
+	  items: { broken: from nothing }
+	angle:
+	  engine: gen
+	  from: hero
+	  items:
+	    front: { caption: "seen from the front" }
+	    back: { caption: "seen from behind" }
+	    twist: { from: anchor/broken, caption: "twisted" }
+	package: { size: 128 }
+	EOF
+'
+test_expect_success 'a failed node fails the build (exit 1) but not the others' '
+	expect_exit 1 lm r/recipe.yaml >out 2>err &&
+	grep "FAILED anchor/broken: the local engine edits an image" err &&
+	grep "failed: anchor/broken" err &&
+	test -f r/build/angle/front.png && test -f r/build/angle/back.png &&
+	test ! -e r/build/angle/twist.png
+'
+test_expect_success 'the next build retries only what failed' '
+	expect_exit 1 lm r/recipe.yaml >out 2>err &&
+	! grep "angle/front" err
+'
+test_expect_success '--fail-fast starts nothing after the first failure' '
+	rm -rf r/.loramake r/build &&
+	expect_exit 1 lm -j 1 --fail-fast r/recipe.yaml >out 2>err &&
+	grep "FAILED anchor/broken" err &&
+	test ! -e r/build/angle/back.png
+'
+test_expect_success '--max-cost refuses a plan that costs more' '
+	mkdir m && cp "$SRC/recipes/jinx/keystones/hero.png" m/hero.png &&
+	cat >m/recipe.yaml <<-EOF
+	loramake: 1
+	engines: { fal: { type: fal, url: "http://127.0.0.1:9" } }
+	hero: { file: hero.png }
+	angle: { model: fal-ai/nano-banana-pro/edit, items: { a: x, b: y } }
+	EOF
+	expect_exit 1 lm --max-cost 0.10 m/recipe.yaml 2>err &&
+	grep "costs \$0.13, more than --max-cost 0.10" err &&
+	test ! -e m/.loramake/actions
+'
+test_expect_success 'clean removes build/ and the package but keeps the cache' '
+	copy_recipe quickstart &&
+	lm quickstart/recipe.yaml >out 2>err &&
+	test -f quickstart/dist/quickstart.zip &&
+	lm clean quickstart/recipe.yaml >out &&
+	test ! -e quickstart/build && test ! -e quickstart/dist/quickstart.zip &&
+	test -s quickstart/.loramake/actions &&
+	lm quickstart/recipe.yaml >out 2>err && grep "nothing to do" out &&
+	test -f quickstart/dist/quickstart.zip
+'
+test_expect_success 'gc drops only what no node reaches' '
+	n0=$(find quickstart/.loramake/objects -type f | wc -l) &&
+	sed -i "s/smiling — soft smile/smiling — broad smile/" quickstart/recipe.yaml &&
+	lm quickstart/recipe.yaml >out 2>err &&
+	n1=$(find quickstart/.loramake/objects -type f | wc -l) &&
+	test "$n1" -gt "$n0" &&
+	lm gc quickstart/recipe.yaml >out && grep "dropped" out &&
+	n2=$(find quickstart/.loramake/objects -type f | wc -l) &&
+	test "$n2" -lt "$n1" &&
+	lm quickstart/recipe.yaml >out 2>err && grep "nothing to do" out &&
+	unzip -tq quickstart/dist/quickstart.zip
+'
+test_expect_success 'Ctrl-C finishes what runs, records it, exits 130' '
+	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock
+	"$LORAMAKE" -j 1 quickstart/recipe.yaml >out 2>err &
+	pid=$!
+	for i in $(seq 1 200); do
+		[ -s quickstart/.loramake/actions ] && break
+		sleep 0.05
+	done
+	kill -INT $pid
+	rc=0
+	wait $pid || rc=$?
+	test "$rc" = 130 &&
+	grep "interrupted" err &&
+	done1=$(($(grep -c . quickstart/.loramake/actions) - 1)) &&
+	test "$done1" -ge 1 && test "$done1" -lt 27 &&
+	test "$(grep -c "^node " quickstart/recipe.lock)" = "$done1" &&
+	echo "$done1" >done1
+'
+test_expect_success 'a build after Ctrl-C runs only the rest' '
+	lm quickstart/recipe.yaml >out 2>err &&
+	grep "^$((27 - $(cat done1))) nodes built" out
+'
+test_done

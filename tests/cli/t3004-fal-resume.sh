@@ -1,0 +1,60 @@
+#!/bin/sh
+# t3004: never pay twice. A build killed with SIGKILL while fal requests
+# are in flight, run again, polls the requests it recorded instead of
+# submitting them again, and submits only the jobs never submitted. A
+# recorded request the service no longer knows (404) is submitted anew.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fal-lib.sh"
+start_fake --job-ms 1500 || exit 1
+export FAL_KEY=$FAL_TEST_KEY
+
+# wait_for CMD: up to 30 s for CMD to succeed
+wait_for() {
+	for _i in $(seq 1 300); do
+		eval "$1" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $1" >&2
+	return 1
+}
+pending() { grep -c "	" jinx/.loramake/pending 2>/dev/null || echo 0; }
+actions() { grep -c . jinx/.loramake/actions 2>/dev/null || echo 0; }
+
+test_expect_success 'SIGKILL with requests in flight, then a rebuild: no job submitted twice' '
+	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&
+	("$LORAMAKE" jinx/recipe.yaml >out 2>err & echo $! >pid) &&
+	wait_for "test \$(pending) -ge 20" &&
+	kill -9 "$(cat pid)" &&
+	sleep 0.2 &&
+	sub=$(fake_stat "d[\"submits_total\"]") &&
+	echo "killed after $sub submits, $(pending) recorded, $(($(actions) - 1)) finished" &&
+	test "$sub" -ge 20 && test "$sub" -lt 61 &&
+	test "$(fake_stat "d[\"inflight\"]")" -gt 0 &&
+	fake_control "{\"job_ms\": 100}" &&
+	lm jinx/recipe.yaml >out2 2>err2 &&
+	grep "dataset: jinx/dist/jinx.zip" out2 &&
+	test "$(fake_stat "d[\"submits_total\"]")" = 61 &&
+	test "$(fake_stat "max(d[\"submits_by_key\"].values())")" = 1 &&
+	check_pngs jinx/.loramake/objects
+'
+test_expect_success 'the lock names the request ids the first build submitted' '
+	for id in $(fake_stat "\" \".join(s[\"request_id\"] for s in d[\"submitted\"])"); do
+		grep -q "request=$id" jinx/recipe.lock || { echo "lock lacks $id"; exit 1; }
+	done
+'
+test_expect_success 'requests the service forgot are submitted anew' '
+	rm -rf jinx/.loramake jinx/build jinx/recipe.lock jinx/dist &&
+	fake_control "{\"reset\": true, \"job_ms\": 3000}" &&
+	("$LORAMAKE" jinx/recipe.yaml >out 2>err & echo $! >pid) &&
+	wait_for "test \$(pending) -ge 12" &&
+	kill -9 "$(cat pid)" && sleep 0.2 &&
+	fake_control "{\"reset\": true, \"job_ms\": 100}" &&
+	lm jinx/recipe.yaml >out2 2>err2 &&
+	grep "dataset: jinx/dist/jinx.zip" out2 &&
+	test "$(fake_stat "d[\"submits_total\"]")" = 61 &&
+	test "$(fake_stat "d[\"by_status\"].get(\"404\", 0)")" -ge 12
+'
+test_expect_success 'no output or file shows the key' '
+	no_secret "$FAL_KEY" out err out2 err2 jinx "$TRASH/fake.log"
+'
+test_done
