@@ -86,12 +86,17 @@ char *
 arena_printf(struct arena *a, const char *fmt, ...)
 {
 	va_list ap;
-	char *tmp, *p;
+	int n;
+	char *p;
 
 	va_start(ap, fmt);
-	tmp = xvasprintf(fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	p = arena_strdup(a, tmp);
-	free(tmp);
+	if (n < 0)
+		BUG("vsnprintf failed for '%s'", fmt);
+	p = arena_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
 	return p;
 }

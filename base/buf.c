@@ -56,6 +56,12 @@ grow(struct buf *b, size_t extra)
 }
 
 int
+buf_reserve(struct buf *b, size_t n)
+{
+	return grow(b, n);
+}
+
+int
 buf_add(struct buf *b, const void *data, size_t len)
 {
 	if (grow(b, len) < 0)

@@ -29,6 +29,9 @@ int buf_add(struct buf *b, const void *data, size_t len);
 int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...) LM_PRINTF(2, 3);
+/* Make room for n more bytes (and the NUL) without changing len; -1 if
+ * that would pass max. For writers that fill data + len themselves. */
+int buf_reserve(struct buf *b, size_t n);
 /* Take the string; the caller frees it, and b is left empty. */
 char *buf_detach(struct buf *b);
 

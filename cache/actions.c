@@ -52,7 +52,12 @@ parse_line(char *line)
 	if (!hash_parse(f[0], &rec->key))
 		goto bad;
 	memcpy(rec->keyhex, f[0], HASH_HEX_LEN + 1);
-	rec->outs = xcalloc(ACTIONS_MAX_OUTS, sizeof(*rec->outs));
+	size_t commas = 0;
+	for (const char *c = f[1]; *c; c++)
+		commas += *c == ',';
+	if (commas >= ACTIONS_MAX_OUTS)
+		goto bad;
+	rec->outs = xcalloc(commas + 1, sizeof(*rec->outs));
 	for (char *o = strtok_r(f[1], ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 		if (rec->nouts == ACTIONS_MAX_OUTS || !hash_parse(o, &rec->outs[rec->nouts]))
 			goto bad;

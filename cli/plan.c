@@ -150,23 +150,30 @@ node_json(const struct session *s, size_t i)
 	return o;
 }
 
+/* One job object a line, dumped as it is made: a 10,000-node plan never
+ * holds more than one node's JSON in memory. */
 static void
 print_json(const struct session *s, const struct totals *t)
 {
-	json_t *root = json_object(), *jobs = json_array(), *tot = json_object();
+	json_t *tot = json_object();
 
-	for (size_t i = 0; i < s->dag->nnodes; i++)
-		json_array_append_new(jobs, node_json(s, i));
+	fputs("{\"jobs\": [\n", stdout);
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		json_t *o = node_json(s, i);
+
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputs(i + 1 < s->dag->nnodes ? ",\n" : "\n", stdout);
+		json_decref(o);
+	}
 	json_object_set_new(tot, "jobs", json_integer((json_int_t)t->jobs));
 	json_object_set_new(tot, "cached", json_integer((json_int_t)t->cached));
 	json_object_set_new(tot, "waiting", json_integer((json_int_t)t->waiting));
 	json_object_set_new(tot, "cost_usd", json_real(t->usd));
 	json_object_set_new(tot, "seconds", json_real(t->seconds));
-	json_object_set_new(root, "jobs", jobs);
-	json_object_set_new(root, "totals", tot);
-	json_dumpf(root, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	putchar('\n');
-	json_decref(root);
+	fputs("], \"totals\": ", stdout);
+	json_dumpf(tot, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputs("}\n", stdout);
+	json_decref(tot);
 }
 
 int

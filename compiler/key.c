@@ -71,25 +71,33 @@ node_pick(const struct node *n, const struct picks *picks)
 	return 0;
 }
 
-/* "name=LEN:VALUE;" — written by hand: this runs ~20 times per node. */
+/* "name=LEN:VALUE;" — written straight into the buffer: this runs some
+ * twenty times per node, so it must not cost a printf. */
 static void
 field(struct buf *b, const char *name, const char *value)
 {
 	char digits[24], *d = digits + sizeof(digits);
-	size_t len;
+	size_t nl = strlen(name), vl, len, dl;
+	char *p;
 
 	if (!value)
 		value = "";
-	len = strlen(value);
+	vl = len = strlen(value);
 	do
 		*--d = (char)('0' + len % 10);
 	while (len /= 10);
-	buf_adds(b, name);
-	buf_addc(b, '=');
-	buf_add(b, d, (size_t)(digits + sizeof(digits) - d));
-	buf_addc(b, ':');
-	buf_adds(b, value);
-	buf_addc(b, ';');
+	dl = (size_t)(digits + sizeof(digits) - d);
+	if (buf_reserve(b, nl + dl + vl + 3) < 0)
+		BUG("key field too large");
+	p = b->data + b->len;
+	memcpy(p, name, nl);
+	p[nl] = '=';
+	memcpy(p + nl + 1, d, dl);
+	p[nl + 1 + dl] = ':';
+	memcpy(p + nl + 2 + dl, value, vl);
+	p[nl + 2 + dl + vl] = ';';
+	b->len += nl + dl + vl + 3;
+	b->data[b->len] = '\0';
 }
 
 static void
@@ -99,6 +107,22 @@ field_num(struct buf *b, const char *name, double v)
 
 	format_double(tmp, sizeof(tmp), v);
 	field(b, name, tmp);
+}
+
+/* Counts and sizes: the same text format_double gives, without printf. */
+static void
+field_int(struct buf *b, const char *name, long long v)
+{
+	char tmp[24], *d = tmp + sizeof(tmp) - 1;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	*d = '\0';
+	do
+		*--d = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--d = '-';
+	field(b, name, d);
 }
 
 static void
@@ -116,10 +140,10 @@ params_facet(struct buf *b, const struct node *n)
 	if (n->strength >= 0)
 		field_num(b, "strength", n->strength);
 	if (n->size)
-		field_num(b, "size", n->size);
-	field_num(b, "candidates", n->candidates);
+		field_int(b, "size", n->size);
+	field_int(b, "candidates", n->candidates);
 	if (n->index)
-		field_num(b, "index", n->index);
+		field_int(b, "index", n->index);
 	if (n->kind == KIND_ANGLE && n->item)
 		field(b, "angle", n->item); /* multi-angle models read it */
 	if (n->caption)
@@ -186,7 +210,6 @@ inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
 	for (size_t i = 0; i < n->nin; i++) {
 		const struct node *in = n->in[i];
 		int pick = node_pick(in, picks);
-		char tag[32];
 
 		/* a package waits for every pick above it: which images a
 		 * person keeps is only known once each one is made */
@@ -201,8 +224,7 @@ inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
 		if (n->kind == KIND_PACKAGE && !dag_selected(n, in, picks))
 			continue;
 		field_hash(b, "in", &in->key);
-		snprintf(tag, sizeof(tag), "%d", pick);
-		field(b, "pick", tag);
+		field_int(b, "pick", pick);
 	}
 	return true;
 }
@@ -233,7 +255,7 @@ key_node(struct node *n, const struct picks *picks)
 			break;
 		case FACET_SEED:
 			if (n->seed_fixed)
-				field_num(&b, "seed", (double)n->seed);
+				field_int(&b, "seed", n->seed);
 			else
 				field(&b, "seed", "derived");
 			break;

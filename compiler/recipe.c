@@ -713,8 +713,8 @@ check_out(struct ctx *c, struct section *s)
 	bool zip = dot && strcmp(dot, ".zip") == 0;
 	bool folder = s->format && strcmp(s->format, "fal-zip") != 0;
 
-	if (!s->out)
-		return;
+	if (!s->out || (s->format && !in_list(formats, s->format)))
+		return; /* a bad format is reported already */
 	if (folder && zip)
 		diag_error(c->d, s->out_loc,
 			   "format %s writes a folder; out: '%s' names a ZIP",

@@ -9,9 +9,10 @@
  *
  * Identity words are taken from the character text: each word that is
  * not everyday English (quality/words.c) and has four letters or more
- * ("braids", "wireframe"), and each pair of adjacent content words
- * ("oval eyes", "army green"), so the generic "eyes" in "narrowed eyes"
- * is not taken for identity while "oval eyes" is. They are escaped into
+ * ("braids", "wireframe"), and each pair of adjacent content words that
+ * holds such a word or names a trait ("oval eyes", "blue eyes", "red
+ * hair"), so the generic "eyes" in "narrowed eyes" is not taken for
+ * identity while "blue eyes" is. They are escaped into
  * one alternation, so no text of a recipe is ever compiled as a regex.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -254,6 +255,28 @@ adjacent(const char *from, const char *to)
 	return true;
 }
 
+/*
+ * Is the pair "w1 w2" identity? When either word is not everyday English
+ * ("blue braids"), or it names a trait of a face or hair ("blue eyes",
+ * "red hair"); "young woman" and "left arm" are too generic.
+ */
+static bool
+telling_pair(const char *w1, const char *w2)
+{
+	static const char *const traits[] = { "hair", "eyes", "eye", "skin",
+		"lips", "face", "beard", "nose", "ears", "brows", "eyebrows",
+		"freckles", "teeth", NULL };
+
+	if (!words_common(w1) || !words_common(w2))
+		return true;
+	if (!strcmp(w1, "left") || !strcmp(w1, "right"))
+		return false;
+	for (const char *const *t = traits; *t; t++)
+		if (!strcmp(w2, *t))
+			return true;
+	return false;
+}
+
 static bool
 on_character_word(void *ctx, const char *text, size_t start, size_t end)
 {
@@ -268,7 +291,8 @@ on_character_word(void *ctx, const char *text, size_t start, size_t end)
 	content = end - start >= 3 && !words_stop(word) && !is_trigger(w->l, word);
 	if (content && end - start >= 4 && !words_common(word))
 		add_alternative(w, word, true);
-	if (content && w->prev_end && adjacent(w->prev_end, text + start)) {
+	if (content && w->prev_end && adjacent(w->prev_end, text + start) &&
+	    telling_pair(w->prev, word)) {
 		snprintf(pair, sizeof(pair), "%s %s", w->prev, word);
 		add_alternative(w, pair, false);
 	}

@@ -22,7 +22,7 @@ test_expect_success 'explain needs a node id' '
 '
 test_expect_success 'options may come after the recipe' '
 	lm plan jinx/recipe.yaml --engine preview --json >p.json &&
-	grep "\"engine\": \"preview\"" p.json
+	grep "\"engine\": *\"preview\"" p.json
 '
 test_expect_success '-j takes a number' '
 	expect_exit 2 lm -j zero plan jinx/recipe.yaml 2>err && grep "\-j takes" err

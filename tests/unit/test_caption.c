@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "compiler/caption.h"
+#include "compiler/placeholder.h"
 
 #define TIRED "tired \xe2\x80\x94 slightly heavy eyelids, soft unfocused gaze, relaxed jaw"
 
@@ -184,18 +185,20 @@ test_templates_reproducible(void **state)
 		assert_null(strstr(first[i], "  "));
 		assert_non_null(strstr(first[i], "morning light"));
 	}
-	/* the same attributes, other ids: the wording differs somewhere */
+	/* ids spread over the three subject orders */
+	bool used[3] = { false, false, false };
 	for (size_t i = 0; i < LM_ARRAY_LEN(ids); i++) {
-		bool seen = false;
-
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(first[i] + 40, first[j] + 40) == 0 &&
-			    strcmp(f->nodes[i].attrs[ATTR_ANGLE],
-				   f->nodes[j].attrs[ATTR_ANGLE]) == 0)
-				seen = true;
-		distinct += !seen;
+		if (strstr(first[i], "JINXCHAR looks tired"))
+			used[0] = true;
+		else if (strstr(first[i], "with a tired expression: slightly"))
+			used[1] = true;
+		else if (strstr(first[i], ". A tired expression, with slightly"))
+			used[2] = true;
+		else
+			fail_msg("no template: %s", first[i]);
 	}
-	assert_true(distinct >= 3);
+	distinct = used[0] + used[1] + used[2];
+	assert_true(distinct >= 2);
 }
 
 /* Over the bound: the light goes first, then descriptors; never padding. */
@@ -242,6 +245,28 @@ test_framing_words(void **state)
 			    "JINXCHAR, arms raised overhead, in a full-body shot.");
 }
 
+/* Prompt assembly: {trigger} placed, other occurrences dropped. */
+static void
+test_prompt_trigger(void **state)
+{
+	struct fixture *f = *state;
+	struct placeholder_vars v = { .trigger = "JINXCHAR",
+		.character = "jinxchar, a wiry woman with blue braids" };
+	struct placeholder_error pe;
+	const char *out;
+
+	out = placeholder_subst(&f->a, "{trigger}, {character}, {trigger} portrait, "
+				"street photo of JinxChar", &v, &pe);
+	assert_string_equal(out, "JINXCHAR, a wiry woman with blue braids, "
+			    "JINXCHAR portrait, street photo of");
+	/* no {trigger}: the text stays as written */
+	out = placeholder_subst(&f->a, "{character}", &v, &pe);
+	assert_string_equal(out, v.character);
+	/* a longer word holding the trigger is not the trigger */
+	out = placeholder_subst(&f->a, "{trigger} JINXCHARS", &v, &pe);
+	assert_string_equal(out, "JINXCHAR JINXCHARS");
+}
+
 static void
 test_words(void **state)
 {
@@ -263,6 +288,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_word_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_words, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prompt_trigger, setup, teardown),
 		cmocka_unit_test(test_words),
 	};
 
