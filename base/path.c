@@ -152,7 +152,7 @@ write_file_atomic(const char *path, const void *data, size_t len,
 		  struct error *err)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	char *dir;
+	int rc;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 
 	if (fd < 0) {
@@ -168,13 +168,23 @@ write_file_atomic(const char *path, const void *data, size_t len,
 		return -1;
 	}
 	close(fd);
-	if (rename(tmp, path) < 0) {
-		error_set(err, "cannot rename '%s' to '%s':", tmp, path);
+	rc = path_rename_atomic(tmp, path, true, err);
+	free(tmp);
+	return rc;
+}
+
+int
+path_rename_atomic(const char *tmp, const char *path, bool ok,
+		   struct error *err)
+{
+	char *dir;
+
+	if (ok && rename(tmp, path) < 0)
+		ok = !error_set(err, "cannot rename '%s' to '%s':", tmp, path);
+	if (!ok) {
 		unlink(tmp);
-		free(tmp);
 		return -1;
 	}
-	free(tmp);
 	dir = path_dir(path);
 	fsync_dir(dir);
 	free(dir);

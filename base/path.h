@@ -31,6 +31,14 @@ int mkdirs(const char *path, struct error *err);
 /* Write data to path atomically (tmp + fsync + rename); -1 with err. */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      struct error *err);
+/*
+ * Finish an atomic write. With ok, rename the finished (fsynced) tmp onto
+ * path and fsync the folder; otherwise, or if the rename fails, remove
+ * tmp. Returns 0, or -1 (err filled by the rename; callers that pass
+ * ok = false have filled err already).
+ */
+int path_rename_atomic(const char *tmp, const char *path, bool ok,
+		       struct error *err);
 /* Read a whole file; caller frees *out (NUL-terminated). -1 with err. */
 int read_file(const char *path, char **out, size_t *len, struct error *err);
 /* fsync a folder so a rename in it survives a crash. */

@@ -228,6 +228,25 @@ set_file(struct expander *x, struct node *n, const char *rel, struct loc loc)
 		diag_error(x->d, loc, "%s", err.msg);
 }
 
+/* What names an image inside the ids of nodes below it: "closeup_front"
+ * for angle/closeup_front, "hero" for the hero. */
+static const char *
+image_name(const struct node *n)
+{
+	return n->suffix[0] ? n->suffix : n->id;
+}
+
+/* A copy of the current dataset images: the inputs of the next stage. */
+static struct node **
+take_leaves(struct expander *x, size_t *n)
+{
+	struct node **v = xmalloc((x->nleaves + 1) * sizeof(*v));
+
+	memcpy(v, x->leaves, x->nleaves * sizeof(*v));
+	*n = x->nleaves;
+	return v;
+}
+
 static void
 push_leaf(struct expander *x, struct node *n)
 {
@@ -769,6 +788,14 @@ by_lineage(const void *a, const void *b)
 	return na < nb ? -1 : na > nb;
 }
 
+/* After a stage: drop the edited images, order the rest by lineage. */
+static void
+settle_leaves(struct expander *x)
+{
+	prune_leaves(x);
+	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_lineage);
+}
+
 /* The apply rule for an angle item, or NULL (all expressions). */
 static struct apply_rule *
 rule_for(const struct section *s, const char *item)
@@ -872,7 +899,7 @@ expand_expressions(struct expander *x)
 	const struct section *s = &x->r->sec[KIND_EXPRESSION];
 	const struct section *env = &x->r->sec[KIND_ENVIRONMENT];
 	bool ride = env->present && env->with;
-	size_t turn = 0, nbase = x->nleaves;
+	size_t turn = 0, nbase;
 	struct node **base;
 
 	if (!s->present)
@@ -882,8 +909,7 @@ expand_expressions(struct expander *x)
 		return;
 	}
 	check_apply(x);
-	base = xmalloc((nbase + 1) * sizeof(*base));
-	memcpy(base, x->leaves, nbase * sizeof(*base));
+	base = take_leaves(x, &nbase);
 	for (size_t b = 0; b < nbase; b++) {
 		const struct apply_rule *r = rule_for(s, base[b]->item);
 
@@ -903,8 +929,7 @@ expand_expressions(struct expander *x)
 			g.vars.environment = en ? en->place : NULL;
 			g.vars.lighting = en ? en->light : NULL;
 			g.suffix = arena_printf(&x->dag->arena, "%s/%s",
-						base[b]->suffix[0] ? base[b]->suffix
-								   : base[b]->id,
+						image_name(base[b]),
 						it->name);
 			g.tmpl = it->prompt ? it->prompt : s->prompt ? s->prompt
 			       : "Change only the facial expression to: {expression}. Keep the face identity, pose and framing.";
@@ -918,8 +943,7 @@ expand_expressions(struct expander *x)
 		}
 	}
 	free(base);
-	prune_leaves(x);
-	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_lineage);
+	settle_leaves(x);
 }
 
 /* environment without with: an edit of every dataset image. */
@@ -927,7 +951,7 @@ static void
 expand_environments(struct expander *x)
 {
 	const struct section *s = &x->r->sec[KIND_ENVIRONMENT];
-	size_t turn = 0, nbase = x->nleaves;
+	size_t turn = 0, nbase;
 	struct node **base;
 
 	if (!s->present)
@@ -942,8 +966,7 @@ expand_environments(struct expander *x)
 				   "with: expression, but the recipe has no expression section");
 		return;
 	}
-	base = xmalloc((nbase + 1) * sizeof(*base));
-	memcpy(base, x->leaves, nbase * sizeof(*base));
+	base = take_leaves(x, &nbase);
 	for (size_t b = 0; b < nbase; b++) {
 		struct gen_spec g = { .kind = KIND_ENVIRONMENT, .s = s,
 				      .from = base[b] };
@@ -955,7 +978,7 @@ expand_environments(struct expander *x)
 		g.vars.lighting = en->light;
 		g.vars.expression = base[b]->attrs[ATTR_EXPRESSION];
 		g.vars.angle = base[b]->attrs[ATTR_ANGLE];
-		g.suffix = base[b]->suffix[0] ? base[b]->suffix : base[b]->id;
+		g.suffix = image_name(base[b]);
 		g.tmpl = s->prompt ? s->prompt
 		       : "Change only the background to {environment}, lit by {lighting}. Keep the person unchanged.";
 		g.tmpl_loc = s->prompt ? s->prompt_loc : s->loc;
@@ -965,8 +988,7 @@ expand_environments(struct expander *x)
 		push_leaf(x, n);
 	}
 	free(base);
-	prune_leaves(x);
-	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_lineage);
+	settle_leaves(x);
 }
 
 static void
@@ -979,7 +1001,7 @@ expand_upscales(struct expander *x)
 	for (size_t i = 0; i < x->nleaves; i++) {
 		struct node *in = x->leaves[i];
 		struct node *n = new_node(x, KIND_UPSCALE,
-					  in->suffix[0] ? in->suffix : in->id, s->loc);
+					  image_name(in), s->loc);
 
 		if (!n)
 			continue;
@@ -1013,7 +1035,7 @@ expand_captions(struct expander *x)
 	for (size_t i = 0; i < x->nleaves; i++) {
 		struct node *img = x->leaves[i];
 		struct node *n = new_node(x, KIND_CAPTION,
-					  img->suffix[0] ? img->suffix : img->id,
+					  image_name(img),
 					  x->r->sec[KIND_CAPTION].present
 						  ? x->r->sec[KIND_CAPTION].loc
 						  : img->loc);
@@ -1039,7 +1061,7 @@ expand_package(struct expander *x)
 	n->size = s->size;
 	for (size_t i = 0; i < x->nleaves; i++) {
 		struct node *img = x->leaves[i];
-		char *cid = xasprintf("caption/%s", img->suffix[0] ? img->suffix : img->id);
+		char *cid = xasprintf("caption/%s", image_name(img));
 
 		add_input(x, n, img);
 		add_input(x, n, dag_find(x->dag, cid));

@@ -551,7 +551,6 @@ save_png(VipsImage *im, const char *out, struct error *err)
 	unsigned n = __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED);
 	char *tmp = xasprintf("%s.tmp.%ld.%u", out, (long)getpid(), n);
 	VipsImage *t = NULL;
-	char *dir;
 	int rc = -1;
 
 	if (p_vips_copy(im, &t, "xres", 72 / 25.4, "yres", 72 / 25.4, NULL) ||
@@ -561,17 +560,9 @@ save_png(VipsImage *im, const char *out, struct error *err)
 		vips_fail(err, "cannot write '%s'", out);
 	else if (sync_file(tmp, err) == 0)
 		rc = 0;
-	if (rc == 0 && rename(tmp, out) < 0)
-		rc = error_set(err, "cannot rename '%s' to '%s':", tmp, out);
 	if (t)
 		p_g_object_unref(t);
-	if (rc < 0) {
-		unlink(tmp);
-	} else {
-		dir = path_dir(out);
-		fsync_dir(dir);
-		free(dir);
-	}
+	rc = path_rename_atomic(tmp, out, rc == 0, err);
 	free(tmp);
 	return rc;
 }

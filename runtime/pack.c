@@ -441,7 +441,7 @@ int
 pack_zip(const char *out, const struct pack_entry *entries, size_t n,
 	 struct error *err)
 {
-	char *tmp, *dir;
+	char *tmp;
 	int fd, rc;
 
 	if (pack_load(err) < 0 || check_names(entries, n, err) < 0)
@@ -458,15 +458,7 @@ pack_zip(const char *out, const struct pack_entry *entries, size_t n,
 		rc = error_set(err, "cannot sync '%s':", tmp);
 	if (close(fd) < 0 && rc == 0)
 		rc = error_set(err, "cannot write '%s':", tmp);
-	if (rc == 0 && rename(tmp, out) < 0)
-		rc = error_set(err, "cannot rename '%s' to '%s':", tmp, out);
-	if (rc < 0) {
-		unlink(tmp);
-	} else {
-		dir = path_dir(out);
-		fsync_dir(dir);
-		free(dir);
-	}
+	rc = path_rename_atomic(tmp, out, rc == 0, err);
 	free(tmp);
 	return rc;
 }

@@ -18,6 +18,16 @@ grey16a.png      20x20 16-bit grey + alpha (must come out 8-bit RGB)
 exif6.png        40x20 RGB with an eXIf chunk saying orientation 6
                  (rotate 90 clockwise); must come out 20x40
 wide.png         16385x1 grey, one pixel wider than IMAGE_MAX_SIDE
+dup-a.jpg        320x320 JPEG (Q90) of a preview placeholder; dup-b.jpg is
+                 the same picture resized to 240, brightened by 12 and
+                 re-encoded at Q70: a near-duplicate pair for loramake
+                 check (tests/cli/t5100). Both were made once with the
+                 vips CLI, not by this script (no JPEG in the stdlib):
+                   vips thumbnail in.png a.png 320
+                   vips copy a.png dup-a.jpg[Q=90,strip]
+                   vips thumbnail a.png b.png 240
+                   vips linear b.png b2.v 1 12 --uchar
+                   vips copy b2.v dup-b.jpg[Q=70,strip]
 dhash9x8.png     9x8 grey whose dHash is known: in row y, pixel x+1 is
                  10 darker than pixel x exactly when bit 7-x of
                  (y * 37 + 11) & 0xff is set (else 10 brighter), so the

@@ -1,0 +1,98 @@
+#!/bin/sh
+# t5000: captions of RECIPE.md example 2 built with --engine preview (trigger
+# first, one line, within Flux 2's bound, no character word, no constant
+# attribute, all distinct), and `loramake check` on it: every rule reported
+# with its figure, text and --json, and the summary a build prints.
+. "$(dirname "$0")/lib.sh"
+
+# A character text, so there are identity words to keep out of captions.
+character='character: "JINXCHAR, a wiry young woman with long blue braids, pale freckled skin, pink eyes and cloud tattoos on her arms"'
+
+test_expect_success 'a preview build prints the check summary' '
+	copy_recipe jinx &&
+	sed -i "s/^target: flux2$/&\n$character/" jinx/recipe.yaml &&
+	grep "^character:" jinx/recipe.yaml &&
+	lm -j 4 --engine preview jinx/recipe.yaml >out 2>err &&
+	grep "^check: [0-9]* pass, [0-9]* warn, 0 fail; see loramake check --engine preview jinx/recipe.yaml$" out
+'
+test_expect_success 'every caption: trigger first, one line, in bounds, no identity' '
+	python3 - <<-PY
+	import glob, re
+	caps = {}
+	for p in glob.glob("jinx/build/caption/**/*.txt", recursive=True):
+	    caps[p] = open(p, "rb").read().decode("utf-8")
+	assert len(caps) == 28, len(caps)
+	# the character's telling words; "eyes" alone is generic ("narrowed eyes")
+	character = ["wiry", "young woman", "blue braids", "braids", "pale", "freckled", "pink eyes", "tattoos", "cloud tattoos"]
+	for p, c in caps.items():
+	    assert c.startswith("JINXCHAR "), (p, c)
+	    assert "\n" not in c and "\r" not in c, p
+	    assert len(c.split()) <= 80, (p, len(c.split()))
+	    for w in character:
+	        assert not re.search(r"\b%s\b" % w, c, re.I), (p, w, c)
+	    for w in ["photorealistic", "8k", "masterpiece", "detailed"]:
+	        assert w not in c.lower(), (p, w)
+	assert len(set(caps.values())) == 28, "captions repeat"
+	# an edited image names its expression descriptors and its environment
+	tired = caps["jinx/build/caption/front/tired.txt"]
+	assert "heavy eyelids" in tired and "city street" in tired, tired
+	assert 30 <= len(tired.split()) <= 80, tired
+	# a pass-through back view is short, and not padded
+	assert caps["jinx/build/caption/back.txt"] == "JINXCHAR seen from behind.", caps["jinx/build/caption/back.txt"]
+	PY
+	lm check --json --engine preview jinx/recipe.yaml >c.json || test $? = 1 &&
+	python3 -c "import json; r = {r[\"rule\"]: r for r in json.load(open(\"c.json\"))[\"rules\"]}; c = r[\"captions\"]; assert \"identity\" not in c[\"figure\"], c"
+'
+test_expect_success 'no caption names an attribute every image shares' '
+	python3 - <<-PY
+	import re
+	s = open("jinx/recipe.yaml").read()
+	s = re.sub(r"(framing: (medium|closeup|full|back))", r"\1, wardrobe: \"a grey jumpsuit\"", s)
+	open("jinx/recipe.yaml", "w").write(s)
+	PY
+	lm plan --json --engine preview jinx/recipe.yaml >p.json &&
+	python3 - <<-PY
+	import json
+	caps = [n["caption"] for n in json.load(open("p.json"))["nodes"] if n.get("caption")]
+	assert len(caps) == 28
+	assert not any("jumpsuit" in c for c in caps), [c for c in caps if "jumpsuit" in c]
+	PY
+'
+test_expect_success 'check reports every rule with a figure' '
+	rm -rf jinx && copy_recipe jinx &&
+	lm -j 4 --engine preview jinx/recipe.yaml >/dev/null 2>&1 &&
+	lm check --engine preview jinx/recipe.yaml >check.out &&
+	cat check.out &&
+	for r in count resolution framing angles expressions wardrobe backgrounds duplicates captions trigger prompts; do
+		grep -E "^  (pass|warn|fail)  $r +[^ ]" check.out || { echo "no $r"; exit 1; }
+	done &&
+	grep "^  pass  count        28 images (Flux 2: 20-30)$" check.out &&
+	grep "^  pass  resolution   all 28 are 1024x1024" check.out &&
+	grep "^  warn  framing      close-up 36% (10), medium 46% (13), full 7% (2), back 11% (3)$" check.out &&
+	grep "^  pass  angles       12 distinct" check.out &&
+	grep "^  warn  expressions  5 distinct (want 5-7); neutral 43% (want 30-40%)$" check.out &&
+	grep "^  pass  duplicates   0 near-duplicate pairs" check.out &&
+	grep "^  warn  captions     28 captions, 4-37 words" check.out &&
+	grep "^check: 7 pass, 4 warn, 0 fail$" check.out
+'
+test_expect_success 'check --json is machine-readable and agrees' '
+	lm check --json --engine preview jinx/recipe.yaml >check.json &&
+	python3 - <<-PY
+	import json
+	j = json.load(open("check.json"))
+	rules = {r["rule"]: r for r in j["rules"]}
+	assert len(rules) == 11, rules.keys()
+	assert j["images"] == 28 and j["package_built"] is True
+	assert (j["pass"], j["warn"], j["fail"]) == (7, 4, 0)
+	assert rules["framing"]["status"] == "warn" and "medium over" in rules["framing"]["advice"]
+	assert any("upscale/back: 4 words" in d for d in rules["captions"]["details"])
+	for r in rules.values():
+	    assert r["figure"], r
+	PY
+'
+test_expect_success 'check without --engine preview looks at other keys: nothing built' '
+	expect_exit 0 lm check jinx/recipe.yaml >nb.out &&
+	grep "package fal-zip (not built yet)" nb.out &&
+	grep "^  warn  resolution   no image measured; package 1024x1024 (28 of 28 not built)$" nb.out
+'
+test_done
