@@ -1,7 +1,7 @@
 /*
  * words: two small sorted tables of English words, and lookups in them.
  *
- * common: about 700 everyday words plus the generic words of image
+ * common: about 800 everyday words plus the generic words of image
  * captions (woman, portrait, background, colours, body parts, clothes).
  * A trigger found here is a word the base model already knows; a word of
  * the character's text found here is too generic to call identity.

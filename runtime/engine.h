@@ -102,4 +102,7 @@ const char *job_secret(const struct job *job);
  */
 bool job_may_spend(struct job *job, double usd);
 
+/* Is the build stopping (Ctrl-C, --fail-fast)? Then start nothing new. */
+bool job_stopping(const struct job *job);
+
 #endif

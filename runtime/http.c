@@ -209,6 +209,16 @@ set_common(struct xfer *x, const struct http_request *req)
 	}
 }
 
+/* How much of a URL a trace shows: not its query, where signed upload
+ * URLs carry their tokens. */
+static int
+url_shown(const char *url)
+{
+	const char *q = strchr(url, '?');
+
+	return (int)(q ? (size_t)(q - url) : strlen(url));
+}
+
 int
 http_send(struct loop *l, const struct http_request *req, http_done_fn done,
 	  void *ctx, struct error *err)
@@ -248,7 +258,7 @@ http_send(struct loop *l, const struct http_request *req, http_done_fn done,
 	h->running++;
 	h->verbose = loop_verbose(l);
 	if (h->verbose)
-		fprintf(stderr, "> %s %s\n", x->method, x->url);
+		fprintf(stderr, "> %s %.*s\n", x->method, url_shown(x->url), x->url);
 	return 0;
 }
 
@@ -304,8 +314,8 @@ dispatch_finished(struct http *h)
 		h->running--;
 		finish_response(x, rc);
 		if (h->verbose)
-			fprintf(stderr, "< %s %s: %ld%s%s (%lld ms)\n", x->method,
-				x->url, x->resp.status,
+			fprintf(stderr, "< %s %.*s: %ld%s%s (%lld ms)\n", x->method,
+				url_shown(x->url), x->url, x->resp.status,
 				x->resp.transport_error ? " " : "",
 				x->resp.transport_error ? x->resp.error : "",
 				(long long)(now_ms() - x->started));

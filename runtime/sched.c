@@ -487,6 +487,12 @@ job_secret(const struct job *job)
 }
 
 bool
+job_stopping(const struct job *job)
+{
+	return ((const struct sjob *)job)->s->stopping;
+}
+
+bool
 job_may_spend(struct job *job, double usd)
 {
 	struct sjob *j = (struct sjob *)job;

@@ -537,6 +537,24 @@ write_listing(struct pkg *p, struct error *err)
 	return rc;
 }
 
+/* After a failure: remove what was written, and the images' folder. */
+static void
+unstage(struct pkg *p)
+{
+	for (size_t i = 0; i < p->nfiles; i++) {
+		char *path = path_join(p->job->workdir, p->files[i]);
+
+		unlink(path);
+		free(path);
+	}
+	if (*p->dir) {
+		char *d = path_join(p->job->workdir, p->dir);
+
+		rmdir(d);
+		free(d);
+	}
+}
+
 static int
 package_run(struct job *job, struct error *err)
 {
@@ -559,6 +577,8 @@ package_run(struct job *job, struct error *err)
 	}
 	if (rc == 0)
 		rc = write_listing(&p, err);
+	if (rc < 0)
+		unstage(&p); /* the scheduler cleans only the workdir's top */
 	pkg_release(&p);
 	return rc;
 }

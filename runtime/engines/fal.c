@@ -886,48 +886,48 @@ struct send {
 
 static void on_http(void *ctx, struct http_response *resp);
 
-/* Send s for task t; owns s's buffers. Fails the job if it cannot start. */
+/* The X-Loramake-Key header of task t (the fake counts submits by it);
+ * caller frees. */
+static char *
+key_header(const struct task *t)
+{
+	const struct fal_job *fj = t->fj;
+
+	if (t->is_upload || fj->job->nouts == 1)
+		return xasprintf("X-Loramake-Key: %s", fj->key_hex);
+	return xasprintf("X-Loramake-Key: %s/%d", fj->key_hex,
+			 ((const struct req *)t)->cand);
+}
+
+/*
+ * Send s for task t; frees s's buffers. API requests carry the key and
+ * JSON headers; raw ones (upload PUT, download) only a User-Agent and the
+ * body's type. Fails the job if the request cannot start.
+ */
 static void
 send_http(struct task *t, struct send *s)
 {
 	struct fal_job *fj = t->fj;
-	char *keyhdr = NULL, *ctype = NULL;
+	char *extra = s->auth ? key_header(t)
+		    : s->ctype ? xasprintf("Content-Type: %s", s->ctype) : NULL;
 	const char *api[] = {
 		fj->auth, "Content-Type: application/json",
-		"Accept: application/json", USER_AGENT, NULL, NULL
+		"Accept: application/json", USER_AGENT, extra, NULL
 	};
-	const char *raw[] = { USER_AGENT, NULL, NULL };
+	const char *raw[] = { USER_AGENT, extra, NULL };
+	double max = fj->job->max_body;
 	struct http_request rq = {
 		.method = s->method, .url = s->url, .body = s->body,
 		.body_len = s->body_len, .save_to = s->save_to,
-		.timeout_ms = s->timeout_ms,
+		.timeout_ms = s->timeout_ms, .headers = s->auth ? api : raw,
+		.max_body = max > 0 ? (size_t)max : DEFAULT_MAX_BODY,
 	};
 	struct error err;
 
-	if (s->auth) {
-		struct req *r = (struct req *)t;
-
-		keyhdr = !t->is_upload && fj->job->nouts > 1
-			? xasprintf("X-Loramake-Key: %s/%d", fj->key_hex, r->cand)
-			: xasprintf("X-Loramake-Key: %s", fj->key_hex);
-		api[4] = keyhdr;
-		rq.headers = api;
-	} else {
-		if (s->ctype)
-			ctype = xasprintf("Content-Type: %s", s->ctype);
-		raw[1] = ctype;
-		rq.headers = raw;
-	}
-	if (s->save_to) {
-		double max = fj->job->max_body;
-
-		rq.max_body = max > 0 ? (size_t)max : DEFAULT_MAX_BODY;
-	}
 	t->busy = http_send(fj->job->loop, &rq, on_http, t, &err) == 0;
 	if (!t->busy)
 		fail_job(fj, "%s", err.msg);
-	free(keyhdr);
-	free(ctype);
+	free(extra);
 	free(s->url);
 	free(s->body);
 }
@@ -1072,7 +1072,9 @@ begin_submit(struct req *r)
 		return;
 	}
 	if (!job_may_spend(fj->job, fj->price)) {
-		fail_job(fj, "--max-cost reached");
+		fail_job(fj, job_stopping(fj->job)
+				     ? "not submitted: the build is stopping"
+				     : "not submitted: --max-cost reached");
 		return;
 	}
 	r->t.step = STEP_SUBMIT;
@@ -1691,8 +1693,8 @@ fal_cancel(struct job *job)
 {
 	struct fal_job *fj = job->priv;
 
-	if (!fj || fj->cancelling)
-		return;
+	if (!fj || fj->cancelling || fj->finishing)
+		return; /* a finishing job keeps its outcome */
 	fj->cancelling = true;
 	for (int i = 0; i < job->nouts; i++) {
 		struct req *r = &fj->reqs[i];

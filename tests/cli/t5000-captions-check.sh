@@ -22,7 +22,7 @@ test_expect_success 'every caption: trigger first, one line, in bounds, no ident
 	for p in glob.glob("jinx/build/caption/**/*.txt", recursive=True):
 	    caps[p] = open(p, "rb").read().decode("utf-8")
 	assert len(caps) == 28, len(caps)
-	# the character's telling words; "eyes" alone is generic ("narrowed eyes")
+	# telling words of the character; eyes alone is generic (narrowed eyes)
 	character = ["wiry", "young woman", "blue braids", "braids", "pale", "freckled", "pink eyes", "tattoos", "cloud tattoos"]
 	for p, c in caps.items():
 	    assert c.startswith("JINXCHAR "), (p, c)
@@ -53,7 +53,7 @@ test_expect_success 'no caption names an attribute every image shares' '
 	lm plan --json --engine preview jinx/recipe.yaml >p.json &&
 	python3 - <<-PY
 	import json
-	caps = [n["caption"] for n in json.load(open("p.json"))["nodes"] if n.get("caption")]
+	caps = [n["caption"] for n in json.load(open("p.json"))["jobs"] if n.get("caption")]
 	assert len(caps) == 28
 	assert not any("jumpsuit" in c for c in caps), [c for c in caps if "jumpsuit" in c]
 	PY

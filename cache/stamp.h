@@ -1,0 +1,53 @@
+#ifndef LM_STAMP_H
+#define LM_STAMP_H
+/*
+ * stamp: the no-op shortcut. After a build that left every node up to
+ * date, loramake writes a stamp of everything that decided it:
+ *
+ *   # loramake stamp v1
+ *   version KEY_VERSION
+ *   options --engine preview --pick first
+ *   recipe HASH        (its bytes)
+ *   lock HASH          (its bytes, or "-" when absent)
+ *   nodes N
+ *   stat SIZE MTIME_NS CTIME_NS INODE PATH   (or: absent PATH)
+ *
+ * with a stat line for the action log, every source file, every folder a
+ * files: glob reads (its mtime moves when a file is added or removed), any
+ * metadata.json, and the package output. The next build reads the stamp,
+ * hashes the recipe and the lock, stats those paths, and if nothing moved
+ * says "nothing to do" without compiling: a few system calls for any size
+ * of recipe. Anything that differs, or a stamp it cannot read, means the
+ * full check runs, so the stamp can only save time, never hide work.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/util.h"
+
+struct stamp {
+	char **paths; /* files and folders whose stat decides the stamp */
+	size_t n, cap;
+};
+
+void stamp_init(struct stamp *s);
+void stamp_release(struct stamp *s);
+/* Add a path (copied) whose stat (or absence) the stamp records. */
+void stamp_watch(struct stamp *s, const char *path);
+
+/*
+ * Write the stamp file at path for recipe and lock (paths; the lock may be
+ * missing), the options text, nodes, and every watched path. -1 with err.
+ */
+int stamp_write(const struct stamp *s, const char *path, const char *recipe,
+		const char *lock, const char *options, size_t nodes,
+		struct error *err);
+
+/*
+ * Does the stamp at path still hold? On true, *nodes is the node count it
+ * recorded. Any doubt is false.
+ */
+bool stamp_holds(const char *path, const char *recipe, const char *lock,
+		 const char *options, size_t *nodes);
+
+#endif
