@@ -43,6 +43,8 @@ int path_rename_atomic(const char *tmp, const char *path, bool ok,
 int read_file(const char *path, char **out, size_t *len, struct error *err);
 /* fsync a folder so a rename in it survives a crash. */
 void fsync_dir(const char *dir);
+/* rm -r path (symlinks are removed, not followed); 0 when it is gone. */
+int path_remove_tree(const char *path);
 /* Does path exist (any type)? */
 bool path_exists(const char *path);
 

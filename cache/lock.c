@@ -279,9 +279,13 @@ lock_write(struct lock *l, struct error *err)
 	buf_init(&b);
 	buf_adds(&b, HEADER);
 	ids = sorted_keys(&l->picks.byid);
-	for (size_t i = 0; ids[i]; i++)
-		buf_addf(&b, "pick %s %d\n", ids[i],
-			 (int)(uintptr_t)htab_get(&l->picks.byid, ids[i], strlen(ids[i])));
+	for (size_t i = 0; ids[i]; i++) {
+		int pick = (int)(uintptr_t)htab_get(&l->picks.byid, ids[i],
+						    strlen(ids[i]));
+
+		if (pick > 0) /* 0: a dropped pick */
+			buf_addf(&b, "pick %s %d\n", ids[i], pick);
+	}
 	free(ids);
 	ids = sorted_keys(&l->byid);
 	for (size_t i = 0; ids[i]; i++)

@@ -82,7 +82,7 @@ head(struct buf *b, const char *recipe, const char *lock, const char *options)
 
 int
 stamp_write(const struct stamp *s, const char *path, const char *recipe,
-	    const char *lock, const char *options, size_t nodes,
+	    const char *lock, const char *options, const char *say,
 	    struct error *err)
 {
 	struct buf b;
@@ -90,7 +90,16 @@ stamp_write(const struct stamp *s, const char *path, const char *recipe,
 
 	buf_init(&b);
 	head(&b, recipe, lock, options);
-	buf_addf(&b, "nodes %zu\n", nodes);
+	buf_adds(&b, "say ");
+	for (const char *p = say; *p; p++) {
+		if (*p == '\n')
+			buf_adds(&b, "\\n");
+		else if (*p == '\\')
+			buf_adds(&b, "\\\\");
+		else
+			buf_addc(&b, *p);
+	}
+	buf_addc(&b, '\n');
 	for (size_t i = 0; i < s->n; i++)
 		stat_line(&b, s->paths[i]);
 	rc = write_file_atomic(path, b.data, b.len, err);
@@ -130,22 +139,41 @@ paths_hold(const char *p)
 	return ok;
 }
 
+/* Undo the escaping of a say line (from p up to its newline). */
+static char *
+unescape_say(const char *p, const char *nl)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (; p < nl; p++) {
+		if (*p == '\\' && p + 1 < nl) {
+			p++;
+			buf_addc(&b, *p == 'n' ? '\n' : *p);
+		} else {
+			buf_addc(&b, *p);
+		}
+	}
+	return buf_detach(&b);
+}
+
 bool
 stamp_holds(const char *path, const char *recipe, const char *lock,
-	    const char *options, size_t *nodes)
+	    const char *options, char **say)
 {
 	struct buf want;
-	char *text, *rest;
+	char *text, *rest, *nl;
 	bool ok = false;
 
 	if (read_file(path, &text, NULL, NULL) < 0)
 		return false;
 	buf_init(&want);
 	head(&want, recipe, lock, options);
-	if (!strncmp(text, want.data, want.len)) {
-		rest = text + want.len;
-		if (sscanf(rest, "nodes %zu\n", nodes) == 1 && (rest = strchr(rest, '\n')))
-			ok = paths_hold(rest + 1);
+	rest = text + want.len;
+	if (!strncmp(text, want.data, want.len) && !strncmp(rest, "say ", 4) &&
+	    (nl = strchr(rest, '\n')) && paths_hold(nl + 1)) {
+		*say = unescape_say(rest + 4, nl);
+		ok = true;
 	}
 	buf_release(&want);
 	free(text);

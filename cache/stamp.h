@@ -9,7 +9,7 @@
  *   options --engine preview --pick first
  *   recipe HASH        (its bytes)
  *   lock HASH          (its bytes, or "-" when absent)
- *   nodes N
+ *   say TEXT           (what a build that did nothing printed, \n as \\n)
  *   stat SIZE MTIME_NS CTIME_NS INODE PATH   (or: absent PATH)
  *
  * with a stat line for the action log, every source file, every folder a
@@ -37,17 +37,18 @@ void stamp_watch(struct stamp *s, const char *path);
 
 /*
  * Write the stamp file at path for recipe and lock (paths; the lock may be
- * missing), the options text, nodes, and every watched path. -1 with err.
+ * missing), the options text, what to say on a no-op (one or more lines),
+ * and every watched path. -1 with err.
  */
 int stamp_write(const struct stamp *s, const char *path, const char *recipe,
-		const char *lock, const char *options, size_t nodes,
+		const char *lock, const char *options, const char *say,
 		struct error *err);
 
 /*
- * Does the stamp at path still hold? On true, *nodes is the node count it
- * recorded. Any doubt is false.
+ * Does the stamp at path still hold? On true, *say is what to print (the
+ * caller frees it). Any doubt is false.
  */
 bool stamp_holds(const char *path, const char *recipe, const char *lock,
-		 const char *options, size_t *nodes);
+		 const char *options, char **say);
 
 #endif

@@ -1,9 +1,7 @@
 /*
  * build: run what the plan says, then show where the dataset is.
  */
-#define _GNU_SOURCE /* nftw */
 #include <dirent.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +9,8 @@
 #include <unistd.h>
 
 #include "base/path.h"
+#include "base/buf.h"
+#include "cache/stamp.h"
 #include "cache/tree.h"
 #include "cli.h"
 #include "compiler/estimate.h"
@@ -42,21 +42,6 @@ plan_cost(const struct session *s, size_t *jobs)
 	return usd;
 }
 
-/* rm -r path (a folder this command made); errors are ignored. */
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	remove(path);
-	return 0;
-}
-
-static void
-remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* May out be replaced: missing, an empty folder, or a package we wrote? */
 static bool
 replaceable(const char *out)
@@ -82,10 +67,17 @@ static int
 copy_object(const struct store *st, const struct hash *h, const char *dst,
 	    struct error *err)
 {
-	char *src = store_object_path(st, h), *dir = path_dir(dst), *data = NULL;
+	char *src, *dir, *data = NULL;
+	struct hash have;
 	size_t len;
-	int rc = mkdirs(dir, err);
+	int rc;
 
+	/* a no-op build rewrites nothing: same bytes, same file */
+	if (hash_file(dst, &have, NULL) == 0 && hash_eq(&have, h))
+		return 0;
+	src = store_object_path(st, h);
+	dir = path_dir(dst);
+	rc = mkdirs(dir, err);
 	if (rc == 0)
 		rc = read_file(src, &data, &len, err);
 	if (rc == 0)
@@ -101,6 +93,24 @@ copy_object(const struct store *st, const struct hash *h, const char *dst,
  * OUT.tmp.PID and swapped in whole, so a package never mixes two builds
  * (an image dropped from the set is gone from the folder too).
  */
+/* Does folder out hold exactly the tree's files already? */
+static bool
+folder_holds(const struct store *st, const struct tree_entry *v, size_t n,
+	     const char *out)
+{
+	(void)st;
+	for (size_t i = 0; i < n; i++) {
+		char *p = path_join(out, v[i].path);
+		struct hash have;
+		bool same = hash_file(p, &have, NULL) == 0 && hash_eq(&have, &v[i].obj);
+
+		free(p);
+		if (!same)
+			return false;
+	}
+	return true;
+}
+
 static int
 write_folder(const struct store *st, const struct tree_entry *v, size_t n,
 	     const char *out, struct error *err)
@@ -109,12 +119,14 @@ write_folder(const struct store *st, const struct tree_entry *v, size_t n,
 	char *old = xasprintf("%s.old.%ld", out, (long)getpid());
 	int rc = 0;
 
+	if (folder_holds(st, v, n, out))
+		goto done;
 	if (!replaceable(out)) {
 		rc = error_set(err, "'%s' exists and is not a package loramake wrote "
 			       "(no manifest.json); move it away", out);
 		goto done;
 	}
-	remove_tree(tmp);
+	path_remove_tree(tmp);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *dst = path_join(tmp, v[i].path);
 
@@ -125,9 +137,9 @@ write_folder(const struct store *st, const struct tree_entry *v, size_t n,
 		rc = error_set(err, "cannot move '%s' aside:", out);
 	if (rc == 0 && rename(tmp, out) < 0)
 		rc = error_set(err, "cannot rename '%s' to '%s':", tmp, out);
-	remove_tree(old);
+	path_remove_tree(old);
 	if (rc < 0)
-		remove_tree(tmp);
+		path_remove_tree(tmp);
 done:
 	free(tmp);
 	free(old);
@@ -137,7 +149,7 @@ done:
 /* Write the package's out: from its cached tree (a copy, not a link:
  * the user may move or change it). Returns the path, or NULL. */
 static char *
-materialize(const struct session *s)
+materialize(const struct session *s, struct stamp *watch)
 {
 	const struct node *pkg = s->dag->package;
 	const struct recipe *r = &s->dag->recipe;
@@ -171,6 +183,13 @@ materialize(const struct session *s)
 	free(dflt);
 	rc = zip ? copy_object(&s->store, &v[0].obj, out, &err)
 		 : write_folder(&s->store, v, n, out, &err);
+	stamp_watch(watch, out);
+	for (size_t i = 0; !zip && i < n; i++) {
+		char *p = path_join(out, v[i].path);
+
+		stamp_watch(watch, p);
+		free(p);
+	}
 	if (rc < 0) {
 		warn("%s", err.msg);
 		free(out);
@@ -243,6 +262,81 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	return EXIT_OK;
 }
 
+/* .loramake/stamp-RECIPE: one per recipe file, as several may share a
+ * folder and its cache. Caller frees. */
+static char *
+stamp_path(const struct cli *cli)
+{
+	const char *base = strrchr(cli->recipe, '/');
+	char *dir = path_dir(cli->recipe);
+	char *p = xasprintf("%s/.loramake/stamp-%s", dir, base ? base + 1 : cli->recipe);
+
+	free(dir);
+	return p;
+}
+
+/* The options that change keys; -j, -v and --max-cost do not. */
+static char *
+stamp_options(const struct cli *cli)
+{
+	return xasprintf("engine=%s pick=%s", cli->engine ? cli->engine : "-",
+			 cli->pick_first ? "first" : "-");
+}
+
+/* A no-op decided by the stamp alone (cache/stamp.h): nothing compiled. */
+static bool
+noop_by_stamp(const struct cli *cli)
+{
+	char *path = stamp_path(cli), *lock = lock_path_for(cli->recipe);
+	char *opts = stamp_options(cli), *say = NULL;
+	bool ok = stamp_holds(path, cli->recipe, lock, opts, &say);
+
+	if (ok)
+		fputs(say, stdout);
+	free(say);
+	free(opts);
+	free(lock);
+	free(path);
+	return ok;
+}
+
+/* The source files and folders a recipe read, for the stamp. */
+static void
+watch_inputs(const struct session *s, struct stamp *watch)
+{
+	const struct section *anchor = &s->dag->recipe.sec[KIND_ANCHOR];
+
+	stamp_watch(watch, s->acts.path);
+	for (size_t i = 0; i < s->dag->nnodes; i++)
+		if (s->dag->nodes[i]->file)
+			stamp_watch(watch, s->dag->nodes[i]->file);
+	if (anchor->files) {
+		/* a file added to or removed from a globbed folder moves its mtime */
+		char *gdir = path_dir(anchor->files), *dir = path_join(s->dag->dir, gdir);
+		char *meta = path_join(dir, "metadata.json");
+
+		stamp_watch(watch, dir);
+		stamp_watch(watch, meta);
+		free(meta);
+		free(dir);
+		free(gdir);
+	}
+}
+
+/* After a build that left everything up to date, remember why. */
+static void
+write_stamp(const struct session *s, struct stamp *watch, const char *say)
+{
+	char *path = stamp_path(s->cli), *opts = stamp_options(s->cli);
+	struct error err;
+
+	watch_inputs(s, watch);
+	if (stamp_write(watch, path, s->cli->recipe, s->lock_path, opts, say, &err) < 0)
+		warn("%s (the next no-op build will be slower)", err.msg);
+	free(opts);
+	free(path);
+}
+
 int
 cmd_build(const struct cli *cli)
 {
@@ -252,9 +346,11 @@ cmd_build(const struct cli *cli)
 	bool packaging;
 	double usd;
 	int64_t t0 = now_ms();
-	int rc = session_open(&s, cli);
+	int rc;
 
-	if (rc)
+	if (noop_by_stamp(cli))
+		return EXIT_OK;
+	if ((rc = session_open(&s, cli)))
 		return rc;
 	usd = plan_cost(&s, &jobs);
 	if (cli->max_cost >= 0 && usd > cli->max_cost + 1e-9) {
@@ -270,22 +366,39 @@ cmd_build(const struct cli *cli)
 		session_close(&s);
 		return rc;
 	}
-	char *zip = materialize(&s);
+	struct stamp watch;
+	struct buf say;
+	stamp_init(&watch);
+	buf_init(&say);
+	char *zip = materialize(&s, &watch);
 	size_t waiting = list_waiting(&s);
-	if (!jobs || (!res.ran && !res.failed && !res.skipped && !res.interrupted))
-		printf("nothing to do: all %zu nodes are up to date\n", s.dag->nnodes);
+	bool noop = !jobs || (!res.ran && !res.failed && !res.skipped && !res.interrupted);
+	if (noop)
+		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
+			 s.dag->nnodes);
 	else
 		printf("%zu node%s built in %.1fs, $%.2f spent%s%zu failed\n", res.ran,
 		       res.ran == 1 ? "" : "s", (now_ms() - t0) / 1000.0, res.spent,
 		       ", ", res.failed + res.skipped);
 	if (zip)
-		printf("dataset: %s\n", zip);
+		buf_addf(&say, "dataset: %s\n", zip);
+	fputs(say.data, stdout);
 	if (zip && packaging)
 		check_after_build(&s);
-	free(zip);
 	rc = res.interrupted ? EXIT_INTERRUPTED
 	   : res.failed || res.skipped ? EXIT_FAILED
 	   : waiting ? EXIT_NEEDS_PICK : EXIT_OK;
+	if (rc == EXIT_OK && (!s.dag->package || zip)) {
+		buf_reset(&say);
+		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
+			 s.dag->nnodes);
+		if (zip)
+			buf_addf(&say, "dataset: %s\n", zip);
+		write_stamp(&s, &watch, say.data);
+	}
+	free(zip);
+	stamp_release(&watch);
+	buf_release(&say);
 	session_close(&s);
 	return rc;
 }

@@ -1,10 +1,8 @@
 /*
  * pick, clean, gc: the commands that change the lock or the cache by hand.
  */
-#define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,22 +10,6 @@
 
 #include "base/path.h"
 #include "cli.h"
-
-static int
-remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
-/* rm -r path; 0 if gone. */
-static int
-remove_tree(const char *path)
-{
-	if (!path_exists(path))
-		return 0;
-	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 int
 cmd_pick(const struct cli *cli)
@@ -81,7 +63,7 @@ cmd_clean(const struct cli *cli)
 	int rc = EXIT_OK;
 
 	/* the cache is paid-for work: clean removes only what rebuilds free */
-	if (remove_tree(build) < 0) {
+	if (path_remove_tree(build) < 0) {
 		warn("cannot remove '%s':", build);
 		rc = EXIT_FAILED;
 	}
@@ -91,7 +73,7 @@ cmd_clean(const struct cli *cli)
 		if (out && path_is_contained(out)) {
 			char *p = path_join(dir, out);
 
-			if (remove_tree(p) < 0 && errno != ENOENT) {
+			if (path_remove_tree(p) < 0 && errno != ENOENT) {
 				warn("cannot remove '%s':", p);
 				rc = EXIT_FAILED;
 			}

@@ -11,7 +11,6 @@
  * (check each image, move outputs into the store) -> record on the loop
  * thread (action log, lock, build/ copy, unblock dependents).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,21 +420,8 @@ cleanup_files(struct sjob *j)
 {
 	for (int i = 0; i < j->job.nouts; i++)
 		unlink(j->job.outs[i]); /* already moved, or a leftover */
-	if (j->workdir) {
-		DIR *d = opendir(j->workdir);
-		struct dirent *e;
-
-		while (d && (e = readdir(d))) {
-			char *p = path_join(j->workdir, e->d_name);
-
-			if (e->d_name[0] != '.')
-				unlink(p);
-			free(p);
-		}
-		if (d)
-			closedir(d);
-		rmdir(j->workdir);
-	}
+	if (j->workdir)
+		path_remove_tree(j->workdir); /* what was not cached */
 }
 
 /* Loop thread: a job's outputs are cached, or it failed. */

@@ -49,9 +49,11 @@ test_expect_success 'requests the service forgot are submitted anew' '
 	wait_for "test \$(pending) -ge 12" &&
 	kill -9 "$(cat pid)" && sleep 0.2 &&
 	fake_control "{\"reset\": true, \"job_ms\": 100}" &&
+	left=$(lm plan --json jinx/recipe.yaml | python3 -c "import json, sys; print(sum(j[\"engine\"] == \"fal\" and j[\"state\"] in (\"new\", \"stale\") for j in json.load(sys.stdin)[\"jobs\"]))") &&
+	test "$left" -ge 49 &&
 	lm jinx/recipe.yaml >out2 2>err2 &&
 	grep "dataset: jinx/dist/jinx.zip" out2 &&
-	test "$(fake_stat "d[\"submits_total\"]")" = 61 &&
+	test "$(fake_stat "d[\"submits_total\"]")" = "$left" &&
 	test "$(fake_stat "d[\"by_status\"].get(\"404\", 0)")" -ge 12
 '
 test_expect_success 'no output or file shows the key' '
