@@ -107,6 +107,22 @@ stamp_write(const struct stamp *s, const char *path, const char *recipe,
 	return rc;
 }
 
+/* Where the path starts in "absent PATH" or "stat SIZE MTIME CTIME INO
+ * PATH" (paths may hold spaces), or NULL. */
+static const char *
+line_path(const char *p, const char *nl)
+{
+	int fields = 5;
+
+	if (!strncmp(p, "absent ", 7))
+		return p + 7;
+	if (strncmp(p, "stat ", 5))
+		return NULL;
+	for (; p < nl && fields; p++)
+		fields -= *p == ' ';
+	return fields ? NULL : p;
+}
+
 /* Does each "stat"/"absent" line from p on match the path as it is now? */
 static bool
 paths_hold(const char *p)
@@ -120,13 +136,11 @@ paths_hold(const char *p)
 
 		if (!nl)
 			break;
-		path = !strncmp(p, "absent ", 7) ? p + 7 : strrchr(p, ' ');
-		if (!path || path > nl) {
+		path = line_path(p, nl);
+		if (!path) {
 			ok = false;
 			break;
 		}
-		if (path != p + 7)
-			path++;
 		char *name = xstrndup(path, (size_t)(nl - path));
 		buf_reset(&now);
 		stat_line(&now, name);

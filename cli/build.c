@@ -291,6 +291,8 @@ noop_by_stamp(const struct cli *cli)
 	char *opts = stamp_options(cli), *say = NULL;
 	bool ok = stamp_holds(path, cli->recipe, lock, opts, &say);
 
+	if (ok && cli->verbose)
+		fprintf(stderr, "%s: %s holds: nothing compiled\n", lm_progname, path);
 	if (ok)
 		fputs(say, stdout);
 	free(say);

@@ -25,6 +25,11 @@ test_expect_success 'a no-op build says so and names the dataset' '
 	grep "nothing to do: all 6 nodes are up to date" out &&
 	grep "dataset: r/dist/tiny.zip" out
 '
+test_expect_success 'the no-op is decided by the stamp, without compiling' '
+	lm -v r/recipe.yaml >out 2>err &&
+	grep "stamp-recipe.yaml holds: nothing compiled" err &&
+	grep "nothing to do" out
+'
 test_expect_success 'new bytes in a source file rebuild what it feeds' '
 	python3 -c "import sys; d=open(\"r/hero.png\",\"rb\").read(); open(\"r/hero.png\",\"wb\").write(d+b\"\\0\")" &&
 	lm r/recipe.yaml >out 2>err &&
@@ -61,9 +66,18 @@ test_expect_success 'a pick in the lock misses the stamp' '
 	lm r/recipe.yaml >out 2>err &&
 	grep "^1 node built" out
 '
-test_expect_success 'a garbled stamp is ignored' '
+test_expect_success 'a garbled stamp is ignored, then written anew' '
 	echo nonsense >r/.loramake/stamp-recipe.yaml &&
-	lm r/recipe.yaml >out 2>err && grep "nothing to do" out &&
-	grep -q "^# loramake stamp v1" r/.loramake/stamp-recipe.yaml
+	lm -v r/recipe.yaml >out 2>err && grep "nothing to do" out &&
+	! grep "holds" err &&
+	lm -v r/recipe.yaml >out 2>err && grep "holds: nothing compiled" err
+'
+test_expect_success 'a path with spaces in the stamp is read back' '
+	mkdir "r/my photos" && cp r/hero.png "r/my photos/hero.png" &&
+	sed -i "s|file: hero.png|file: my photos/hero.png|" r/recipe.yaml &&
+	lm r/recipe.yaml >out 2>err &&
+	lm -v r/recipe.yaml >out 2>err && grep "holds: nothing compiled" err &&
+	touch "r/my photos/hero.png" &&
+	lm -v r/recipe.yaml >out 2>err && ! grep "holds" err
 '
 test_done
