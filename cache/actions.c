@@ -156,29 +156,41 @@ copy_record(const struct action *rec)
 }
 
 int
-actions_append(struct actions *a, const struct action *rec, struct error *err)
+actions_write(const char *path, const struct action *rec, struct error *err)
 {
 	struct buf b;
 	int fd, rc = 0;
-	bool fresh = !path_exists(a->path);
 
 	buf_init(&b);
-	if (fresh)
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return error_set(err, "cannot open '%s':", path);
+	/* a new (empty) log gets its header; two writers that both see it
+	 * empty both write one, and the reader skips the second as a bad line */
+	if (lseek(fd, 0, SEEK_END) == 0)
 		buf_adds(&b, HEADER);
 	format_record(&b, rec);
-	fd = open(a->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		buf_release(&b);
-		return error_set(err, "cannot open '%s':", a->path);
-	}
-	/* one write: appends from one process never interleave mid-line */
+	/* one write: appends never interleave mid-line */
 	if (write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) < 0)
-		rc = error_set(err, "cannot append to '%s':", a->path);
+		rc = error_set(err, "cannot append to '%s':", path);
 	close(fd);
 	buf_release(&b);
-	if (rc == 0)
-		add(a, copy_record(rec));
 	return rc;
+}
+
+void
+actions_add(struct actions *a, const struct action *rec)
+{
+	add(a, copy_record(rec));
+}
+
+int
+actions_append(struct actions *a, const struct action *rec, struct error *err)
+{
+	if (actions_write(a->path, rec, err) < 0)
+		return -1;
+	actions_add(a, rec);
+	return 0;
 }
 
 long

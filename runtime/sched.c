@@ -309,19 +309,24 @@ show_in_build(struct sched *s, const struct node *n, const struct hash *outs,
 	}
 }
 
-static void
-record(struct sched *s, struct sjob *j)
+/* The action record of a finished job. */
+static struct action
+action_of(const struct sjob *j)
 {
 	struct action rec = { .key = j->node->key, .outs = j->outs,
 			      .nouts = j->nouts, .usd = j->job.usd,
 			      .seed = j->node->seed, .request = j->job.request };
-	struct error err;
 
-	if (actions_append(s->acts, &rec, &err) < 0) {
-		snprintf(j->why, sizeof(j->why), "%s", err.msg);
-		fail(s, j);
-		return;
-	}
+	return rec;
+}
+
+/* Loop thread: finalize() made the node durable; now the rest learn. */
+static void
+record(struct sched *s, struct sjob *j)
+{
+	struct action rec = action_of(j);
+
+	actions_add(s->acts, &rec);
 	lock_set(s->lock, j->node, j->outs, j->nouts, j->job.usd, j->job.request);
 	write_lock(s, false);
 	show_in_build(s, j->node, j->outs, j->nouts);
@@ -368,34 +373,50 @@ store_tree(struct sjob *j, struct hash *out, struct error *err)
 	return rc;
 }
 
+/* Worker: decode every image output (a broken one fails the node). */
+static int
+check_images(struct sjob *j, struct error *err)
+{
+	char why[sizeof(err->msg)];
+
+	for (int i = 0; j->node->image && i < j->job.nouts; i++) {
+		if (image_probe(j->job.outs[i], NULL, NULL, err) == 0)
+			continue;
+		memcpy(why, err->msg, sizeof(why));
+		return error_set(err, "the engine's image is broken, not cached (%.400s)",
+				 why);
+	}
+	return 0;
+}
+
+/*
+ * Worker: check the outputs, move them into the store, and append the
+ * action durably (its fsync here, not on the loop thread).
+ */
 static void
 finalize(struct sjob *j)
 {
 	struct error *err = &j->job.err;
+	struct action rec;
+	int rc;
 
 	j->outs = xcalloc((size_t)j->job.nouts, sizeof(*j->outs));
 	if (j->workdir) {
-		if (store_tree(j, &j->outs[0], err) < 0)
-			goto fail;
-		j->nouts = 1;
-		return;
+		rc = store_tree(j, &j->outs[0], err);
+		j->nouts = rc == 0;
+	} else {
+		rc = check_images(j, err);
+		for (int i = 0; rc == 0 && i < j->job.nouts; i++)
+			if ((rc = store_put_file(j->s->store, j->job.outs[i],
+						 &j->outs[i], err)) == 0)
+				j->nouts++;
 	}
-	for (int i = 0; i < j->job.nouts; i++) {
-		if (j->node->image && image_probe(j->job.outs[i], NULL, NULL, err) < 0) {
-			char why[sizeof(err->msg)];
-
-			memcpy(why, err->msg, sizeof(why));
-			error_set(err, "the engine's image is broken, not cached (%.400s)",
-				  why);
-			goto fail;
-		}
-		if (store_put_file(j->s->store, j->job.outs[i], &j->outs[j->nouts], err) < 0)
-			goto fail;
-		j->nouts++;
+	if (rc == 0) {
+		rec = action_of(j);
+		rc = actions_write(j->s->acts->path, &rec, err);
 	}
-	return;
-fail:
-	j->job.failed = true;
+	if (rc < 0)
+		j->job.failed = true;
 }
 
 static void

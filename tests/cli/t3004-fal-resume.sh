@@ -53,7 +53,7 @@ test_expect_success 'requests the service forgot are submitted anew' '
 	test "$left" -ge 49 &&
 	lm jinx/recipe.yaml >out2 2>err2 &&
 	grep "dataset: jinx/dist/jinx.zip" out2 &&
-	test "$(fake_stat "d[\"submits_total\"]")" = "$left" &&
+	{ test "$(fake_stat "d[\"submits_total\"]")" = "$left" || { cat err2; fake_stat "d"; false; }; } &&
 	test "$(fake_stat "d[\"by_status\"].get(\"404\", 0)")" -ge 12
 '
 test_expect_success 'no output or file shows the key' '

@@ -1121,7 +1121,10 @@ class Handler(BaseHTTPRequestHandler):
                     pass
                 elif reset:
                     fake._reset_state()
-                    fake.set({"seed": fake.cfg["seed"]})   # reseed too
+                    # reseed the faults, not the request ids: a real queue
+                    # never hands out an id twice, and a client resuming an
+                    # old id must not find someone else's new job under it
+                    fake.rng.seed(fake.cfg["seed"])
                 elif reset_stats:
                     jobs_keep = (fake.jobs, fake.active, fake.seq, fake.blobs,
                                  fake.uploads, fake.cdn_tokens)
