@@ -1,15 +1,13 @@
 /*
  * hash: the only includer of xxhash.h.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
 #include "hash.h"
+#include "path.h"
 
 static struct hash
 from_xxh(XXH128_hash_t v)
@@ -53,29 +51,22 @@ hash_bytes(const void *data, size_t len)
 	return from_xxh(XXH3_128bits(data, len));
 }
 
+static void
+add_to_hasher(void *ctx, const void *data, size_t len)
+{
+	hasher_add(ctx, data, len);
+}
+
 int
 hash_file(const char *path, struct hash *out, struct error *err)
 {
-	char chunk[65536];
 	struct hasher h;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return error_set(err, "cannot open '%s':", path);
 	hasher_init(&h);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			error_set(err, "cannot read '%s':", path);
-			close(fd);
-			hasher_end(&h);
-			return -1;
-		}
-		hasher_add(&h, chunk, (size_t)n);
+	if (read_chunks(path, add_to_hasher, &h, err) < 0) {
+		hasher_end(&h);
+		return -1;
 	}
-	close(fd);
 	*out = hasher_end(&h);
 	return 0;
 }

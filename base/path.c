@@ -195,28 +195,45 @@ path_rename_atomic(const char *tmp, const char *path, bool ok,
 }
 
 int
-read_file(const char *path, char **out, size_t *len, struct error *err)
+read_chunks(const char *path, void (*fn)(void *ctx, const void *data, size_t len),
+	    void *ctx, struct error *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct buf b;
 	char chunk[65536];
 	ssize_t n;
 
 	if (fd < 0)
 		return error_set(err, "cannot open '%s':", path);
-	buf_init(&b);
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			error_set(err, "cannot read '%s':", path);
 			close(fd);
-			buf_release(&b);
 			return -1;
 		}
-		buf_add(&b, chunk, (size_t)n);
+		fn(ctx, chunk, (size_t)n);
 	}
 	close(fd);
+	return 0;
+}
+
+static void
+add_to_buf(void *ctx, const void *data, size_t len)
+{
+	buf_add(ctx, data, len);
+}
+
+int
+read_file(const char *path, char **out, size_t *len, struct error *err)
+{
+	struct buf b;
+
+	buf_init(&b);
+	if (read_chunks(path, add_to_buf, &b, err) < 0) {
+		buf_release(&b);
+		return -1;
+	}
 	if (len)
 		*len = b.len;
 	*out = buf_detach(&b);

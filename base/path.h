@@ -39,6 +39,13 @@ int write_file_atomic(const char *path, const void *data, size_t len,
  */
 int path_rename_atomic(const char *tmp, const char *path, bool ok,
 		       struct error *err);
+/*
+ * Read path in chunks, handing each to fn(ctx, data, len): a file of any
+ * size in constant memory. 0, or -1 with err.
+ */
+int read_chunks(const char *path, void (*fn)(void *ctx, const void *data,
+					     size_t len),
+		void *ctx, struct error *err);
 /* Read a whole file; caller frees *out (NUL-terminated). -1 with err. */
 int read_file(const char *path, char **out, size_t *len, struct error *err);
 /* fsync a folder so a rename in it survives a crash. */
