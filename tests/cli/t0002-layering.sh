@@ -1,0 +1,56 @@
+#!/bin/sh
+# t0002: the module rules of docs/ARCHITECTURE.md, checked on the sources:
+# each third-party library has one owner file, and modules include only
+# headers of modules to their left (base <- compiler <- cache <- runtime
+# <- cli).
+. "$(dirname "$0")/lib.sh"
+
+# only_in HEADER-REGEX ALLOWED-FILES...: fail if another file includes it
+only_in() {
+	pat=$1
+	shift
+	found=$(cd "$SRC" && grep -lE "#include <$pat>" base/*.[ch] compiler/*.[ch] \
+		cache/*.[ch] runtime/*.[ch] runtime/engines/*.[ch] quality/*.[ch] cli/*.[ch])
+	for f in $found; do
+		ok=no
+		for a in "$@"; do [ "$f" = "$a" ] && ok=yes; done
+		[ $ok = yes ] || { echo "$f includes <$pat>"; return 1; }
+	done
+}
+
+test_expect_success 'libyaml only in compiler/ytree.c' 'only_in "yaml\.h" compiler/ytree.c'
+test_expect_success 'xxHash only in base/hash.c' 'only_in "xxhash\.h" base/hash.c'
+test_expect_success 'PCRE2 only in quality/lint.c' 'only_in "pcre2\.h" quality/lint.c'
+test_expect_success 'libcurl only in runtime/http.c' 'only_in "curl/curl\.h" runtime/http.c'
+test_expect_success 'libvips only in runtime/image.c' 'only_in "vips/vips\.h" runtime/image.c'
+test_expect_success 'libarchive only in runtime/pack.c' \
+	'only_in "archive(_entry)?\.h" runtime/pack.c'
+test_expect_success 'jansson only in engines, plan and check' '
+	only_in "jansson\.h" runtime/engines/fal.c runtime/engines/builtin.c \
+		cli/plan.c cli/check.c quality/check.c
+'
+test_expect_success 'no loramake header speaks a library type' '
+	cd "$SRC" &&
+	! grep -lE "#include <(yaml|xxhash|pcre2|curl/curl|vips/vips|archive|jansson)\.h>" \
+		base/*.h compiler/*.h cache/*.h runtime/*.h quality/*.h cli/*.h
+'
+# deps_left DIR FORBIDDEN...: DIR includes none of the folders named
+deps_left() {
+	dir=$1
+	shift
+	for f in "$@"; do
+		if (cd "$SRC" && grep -nE "#include \"$f/" $dir/*.[ch] 2>/dev/null); then
+			return 1
+		fi
+	done
+}
+test_expect_success 'base includes no other module' 'deps_left base compiler cache runtime quality cli'
+test_expect_success 'compiler includes only base' 'deps_left compiler cache runtime quality cli'
+test_expect_success 'cache includes only base and compiler' 'deps_left cache runtime quality cli'
+test_expect_success 'runtime and quality never include cli' '
+	deps_left runtime cli && deps_left runtime/engines cli && deps_left quality cli
+'
+test_expect_success 'a plan or no-op links no lazy library' '
+	! ldd "$LORAMAKE" | grep -E "libvips|libcurl|libarchive"
+'
+test_done
