@@ -97,4 +97,24 @@ test_expect_success 'a build after Ctrl-C runs only the rest' '
 	lm quickstart/recipe.yaml >out 2>err &&
 	grep "^$((37 - $(cat done1))) nodes built" out
 '
+test_expect_success 'a second build of the same recipe waits for the first' '
+	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock
+	"$LORAMAKE" -j 1 quickstart/recipe.yaml >out1 2>err1 &
+	pid=$!
+	for i in $(seq 1 200); do
+		[ -s quickstart/.loramake/actions ] && break
+		sleep 0.05
+	done
+	lm quickstart/recipe.yaml >out2 2>err2 &&
+	wait $pid &&
+	grep "another build of this recipe is running" err2 &&
+	grep "nothing to do" out2
+'
+test_expect_success 'on a terminal: one status line, rewritten in place' '
+	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock &&
+	script -qfec "\"$LORAMAKE\" -j 1 quickstart/recipe.yaml" /dev/null >tty.out &&
+	grep -q "$(printf "\r\033")\[K\[1/37\] " tty.out &&
+	grep -q "ETA" tty.out &&
+	! grep -q "^\[2/37\]" tty.out
+'
 test_done
