@@ -262,6 +262,36 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	return EXIT_OK;
 }
 
+/*
+ * Every remote engine that will run must have its API key: say so once,
+ * before anything runs, rather than fail each of its nodes.
+ */
+static bool
+keys_present(const struct session *s)
+{
+	bool ok = true;
+
+	for (size_t e = 0; e < s->dag->recipe.nengines; e++) {
+		const struct engine_decl *d = &s->dag->recipe.engines[e];
+		const char *v = d->key_env ? getenv(d->key_env) : NULL;
+		bool used = false;
+
+		if (!d->key_env || (v && *v))
+			continue;
+		for (size_t i = 0; i < s->dag->nnodes && !used; i++)
+			used = s->dag->nodes[i]->engine == d &&
+			       (s->st[i].state == STATE_NEW ||
+				s->st[i].state == STATE_STALE);
+		if (!used)
+			continue;
+		warn("engine '%s' needs its API key in $%s, which is not set; nothing "
+		     "was run (loramake plan works without it; --engine preview "
+		     "builds offline)", d->name, d->key_env);
+		ok = false;
+	}
+	return ok;
+}
+
 /* .loramake/stamp-RECIPE: one per recipe file, as several may share a
  * folder and its cache. Caller frees. */
 static char *
@@ -358,6 +388,10 @@ cmd_build(const struct cli *cli)
 	if (cli->max_cost >= 0 && usd > cli->max_cost + 1e-9) {
 		warn("the plan costs $%.2f, more than --max-cost %.2f; nothing was run "
 		     "(see loramake plan)", usd, cli->max_cost);
+		session_close(&s);
+		return EXIT_FAILED;
+	}
+	if (!keys_present(&s)) {
 		session_close(&s);
 		return EXIT_FAILED;
 	}

@@ -74,13 +74,13 @@ test_expect_success 'a wrong key: 401 at once, named by its variable, never show
 test_expect_success 'no key: FAL_KEY is not set, and nothing is sent' '
 	n=$(fake_stat "sum(d[\"requests_by_kind\"].values())") &&
 	(unset FAL_KEY && expect_exit 1 lm j2/recipe.yaml >out 2>err) &&
-	grep "FAILED angle/front: FAL_KEY is not set" err &&
+	grep "engine .fal. needs its API key in \$FAL_KEY, which is not set; nothing was run" err &&
 	test "$(fake_stat "sum(d[\"requests_by_kind\"].values())")" = "$n"
 '
 test_expect_success 'key_env names the variable' '
 	sed -i "s|type: fal, url|type: fal, key_env: MY_FAL_KEY, url|" j2/recipe.yaml &&
 	expect_exit 1 lm j2/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: MY_FAL_KEY is not set" err &&
+	grep "needs its API key in \$MY_FAL_KEY, which is not set" err &&
 	MY_FAL_KEY=$FAL_KEY lm j2/recipe.yaml >out 2>err
 '
 test_expect_success 'plain http to a non-loopback host is refused' '
