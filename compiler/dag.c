@@ -148,7 +148,7 @@ resolve_engine(struct expander *x, struct node *n, const struct section *s,
 		for (size_t i = 0; i < x->r->nengines; i++) {
 			const char *t = x->r->engines[i].type;
 
-			if (strcmp(t, "local") && strcmp(t, "preview")) {
+			if (strcmp(t, "local")) { /* local cannot generate */
 				if (e) {
 					several_engines(x, n->kind, s);
 					return;
