@@ -54,6 +54,15 @@ test_expect_success 'a fixed seed shows in the key, a derived one does not move'
 	lm plan --json jinx/recipe.yaml >again.json &&
 	pj changed plan.json again.json >changed && test ! -s changed
 '
+test_expect_success 'plan --json escapes what JSON needs escaped' '
+	mkdir q && cat >q/recipe.yaml <<-\EOF
+	loramake: 1
+	engines: { g: { type: preview } }
+	hero: { prompt: "say \"hi\" \\\\ tab\there \u0001 é ✓" }
+	EOF
+	lm plan --json q/recipe.yaml >q.json &&
+	python3 -c "import json; d = json.load(open(\"q.json\")); p = d[\"jobs\"][0][\"prompt\"]; assert p == \"say \\\"hi\\\" \\\\\\\\ tab\\there \\x01 \\u00e9 \\u2713\", repr(p)"
+'
 test_expect_success 'graph writes dot and mermaid' '
 	lm graph jinx/recipe.yaml >g.dot && grep -q "\"hero\" -> \"angle/front\"" g.dot &&
 	lm graph --format mermaid jinx/recipe.yaml >g.mmd && grep -q "^flowchart LR" g.mmd
