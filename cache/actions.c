@@ -156,19 +156,25 @@ copy_record(const struct action *rec)
 }
 
 int
+actions_start(const char *path, struct error *err)
+{
+	if (path_exists(path))
+		return 0;
+	return write_file_atomic(path, HEADER, strlen(HEADER), err);
+}
+
+int
 actions_write(const char *path, const struct action *rec, struct error *err)
 {
 	struct buf b;
 	int fd, rc = 0;
 
-	buf_init(&b);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	/* no O_CREAT: a log without its header would be read as another
+	 * version and thrown away; actions_start made it */
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return error_set(err, "cannot open '%s':", path);
-	/* a new (empty) log gets its header; two writers that both see it
-	 * empty both write one, and the reader skips the second as a bad line */
-	if (lseek(fd, 0, SEEK_END) == 0)
-		buf_adds(&b, HEADER);
+	buf_init(&b);
 	format_record(&b, rec);
 	/* one write: appends never interleave mid-line */
 	if (write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) < 0)
@@ -187,7 +193,7 @@ actions_add(struct actions *a, const struct action *rec)
 int
 actions_append(struct actions *a, const struct action *rec, struct error *err)
 {
-	if (actions_write(a->path, rec, err) < 0)
+	if (actions_start(a->path, err) < 0 || actions_write(a->path, rec, err) < 0)
 		return -1;
 	actions_add(a, rec);
 	return 0;

@@ -52,12 +52,14 @@ const struct action *actions_get(const struct actions *a, const struct hash *key
 int actions_append(struct actions *a, const struct action *rec,
 		   struct error *err);
 /*
- * The two halves of actions_append, for a build whose loop must not wait
- * on a disk: actions_write appends durably and may run on any thread (one
- * write() to an O_APPEND file never interleaves with another);
- * actions_add puts the record (copied) in the table, on the thread that
- * owns it.
+ * The parts of actions_append, for a build whose loop must not wait on a
+ * disk: actions_start creates the log with its header if it is missing
+ * (call it once, before any writer); actions_write appends durably and may
+ * run on any thread (one write() to an O_APPEND file never interleaves
+ * with another); actions_add puts the record (copied) in the table, on the
+ * thread that owns it.
  */
+int actions_start(const char *path, struct error *err);
 int actions_write(const char *path, const struct action *rec,
 		  struct error *err);
 void actions_add(struct actions *a, const struct action *rec);

@@ -247,12 +247,17 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	}
 	free(dir);
 	store_clean_tmp(&s->store);
-	/* another build may have finished nodes while we waited: reload */
+	/* another build may have finished nodes, or a pick been made, while
+	 * we waited for the lock: read both again */
 	acts = xstrdup(s->acts.path);
 	actions_release(&s->acts);
 	if (actions_load(&s->acts, acts, &err) < 0)
 		warn("%s", err.msg);
 	free(acts);
+	lock_release(&s->lock);
+	if (lock_load(&s->lock, s->lock_path, &err) < 0)
+		warn("%s", err.msg);
+	s->lock.picks.first = cli->pick_first;
 	session_refresh(s);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -11,11 +11,46 @@
 #include "base/path.h"
 #include "cli.h"
 
+/*
+ * Write one pick (0: drop it) into the lock. A running build rewrites the
+ * lock too, so take the build lock first and apply the pick to the lock as
+ * it is on disk then: a pick made during a build is never lost.
+ */
+static int
+record_pick(struct session *s, const struct node *n, int candidate)
+{
+	char *dir = path_dir(s->cli->recipe);
+	struct store st;
+	struct lock fresh;
+	struct error err;
+	int rc = EXIT_OK;
+
+	if (store_open(&st, dir, true, &err) < 0 || store_lock(&st, &err) < 0 ||
+	    lock_load(&fresh, s->lock_path, &err) < 0) {
+		warn("%s", err.msg);
+		store_close(&st);
+		free(dir);
+		return EXIT_FAILED;
+	}
+	if (candidate)
+		picks_set(&fresh.picks, n->id, candidate);
+	else if (htab_get(&fresh.picks.byid, n->id, strlen(n->id)))
+		htab_put(&fresh.picks.byid, n->id, strlen(n->id), NULL);
+	fresh.dirty = true;
+	if (lock_write(&fresh, &err) < 0) {
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+	}
+	lock_release(&fresh);
+	store_close(&st); /* releases the build lock */
+	free(dir);
+	return rc;
+}
+
 int
 cmd_pick(const struct cli *cli)
 {
 	struct session s;
-	struct error err;
 	const struct node *n;
 	int64_t want = 1;
 	int rc = session_open(&s, cli);
@@ -35,22 +70,14 @@ cmd_pick(const struct cli *cli)
 		session_close(&s);
 		return EXIT_USAGE;
 	}
-	if (cli->drop) {
-		htab_put(&s.lock.picks.byid, n->id, strlen(n->id), NULL);
+	rc = record_pick(&s, n, cli->drop ? 0 : (int)want);
+	if (rc == EXIT_OK && cli->drop)
 		printf("%s: pick dropped\n", n->id);
-	} else {
-		picks_set(&s.lock.picks, n->id, (int)want);
-		if (n->candidates > 1)
-			printf("%s: candidate %lld of %d picked\n", n->id,
-			       (long long)want, n->candidates);
-		else
-			printf("%s: kept for the package\n", n->id);
-	}
-	s.lock.dirty = true;
-	if (lock_write(&s.lock, &err) < 0) {
-		warn("%s", err.msg);
-		rc = EXIT_FAILED;
-	}
+	else if (rc == EXIT_OK && n->candidates > 1)
+		printf("%s: candidate %lld of %d picked\n", n->id, (long long)want,
+		       n->candidates);
+	else if (rc == EXIT_OK)
+		printf("%s: kept for the package\n", n->id);
 	session_close(&s);
 	return rc;
 }
