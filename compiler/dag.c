@@ -131,7 +131,8 @@ several_engines(struct expander *x, enum node_kind kind, const struct section *s
 
 /*
  * Which engine runs section s's generative nodes. An unset engine means
- * the one remote engine the recipe declares; --engine overrides all.
+ * the one declared engine that can generate (any type but local);
+ * --engine overrides all.
  */
 static void
 resolve_engine(struct expander *x, struct node *n, const struct section *s,
