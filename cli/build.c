@@ -374,31 +374,82 @@ write_stamp(const struct session *s, struct stamp *watch, const char *say)
 	free(path);
 }
 
+/* May this build start? The money and the keys, checked before anything
+ * runs. */
+static int
+preflight(const struct session *s, const struct cli *cli, size_t *jobs)
+{
+	double usd = plan_cost(s, jobs);
+
+	if (cli->max_cost >= 0 && usd > cli->max_cost + 1e-9) {
+		warn("the plan costs $%.2f, more than --max-cost %.2f; nothing was run "
+		     "(see loramake plan)", usd, cli->max_cost);
+		return EXIT_FAILED;
+	}
+	return keys_present(s) ? EXIT_OK : EXIT_FAILED;
+}
+
+/* What the build says it did, and its exit code; writes the package out,
+ * runs check after a new package, and leaves a stamp when all is done. */
+static int
+finish(struct session *s, const struct sched_result *res, bool ran,
+       bool packaging, int64_t t0)
+{
+	struct stamp watch;
+	struct buf say;
+	char *zip;
+	size_t waiting;
+	int rc;
+
+	stamp_init(&watch);
+	buf_init(&say);
+	zip = materialize(s, &watch);
+	waiting = list_waiting(s);
+	if (!ran || (!res->ran && !res->failed && !res->skipped && !res->interrupted))
+		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
+			 s->dag->nnodes);
+	else
+		printf("%zu node%s built in %.1fs, $%.2f spent, %zu failed\n", res->ran,
+		       res->ran == 1 ? "" : "s", (now_ms() - t0) / 1000.0, res->spent,
+		       res->failed + res->skipped);
+	if (zip)
+		buf_addf(&say, "dataset: %s\n", zip);
+	fputs(say.data, stdout);
+	if (zip && packaging)
+		check_after_build(s);
+	rc = res->interrupted ? EXIT_INTERRUPTED
+	   : res->failed || res->skipped ? EXIT_FAILED
+	   : waiting ? EXIT_NEEDS_PICK : EXIT_OK;
+	if (rc == EXIT_OK && (!s->dag->package || zip)) {
+		buf_reset(&say);
+		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n%s%s%s",
+			 s->dag->nnodes, zip ? "dataset: " : "", zip ? zip : "",
+			 zip ? "\n" : "");
+		write_stamp(s, &watch, say.data);
+	}
+	free(zip);
+	stamp_release(&watch);
+	buf_release(&say);
+	return rc;
+}
+
 int
 cmd_build(const struct cli *cli)
 {
 	struct session s;
 	struct sched_result res = { 0 };
+	int64_t t0 = now_ms();
 	size_t jobs;
 	bool packaging;
-	double usd;
-	int64_t t0 = now_ms();
 	int rc;
 
 	if (noop_by_stamp(cli))
 		return EXIT_OK;
 	if ((rc = session_open(&s, cli)))
 		return rc;
-	usd = plan_cost(&s, &jobs);
-	if (cli->max_cost >= 0 && usd > cli->max_cost + 1e-9) {
-		warn("the plan costs $%.2f, more than --max-cost %.2f; nothing was run "
-		     "(see loramake plan)", usd, cli->max_cost);
+	if ((rc = preflight(&s, cli, &jobs))) {
 		session_close(&s);
-		return EXIT_FAILED;
-	}
-	if (!keys_present(&s)) {
-		session_close(&s);
-		return EXIT_FAILED;
+		return rc;
 	}
 	packaging = s.dag->package &&
 		    (s.st[s.dag->package->idx].state == STATE_NEW ||
@@ -407,40 +458,7 @@ cmd_build(const struct cli *cli)
 		session_close(&s);
 		return rc;
 	}
-	struct stamp watch;
-	struct buf say;
-	stamp_init(&watch);
-	buf_init(&say);
-	char *zip = materialize(&s, &watch);
-	size_t waiting = list_waiting(&s);
-	bool noop = !jobs || (!res.ran && !res.failed && !res.skipped && !res.interrupted);
-	if (noop)
-		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
-			 s.dag->nnodes);
-	else
-		printf("%zu node%s built in %.1fs, $%.2f spent%s%zu failed\n", res.ran,
-		       res.ran == 1 ? "" : "s", (now_ms() - t0) / 1000.0, res.spent,
-		       ", ", res.failed + res.skipped);
-	if (zip)
-		buf_addf(&say, "dataset: %s\n", zip);
-	fputs(say.data, stdout);
-	if (zip && packaging)
-		check_after_build(&s);
-	rc = res.interrupted ? EXIT_INTERRUPTED
-	   : res.failed || res.skipped ? EXIT_FAILED
-	   : waiting ? EXIT_NEEDS_PICK : EXIT_OK;
-	if (rc == EXIT_OK && (!s.dag->package || zip)) {
-		buf_reset(&say);
-		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
-			 s.dag->nnodes);
-		if (zip)
-			buf_addf(&say, "dataset: %s\n", zip);
-		write_stamp(&s, &watch, say.data);
-	}
-	free(zip);
-	stamp_release(&watch);
-	buf_release(&say);
+	rc = finish(&s, &res, jobs > 0, packaging, t0);
 	session_close(&s);
 	return rc;
 }
-
