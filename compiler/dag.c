@@ -134,6 +134,45 @@ several_engines(struct expander *x, enum node_kind kind, const struct section *s
  * the one declared engine that can generate (any type but local);
  * --engine overrides all.
  */
+/* The one declared engine that can generate (any type but local), or
+ * NULL after saying why there is none or several. */
+static const char *
+default_engine(struct expander *x, const struct node *n, const struct section *s)
+{
+	const struct engine_decl *e = NULL;
+
+	for (size_t i = 0; i < x->r->nengines; i++) {
+		if (!strcmp(x->r->engines[i].type, "local"))
+			continue; /* local cannot generate */
+		if (e) {
+			several_engines(x, n->kind, s);
+			return NULL;
+		}
+		e = &x->r->engines[i];
+	}
+	if (!e)
+		diag_error(x->d, s->loc,
+			   "%s needs an engine: declare one under engines: (or build with --engine preview)",
+			   kind_name(n->kind));
+	return e ? e->name : NULL;
+}
+
+static void
+unknown_engine(struct expander *x, const struct section *s, const char *name)
+{
+	const char *names[64], *hint;
+	size_t k = 0;
+
+	for (size_t i = 0; i < x->r->nengines && k < 62; i++)
+		names[k++] = x->r->engines[i].name;
+	names[k++] = "local";
+	names[k++] = "preview";
+	hint = closest_word(name, names, k);
+	diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
+		   "unknown engine '%s'%s%s%s", name, hint ? "; did you mean '" : "",
+		   hint ? hint : "", hint ? "'?" : "");
+}
+
 static void
 resolve_engine(struct expander *x, struct node *n, const struct section *s,
 	       const char *fallback)
@@ -145,42 +184,13 @@ resolve_engine(struct expander *x, struct node *n, const struct section *s,
 		name = x->opts->engine_override;
 	if (!name)
 		name = fallback;
-	if (!name) {
-		for (size_t i = 0; i < x->r->nengines; i++) {
-			const char *t = x->r->engines[i].type;
-
-			if (strcmp(t, "local")) { /* local cannot generate */
-				if (e) {
-					several_engines(x, n->kind, s);
-					return;
-				}
-				e = &x->r->engines[i];
-			}
-		}
-		if (!e) {
-			diag_error(x->d, s->loc,
-				   "%s needs an engine: declare one under engines: (or build with --engine preview)",
-				   kind_name(n->kind));
-			return;
-		}
-		name = e->name;
-	}
+	if (!name && !(name = default_engine(x, n, s)))
+		return;
 	e = recipe_engine(x->r, name);
 	n->engine = e;
 	n->engine_type = e ? e->type : name;
 	if (!e && strcmp(name, "local") && strcmp(name, "preview")) {
-		const char *names[64];
-		size_t k = 0;
-
-		for (size_t i = 0; i < x->r->nengines && k < 62; i++)
-			names[k++] = x->r->engines[i].name;
-		names[k++] = "local";
-		names[k++] = "preview";
-		const char *hint = closest_word(name, names, k);
-		diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
-			   "unknown engine '%s'%s%s%s", name,
-			   hint ? "; did you mean '" : "", hint ? hint : "",
-			   hint ? "'?" : "");
+		unknown_engine(x, s, name);
 		return;
 	}
 	/* --engine preview puts every generative node on it; local ops stay */
