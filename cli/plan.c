@@ -98,6 +98,26 @@ print_table(const struct session *s)
 	}
 }
 
+/* ", fal 6 at once": the remote engines that will run, and their limits,
+ * since they decide the wall time more than -j does. */
+static void
+print_pools(const struct session *s)
+{
+	const struct recipe *r = &s->dag->recipe;
+
+	for (size_t e = 0; e < r->nengines; e++) {
+		bool used = false;
+
+		for (size_t i = 0; i < s->dag->nnodes && !used; i++)
+			used = s->dag->nodes[i]->engine == &r->engines[e] &&
+			       node_is_remote(s->dag->nodes[i]) &&
+			       will_run(&s->st[i]);
+		if (used)
+			printf(", %s %d at once", r->engines[e].name,
+			       engine_concurrency(&r->engines[e], r->engines[e].type));
+	}
+}
+
 static void
 print_totals(const struct session *s, const struct totals *t)
 {
@@ -115,8 +135,10 @@ print_totals(const struct session *s, const struct totals *t)
 	       kinds.len ? ")" : "", t->cached);
 	if (t->waiting)
 		printf(", %zu waiting for a pick", t->waiting);
-	printf("\nestimated cost $%.2f, about %s at -j %d\n", t->usd, dur,
+	printf("\nestimated cost $%.2f, about %s at -j %d", t->usd, dur,
 	       session_jobs(s));
+	print_pools(s);
+	putchar('\n');
 	buf_release(&kinds);
 }
 
