@@ -869,13 +869,16 @@ static void
 check_apply(struct expander *x)
 {
 	const struct section *s = &x->r->sec[KIND_EXPRESSION];
-	const struct section *ang = &x->r->sec[KIND_ANGLE];
+	/* rules name the items of the images being edited: the angles, or
+	 * the anchors of a recipe without angles */
+	enum node_kind base = x->r->sec[KIND_ANGLE].present ? KIND_ANGLE : KIND_ANCHOR;
+	const struct section *ang = &x->r->sec[base];
 
 	for (size_t i = 0; i < s->napply; i++) {
 		const struct apply_rule *r = &s->apply[i];
 
 		if (strcmp(r->angle, "*") && !find_item(ang, r->angle))
-			not_an_item(x, ang, r->angle, r->loc, "angle");
+			not_an_item(x, ang, r->angle, r->loc, kind_name(base));
 		for (size_t j = 0; j < r->nnames; j++)
 			if (!find_item(s, r->names[j]))
 				not_an_item(x, s, r->names[j], r->name_locs[j],
