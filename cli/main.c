@@ -12,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
+#include "base/path.h"
 #include "cli.h"
 
 #define LORAMAKE_VERSION "0.1.0"
@@ -113,6 +116,22 @@ parse_option(struct cli *c, int *i, int argc, char **argv)
 	}
 }
 
+/* A folder names the recipe.yaml inside it: `loramake recipes/jinx`.
+ * Returns arg itself, or a path the caller frees. */
+static const char *
+recipe_in(const char *arg)
+{
+	struct stat st;
+	char *p;
+
+	if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode))
+		return arg;
+	p = path_join(arg, "recipe.yaml");
+	if (!path_exists(p))
+		fatal(EXIT_USAGE, "'%s' is a folder without a recipe.yaml", arg);
+	return p;
+}
+
 static const struct command *
 find_command(const char *name)
 {
@@ -157,13 +176,15 @@ main(int argc, char **argv)
 		usage(EXIT_USAGE);
 	}
 	c.cmd = cmd->name;
-	c.recipe = pos[0];
+	c.recipe = recipe_in(pos[0]);
 	c.args = pos + 1;
 	c.nargs = npos - 1;
 	if (c.nargs < cmd->min_args || c.nargs > cmd->max_args)
 		fatal(EXIT_USAGE, "'%s' takes %s after the recipe (see loramake --help)",
 		      cmd->name, cmd->max_args == 0 ? "nothing" : "a node id");
 	rc = cmd->run(&c);
+	if (c.recipe != pos[0])
+		free((char *)c.recipe); /* made by recipe_in */
 	free(posv);
 	return rc;
 }

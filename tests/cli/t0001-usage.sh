@@ -27,4 +27,10 @@ test_expect_success 'options may come after the recipe' '
 test_expect_success '-j takes a number' '
 	expect_exit 2 lm -j zero plan jinx/recipe.yaml 2>err && grep "\-j takes" err
 '
+test_expect_success 'a folder stands for the recipe.yaml in it' '
+	lm plan jinx >folder.out && lm plan jinx/recipe.yaml >file.out &&
+	cmp folder.out file.out &&
+	mkdir empty && expect_exit 2 lm plan empty 2>err &&
+	grep "a folder without a recipe.yaml" err
+'
 test_done
