@@ -63,6 +63,13 @@ cmd_pick(const struct cli *cli)
 		session_close(&s);
 		return EXIT_USAGE;
 	}
+	if (cli->nargs == 1 && n->candidates > 1 && !cli->drop) {
+		warn("%s has %d candidates; say which (look in build/%s/): "
+		     "loramake pick %s %s N", n->id, n->candidates, n->id,
+		     cli->recipe, n->id);
+		session_close(&s);
+		return EXIT_USAGE;
+	}
 	if (cli->nargs == 2 && (!parse_int64(cli->args[1], &want) || want < 1 ||
 				want > n->candidates)) {
 		warn("%s has %d candidate%s; pick a number from 1 to %d", n->id,

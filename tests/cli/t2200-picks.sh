@@ -37,7 +37,10 @@ test_expect_success 'plan shows the waiting nodes and why' '
 '
 test_expect_success 'pick checks its candidate number' '
 	expect_exit 2 lm pick r/recipe.yaml anchor/front 4 2>err &&
-	grep "from 1 to 3" err
+	grep "from 1 to 3" err &&
+	expect_exit 2 lm pick r/recipe.yaml anchor/front 2>err &&
+	grep "has 3 candidates; say which" err &&
+	! grep -q "^pick anchor/front" r/recipe.lock 2>/dev/null
 '
 test_expect_success 'pick records the choice in the lock' '
 	lm pick r/recipe.yaml anchor/front 2 &&
