@@ -225,6 +225,28 @@ lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 	l->dirty = true;
 }
 
+void
+lock_prune(struct lock *l, bool (*keep)(const char *id, void *ctx), void *ctx)
+{
+	struct htab kept;
+
+	htab_init(&kept);
+	for (size_t i = 0; i < l->byid.cap; i++) {
+		struct lock_node *e = l->byid.slots[i].value;
+
+		if (!l->byid.slots[i].key)
+			continue;
+		if (keep(e->id, ctx)) {
+			htab_put(&kept, e->id, strlen(e->id), e);
+		} else {
+			node_free(e);
+			l->dirty = true;
+		}
+	}
+	htab_release(&l->byid);
+	l->byid = kept;
+}
+
 static int
 by_id(const void *a, const void *b)
 {

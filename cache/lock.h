@@ -51,6 +51,9 @@ const struct lock_node *lock_get(const struct lock *l, const char *id);
 /* Record what a finished node made. */
 void lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 	      size_t nouts, double usd, const char *request);
+/* Drop the entries of nodes keep() rejects (nodes gone from the recipe). */
+void lock_prune(struct lock *l, bool (*keep)(const char *id, void *ctx),
+		void *ctx);
 /* Write atomically if dirty. -1 with err. */
 int lock_write(struct lock *l, struct error *err);
 /* The first 32 bits of a facet hash, as stored. */

@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/path.h"
+#include "cache/tree.h"
 #include "cli.h"
 
 /*
@@ -137,6 +139,72 @@ mark(struct htab *live, const struct hash *outs, size_t n)
 	}
 }
 
+/* Mark outs; a tree (a package) also keeps every object it lists. */
+static void
+mark_outs(const struct store *st, struct htab *live, const struct hash *outs,
+	  size_t n, bool tree)
+{
+	mark(live, outs, n);
+	for (size_t i = 0; tree && i < n; i++) {
+		char *path = store_object_path(st, &outs[i]), *text;
+		struct tree_entry *v;
+		size_t nv;
+
+		if (read_file(path, &text, NULL, NULL) == 0) {
+			if (tree_parse(text, &v, &nv) == 0) {
+				for (size_t j = 0; j < nv; j++)
+					mark(live, &v[j].obj, 1);
+				tree_free(v, nv);
+			}
+			free(text);
+		}
+		free(path);
+	}
+}
+
+static bool
+same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Other recipes in the same folder share .loramake/: what their locks
+ * name is paid-for work too, and gc of one recipe must not drop it.
+ */
+static void
+mark_sibling_locks(const struct session *s, struct htab *live)
+{
+	DIR *d = opendir(s->dag->dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		struct lock other;
+		char *path;
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".lock"))
+			continue;
+		path = path_join(s->dag->dir, e->d_name);
+		if (!same_file(path, s->lock_path) && lock_load(&other, path, NULL) == 0) {
+			for (size_t i = 0; i < other.byid.cap; i++) {
+				const struct lock_node *ln = other.byid.slots[i].value;
+
+				if (other.byid.slots[i].key)
+					mark_outs(&s->store, live, ln->outs, ln->nouts,
+						  !strcmp(ln->id, "package"));
+			}
+			lock_release(&other);
+		}
+		free(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int
 is_live(const struct action *a, void *ctx)
 {
@@ -205,12 +273,15 @@ cmd_gc(const struct cli *cli)
 	htab_init(&live);
 	for (size_t i = 0; i < s.dag->nnodes; i++) {
 		const struct status *st = &s.st[i];
+		bool tree = s.dag->nodes[i]->kind == KIND_PACKAGE;
 
 		if (st->action)
-			mark(&live, st->action->outs, st->action->nouts);
+			mark_outs(&s.store, &live, st->action->outs,
+				  st->action->nouts, tree);
 		if (st->was)
-			mark(&live, st->was->outs, st->was->nouts);
+			mark_outs(&s.store, &live, st->was->outs, st->was->nouts, tree);
 	}
+	mark_sibling_locks(&s, &live);
 	if (store_lock(&s.store, &err) < 0) {
 		warn("%s", err.msg);
 		rc = EXIT_FAILED;

@@ -661,10 +661,18 @@ add_jobs(struct sched *s)
 	}
 }
 
-/* Bring the lock up to date for nodes cached by the log alone. */
+static bool
+in_dag(const char *id, void *dag)
+{
+	return dag_find(dag, id) != NULL;
+}
+
+/* Bring the lock up to date: nodes cached by the log alone are added,
+ * nodes gone from the recipe are dropped (git diff shows both). */
 static void
 sync_lock(struct sched *s)
 {
+	lock_prune(s->lock, in_dag, s->dag);
 	for (size_t i = 0; i < s->dag->nnodes; i++) {
 		const struct status *st = &s->st[i];
 		const struct node *n = s->dag->nodes[i];
