@@ -28,7 +28,7 @@ static const struct command {
 	{ "plan", cmd_plan, 0, 0 },
 	{ "graph", cmd_graph, 0, 0 },
 	{ "explain", cmd_explain, 1, 1 },
-	{ "pick", cmd_pick, 1, 2 },
+	{ "pick", cmd_pick, 0, 2 },
 	{ "check", cmd_check, 0, 0 },
 	{ "clean", cmd_clean, 0, 0 },
 	{ "gc", cmd_gc, 0, 0 },
@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"       loramake plan [--json] RECIPE        what a build would run and cost\n"
 	"       loramake graph [--format dot|mermaid] RECIPE\n"
 	"       loramake explain RECIPE NODE         why a node would run\n"
-	"       loramake pick RECIPE NODE [N|--drop] choose candidate N (or keep NODE)\n"
+	"       loramake pick RECIPE [NODE [N|--drop]] list picks; choose candidate N\n"
 	"       loramake check [--json] RECIPE       check the built dataset\n"
 	"       loramake clean RECIPE                remove outputs and the cache\n"
 	"       loramake gc RECIPE                   drop cache objects nothing uses\n"
@@ -181,7 +181,8 @@ main(int argc, char **argv)
 	c.nargs = npos - 1;
 	if (c.nargs < cmd->min_args || c.nargs > cmd->max_args)
 		fatal(EXIT_USAGE, "'%s' takes %s after the recipe (see loramake --help)",
-		      cmd->name, cmd->max_args == 0 ? "nothing" : "a node id");
+		      cmd->name, cmd->max_args == 0 ? "nothing"
+				 : cmd->min_args ? "a node id" : "at most a node id and a number");
 	rc = cmd->run(&c);
 	if (c.recipe != pos[0])
 		free((char *)c.recipe); /* made by recipe_in */

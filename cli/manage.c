@@ -49,6 +49,35 @@ record_pick(struct session *s, const struct node *n, int candidate)
 	return rc;
 }
 
+/* loramake pick RECIPE: every node a person can pick or keep, and its
+ * pick; the candidates wait in build/NODE/. */
+static int
+list_picks(const struct session *s)
+{
+	const struct picks *p = &s->lock.picks;
+	size_t shown = 0;
+
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		const struct node *n = s->dag->nodes[i];
+		int pick = (int)(uintptr_t)htab_get(&p->byid, n->id, strlen(n->id));
+
+		if (!node_has_job(n) || !n->image || (n->candidates < 2 && !pick))
+			continue;
+		if (n->candidates > 1 && pick)
+			printf("%-40s candidate %d of %d\n", n->id, pick, n->candidates);
+		else if (n->candidates > 1)
+			printf("%-40s not picked: %d candidates in build/%s/\n", n->id,
+			       n->candidates, n->id);
+		else
+			printf("%-40s kept\n", n->id);
+		shown++;
+	}
+	if (!shown)
+		printf("nothing to pick: no node of %s has candidates, and none is kept\n",
+		       s->cli->recipe);
+	return EXIT_OK;
+}
+
 int
 cmd_pick(const struct cli *cli)
 {
@@ -59,6 +88,11 @@ cmd_pick(const struct cli *cli)
 
 	if (rc)
 		return rc;
+	if (cli->nargs == 0) {
+		rc = list_picks(&s);
+		session_close(&s);
+		return rc;
+	}
 	if (!(n = dag_find(s.dag, cli->args[0])) || !n->image || !node_has_job(n)) {
 		warn("'%s' is not a generated image of %s (see loramake plan)",
 		     cli->args[0], cli->recipe);

@@ -31,6 +31,11 @@ test_expect_success 'the build stops before nodes waiting on a pick, exit 3' '
 	test -f r/build/anchor/front/candidate-03.png &&
 	test ! -e r/build/angle/wave.png
 '
+test_expect_success 'pick with no node lists what waits for a pick' '
+	lm pick r/recipe.yaml >list &&
+	grep "^anchor/front  *not picked: 3 candidates in build/anchor/front/" list &&
+	grep -c "not picked" list | grep -qx 2
+'
 test_expect_success 'plan shows the waiting nodes and why' '
 	lm plan r/recipe.yaml >plan &&
 	grep "^angle/wave .*waiting *needs a pick of anchor/front" plan
