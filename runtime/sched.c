@@ -328,7 +328,8 @@ record(struct sched *s, struct sjob *j)
 
 	actions_add(s->acts, &rec);
 	lock_set(s->lock, j->node, j->outs, j->nouts, j->job.usd, j->job.request);
-	write_lock(s, false);
+	/* a paid node is in the lock at once; free ones at most every 200 ms */
+	write_lock(s, node_is_remote(j->node));
 	show_in_build(s, j->node, j->outs, j->nouts);
 	j->state = SJ_DONE;
 	s->finished++;

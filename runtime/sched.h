@@ -8,9 +8,9 @@
  * remote ones on the loop's HTTP client. Every output is checked (images
  * decoded) and moved into the cache, and its action appended to the log
  * and fsynced (on a worker), before the node counts as done: a build
- * killed at any moment keeps every node it finished. The lock follows at
- * most every 200 ms and at the end; the next build brings it up to date
- * from the log.
+ * killed at any moment keeps every node it finished. The lock is rewritten
+ * after every paid (remote) node, after free ones at most every 200 ms,
+ * and at the end; the next build brings it up to date from the log.
  *
  * A failed node fails only itself and what hangs below it; the rest goes
  * on (-k), and failures are listed at the end with the engine's words.
