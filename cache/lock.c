@@ -289,30 +289,37 @@ sorted_keys(const struct htab *t)
 	return ids;
 }
 
-int
-lock_write(struct lock *l, struct error *err)
+void
+lock_format(const struct lock *l, struct buf *b)
 {
-	struct buf b;
 	const char **ids;
-	int rc;
 
-	if (!l->dirty)
-		return 0;
-	buf_init(&b);
-	buf_adds(&b, HEADER);
+	buf_adds(b, HEADER);
 	ids = sorted_keys(&l->picks.byid);
 	for (size_t i = 0; ids[i]; i++) {
 		int pick = (int)(uintptr_t)htab_get(&l->picks.byid, ids[i],
 						    strlen(ids[i]));
 
 		if (pick > 0) /* 0: a dropped pick */
-			buf_addf(&b, "pick %s %d\n", ids[i], pick);
+			buf_addf(b, "pick %s %d\n", ids[i], pick);
 	}
 	free(ids);
 	ids = sorted_keys(&l->byid);
 	for (size_t i = 0; ids[i]; i++)
-		format_node(&b, lock_get(l, ids[i]));
+		format_node(b, lock_get(l, ids[i]));
 	free(ids);
+}
+
+int
+lock_write(struct lock *l, struct error *err)
+{
+	struct buf b;
+	int rc;
+
+	if (!l->dirty)
+		return 0;
+	buf_init(&b);
+	lock_format(l, &b);
 	rc = write_file_atomic(l->path, b.data, b.len, err);
 	buf_release(&b);
 	if (rc == 0)

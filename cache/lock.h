@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/hash.h"
 #include "base/htab.h"
 #include "compiler/dag.h"
@@ -54,6 +55,8 @@ void lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 /* Drop the entries of nodes keep() rejects (nodes gone from the recipe). */
 void lock_prune(struct lock *l, bool (*keep)(const char *id, void *ctx),
 		void *ctx);
+/* The lock's text, appended to b (for writers that write it elsewhere). */
+void lock_format(const struct lock *l, struct buf *b);
 /* Write atomically if dirty. -1 with err. */
 int lock_write(struct lock *l, struct error *err);
 /* The first 32 bits of a facet hash, as stored. */

@@ -76,6 +76,7 @@ struct sched {
 	int running;
 	double spent, reserved, planned;
 	int64_t started, lock_written;
+	bool lock_writing;         /* a lock rewrite is on a worker */
 	bool stopping, cancelled;
 	struct sjob **failures;
 	size_t nfailures, capfailures;
@@ -230,17 +231,81 @@ pool_for(struct sched *s, const struct node *n)
 
 static void skip_below(struct sched *s, struct sjob *j);
 
+/* A lock rewrite in flight on a worker: its text and how it went. */
+struct lock_write {
+	struct sched *s;
+	char *path;
+	struct buf text;
+	struct error err;
+	int rc;
+};
+
+static void
+lock_write_work(void *ctx)
+{
+	struct lock_write *w = ctx;
+
+	w->rc = write_file_atomic(w->path, w->text.data, w->text.len, &w->err);
+}
+
+static void write_lock(struct sched *s, bool force);
+
+/* Loop thread: one write finished; if the lock moved on, write again. */
+static void
+lock_write_done(void *ctx)
+{
+	struct lock_write *w = ctx;
+	struct sched *s = w->s;
+
+	if (w->rc < 0)
+		warn("%s", w->err.msg);
+	buf_release(&w->text);
+	free(w->path);
+	free(w);
+	s->lock_writing = false;
+	if (s->lock->dirty)
+		write_lock(s, true);
+}
+
+/*
+ * Rewrite the lock: its text is made here, written and fsynced on a
+ * worker, one write at a time (a newer text waits for the older to land,
+ * so an old lock can never replace a new one). force: now, else at most
+ * every LOCK_WRITE_INTERVAL_MS.
+ */
 static void
 write_lock(struct sched *s, bool force)
 {
-	struct error err;
+	struct lock_write *w;
 	int64_t now = now_ms();
 
-	if (!force && now - s->lock_written < LOCK_WRITE_INTERVAL_MS)
+	if (!s->lock->dirty || s->lock_writing ||
+	    (!force && now - s->lock_written < LOCK_WRITE_INTERVAL_MS))
 		return;
+	w = xcalloc(1, sizeof(*w));
+	w->s = s;
+	w->path = xstrdup(s->lock->path);
+	buf_init(&w->text);
+	lock_format(s->lock, &w->text);
+	s->lock->dirty = false;
+	s->lock_writing = true;
+	s->lock_written = now;
+	workers_submit(s->workers, lock_write_work, lock_write_done, w);
+}
+
+/* The end of a build: let a write in flight land, then write what is left
+ * here, so the last word is the newest lock. */
+static void
+flush_lock(struct sched *s)
+{
+	struct error err;
+
+	while (s->lock_writing) {
+		loop_run_once(s->loop, 100);
+		workers_collect(s->workers);
+	}
 	if (lock_write(s->lock, &err) < 0)
 		warn("%s", err.msg);
-	s->lock_written = now;
 }
 
 static void
@@ -766,7 +831,7 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 	add_jobs(&s);
 	run_loop(&s);
 	clear_status(&s);
-	write_lock(&s, true);
+	flush_lock(&s);
 	memset(res, 0, sizeof(*res));
 	res->ran = s.finished;
 	res->failed = s.failed;
