@@ -105,3 +105,6 @@ no_secret() {
 		fi
 	done
 }
+
+# pending: how many remote requests jinx/.loramake/pending records.
+pending() { grep -c "	" jinx/.loramake/pending 2>/dev/null || echo 0; }

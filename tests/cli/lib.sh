@@ -39,6 +39,16 @@ expect_exit() {
 at_exit() { _cleanups="$_cleanups
 $1"; }
 
+# wait_for CMD: up to 30 s for the shell command CMD to succeed.
+wait_for() {
+	for _i in $(seq 1 300); do
+		eval "$1" && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for: $1" >&2
+	return 1
+}
+
 # copy_recipe NAME: copy recipes/NAME into the trash folder.
 copy_recipe() {
 	cp -r "$SRC/recipes/$1" "$TRASH/$1" &&

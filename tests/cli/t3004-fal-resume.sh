@@ -8,16 +8,6 @@
 start_fake --job-ms 1500 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
 
-# wait_for CMD: up to 30 s for CMD to succeed
-wait_for() {
-	for _i in $(seq 1 300); do
-		eval "$1" && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for: $1" >&2
-	return 1
-}
-pending() { grep -c "	" jinx/.loramake/pending 2>/dev/null || echo 0; }
 actions() { grep -c . jinx/.loramake/actions 2>/dev/null || echo 0; }
 
 test_expect_success 'SIGKILL with requests in flight, then a rebuild: no job submitted twice' '

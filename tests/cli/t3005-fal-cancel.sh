@@ -8,15 +8,6 @@
 start_fake --job-ms 60000 --queue-ms 60000 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
 
-wait_for() {
-	for _i in $(seq 1 300); do
-		eval "$1" && return 0
-		sleep 0.1
-	done
-	echo "timed out waiting for: $1" >&2
-	return 1
-}
-pending() { grep -c "	" jinx/.loramake/pending 2>/dev/null || echo 0; }
 
 test_expect_success 'SIGINT cancels the queued requests and exits 130' '
 	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&
