@@ -190,7 +190,7 @@ store_clean_tmp(struct store *s)
 		if (e->d_name[0] == '.')
 			continue;
 		char *p = path_join(s->tmp, e->d_name);
-		unlink(p);
+		path_remove_tree(p); /* a file, or a killed package's workdir */
 		free(p);
 	}
 	closedir(d);

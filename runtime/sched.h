@@ -37,7 +37,7 @@ struct sched_opts {
 };
 
 struct sched_result {
-	size_t ran, failed, skipped, waiting, cached;
+	size_t ran, failed, skipped;
 	double spent;
 	bool interrupted;
 };

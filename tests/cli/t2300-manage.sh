@@ -100,10 +100,7 @@ test_expect_success 'Ctrl-C finishes what runs, records it, exits 130' '
 	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock
 	"$LORAMAKE" -j 1 quickstart/recipe.yaml >out 2>err &
 	pid=$!
-	for i in $(seq 1 200); do
-		[ -s quickstart/.loramake/actions ] && break
-		sleep 0.05
-	done
+	wait_for "test \$(grep -c . quickstart/.loramake/actions 2>/dev/null) -ge 2"
 	kill -INT $pid
 	rc=0
 	wait $pid || rc=$?
@@ -122,10 +119,7 @@ test_expect_success 'a second build of the same recipe waits for the first' '
 	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock
 	"$LORAMAKE" -j 1 quickstart/recipe.yaml >out1 2>err1 &
 	pid=$!
-	for i in $(seq 1 200); do
-		[ -s quickstart/.loramake/actions ] && break
-		sleep 0.05
-	done
+	wait_for "test \$(grep -c . quickstart/.loramake/actions 2>/dev/null) -ge 2"
 	lm quickstart/recipe.yaml >out2 2>err2 &&
 	wait $pid &&
 	grep "another build of this recipe is running" err2 &&

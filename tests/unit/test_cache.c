@@ -51,6 +51,16 @@ test_store_put_is_content_addressed(void **state)
 	/* nothing is left in tmp/ */
 	assert_int_equal(rmdir(s.tmp), 0);
 	assert_int_equal(mkdir(s.tmp, 0777), 0);
+	/* what a killed build leaves there, files and workdirs, is cleaned */
+	p = path_join(s.tmp, "9-1.d/10_X");
+	assert_int_equal(mkdirs(p, NULL), 0);
+	free(p);
+	p = path_join(s.tmp, "9-2.png");
+	assert_int_equal(write_file_atomic(p, "x", 1, NULL), 0);
+	free(p);
+	store_clean_tmp(&s);
+	assert_int_equal(rmdir(s.tmp), 0);
+	assert_int_equal(mkdir(s.tmp, 0777), 0);
 	store_close(&s);
 }
 
