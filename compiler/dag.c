@@ -18,6 +18,7 @@
 #include "base/path.h"
 #include "caption.h"
 #include "dag.h"
+#include "engine_type.h"
 #include "placeholder.h"
 
 struct expander {
@@ -40,13 +41,18 @@ node_has_job(const struct node *n)
 bool
 node_is_remote(const struct node *n)
 {
-	static const char *const local[] = { "file", "local", "preview",
-					     "loramake", NULL };
+	const struct engine_type *t = engine_type_find(n->engine_type);
 
-	for (const char *const *p = local; *p; p++)
-		if (strcmp(n->engine_type, *p) == 0)
-			return false;
-	return true;
+	return !t || t->remote; /* an unknown type is never taken for free */
+}
+
+/* Does engine type name make images from prompts? */
+static bool
+type_generates(const char *name)
+{
+	const struct engine_type *t = engine_type_find(name);
+
+	return t && t->generates;
 }
 
 struct node *
@@ -120,7 +126,7 @@ several_engines(struct expander *x, enum node_kind kind, const struct section *s
 	for (size_t i = 0; i < x->r->nengines; i++) {
 		const struct engine_decl *e = &x->r->engines[i];
 
-		if (strcmp(e->type, "local") && strcmp(e->type, "preview"))
+		if (type_generates(e->type))
 			buf_addf(&names, "%s%s", names.len ? ", " : "", e->name);
 	}
 	diag_error(x->d, s->loc,
@@ -142,8 +148,8 @@ default_engine(struct expander *x, const struct node *n, const struct section *s
 	const struct engine_decl *e = NULL;
 
 	for (size_t i = 0; i < x->r->nengines; i++) {
-		if (!strcmp(x->r->engines[i].type, "local"))
-			continue; /* local cannot generate */
+		if (!type_generates(x->r->engines[i].type))
+			continue; /* local only resizes */
 		if (e) {
 			several_engines(x, n->kind, s);
 			return NULL;
@@ -161,12 +167,14 @@ static void
 unknown_engine(struct expander *x, const struct section *s, const char *name)
 {
 	const char *names[64], *hint;
-	size_t k = 0;
+	size_t k = 0, ntypes;
+	const struct engine_type *t = engine_types(&ntypes);
 
-	for (size_t i = 0; i < x->r->nengines && k < 62; i++)
+	for (size_t i = 0; i < x->r->nengines && k < 48; i++)
 		names[k++] = x->r->engines[i].name;
-	names[k++] = "local";
-	names[k++] = "preview";
+	for (size_t i = 0; i < ntypes && k < LM_ARRAY_LEN(names); i++)
+		if (t[i].implicit)
+			names[k++] = t[i].name;
 	hint = closest_word(name, names, k);
 	diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
 		   "unknown engine '%s'%s%s%s", name, hint ? "; did you mean '" : "",
@@ -179,6 +187,7 @@ resolve_engine(struct expander *x, struct node *n, const struct section *s,
 {
 	const char *name = s->engine;
 	const struct engine_decl *e = NULL;
+	const struct engine_type *t;
 
 	if (!name && x->opts->engine_override)
 		name = x->opts->engine_override;
@@ -189,12 +198,13 @@ resolve_engine(struct expander *x, struct node *n, const struct section *s,
 	e = recipe_engine(x->r, name);
 	n->engine = e;
 	n->engine_type = e ? e->type : name;
-	if (!e && strcmp(name, "local") && strcmp(name, "preview")) {
+	t = engine_type_find(n->engine_type);
+	if (!e && !(t && t->implicit)) {
 		unknown_engine(x, s, name);
 		return;
 	}
 	/* --engine preview puts every generative node on it; local ops stay */
-	if (x->opts->engine_override && strcmp(n->engine_type, "local") != 0) {
+	if (x->opts->engine_override && t->generates) {
 		n->engine = recipe_engine(x->r, x->opts->engine_override);
 		n->engine_type = n->engine ? n->engine->type : x->opts->engine_override;
 	}
@@ -203,7 +213,7 @@ resolve_engine(struct expander *x, struct node *n, const struct section *s,
 		diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
 			   "%s runs on '%s' and needs a model: (the endpoint id)",
 			   kind_name(n->kind), n->engine_type);
-	if (!node_is_remote(n) && strcmp(n->engine_type, "local") != 0)
+	if (!engine_type_find(n->engine_type)->takes_model)
 		n->model = NULL; /* preview ignores the model; keep keys honest */
 }
 

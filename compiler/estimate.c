@@ -1,73 +1,48 @@
 /*
- * estimate: price table and a list-scheduling simulation of a build.
+ * estimate: prices (engine_type.c's table, a recipe's prices:) and a
+ * list-scheduling simulation of a build.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_type.h"
 #include "estimate.h"
-
-/* The seeds' figures (DOMAIN.md, "Costs and times the seeds quote"). */
-static const struct {
-	const char *model;
-	double usd, seconds;
-} table[] = {
-	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12 },
-	{ "fal-ai/flux-pro/v1.1", 0.04, 10 },
-	{ "fal-ai/flux/dev/image-to-image", 0.03, 8 },
-	{ "fal-ai/flux/dev", 0.025, 8 },
-	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22 },
-	{ "fal-ai/nano-banana-pro/edit", 0.065, 30 },
-	{ "fal-ai/nano-banana-pro", 0.065, 30 },
-	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5 },
-};
-
-#define UNKNOWN_REMOTE_USD 0.04
-#define UNKNOWN_REMOTE_SECONDS 20
 
 double
 estimate_price(const struct engine_decl *e, const char *type,
 	       const char *model)
 {
+	const struct engine_type *t = engine_type_find(type);
+	const struct engine_model *m = engine_type_model(t, model);
+
 	if (e && model)
 		for (size_t i = 0; i < e->nprices; i++)
 			if (strcmp(e->prices[i].model, model) == 0)
 				return e->prices[i].usd;
-	if (!strcmp(type, "local") || !strcmp(type, "preview") ||
-	    !strcmp(type, "file") || !strcmp(type, "loramake") ||
-	    !strcmp(type, "comfyui") || !strcmp(type, "a1111"))
-		return 0; /* runs on the user's own machine */
-	for (size_t i = 0; model && i < LM_ARRAY_LEN(table); i++)
-		if (strcmp(table[i].model, model) == 0)
-			return table[i].usd;
-	return UNKNOWN_REMOTE_USD;
+	if (!t)
+		BUG("engine type '%s' is not in engine_type.c's table", type);
+	return m ? m->usd : t->usd;
 }
 
 double
 estimate_seconds(const char *type, const char *model)
 {
-	if (!strcmp(type, "file"))
-		return 0;
-	if (!strcmp(type, "loramake"))
-		return 0.01;
-	if (!strcmp(type, "preview"))
-		return 0.05;
-	if (!strcmp(type, "local"))
-		return 0.3;
-	for (size_t i = 0; model && i < LM_ARRAY_LEN(table); i++)
-		if (strcmp(table[i].model, model) == 0)
-			return table[i].seconds;
-	return UNKNOWN_REMOTE_SECONDS;
+	const struct engine_type *t = engine_type_find(type);
+	const struct engine_model *m = engine_type_model(t, model);
+
+	if (!t)
+		BUG("engine type '%s' is not in engine_type.c's table", type);
+	return m ? m->seconds : t->seconds;
 }
 
 int
 engine_concurrency(const struct engine_decl *e, const char *type)
 {
+	const struct engine_type *t = engine_type_find(type);
+
 	if (e && e->concurrency)
 		return e->concurrency;
-	if (!strcmp(type, "local") || !strcmp(type, "preview") ||
-	    !strcmp(type, "loramake") || !strcmp(type, "file"))
-		return 0; /* bounded by -j only */
-	return 4;
+	return t ? t->concurrency : 0;
 }
 
 void

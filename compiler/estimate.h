@@ -3,7 +3,7 @@
 /*
  * estimate: what a plan will cost in dollars and wall time, before a cent
  * is spent. Prices and typical times per engine model come from the
- * seeds' figures (docs/prices.md); a recipe overrides a price with
+ * engine type table (compiler/engine_type.c); a recipe overrides a price with
  * engines: NAME: prices: { MODEL: USD }.
  */
 #include <stdbool.h>

@@ -14,6 +14,7 @@
 
 #include "base/buf.h"
 #include "base/path.h"
+#include "engine_type.h"
 #include "recipe.h"
 
 struct ctx {
@@ -73,10 +74,6 @@ static const char *const attr_keys[] = {
 	"expression", "wardrobe", "pose", "place", "light", NULL,
 };
 static const char *const rotate_keys[] = { "place", "light", NULL };
-static const char *const engine_types[] = {
-	"fal", "replicate", "gemini", "comfyui", "a1111", "local", "preview",
-	NULL,
-};
 static const char *const targets[] = {
 	"flux", "flux2", "zimage", "wan22", "sdxl", NULL,
 };
@@ -803,16 +800,39 @@ load_prices(struct ctx *c, const struct ynode *v, struct engine_decl *e)
 	}
 }
 
-static const char *
-default_key_env(const char *type)
+/* The declarable engine types' names, NULL-terminated, for as_choice. */
+static const char *const *
+declarable_types(void)
 {
-	if (strcmp(type, "fal") == 0)
-		return "FAL_KEY";
-	if (strcmp(type, "replicate") == 0)
-		return "REPLICATE_API_TOKEN";
-	if (strcmp(type, "gemini") == 0)
-		return "GEMINI_API_KEY";
-	return NULL;
+	static const char *names[32];
+	size_t n, k = 0;
+	const struct engine_type *t = engine_types(&n);
+
+	for (size_t i = 0; i < n && k + 1 < LM_ARRAY_LEN(names); i++)
+		if (t[i].declarable)
+			names[k++] = t[i].name;
+	names[k] = NULL;
+	return names;
+}
+
+/* The engine's type, refused (false) when loramake cannot run it yet. */
+static bool
+load_type(struct ctx *c, const struct ynode *v, struct engine_decl *ed)
+{
+	const struct engine_type *t;
+	char runnable[256];
+
+	if (!as_choice(c, v, "engine type", declarable_types(), &ed->type))
+		return false;
+	t = engine_type_find(ed->type);
+	if (!t->runs) {
+		diag_error(c->d, v->loc,
+			   "engine type '%s' has no engine in this loramake yet (types that run: %s)",
+			   ed->type, engine_type_list(runnable, sizeof(runnable), true));
+		return false;
+	}
+	ed->key_env = t->key_envs ? t->key_envs[0] : NULL;
+	return true;
 }
 
 static void
@@ -840,13 +860,14 @@ load_engines(struct ctx *c, const struct ynode *v)
 		ed->name = k->str;
 		ed->loc = k->loc;
 		if (!(n = get(e, "type"))) {
+			char all[256];
+
 			diag_error(c->d, e->loc, "%s needs a type (%s)", where,
-				   "fal, replicate, gemini, comfyui, a1111, local or preview");
+				   engine_type_list(all, sizeof(all), false));
 			continue;
 		}
-		if (!as_choice(c, n, "engine type", engine_types, &ed->type))
+		if (!load_type(c, n, ed))
 			continue;
-		ed->key_env = default_key_env(ed->type);
 		get_text(c, e, "key_env", &ed->key_env, NULL);
 		get_text(c, e, "url", &ed->url, NULL);
 		get_int(c, e, "concurrency", 1, RECIPE_MAX_CONCURRENCY,

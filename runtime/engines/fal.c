@@ -41,6 +41,7 @@
 #include "base/path.h"
 #include "base/util.h"
 #include "compiler/dag.h"
+#include "compiler/engine_type.h"
 #include "compiler/estimate.h"
 #include "compiler/recipe.h"
 #include "runtime/engine.h"
@@ -416,36 +417,6 @@ fal_angle(const char *item, struct fal_angle *out, struct error *err)
 	return 0;
 }
 
-/* How an endpoint's input object is built from a node. */
-enum fal_map {
-	MAP_GENERIC,
-	MAP_ULTRA,   /* text to image */
-	MAP_I2I,     /* image_url + prompt + strength */
-	MAP_ANGLES,  /* image_urls + camera */
-	MAP_EDIT,    /* image_urls + prompt */
-	MAP_UPSCALE, /* image_url */
-};
-
-static const struct {
-	const char *model;
-	enum fal_map map;
-} fal_models[] = {
-	{ "fal-ai/flux-pro/v1.1-ultra", MAP_ULTRA },
-	{ "fal-ai/flux/dev/image-to-image", MAP_I2I },
-	{ "fal-ai/qwen-image-edit-2511-multiple-angles", MAP_ANGLES },
-	{ "fal-ai/nano-banana-pro/edit", MAP_EDIT },
-	{ "fal-ai/seedvr/upscale/image", MAP_UPSCALE },
-};
-
-static enum fal_map
-model_map(const char *model)
-{
-	for (size_t i = 0; model && i < LM_ARRAY_LEN(fal_models); i++)
-		if (strcmp(fal_models[i].model, model) == 0)
-			return fal_models[i].map;
-	return MAP_GENERIC;
-}
-
 /* A JSON array of the input image URLs. */
 static json_t *
 url_array(const char *const *images, size_t nimages)
@@ -492,29 +463,29 @@ map_angles(json_t *o, const struct node *n, struct error *err)
 
 /* The mapped fields of endpoint map for node n (before params). */
 static int
-map_fields(json_t *o, enum fal_map map, const struct node *n,
+map_fields(json_t *o, enum model_family map, const struct node *n,
 	   const char *const *images, size_t nimages, int candidate,
 	   struct error *err)
 {
-	bool has_prompt = n->prompt && map != MAP_ANGLES && map != MAP_UPSCALE;
+	unsigned takes = model_family_fields(map);
 
-	if (has_prompt)
+	if ((takes & FIELD_PROMPT) && n->prompt)
 		json_object_set_new(o, "prompt", json_string(n->prompt));
-	if (nimages && (map == MAP_ANGLES || map == MAP_EDIT))
+	if (nimages && (map == FAMILY_ANGLES || map == FAMILY_EDIT))
 		json_object_set_new(o, "image_urls", url_array(images, nimages));
-	else if (nimages && map != MAP_ULTRA)
+	else if (nimages && (takes & FIELD_IMAGE))
 		json_object_set_new(o, "image_url", json_string(images[0]));
-	if (map == MAP_I2I && n->strength >= 0)
+	if ((takes & FIELD_STRENGTH) && n->strength >= 0)
 		json_object_set_new(o, "strength", json_real(n->strength));
-	if (map == MAP_ANGLES && n->negative && *n->negative)
+	if ((takes & FIELD_NEGATIVE) && n->negative && *n->negative)
 		json_object_set_new(o, "negative_prompt", json_string(n->negative));
 	json_object_set_new(o, "seed",
 			    json_integer(fal_seed(n->seed, candidate)));
-	if (map != MAP_GENERIC && map != MAP_UPSCALE)
+	if (map != FAMILY_GENERIC && map != FAMILY_UPSCALE)
 		json_object_set_new(o, "num_images", json_integer(1));
-	if (map != MAP_GENERIC)
+	if (map != FAMILY_GENERIC)
 		json_object_set_new(o, "output_format", json_string("png"));
-	if (map == MAP_ANGLES)
+	if (map == FAMILY_ANGLES)
 		return map_angles(o, n, err);
 	return 0;
 }
@@ -543,7 +514,7 @@ fal_input_json(const struct node *n, const char *const *images,
 	json_t *o = json_object();
 	char *text = NULL;
 
-	if (map_fields(o, model_map(n->model), n, images, nimages, candidate,
+	if (map_fields(o, engine_type_family(engine_type_find("fal"), n->model), n, images, nimages, candidate,
 		       err) == 0 &&
 	    add_params(o, n, err) == 0)
 		text = json_dumps(o, JSON_COMPACT);

@@ -1,0 +1,172 @@
+/*
+ * engine_type: the table of engine types (see engine_type.h).
+ *
+ * Prices and times of fal models are the seeds' figures; a recipe
+ * overrides a price with engines: NAME: prices: { MODEL: USD }. A remote
+ * model the table does not know is priced at the type's usd, on purpose
+ * not 0: an unknown model must never look free in a plan.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/util.h"
+#include "engine_type.h"
+
+static const struct engine_model fal_models[] = {
+	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12, FAMILY_TEXT },
+	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT },
+	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I },
+	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I },
+	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT },
+	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT },
+	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22, FAMILY_ANGLES },
+	{ "fal-ai/qwen-image-edit-2509-lora-gallery/multiple-angles", 0.035, 22,
+	  FAMILY_ANGLES },
+	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT },
+	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT },
+	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE },
+};
+
+static const char *const fal_keys[] = { "FAL_KEY", NULL };
+/* ENGINES.md 1.1: queue and sync API, storage REST API, the CDN */
+static const char *const fal_hosts[] = { "queue.fal.run", "fal.run",
+					 "rest.fal.ai", "fal.media", NULL };
+static const char *const replicate_keys[] = { "REPLICATE_API_TOKEN", NULL };
+static const char *const replicate_hosts[] = { "api.replicate.com", NULL };
+static const char *const gemini_keys[] = { "GEMINI_API_KEY", "GOOGLE_API_KEY",
+					   NULL };
+static const char *const gemini_hosts[] = {
+	"generativelanguage.googleapis.com", NULL
+};
+static const char *const no_hosts[] = { NULL };
+
+static const struct engine_type types[] = {
+	{ .name = "fal", .remote = true, .declarable = true, .runs = true,
+	  .generates = true, .takes_model = true, .key_envs = fal_keys, .hosts = fal_hosts,
+	  .default_url = "https://queue.fal.run",
+	  .usd = 0.04, .seconds = 20, .concurrency = 4,
+	  .models = fal_models, .nmodels = LM_ARRAY_LEN(fal_models) },
+	{ .name = "replicate", .remote = true, .declarable = true,
+	  .generates = true, .takes_model = true,
+	  .key_envs = replicate_keys, .hosts = replicate_hosts,
+	  .default_url = "https://api.replicate.com",
+	  .usd = 0.04, .seconds = 20, .concurrency = 4 },
+	{ .name = "gemini", .remote = true, .declarable = true,
+	  .generates = true, .takes_model = true,
+	  .key_envs = gemini_keys, .hosts = gemini_hosts,
+	  .default_url = "https://generativelanguage.googleapis.com",
+	  .usd = 0.04, .seconds = 20, .concurrency = 4 },
+	/* servers on the user's own machine: remote (HTTP) but free;
+	 * each runs one generation at a time (ENGINES.md 4, 5.1) */
+	{ .name = "comfyui", .remote = true, .declarable = true,
+	  .generates = true, .takes_model = true,
+	  .hosts = no_hosts, .default_url = "http://127.0.0.1:8188",
+	  .usd = 0, .seconds = 20, .concurrency = 1 },
+	{ .name = "a1111", .remote = true, .declarable = true,
+	  .generates = true, .takes_model = true,
+	  .hosts = no_hosts, .default_url = "http://127.0.0.1:7860",
+	  .usd = 0, .seconds = 20, .concurrency = 1 },
+	{ .name = "local", .declarable = true, .runs = true, .implicit = true,
+	  .takes_model = true, .hosts = no_hosts, .seconds = 0.3 },
+	/* placeholders: ignores model:, so a model never splits its keys */
+	{ .name = "preview", .declarable = true, .runs = true, .generates = true,
+	  .implicit = true, .hosts = no_hosts, .seconds = 0.05 },
+	{ .name = "loramake", .runs = true, .hosts = no_hosts, .seconds = 0.01 },
+	{ .name = "file", .runs = true, .hosts = no_hosts, .seconds = 0 },
+};
+
+static const unsigned family_fields[FAMILY_COUNT] = {
+	[FAMILY_GENERIC] = FIELD_PROMPT | FIELD_NEGATIVE | FIELD_STRENGTH |
+			   FIELD_IMAGE | FIELD_SEED,
+	[FAMILY_TEXT] = FIELD_PROMPT | FIELD_SEED,
+	[FAMILY_I2I] = FIELD_PROMPT | FIELD_STRENGTH | FIELD_IMAGE | FIELD_SEED,
+	[FAMILY_ANGLES] = FIELD_NEGATIVE | FIELD_IMAGE | FIELD_SEED | FIELD_CAMERA,
+	[FAMILY_EDIT] = FIELD_PROMPT | FIELD_IMAGE | FIELD_SEED,
+	[FAMILY_UPSCALE] = FIELD_IMAGE | FIELD_SEED,
+};
+
+const struct engine_type *
+engine_type_find(const char *name)
+{
+	for (size_t i = 0; name && i < LM_ARRAY_LEN(types); i++)
+		if (strcmp(types[i].name, name) == 0)
+			return &types[i];
+	return NULL;
+}
+
+const struct engine_type *
+engine_types(size_t *n)
+{
+	*n = LM_ARRAY_LEN(types);
+	return types;
+}
+
+const struct engine_model *
+engine_type_model(const struct engine_type *t, const char *model)
+{
+	for (size_t i = 0; t && model && i < t->nmodels; i++)
+		if (strcmp(t->models[i].id, model) == 0)
+			return &t->models[i];
+	return NULL;
+}
+
+enum model_family
+engine_type_family(const struct engine_type *t, const char *model)
+{
+	const struct engine_model *m = engine_type_model(t, model);
+
+	return m ? m->family : FAMILY_GENERIC;
+}
+
+unsigned
+model_family_fields(enum model_family f)
+{
+	return family_fields[f];
+}
+
+bool
+engine_type_documents_key(const struct engine_type *t, const char *name)
+{
+	for (size_t i = 0; t && t->key_envs && t->key_envs[i]; i++)
+		if (strcmp(t->key_envs[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool
+engine_type_vendor_host(const struct engine_type *t, const char *host)
+{
+	size_t hl = strlen(host);
+
+	for (size_t i = 0; t && t->hosts[i]; i++) {
+		const char *v = t->hosts[i];
+		size_t vl = strlen(v);
+
+		if (strcasecmp(host, v) == 0)
+			return true;
+		if (hl > vl + 1 && host[hl - vl - 1] == '.' &&
+		    strcasecmp(host + hl - vl, v) == 0)
+			return true;
+	}
+	return false;
+}
+
+const char *
+engine_type_list(char *out, size_t n, bool runnable_only)
+{
+	size_t len = 0, k = 0, total = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < LM_ARRAY_LEN(types); i++)
+		total += types[i].declarable && (types[i].runs || !runnable_only);
+	for (size_t i = 0; i < LM_ARRAY_LEN(types) && len < n; i++) {
+		if (!types[i].declarable || (runnable_only && !types[i].runs))
+			continue;
+		k++;
+		len += (size_t)snprintf(out + len, n - len, "%s%s",
+					k == 1 ? "" : k == total ? " or " : ", ",
+					types[i].name);
+	}
+	return out;
+}

@@ -1,0 +1,106 @@
+#ifndef LM_ENGINE_TYPE_H
+#define LM_ENGINE_TYPE_H
+/*
+ * engine_type: the facts about each kind of engine, in one table. Every
+ * question "is this type remote, what does it cost, which key does it
+ * read, where may that key go, what fields does it take" is answered
+ * here, so the compiler, the estimate, the scheduler, the engines and
+ * the CLI cannot disagree. Facts come from /work/shared/ENGINES.md
+ * (docs/engines.md) and the seeds' price figures.
+ *
+ * Two types are internal and cannot be declared under engines:: "file"
+ * (a source image the user gave) and "loramake" (captions and packages,
+ * built in). The table is static and immutable: every pointer it returns
+ * is valid for the life of the program.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What one request of a model is built from; bits of model_family's
+ * fields. A field a node sets that its family does not take is a
+ * plan-time warning (or an error where the recipe set it on that node). */
+enum engine_field {
+	FIELD_PROMPT = 1 << 0,   /* the resolved prompt */
+	FIELD_NEGATIVE = 1 << 1, /* negative: */
+	FIELD_STRENGTH = 1 << 2, /* strength: (how far an edit may move) */
+	FIELD_IMAGE = 1 << 3,    /* the input image(s) */
+	FIELD_SEED = 1 << 4,
+	FIELD_CAMERA = 1 << 5,   /* camera angles from the angle item's name */
+};
+
+/* How a model's request is shaped: the endpoint families of fal.ai
+ * (ENGINES.md 1.13), and GENERIC for a model loramake does not know. */
+enum model_family {
+	FAMILY_GENERIC,  /* prompt, image_url, seed, negative_prompt, strength */
+	FAMILY_TEXT,     /* text to image: prompt, seed */
+	FAMILY_I2I,      /* image_url + prompt + strength */
+	FAMILY_ANGLES,   /* image_urls + camera angles + negative_prompt */
+	FAMILY_EDIT,     /* image_urls + prompt */
+	FAMILY_UPSCALE,  /* image_url */
+	FAMILY_COUNT
+};
+
+/* A model an engine type knows: its price, time and request shape. */
+struct engine_model {
+	const char *id;          /* "fal-ai/flux/dev/image-to-image" */
+	double usd;              /* one image */
+	double seconds;          /* a typical job */
+	enum model_family family;
+};
+
+struct engine_type {
+	const char *name;        /* what type: names: "fal" */
+	bool remote;             /* a network service (needs model:, a pool) */
+	bool declarable;         /* may be named by engines: NAME: type: */
+	bool runs;               /* loramake has an engine that runs it
+				    (runtime/engine.c's table; the unit test
+				    keeps the two in step) */
+	bool generates;          /* can make an image from a prompt (local
+				    only resizes; file and loramake neither) */
+	bool implicit;           /* usable by name without a declaration */
+	bool takes_model;        /* model: decides its output (else dropped
+				    from the key) */
+	const char *const *key_envs; /* key variables the vendor documents,
+				    NULL-terminated; the first is the
+				    default; NULL when it takes no key */
+	const char *const *hosts;    /* the vendor's own hosts, NULL-terminated:
+				    where its API and files are served */
+	const char *default_url; /* base URL when the recipe sets none */
+	double usd;              /* one image of a model not in models */
+	double seconds;          /* one job of a model not in models */
+	int concurrency;         /* default jobs in flight; 0: -j only */
+	const struct engine_model *models;
+	size_t nmodels;
+};
+
+/* The type named name, or NULL. */
+const struct engine_type *engine_type_find(const char *name);
+
+/* Every type, in table order, for lists and tests; *n gets the count. */
+const struct engine_type *engine_types(size_t *n);
+
+/* The model id of type t, or NULL when the type does not know it. */
+const struct engine_model *engine_type_model(const struct engine_type *t,
+					     const char *model);
+
+/* The request family of model on type t (FAMILY_GENERIC if unknown). */
+enum model_family engine_type_family(const struct engine_type *t,
+				     const char *model);
+
+/* The FIELD_* bits a family's requests carry. */
+unsigned model_family_fields(enum model_family f);
+
+/* Is name one of the key variables type t documents? */
+bool engine_type_documents_key(const struct engine_type *t, const char *name);
+
+/* Is host (no port) one of type t's own hosts, or a subdomain of one
+ * (v3.fal.media of fal.media)? */
+bool engine_type_vendor_host(const struct engine_type *t, const char *host);
+
+/*
+ * "fal, replicate, ..." of the declarable types (runnable_only: only
+ * those that run), into out of size n; returns out.
+ */
+const char *engine_type_list(char *out, size_t n, bool runnable_only);
+
+#endif
