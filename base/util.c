@@ -213,7 +213,9 @@ format_double(char *out, size_t outsz, double d)
 	/* %g drops trailing zeros, so the first precision from 15 up that
 	 * reads back is the shortest form: fewer than 15 significant digits
 	 * always read back at 15 */
-	if (d == (double)(long long)d && d > -1e15 && d < 1e15) {
+	/* the range test first: casting a double outside long long's range
+	 * is undefined behaviour */
+	if (d > -1e15 && d < 1e15 && d == (double)(long long)d) {
 		snprintf(out, outsz, "%lld", (long long)d);
 		return;
 	}

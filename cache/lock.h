@@ -7,6 +7,7 @@
  *   node ID key=HEX out=HEX[,HEX] seed=N usd=X request=ID facets=...
  *   pick ID N
  *
+ * (request= is optional; every other field is required, once.)
  * One line per node, sorted by id, so `git diff` shows exactly which nodes
  * changed and (through facets, 8 hex digits per key facet) what about
  * them. With a shared cache it lets a teammate rebuild nothing. It is
@@ -29,26 +30,68 @@ struct lock_node {
 	int64_t seed;
 	double usd;
 	char *request;                /* NULL if none */
+	struct lock_node *alt;        /* another line for this id, with
+				       * another key (two merged branches
+				       * built it differently), or NULL */
 };
+
+/* A pick the two sides of a git merge disagree on, or (id NULL) a
+ * conflict marker out of place. */
+struct lock_conflict {
+	char *id;
+	int ours, theirs;   /* the two picks */
+	char *msg;          /* "recipe.lock:LINE: error: ..." */
+};
+
+/* The format this loramake reads and writes. */
+#define LOCK_VERSION 1
+/* Objects a node line may name: one per candidate. */
+#define LOCK_MAX_OUTS RECIPE_MAX_COUNT
 
 struct lock {
 	char *path;
-	struct htab byid;   /* id -> struct lock_node * */
+	struct htab byid;   /* id -> struct lock_node * (the head of its lines) */
 	struct picks picks; /* what a person picked */
 	bool dirty;         /* changed since loaded or written */
+	unsigned version;   /* of the file read; > LOCK_VERSION: never rewritten */
+	struct lock_conflict *conflicts; /* of a git merge, unresolved */
+	size_t nconflicts, capconflicts;
 };
 
 /* recipe.yaml -> recipe.lock. Caller frees. */
 char *lock_path_for(const char *recipe_path);
 
 /*
- * Read the lock at path (missing: empty). A line that does not parse is
- * reported with its line number and skipped. -1 with err on I/O error.
+ * Read the lock at path (missing: empty). A line that does not parse
+ * whole (a NUL byte, a field missing, repeated or malformed, no newline)
+ * is warned about with its line number and skipped. A git merge conflict
+ * is merged: node lines of both sides are kept, picks merge three-way
+ * when git wrote the base (diff3), and picks that still disagree go to
+ * l->conflicts (see lock_report). -1 with err on I/O error only.
  */
 int lock_load(struct lock *l, const char *path, struct error *err);
+/* lock_load from text[0..len) (cut in place); path names it in messages. */
+int lock_parse(struct lock *l, const char *path, char *text, size_t len);
+/*
+ * Merge three locks as a git merge driver does (base: the common
+ * ancestor): node lines are unioned (a line one side removed from the base
+ * stays removed), picks merge three-way, and picks both sides changed
+ * differently go to out->conflicts, which lock_format writes between git
+ * conflict markers. The three inputs are consumed (left empty).
+ */
+void lock_merge(struct lock *out, const char *path, struct lock *base,
+		struct lock *ours, struct lock *theirs);
+/* Print l's conflicts and how to resolve them, to stderr. */
+void lock_report(const struct lock *l);
+/* 0, or -1 with err if l must not be rewritten: it is of a newer
+ * format (its unknown fields would be lost) or holds a conflict. */
+int lock_writable(const struct lock *l, struct error *err);
 void lock_release(struct lock *l);
-/* The entry for a node id, or NULL. */
+/* The entry for a node id (the first of its lines), or NULL. */
 const struct lock_node *lock_get(const struct lock *l, const char *id);
+/* The line for id whose key is key, else lock_get's. */
+const struct lock_node *lock_find(const struct lock *l, const char *id,
+				  const struct hash *key);
 /* Record what a finished node made. */
 void lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 	      size_t nouts, double usd, const char *request);
@@ -57,7 +100,7 @@ void lock_prune(struct lock *l, bool (*keep)(const char *id, void *ctx),
 		void *ctx);
 /* The lock's text, appended to b (for writers that write it elsewhere). */
 void lock_format(const struct lock *l, struct buf *b);
-/* Write atomically if dirty. -1 with err. */
+/* Write atomically if dirty (and lock_writable). -1 with err. */
 int lock_write(struct lock *l, struct error *err);
 /* The first 32 bits of a facet hash, as stored. */
 uint32_t lock_facet(const struct hash *h);

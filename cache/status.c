@@ -48,7 +48,7 @@ one(const struct node *n, const struct actions *acts,
     const struct lock *lock, const struct store *store, struct status *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->was = lock ? lock_get(lock, n->id) : NULL;
+	st->was = lock ? lock_find(lock, n->id, &n->key) : NULL;
 	if (!node_has_job(n)) {
 		st->state = STATE_INPUT;
 		return;

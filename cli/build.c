@@ -257,6 +257,11 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	lock_release(&s->lock);
 	if (lock_load(&s->lock, s->lock_path, &err) < 0)
 		warn("%s", err.msg);
+	if (lock_writable(&s->lock, &err) < 0) {
+		lock_report(&s->lock);
+		warn("%s; nothing was run", err.msg);
+		return EXIT_USAGE;
+	}
 	s->lock.picks.first = cli->pick_first;
 	session_refresh(s);
 	signal(SIGINT, on_signal);
@@ -454,7 +459,9 @@ cmd_build(const struct cli *cli)
 	packaging = s.dag->package &&
 		    (s.st[s.dag->package->idx].state == STATE_NEW ||
 		     s.st[s.dag->package->idx].state == STATE_STALE);
-	if (jobs && (rc = run(&s, cli, &res))) {
+	/* a lock that was merged (a git conflict) is rewritten even when
+	 * nothing runs: the run writes it under the build lock */
+	if ((jobs || s.lock.dirty) && (rc = run(&s, cli, &res))) {
 		session_close(&s);
 		return rc;
 	}

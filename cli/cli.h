@@ -67,6 +67,7 @@ int cmd_explain(const struct cli *cli);
 int cmd_pick(const struct cli *cli);
 int cmd_clean(const struct cli *cli);
 int cmd_gc(const struct cli *cli);
+int cmd_merge_lock(const struct cli *cli);
 int cmd_check(const struct cli *cli);
 
 /* After a build that made the package: run the dataset rules and print

@@ -32,6 +32,7 @@ static const struct command {
 	{ "check", cmd_check, 0, 0 },
 	{ "clean", cmd_clean, 0, 0 },
 	{ "gc", cmd_gc, 0, 0 },
+	{ "merge-lock", cmd_merge_lock, 2, 2 },
 };
 
 static const char usage_text[] =
@@ -43,6 +44,7 @@ static const char usage_text[] =
 	"       loramake check [--json] RECIPE       check the built dataset\n"
 	"       loramake clean RECIPE                remove outputs and the cache\n"
 	"       loramake gc RECIPE                   drop cache objects nothing uses\n"
+	"       loramake merge-lock BASE OURS THEIRS git's merge driver for recipe.lock\n"
 	"\n"
 	"options (the same for plan and build, before or after the recipe):\n"
 	"  -j, --jobs N          run up to N jobs at once\n"

@@ -23,13 +23,16 @@ record_pick(struct session *s, const struct node *n, int candidate)
 {
 	char *dir = path_dir(s->cli->recipe);
 	struct store st;
-	struct lock fresh;
+	struct lock fresh = { 0 };
 	struct error err;
 	int rc = EXIT_OK;
 
 	if (store_open(&st, dir, true, &err) < 0 || store_lock(&st, &err) < 0 ||
-	    lock_load(&fresh, s->lock_path, &err) < 0) {
+	    lock_load(&fresh, s->lock_path, &err) < 0 ||
+	    lock_writable(&fresh, &err) < 0) {
+		lock_report(&fresh);
 		warn("%s", err.msg);
+		lock_release(&fresh);
 		store_close(&st);
 		free(dir);
 		return EXIT_FAILED;
@@ -227,7 +230,7 @@ mark_sibling_locks(const struct session *s, struct htab *live)
 			for (size_t i = 0; i < other.byid.cap; i++) {
 				const struct lock_node *ln = other.byid.slots[i].value;
 
-				if (other.byid.slots[i].key)
+				for (; other.byid.slots[i].key && ln; ln = ln->alt)
 					mark_outs(&s->store, live, ln->outs, ln->nouts,
 						  !strcmp(ln->id, "package"));
 			}
@@ -312,8 +315,10 @@ cmd_gc(const struct cli *cli)
 		if (st->action)
 			mark_outs(&s.store, &live, st->action->outs,
 				  st->action->nouts, tree);
-		if (st->was)
-			mark_outs(&s.store, &live, st->was->outs, st->was->nouts, tree);
+		/* every line of the node: a merged lock may hold two */
+		for (const struct lock_node *w = lock_get(&s.lock, s.dag->nodes[i]->id);
+		     w; w = w->alt)
+			mark_outs(&s.store, &live, w->outs, w->nouts, tree);
 	}
 	mark_sibling_locks(&s, &live);
 	if (store_lock(&s.store, &err) < 0) {

@@ -25,6 +25,12 @@ session_open(struct session *s, const struct cli *cli)
 		session_close(s);
 		return EXIT_USAGE;
 	}
+	if (s->lock.nconflicts) {
+		/* picks decide keys: guessing one side would build the wrong set */
+		lock_report(&s->lock);
+		session_close(s);
+		return EXIT_USAGE;
+	}
 	s->lock.picks.first = cli->pick_first;
 	opts.engine_override = cli->engine;
 	opts.picks = &s->lock.picks;

@@ -263,7 +263,8 @@ take_leaves(struct expander *x, size_t *n)
 {
 	struct node **v = xmalloc((x->nleaves + 1) * sizeof(*v));
 
-	memcpy(v, x->leaves, x->nleaves * sizeof(*v));
+	if (x->nleaves) /* leaves is NULL before the first image */
+		memcpy(v, x->leaves, x->nleaves * sizeof(*v));
 	*n = x->nleaves;
 	return v;
 }
@@ -814,7 +815,8 @@ static void
 settle_leaves(struct expander *x)
 {
 	prune_leaves(x);
-	qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_lineage);
+	if (x->nleaves)
+		qsort(x->leaves, x->nleaves, sizeof(*x->leaves), by_lineage);
 }
 
 /* The apply rule for an angle item, or NULL (all expressions). */

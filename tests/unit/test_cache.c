@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "base/buf.h"
 #include "base/path.h"
 #include "cache/actions.h"
 #include "cache/lock.h"
@@ -164,6 +165,274 @@ test_lock_round_trip_sorted(void **state)
 	free(path);
 }
 
+/* ---- the lock reader: nothing in a lock is trusted ---- */
+
+#define FACETS " facets=engine:00000001,model:00000002,prompt:00000003," \
+	       "parameters:00000004,seed:00000005,input:00000006"
+#define H1 "11111111111111111111111111111111"
+#define H2 "22222222222222222222222222222222"
+#define H3 "33333333333333333333333333333333"
+#define LOCK_HEAD "# loramake lock v1: machine-written; commit it with the recipe\n"
+
+/* lock_parse of text (len bytes, may hold NULs), on a copy. */
+static void
+parse_lock(struct lock *l, const char *text, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	assert_int_equal(lock_parse(l, "recipe.lock", copy, len), 0);
+	free(copy);
+}
+
+static void
+parse_lock_str(struct lock *l, const char *text)
+{
+	parse_lock(l, text, strlen(text));
+}
+
+static char *
+format_lock(const struct lock *l)
+{
+	struct buf b;
+
+	buf_init(&b);
+	lock_format(l, &b);
+	return buf_detach(&b);
+}
+
+static void
+test_lock_line_with_two_outs_is_refused_not_overflowed(void **state)
+{
+	struct lock l;
+	struct buf b;
+
+	(void)state;
+	/* parse_outs sized its array for the first out= only */
+	buf_init(&b);
+	buf_adds(&b, LOCK_HEAD "node a key=" H1 " out=" H2 " seed=1 usd=0 out=");
+	for (int i = 0; i < 50; i++)
+		buf_addf(&b, "%s" H3, i ? "," : "");
+	buf_adds(&b, FACETS "\nnode b key=" H1 " out=" H2 " seed=1 usd=0" FACETS "\n");
+	parse_lock(&l, b.data, b.len);
+	assert_null(lock_get(&l, "a"));
+	assert_non_null(lock_get(&l, "b"));
+	lock_release(&l);
+	buf_release(&b);
+}
+
+static void
+test_lock_line_with_two_requests_is_refused_without_a_leak(void **state)
+{
+	struct lock l;
+
+	(void)state;
+	parse_lock_str(&l, LOCK_HEAD "node a key=" H1 " out=" H2
+		       " seed=1 usd=0 request=r1 request=r2" FACETS "\n");
+	assert_null(lock_get(&l, "a"));
+	lock_release(&l); /* LSan: nothing of r1 is left */
+}
+
+static void
+test_lock_nul_byte_skips_its_line_not_the_rest(void **state)
+{
+	static const char text[] = LOCK_HEAD "pick x 2\nnode a key=" H1 " out=" H2
+		" seed=1 usd=0\0" FACETS "\nnode b key=" H1 " out=" H2 " seed=1 usd=0"
+		FACETS "\npick y 3\n";
+	struct lock l;
+
+	(void)state;
+	parse_lock(&l, text, sizeof(text) - 1);
+	assert_null(lock_get(&l, "a"));
+	assert_non_null(lock_get(&l, "b"));
+	assert_int_equal((int)(uintptr_t)htab_get(&l.picks.byid, "y", 1), 3);
+	lock_release(&l);
+}
+
+static void
+test_lock_line_cut_at_a_field_boundary_is_refused(void **state)
+{
+	struct lock l;
+
+	(void)state;
+	/* cut before facets= (newline intact), and a last line cut short */
+	parse_lock_str(&l, LOCK_HEAD "node a key=" H1 " out=" H2 " seed=1 usd=0\n"
+		       "node b key=" H1 " out=" H2 " seed=1 usd=0" FACETS "\n"
+		       "node c key=" H1 " out=" H2 " seed=1 usd=0" FACETS);
+	assert_null(lock_get(&l, "a"));
+	assert_non_null(lock_get(&l, "b"));
+	assert_null(lock_get(&l, "c"));
+	lock_release(&l);
+}
+
+static void
+test_lock_fields_are_validated(void **state)
+{
+	static const char *const bad[] = {
+		"node a key=" H1 " out=" H2 " seed=-1 usd=0" FACETS "\n",
+		"node a key=" H1 " out=" H2 " seed=1 usd=-3" FACETS "\n",
+		"node a key=" H1 " out=" H2 " seed=1 usd=nan" FACETS "\n",
+		"node a key=" H1 " out=" H2 ",, seed=1 usd=0" FACETS "\n",
+		"node a key=" H1 " out=" H2 " seed=1 usd=0 request=$(touch) " FACETS "\n",
+		"node a key=" H1 " out=" H2 " seed=1 usd=0 color=red" FACETS "\n",
+		"node a key=" H1 " out=" H2 " seed=1 usd=0" FACETS ",extra:00000000\n",
+		"node \x1b[31m key=" H1 " out=" H2 " seed=1 usd=0" FACETS "\n",
+		"pick a 0\n", "pick a 101\n", "pick a 1 2\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < LM_ARRAY_LEN(bad); i++) {
+		struct lock l;
+		char *text = xasprintf(LOCK_HEAD "%s", bad[i]);
+
+		parse_lock_str(&l, text);
+		assert_int_equal(l.byid.len + l.picks.byid.len, 0);
+		lock_release(&l);
+		free(text);
+	}
+}
+
+static void
+test_lock_round_trips_big_amounts(void **state)
+{
+	struct lock l;
+	char *text;
+
+	(void)state;
+	/* format_double cast 1e308 to long long: undefined behaviour */
+	parse_lock_str(&l, LOCK_HEAD "node a key=" H1 " out=" H2 " seed=1 usd=1e308"
+		       FACETS "\n");
+	text = format_lock(&l);
+	assert_non_null(strstr(text, " usd=1e+308 "));
+	lock_release(&l);
+	free(text);
+}
+
+static void
+test_lock_of_a_newer_version_is_read_not_rewritten(void **state)
+{
+	char *path = in_dir("newer.lock");
+	static const char v2[] = "# loramake lock v2: machine-written\n"
+		"node a key=" H1 " out=" H2 " seed=1 usd=0 tier=gold" FACETS "\n";
+	struct lock l;
+	struct error err;
+	char *text;
+
+	(void)state;
+	assert_int_equal(write_file_atomic(path, v2, strlen(v2), NULL), 0);
+	assert_int_equal(lock_load(&l, path, NULL), 0);
+	assert_int_equal(l.version, 2);
+	assert_non_null(lock_get(&l, "a")); /* its unknown field let be */
+	l.dirty = true;
+	assert_int_equal(lock_write(&l, &err), -1);
+	assert_non_null(strstr(err.msg, "newer loramake"));
+	lock_release(&l);
+	assert_int_equal(read_file(path, &text, NULL, NULL), 0);
+	assert_string_equal(text, v2);
+	free(text);
+	free(path);
+}
+
+static void
+test_lock_conflict_unions_node_lines(void **state)
+{
+	struct lock l;
+	char *text;
+
+	(void)state;
+	/* both branches built nodes; b differently on each */
+	parse_lock_str(&l, LOCK_HEAD "pick p 1\n"
+		       "<<<<<<< HEAD\n"
+		       "node a key=" H1 " out=" H2 " seed=1 usd=0" FACETS "\n"
+		       "node b key=" H1 " out=" H2 " seed=1 usd=0" FACETS "\n"
+		       "=======\n"
+		       "node b key=" H2 " out=" H3 " seed=1 usd=0" FACETS "\n"
+		       "node c key=" H3 " out=" H3 " seed=1 usd=0" FACETS "\n"
+		       ">>>>>>> other\n");
+	assert_int_equal(l.nconflicts, 0);
+	assert_true(l.dirty);
+	assert_non_null(lock_get(&l, "a"));
+	assert_non_null(lock_get(&l, "c"));
+	struct hash k1, k2;
+	assert_true(hash_parse(H1, &k1) && hash_parse(H2, &k2));
+	assert_true(hash_eq(&lock_find(&l, "b", &k1)->key, &k1));
+	assert_true(hash_eq(&lock_find(&l, "b", &k2)->key, &k2));
+	assert_int_equal((int)(uintptr_t)htab_get(&l.picks.byid, "p", 1), 1);
+	text = format_lock(&l);
+	lock_release(&l);
+	/* the merged text reads back as itself, with no markers */
+	assert_null(strstr(text, "<<<<"));
+	parse_lock_str(&l, text);
+	char *again = format_lock(&l);
+	assert_string_equal(again, text);
+	assert_non_null(lock_find(&l, "b", &k2));
+	lock_release(&l);
+	free(again);
+	free(text);
+}
+
+static void
+test_lock_conflicting_picks_name_both_lines(void **state)
+{
+	struct lock l;
+
+	(void)state;
+	parse_lock_str(&l, LOCK_HEAD
+		       "<<<<<<< HEAD\n"
+		       "pick anchor/front 3\n"
+		       "pick same 2\n"
+		       "=======\n"
+		       "pick anchor/front 4\n"
+		       "pick same 2\n"
+		       ">>>>>>> other\n");
+	assert_int_equal(l.nconflicts, 1);
+	assert_string_equal(l.conflicts[0].msg,
+			    "recipe.lock:3: error: the two sides of a git merge pick "
+			    "differently for 'anchor/front': 3 here, 4 at line 6");
+	struct error err;
+	assert_int_equal(lock_writable(&l, &err), -1);
+	lock_release(&l);
+}
+
+static void
+test_lock_diff3_conflict_merges_picks_three_way(void **state)
+{
+	struct lock l;
+
+	(void)state;
+	/* ours changed a, theirs changed b and dropped c: no real conflict */
+	parse_lock_str(&l, LOCK_HEAD
+		       "<<<<<<< HEAD\n"
+		       "pick a 2\npick b 1\npick c 1\n"
+		       "||||||| base\n"
+		       "pick a 1\npick b 1\npick c 1\n"
+		       "=======\n"
+		       "pick a 1\npick b 5\n"
+		       ">>>>>>> other\n");
+	assert_int_equal(l.nconflicts, 0);
+	assert_int_equal((int)(uintptr_t)htab_get(&l.picks.byid, "a", 1), 2);
+	assert_int_equal((int)(uintptr_t)htab_get(&l.picks.byid, "b", 1), 5);
+	assert_null(htab_get(&l.picks.byid, "c", 1));
+	lock_release(&l);
+}
+
+static void
+test_lock_unbalanced_conflict_markers_are_an_error(void **state)
+{
+	struct lock l;
+
+	(void)state;
+	parse_lock_str(&l, LOCK_HEAD "=======\npick a 1\n");
+	assert_int_equal(l.nconflicts, 1);
+	assert_non_null(strstr(l.conflicts[0].msg, "recipe.lock:2: error:"));
+	lock_release(&l);
+	parse_lock_str(&l, LOCK_HEAD "<<<<<<< HEAD\npick a 1\n");
+	assert_int_equal(l.nconflicts, 1);
+	assert_non_null(strstr(l.conflicts[0].msg, "never ends"));
+	lock_release(&l);
+}
+
 static void
 test_lock_path_for(void **state)
 {
@@ -223,6 +492,17 @@ main(void)
 		cmocka_unit_test(test_actions_survive_a_torn_append),
 		cmocka_unit_test(test_pending_compacts_finished),
 		cmocka_unit_test(test_lock_round_trip_sorted),
+		cmocka_unit_test(test_lock_line_with_two_outs_is_refused_not_overflowed),
+		cmocka_unit_test(test_lock_line_with_two_requests_is_refused_without_a_leak),
+		cmocka_unit_test(test_lock_nul_byte_skips_its_line_not_the_rest),
+		cmocka_unit_test(test_lock_line_cut_at_a_field_boundary_is_refused),
+		cmocka_unit_test(test_lock_fields_are_validated),
+		cmocka_unit_test(test_lock_round_trips_big_amounts),
+		cmocka_unit_test(test_lock_of_a_newer_version_is_read_not_rewritten),
+		cmocka_unit_test(test_lock_conflict_unions_node_lines),
+		cmocka_unit_test(test_lock_conflicting_picks_name_both_lines),
+		cmocka_unit_test(test_lock_diff3_conflict_merges_picks_three_way),
+		cmocka_unit_test(test_lock_unbalanced_conflict_markers_are_an_error),
 		cmocka_unit_test(test_lock_path_for),
 		cmocka_unit_test(test_tree_parse),
 	};

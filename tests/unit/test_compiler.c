@@ -274,6 +274,21 @@ test_format_double_is_canonical(void **state)
 	assert_string_equal(a, "0.55");
 }
 
+static void
+test_recipe_without_images_compiles(void **state)
+{
+	struct dag *dag;
+
+	(void)state;
+	/* take_leaves passed NULL to memcpy, settle_leaves NULL to qsort */
+	dag = must_compile("loramake: 1\nname: x\ntrigger: zqx\ntarget: flux2\n"
+			   "engines: { gen: { type: preview } }\n"
+			   "expression: { engine: gen, items: [smile] }\n"
+			   "environment: { engine: gen, rotate: [a beach] }\n");
+	assert_int_equal(dag->nnodes, 0);
+	dag_free(dag);
+}
+
 static int
 setup(void **state)
 {
@@ -306,6 +321,7 @@ main(void)
 		cmocka_unit_test(test_errors_are_located),
 		cmocka_unit_test(test_placeholder_subst),
 		cmocka_unit_test(test_format_double_is_canonical),
+		cmocka_unit_test(test_recipe_without_images_compiles),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
