@@ -11,8 +11,11 @@
 #include "actions.h"
 #include "base/buf.h"
 #include "base/path.h"
+#include "record.h"
 
-#define HEADER "# loramake actions v1\n"
+#define HEADER_PREFIX "# loramake actions"
+#define HEADER_LINE HEADER_PREFIX " v1"
+#define HEADER HEADER_LINE "\n"
 
 static void
 add(struct actions *a, struct action *rec)
@@ -31,40 +34,51 @@ action_free(struct action *rec)
 	free(rec);
 }
 
+/* A request id as engines give them ([A-Za-z0-9._-]{1,128}, comma-joined
+ * for several candidates), or "-" for none. */
+static bool
+is_request_field(const char *s)
+{
+	size_t run = 0;
+
+	if (!strcmp(s, "-"))
+		return true;
+	for (; *s; s++) {
+		bool word = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+			    *s == '-';
+
+		if (word ? ++run > 128 : *s != ',' || !run)
+			return false;
+		if (!word)
+			run = 0;
+	}
+	return run > 0;
+}
+
 /* Parse one line; NULL if it is not a whole, valid record. */
 static struct action *
 parse_line(char *line)
 {
-	char *f[5] = { 0 }, *p = line, *save;
+	char *f[5], *o[ACTIONS_MAX_OUTS];
 	struct action *rec;
-	int nf = 0;
+	size_t nouts;
 
-	while (nf < 5) {
-		f[nf++] = p;
-		p = strchr(p, '\t');
-		if (!p)
-			break;
-		*p++ = '\0';
-	}
-	if (nf != 5)
+	if (record_split(line, '\t', f, 5) != 5)
+		return NULL;
+	nouts = record_split(f[1], ',', o, ACTIONS_MAX_OUTS);
+	if (nouts > ACTIONS_MAX_OUTS || !is_request_field(f[4]))
 		return NULL;
 	rec = xcalloc(1, sizeof(*rec));
 	if (!hash_parse(f[0], &rec->key))
 		goto bad;
 	memcpy(rec->keyhex, f[0], HASH_HEX_LEN + 1);
-	size_t commas = 0;
-	for (const char *c = f[1]; *c; c++)
-		commas += *c == ',';
-	if (commas >= ACTIONS_MAX_OUTS)
-		goto bad;
-	rec->outs = xcalloc(commas + 1, sizeof(*rec->outs));
-	for (char *o = strtok_r(f[1], ",", &save); o; o = strtok_r(NULL, ",", &save)) {
-		if (rec->nouts == ACTIONS_MAX_OUTS || !hash_parse(o, &rec->outs[rec->nouts]))
+	rec->outs = xcalloc(nouts, sizeof(*rec->outs));
+	for (; rec->nouts < nouts; rec->nouts++)
+		if (!hash_parse(o[rec->nouts], &rec->outs[rec->nouts]))
 			goto bad;
-		rec->nouts++;
-	}
-	if (!rec->nouts || !parse_double(f[2], &rec->usd) ||
-	    !parse_int64(f[3], &rec->seed))
+	if (!parse_double(f[2], &rec->usd) || rec->usd < 0 ||
+	    !parse_int64(f[3], &rec->seed) || rec->seed < 0)
 		goto bad;
 	if (strcmp(f[4], "-") != 0)
 		rec->request = xstrdup(f[4]);
@@ -74,34 +88,68 @@ bad:
 	return NULL;
 }
 
-int
-actions_load(struct actions *a, const char *path, struct error *err)
+/* The header: what to make of the lines after it. */
+static void
+take_header(struct actions *a, char *line)
 {
-	char *text, *line, *nl;
-	size_t len;
+	unsigned v = record_version(line, HEADER_PREFIX);
+
+	if (v == ACTIONS_VERSION && !strcmp(line, HEADER_LINE))
+		return;
+	a->rewrite = true;
+	if (v && v != ACTIONS_VERSION) {
+		/* records of another format: start over rather than misread */
+		a->other_version = v;
+		return;
+	}
+	/* damaged: its records are still this format's, each checked */
+}
+
+int
+actions_parse(struct actions *a, const char *path, char *text, size_t len)
+{
+	struct record_reader r;
+	enum record_kind kind;
+	char *line;
 
 	memset(a, 0, sizeof(*a));
 	htab_init(&a->bykey);
 	a->path = xstrdup(path);
-	if (read_file(path, &text, &len, err) < 0)
-		return errno == ENOENT ? 0 : -1;
-	line = text;
-	if (strncmp(text, HEADER, strlen(HEADER)) != 0) {
-		/* another version: start over rather than misread it */
-		free(text);
-		return 0;
-	}
-	line += strlen(HEADER);
-	while ((nl = memchr(line, '\n', (size_t)(text + len - line)))) {
+	a->rewrite = len == 0; /* an empty file: the header is missing */
+	record_reader_init(&r, text, len);
+	while ((kind = record_next(&r, &line, NULL)) != RECORD_END) {
 		struct action *rec;
 
-		*nl = '\0';
+		if (r.lineno == 1 && kind == RECORD_LINE && line[0] == '#') {
+			take_header(a, line);
+			continue;
+		}
+		if (r.lineno == 1)
+			a->rewrite = true; /* no header at all */
+		if (a->other_version)
+			break;
 		a->lines++;
-		if ((rec = parse_line(line)))
+		if (kind == RECORD_TORN)
+			a->torn = true; /* a crash mid-append: ignored */
+		else if (kind == RECORD_LINE && (rec = parse_line(line)))
 			add(a, rec);
-		line = nl + 1;
 	}
-	/* anything after the last newline is a torn append: ignored */
+	return 0;
+}
+
+int
+actions_load(struct actions *a, const char *path, struct error *err)
+{
+	char *text;
+	size_t len;
+
+	if (read_file(path, &text, &len, err) < 0) {
+		memset(a, 0, sizeof(*a));
+		htab_init(&a->bykey);
+		a->path = xstrdup(path);
+		return errno == ENOENT ? 0 : -1;
+	}
+	actions_parse(a, path, text, len);
 	free(text);
 	return 0;
 }
@@ -155,12 +203,54 @@ copy_record(const struct action *rec)
 	return c;
 }
 
-int
-actions_start(const char *path, struct error *err)
+/* Records the table holds, superseded ones not counted. */
+static size_t
+live_records(const struct actions *a)
 {
-	if (path_exists(path))
+	return a->bykey.len;
+}
+
+/* End a torn last line, so the next append starts a line of its own
+ * instead of being read as the rest of the torn one. */
+static int
+close_torn_line(struct actions *a, struct error *err)
+{
+	int fd = open(a->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	int rc = 0;
+
+	if (fd < 0)
+		return error_set(err, "cannot open '%s':", a->path);
+	if (write(fd, "\n", 1) != 1 || fdatasync(fd) < 0)
+		rc = error_set(err, "cannot append to '%s':", a->path);
+	close(fd);
+	if (rc == 0)
+		a->torn = false;
+	return rc;
+}
+
+int
+actions_start(struct actions *a, struct error *err)
+{
+	if (!path_exists(a->path))
+		return write_file_atomic(a->path, HEADER, strlen(HEADER), err);
+	if (a->rewrite) {
+		/* as samurai does with an old .ninja_log: rewrite, never ignore
+		 * forever (every build would rerun everything) */
+		if (a->other_version)
+			warn("%s: a log of another format (v%u; this loramake writes "
+			     "v%d): starting it over (outputs stay in the store, and "
+			     "recipe.lock still names them)", a->path, a->other_version,
+			     ACTIONS_VERSION);
+		else
+			warn("%s: its header is damaged or missing: rewrote it with the "
+			     "%zu records it holds", a->path, live_records(a));
+		if (actions_compact(a, NULL, NULL, err) < 0)
+			return -1;
+		a->rewrite = a->torn = false;
+		a->other_version = 0;
 		return 0;
-	return write_file_atomic(path, HEADER, strlen(HEADER), err);
+	}
+	return a->torn ? close_torn_line(a, err) : 0;
 }
 
 int
@@ -193,7 +283,7 @@ actions_add(struct actions *a, const struct action *rec)
 int
 actions_append(struct actions *a, const struct action *rec, struct error *err)
 {
-	if (actions_start(a->path, err) < 0 || actions_write(a->path, rec, err) < 0)
+	if (actions_start(a, err) < 0 || actions_write(a->path, rec, err) < 0)
 		return -1;
 	actions_add(a, rec);
 	return 0;

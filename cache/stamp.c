@@ -10,9 +10,11 @@
 #include "base/buf.h"
 #include "base/hash.h"
 #include "base/path.h"
+#include "record.h"
 #include "stamp.h"
 
-#define HEADER "# loramake stamp v1\n"
+/* v2: the "end N" line, so that a stamp cut short is never whole */
+#define HEADER "# loramake stamp v2\n"
 /* Bump with the key format: a new loramake must not trust an old stamp. */
 #define STAMP_VERSION "loramake-key/1 0.1.0"
 
@@ -102,6 +104,7 @@ stamp_write(const struct stamp *s, const char *path, const char *recipe,
 	buf_addc(&b, '\n');
 	for (size_t i = 0; i < s->n; i++)
 		stat_line(&b, s->paths[i]);
+	buf_addf(&b, "end %zu\n", s->n);
 	rc = write_file_atomic(path, b.data, b.len, err);
 	buf_release(&b);
 	return rc;
@@ -110,44 +113,54 @@ stamp_write(const struct stamp *s, const char *path, const char *recipe,
 /* Where the path starts in "absent PATH" or "stat SIZE MTIME CTIME INO
  * PATH" (paths may hold spaces), or NULL. */
 static const char *
-line_path(const char *p, const char *nl)
+line_path(const char *p)
 {
 	int fields = 5;
 
-	if (!strncmp(p, "absent ", 7))
+	if (record_starts(p, "absent "))
 		return p + 7;
-	if (strncmp(p, "stat ", 5))
+	if (!record_starts(p, "stat "))
 		return NULL;
-	for (; p < nl && fields; p++)
+	for (; *p && fields; p++)
 		fields -= *p == ' ';
 	return fields ? NULL : p;
 }
 
-/* Does each "stat"/"absent" line from p on match the path as it is now? */
+/* Does this "stat"/"absent" line match its path as it is now? */
 static bool
-paths_hold(const char *p)
+path_holds(const char *line, size_t len, struct buf *now)
+{
+	const char *path = line_path(line);
+
+	if (!path || !*path)
+		return false;
+	buf_reset(now);
+	stat_line(now, path);
+	return now->len == len + 1 && !memcmp(now->data, line, len);
+}
+
+/* The stat lines from r on, then "end N" for as many, then nothing: the
+ * stamp is whole, and every path is as it was. */
+static bool
+paths_hold(struct record_reader *r)
 {
 	struct buf now;
-	bool ok = true;
+	size_t n = 0, len;
+	char *line;
+	bool ok = false;
 
 	buf_init(&now);
-	while (*p && ok) {
-		const char *nl = strchr(p, '\n'), *path;
+	while (record_next(r, &line, &len) == RECORD_LINE) {
+		int64_t want;
 
-		if (!nl)
-			break;
-		path = line_path(p, nl);
-		if (!path) {
-			ok = false;
+		if (record_starts(line, "end ")) {
+			ok = parse_int64(line + 4, &want) && want == (int64_t)n &&
+			     record_next(r, &line, NULL) == RECORD_END;
 			break;
 		}
-		char *name = xstrndup(path, (size_t)(nl - path));
-		buf_reset(&now);
-		stat_line(&now, name);
-		free(name);
-		ok = now.len == (size_t)(nl - p + 1) &&
-		     !memcmp(now.data, p, now.len);
-		p = nl + 1;
+		if (!path_holds(line, len, &now))
+			break;
+		n++;
 	}
 	buf_release(&now);
 	return ok;
@@ -172,23 +185,37 @@ unescape_say(const char *p, const char *nl)
 }
 
 bool
+stamp_check(char *text, size_t len, const char *head_text, size_t head_len,
+	    char **say)
+{
+	struct record_reader r;
+	char *line;
+	size_t n;
+
+	if (len < head_len || memcmp(text, head_text, head_len) != 0)
+		return false;
+	record_reader_init(&r, text + head_len, len - head_len);
+	if (record_next(&r, &line, &n) != RECORD_LINE || !record_starts(line, "say ") ||
+	    !paths_hold(&r))
+		return false;
+	*say = unescape_say(line + 4, line + n);
+	return true;
+}
+
+bool
 stamp_holds(const char *path, const char *recipe, const char *lock,
 	    const char *options, char **say)
 {
 	struct buf want;
-	char *text, *rest, *nl;
-	bool ok = false;
+	char *text;
+	size_t len;
+	bool ok;
 
-	if (read_file(path, &text, NULL, NULL) < 0)
+	if (read_file(path, &text, &len, NULL) < 0)
 		return false;
 	buf_init(&want);
 	head(&want, recipe, lock, options);
-	rest = text + want.len;
-	if (!strncmp(text, want.data, want.len) && !strncmp(rest, "say ", 4) &&
-	    (nl = strchr(rest, '\n')) && paths_hold(nl + 1)) {
-		*say = unescape_say(rest + 4, nl);
-		ok = true;
-	}
+	ok = stamp_check(text, len, want.data, want.len, say);
 	buf_release(&want);
 	free(text);
 	return ok;

@@ -11,14 +11,17 @@
  *   lock HASH          (its bytes, or "-" when absent)
  *   say TEXT           (what a build that did nothing printed, \n as \\n)
  *   stat SIZE MTIME_NS CTIME_NS INODE PATH   (or: absent PATH)
+ *   end N              (N: the number of stat/absent lines)
  *
  * with a stat line for the action log, every source file, every folder a
  * files: glob reads (its mtime moves when a file is added or removed), any
  * metadata.json, and the package output. The next build reads the stamp,
  * hashes the recipe and the lock, stats those paths, and if nothing moved
  * says "nothing to do" without compiling: a few system calls for any size
- * of recipe. Anything that differs, or a stamp it cannot read, means the
- * full check runs, so the stamp can only save time, never hide work.
+ * of recipe. Anything that differs, or a stamp it cannot read whole (the
+ * end line closes it: a stamp cut short after its say line holds no
+ * stat lines to compare, and must not pass), means the full check runs,
+ * so the stamp can only save time, never hide work.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,5 +53,12 @@ int stamp_write(const struct stamp *s, const char *path, const char *recipe,
  */
 bool stamp_holds(const char *path, const char *recipe, const char *lock,
 		 const char *options, char **say);
+/*
+ * The check of stamp_holds on text[0..len) (cut in place), given the head
+ * it must start with (what the recipe, the lock and the options make
+ * now). For tests and the fuzzer.
+ */
+bool stamp_check(char *text, size_t len, const char *head_text,
+		 size_t head_len, char **say);
 
 #endif

@@ -459,9 +459,10 @@ cmd_build(const struct cli *cli)
 	packaging = s.dag->package &&
 		    (s.st[s.dag->package->idx].state == STATE_NEW ||
 		     s.st[s.dag->package->idx].state == STATE_STALE);
-	/* a lock that was merged (a git conflict) is rewritten even when
-	 * nothing runs: the run writes it under the build lock */
-	if ((jobs || s.lock.dirty) && (rc = run(&s, cli, &res))) {
+	/* state files to repair (a lock merged from a git conflict, an action
+	 * log with a wrong header) are rewritten even when nothing runs: the
+	 * run does it under the build lock */
+	if ((jobs || s.lock.dirty || s.acts.rewrite) && (rc = run(&s, cli, &res))) {
 		session_close(&s);
 		return rc;
 	}

@@ -825,7 +825,7 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 	    (s.pending.n && pending_compact(&s.pending, acts, &err) < 0))
 		warn("%s", err.msg);
 	free(pending_path);
-	if (actions_start(acts->path, &err) < 0)
+	if (actions_start(acts, &err) < 0)
 		warn("%s", err.msg); /* every node will fail with the same words */
 	sync_lock(&s);
 	add_jobs(&s);

@@ -22,6 +22,12 @@
 #include "cache/store.h"
 #include "cache/tree.h"
 
+#define FACETS " facets=engine:00000001,model:00000002,prompt:00000003," \
+	       "parameters:00000004,seed:00000005,input:00000006"
+#define H1 "11111111111111111111111111111111"
+#define H2 "22222222222222222222222222222222"
+#define H3 "33333333333333333333333333333333"
+
 static char dir[] = "/tmp/lm-cache-XXXXXX";
 
 static char *
@@ -96,6 +102,130 @@ test_actions_survive_a_torn_append(void **state)
 	free(path);
 }
 
+/* A record line as the log holds it: KEY OUT USD SEED REQUEST. */
+#define REC(k) k "\t" H2 "\t0.035\t7\treq-1\n"
+#define ACT_HEAD "# loramake actions v1\n"
+
+static void
+write_text(const char *path, const char *text, size_t len)
+{
+	assert_int_equal(write_file_atomic(path, text, len, NULL), 0);
+}
+
+static bool
+has_key(const struct actions *a, const char *hex)
+{
+	struct hash k;
+
+	assert_true(hash_parse(hex, &k));
+	return actions_get(a, &k) != NULL;
+}
+
+static void
+test_actions_header_of_another_version_is_rewritten(void **state)
+{
+	static const char text[] = "# loramake actions v7\n" REC(H1);
+	char *path = in_dir("actions-v7"), *now;
+	struct actions a;
+	struct action rec = { .key = hash_bytes("k", 1), .outs = &rec.key, .nouts = 1 };
+
+	(void)state;
+	write_text(path, text, sizeof(text) - 1);
+	assert_int_equal(actions_load(&a, path, NULL), 0);
+	assert_false(has_key(&a, H1)); /* another format: not misread */
+	assert_int_equal(actions_append(&a, &rec, NULL), 0);
+	actions_release(&a);
+	assert_int_equal(read_file(path, &now, NULL, NULL), 0);
+	assert_true(!strncmp(now, ACT_HEAD, strlen(ACT_HEAD)));
+	free(now);
+	/* and the log is read again, not ignored on every later build */
+	assert_int_equal(actions_load(&a, path, NULL), 0);
+	assert_non_null(actions_get(&a, &rec.key));
+	assert_false(a.rewrite);
+	actions_release(&a);
+	free(path);
+}
+
+static void
+test_actions_damaged_header_keeps_its_records(void **state)
+{
+	static const char text[] = "# loramake actionz v1\n" REC(H1);
+	char *path = in_dir("actions-damaged"), *now;
+	struct actions a;
+
+	(void)state;
+	write_text(path, text, sizeof(text) - 1);
+	assert_int_equal(actions_load(&a, path, NULL), 0);
+	assert_true(has_key(&a, H1));
+	assert_int_equal(actions_start(&a, NULL), 0);
+	actions_release(&a);
+	assert_int_equal(read_file(path, &now, NULL, NULL), 0);
+	assert_string_equal(now, ACT_HEAD REC(H1));
+	free(now);
+	free(path);
+}
+
+static void
+test_actions_append_after_a_torn_line_starts_a_fresh_line(void **state)
+{
+	static const char text[] = ACT_HEAD REC(H1) H3 "\tdeadbe";
+	char *path = in_dir("actions-torn");
+	struct actions a;
+	struct action rec = { .key = hash_bytes("k", 1), .outs = &rec.key, .nouts = 1 };
+
+	(void)state;
+	write_text(path, text, sizeof(text) - 1);
+	assert_int_equal(actions_load(&a, path, NULL), 0);
+	assert_true(a.torn);
+	assert_int_equal(actions_append(&a, &rec, NULL), 0);
+	actions_release(&a);
+	assert_int_equal(actions_load(&a, path, NULL), 0);
+	assert_true(has_key(&a, H1));
+	assert_non_null(actions_get(&a, &rec.key)); /* not glued to the torn line */
+	actions_release(&a);
+	free(path);
+}
+
+static void
+test_actions_nul_byte_spoils_its_line_only(void **state)
+{
+	/* a record complete up to a NUL was taken whole */
+	static const char text[] = ACT_HEAD H1 "\t" H2 "\t0\t1\t-\0junk\n" REC(H3);
+	char copy[sizeof(text)];
+	struct actions a;
+
+	(void)state;
+	memcpy(copy, text, sizeof(text));
+	assert_int_equal(actions_parse(&a, "actions", copy, sizeof(text) - 1), 0);
+	assert_false(has_key(&a, H1));
+	assert_true(has_key(&a, H3));
+	actions_release(&a);
+}
+
+static void
+test_actions_fields_are_validated(void **state)
+{
+	static const char *const bad[] = {
+		H1 "\t" H2 "\t-1\t1\t-\n",          /* negative cost */
+		H1 "\t" H2 "\t0\t-1\t-\n",          /* negative seed */
+		H1 "\t" H2 ",\t0\t1\t-\n",          /* an empty out */
+		H1 "\t" H2 "\t0\t1\t$(touch x)\n",  /* not a request id */
+		H1 "\t" H2 "\t0\t1\t-\textra\n",    /* a sixth field */
+		H1 "\t" H2 "\t0\t1\n",              /* a field missing */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < LM_ARRAY_LEN(bad); i++) {
+		char *text = xasprintf(ACT_HEAD "%s", bad[i]);
+		struct actions a;
+
+		assert_int_equal(actions_parse(&a, "actions", text, strlen(text)), 0);
+		assert_int_equal(a.n, 0);
+		actions_release(&a);
+		free(text);
+	}
+}
+
 static void
 test_pending_compacts_finished(void **state)
 {
@@ -167,11 +297,6 @@ test_lock_round_trip_sorted(void **state)
 
 /* ---- the lock reader: nothing in a lock is trusted ---- */
 
-#define FACETS " facets=engine:00000001,model:00000002,prompt:00000003," \
-	       "parameters:00000004,seed:00000005,input:00000006"
-#define H1 "11111111111111111111111111111111"
-#define H2 "22222222222222222222222222222222"
-#define H3 "33333333333333333333333333333333"
 #define LOCK_HEAD "# loramake lock v1: machine-written; commit it with the recipe\n"
 
 /* lock_parse of text (len bytes, may hold NULs), on a copy. */
@@ -490,6 +615,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_put_is_content_addressed),
 		cmocka_unit_test(test_actions_survive_a_torn_append),
+		cmocka_unit_test(test_actions_header_of_another_version_is_rewritten),
+		cmocka_unit_test(test_actions_damaged_header_keeps_its_records),
+		cmocka_unit_test(test_actions_append_after_a_torn_line_starts_a_fresh_line),
+		cmocka_unit_test(test_actions_nul_byte_spoils_its_line_only),
+		cmocka_unit_test(test_actions_fields_are_validated),
 		cmocka_unit_test(test_pending_compacts_finished),
 		cmocka_unit_test(test_lock_round_trip_sorted),
 		cmocka_unit_test(test_lock_line_with_two_outs_is_refused_not_overflowed),

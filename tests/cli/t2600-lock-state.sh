@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2500: recipe.lock as git and accidents leave it: a merge conflict is
+# t2600: recipe.lock as git and accidents leave it: a merge conflict is
 # merged (node lines of both sides kept) or, where picks disagree, an
 # error naming both lines; a lock of a newer format is read but never
 # rewritten; a NUL byte spoils its line only.
