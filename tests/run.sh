@@ -53,10 +53,20 @@ fi
 for t in "$top"/tests/cli/t[0-9]*.sh; do
 	case $t in *"${ONLY:-}"*) ;; *) continue ;; esac
 	sh "$t" >"$log" 2>&1
+	rc=$?
 	cat "$log"
 	count
+	name=$(basename "$t" .sh)
+	# a script that stops before test_done, or fails with every test ok,
+	# is a failure too: nothing may fail unseen
 	if ! grep -qE '^(not )?ok ' "$log"; then
-		echo "not ok - $(basename "$t") ran no test"
+		echo "not ok - $name ran no test (exit $rc)"
+		failed=$((failed + 1))
+	elif ! grep -q "^# $name: [0-9]* passed, [0-9]* failed$" "$log"; then
+		echo "not ok - $name stopped before its last test (exit $rc)"
+		failed=$((failed + 1))
+	elif [ $rc -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - $name exited $rc"
 		failed=$((failed + 1))
 	fi
 done

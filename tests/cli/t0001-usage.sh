@@ -6,7 +6,7 @@ test_expect_success '--help prints usage and exits 0' '
 	lm --help >out && grep "usage: loramake" out
 '
 test_expect_success '--version' '
-	lm --version | grep "^loramake [0-9]"
+	lm --version >out && grep "^loramake [0-9]" out
 '
 test_expect_success 'an unknown option exits 2 with a message' '
 	expect_exit 2 lm --frobnicate x.yaml 2>err && grep "unknown option" err

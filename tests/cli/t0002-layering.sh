@@ -12,9 +12,10 @@ only_in() {
 	found=$(cd "$SRC" && grep -lE "#include <$pat>" base/*.[ch] compiler/*.[ch] \
 		cache/*.[ch] runtime/*.[ch] runtime/engines/*.[ch] quality/*.[ch] cli/*.[ch])
 	for f in $found; do
-		ok=no
-		for a in "$@"; do [ "$f" = "$a" ] && ok=yes; done
-		[ $ok = yes ] || { echo "$f includes <$pat>"; return 1; }
+		case " $* " in
+		*" $f "*) ;;
+		*) echo "$f includes <$pat>" && return 1 ;;
+		esac
 	done
 }
 

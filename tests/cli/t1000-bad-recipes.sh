@@ -24,7 +24,7 @@ check_bad() {
 	_rc=0
 	cd "$BAD" || return 1
 	lm plan "$_n.yaml" >"$_out" 2>"$_err" || _rc=$?
-	head -n 1 "$_err" >"$_first"
+	head -n 1 "$_err" >"$_first" || return 1
 	if grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$_err" >/dev/null; then
 		echo "sanitizer report:"
 		cat "$_err"

@@ -33,7 +33,7 @@ test_expect_success 'editing one expression changes exactly its nodes and below'
 	lm plan --json jinx/edited.yaml >ed.json &&
 	pj changed plan.json ed.json >changed &&
 	for a in front closeup_front closeup_three_quarter three_quarter_left three_quarter_right; do
-		echo "caption/$a/tired"; echo "expression/$a/tired"; echo "upscale/$a/tired"
+		printf "%s\n" "caption/$a/tired" "expression/$a/tired" "upscale/$a/tired" || return 1
 	done | sort >want && echo package >>want && sort want -o want &&
 	diff want changed
 '
@@ -55,7 +55,7 @@ test_expect_success 'a fixed seed shows in the key, a derived one does not move'
 	pj changed plan.json again.json >changed && test ! -s changed
 '
 test_expect_success 'plan --json escapes what JSON needs escaped' '
-	mkdir q && cat >q/recipe.yaml <<-\EOF
+	mkdir q && cat >q/recipe.yaml <<-\EOF &&
 	loramake: 1
 	engines: { g: { type: preview } }
 	hero: { prompt: "say \"hi\" \\\\ tab\there \u0001 é ✓" }

@@ -49,7 +49,7 @@ test_expect_success 'editing one expression: plan lists exactly its nodes as sta
 	lm plan --json --engine preview jinx/recipe.yaml >p2.json &&
 	pj states p2.json | grep " stale " | cut -d" " -f1 | sort >stale &&
 	for a in front closeup_front closeup_three_quarter three_quarter_left three_quarter_right; do
-		echo "caption/$a/tired"; echo "expression/$a/tired"; echo "upscale/$a/tired"
+		printf "%s\n" "caption/$a/tired" "expression/$a/tired" "upscale/$a/tired" || return 1
 	done >want && echo package >>want && sort want -o want &&
 	diff want stale &&
 	pj states p2.json | grep "^expression/front/tired stale prompt changed" &&
@@ -67,11 +67,7 @@ test_expect_success 'the build runs exactly those 16 nodes' '
 test_expect_success 'a build killed part way keeps what it finished' '
 	rm -rf jinx/.loramake jinx/build jinx/recipe.lock &&
 	("$LORAMAKE" -j 2 --engine preview jinx/recipe.yaml >/dev/null 2>&1 & echo $! >pid) &&
-	for i in $(seq 1 300); do
-		n=$(grep -c . jinx/.loramake/actions 2>/dev/null || echo 0)
-		[ "$n" -ge 20 ] && break
-		sleep 0.1
-	done &&
+	wait_for "test \$(lines_in jinx/.loramake/actions) -ge 20" &&
 	kill -9 "$(cat pid)" && sleep 0.2 &&
 	done1=$(($(grep -c . jinx/.loramake/actions) - 1)) &&
 	test "$done1" -ge 19 && test "$done1" -lt 90 &&

@@ -43,7 +43,7 @@ test_expect_success '--fail-fast starts nothing after the first failure' '
 '
 test_expect_success '--max-cost refuses a plan that costs more' '
 	mkdir m && cp "$SRC/recipes/jinx/keystones/hero.png" m/hero.png &&
-	cat >m/recipe.yaml <<-EOF
+	cat >m/recipe.yaml <<-EOF &&
 	loramake: 1
 	engines: { fal: { type: fal, url: "http://127.0.0.1:9" } }
 	hero: { file: hero.png }
@@ -97,13 +97,13 @@ test_expect_success 'a node gone from the recipe leaves the lock' '
 	! grep -q "^node upscale/low_angle " quickstart/recipe.lock
 '
 test_expect_success 'Ctrl-C finishes what runs, records it, exits 130' '
-	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock
-	"$LORAMAKE" -j 1 quickstart/recipe.yaml >out 2>err &
-	pid=$!
-	wait_for "test \$(grep -c . quickstart/.loramake/actions 2>/dev/null) -ge 2"
-	kill -INT $pid
-	rc=0
-	wait $pid || rc=$?
+	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock &&
+	{ "$LORAMAKE" -j 1 quickstart/recipe.yaml >out 2>err & } &&
+	pid=$! &&
+	wait_for "test \$(lines_in quickstart/.loramake/actions) -ge 2" &&
+	kill -INT $pid &&
+	rc=0 &&
+	{ wait $pid || rc=$?; } &&
 	test "$rc" = 130 &&
 	grep "interrupted" err &&
 	done1=$(($(grep -c . quickstart/.loramake/actions) - 1)) &&
@@ -116,10 +116,10 @@ test_expect_success 'a build after Ctrl-C runs only the rest' '
 	grep "^$((34 - $(cat done1))) nodes built" out
 '
 test_expect_success 'a second build of the same recipe waits for the first' '
-	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock
-	"$LORAMAKE" -j 1 quickstart/recipe.yaml >out1 2>err1 &
-	pid=$!
-	wait_for "test \$(grep -c . quickstart/.loramake/actions 2>/dev/null) -ge 2"
+	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock &&
+	{ "$LORAMAKE" -j 1 quickstart/recipe.yaml >out1 2>err1 & } &&
+	pid=$! &&
+	wait_for "test \$(lines_in quickstart/.loramake/actions) -ge 2" &&
 	lm quickstart/recipe.yaml >out2 2>err2 &&
 	wait $pid &&
 	grep "another build of this recipe is running" err2 &&

@@ -6,7 +6,7 @@
 
 test_expect_success 'setup: a small recipe, built once' '
 	mkdir r && cp "$SRC/recipes/jinx/keystones/hero.png" r/hero.png &&
-	cat >r/recipe.yaml <<-EOF
+	cat >r/recipe.yaml <<-EOF &&
 	loramake: 1
 	name: tiny
 	trigger: TINYCHAR

@@ -22,7 +22,7 @@ test_expect_success 'example 2 builds against the fake, 16 requests in flight' '
 '
 test_expect_success 'each endpoint gets its mapped input' '
 	fake_bodies "[b for b in d[\"bodies\"] if b[\"endpoint\"].endswith(\"multiple-angles\")]" >angles.json &&
-	python3 - <<-PY
+	python3 - <<-PY &&
 	import json
 	bodies = json.load(open("angles.json"))
 	assert len(bodies) == 12, len(bodies)

@@ -15,9 +15,9 @@ export FAL_KEY=$FAL_TEST_KEY
 # doubles_explained ERR: every extra submit of a key matches a "submit
 # answer lost" line of its node in ERR.
 doubles_explained() {
-	lm plan --json jinx/recipe.yaml >plan.json || true
-	python3 "$SRC/tests/data/planjson.py" keys plan.json >keys
-	fake_stat "d[\"submits_by_key\"]" >by_key.json
+	lm plan --json jinx/recipe.yaml >plan.json &&
+	python3 "$SRC/tests/data/planjson.py" keys plan.json >keys &&
+	fake_stat "d[\"submits_by_key\"]" >by_key.json &&
 	python3 - "$1" <<-'PY'
 	import json, re, sys
 	key_of = dict(l.split() for l in open("keys") if len(l.split()) == 2)
@@ -39,12 +39,12 @@ doubles_explained() {
 
 test_expect_success 'under the fault mix every node finishes or fails with a reason' '
 	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&
-	lm jinx/recipe.yaml >out 2>err || test $? = 1 &&
+	{ lm jinx/recipe.yaml >out 2>err || test $? = 1; } &&
 	built=$(sed -n "s/^\([0-9]*\) nodes built in .*, \([0-9]*\) failed$/\1/p" out) &&
 	failed=$(sed -n "s/^\([0-9]*\) nodes built in .*, \([0-9]*\) failed$/\2/p" out) &&
 	test $((built + failed)) = 90 &&
 	! grep "^FAILED [^:]*: *$" err &&
-	grep "^FAILED" err >failures || true &&
+	{ grep "^FAILED" err >failures || true; } &&
 	cat failures && echo "built $built, failed or skipped $failed" &&
 	test "$(fake_stat "d[\"faults\"][\"fail\"]")" -gt 0 &&
 	test "$(fake_stat "d[\"faults\"][\"drop\"]")" -gt 0 &&
@@ -65,7 +65,7 @@ test_expect_success 'with the faults off, a rebuild finishes; finished nodes are
 	fake_stat "d[\"submits_by_key\"]" >after.json &&
 	lm plan --json jinx/recipe.yaml >plan.json &&
 	python3 "$SRC/tests/data/planjson.py" keys plan.json >keys &&
-	python3 - <<-PY
+	python3 - <<-PY &&
 	import json
 	before, after = json.load(open("before.json")), json.load(open("after.json"))
 	built = set()

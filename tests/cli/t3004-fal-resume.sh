@@ -8,7 +8,7 @@
 start_fake --job-ms 1500 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
 
-actions() { grep -c . jinx/.loramake/actions 2>/dev/null || echo 0; }
+actions() { lines_in jinx/.loramake/actions; }
 
 test_expect_success 'SIGKILL with requests in flight, then a rebuild: no job submitted twice' '
 	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&

@@ -11,12 +11,14 @@ export FAL_KEY=$FAL_TEST_KEY
 
 test_expect_success 'SIGINT cancels the queued requests and exits 130' '
 	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&
-	( "$LORAMAKE" jinx/recipe.yaml >out 2>err & echo $! >pid; r=0; wait $! || r=$?; echo $r >rc ) &
+	{ "$LORAMAKE" jinx/recipe.yaml >out 2>err & } &&
+	pid=$! &&
 	wait_for "test \$(pending) -ge 12" &&
 	sleep 0.3 &&
-	kill -INT "$(cat pid)" &&
-	wait_for "test -s rc" &&
-	test "$(cat rc)" = 130 &&
+	kill -INT $pid &&
+	rc=0 &&
+	{ wait $pid || rc=$?; } &&
+	test "$rc" = 130 &&
 	grep -q "interrupted" err &&
 	test "$(fake_stat "d[\"cancels_effective\"]")" = 12 &&
 	test "$(fake_stat "d[\"inflight\"]")" = 0 &&

@@ -37,7 +37,7 @@ test_expect_success 'a small input is sent as a data URI' '
 	test "$(fake_bodies "sum(1 for b in d[\"bodies\"] if b[\"body\"][\"image_urls\"][0].startswith(\"<\"))")" = 3
 '
 test_expect_success 'an input over 4 MiB is uploaded to storage first' '
-	python3 - <<-PY
+	python3 - <<-PY &&
 	import random, struct, zlib
 	w, h = 1400, 1100
 	rnd = random.Random(5)

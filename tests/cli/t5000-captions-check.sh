@@ -16,7 +16,7 @@ test_expect_success 'a preview build prints the check summary' '
 	grep "^check: [0-9]* pass, [0-9]* warn, 0 fail; see loramake check --engine preview jinx/recipe.yaml$" out
 '
 test_expect_success 'every caption: trigger first, one line, in bounds, no identity' '
-	python3 - <<-PY
+	python3 - <<-PY &&
 	import glob, re
 	caps = {}
 	for p in glob.glob("jinx/build/caption/**/*.txt", recursive=True):
@@ -40,11 +40,11 @@ test_expect_success 'every caption: trigger first, one line, in bounds, no ident
 	# a pass-through back view is short, and not padded
 	assert caps["jinx/build/caption/back.txt"] == "JINXCHAR seen from behind.", caps["jinx/build/caption/back.txt"]
 	PY
-	lm check --json --engine preview jinx/recipe.yaml >c.json || test $? = 1 &&
+	{ lm check --json --engine preview jinx/recipe.yaml >c.json || test $? = 1; } &&
 	python3 -c "import json; r = {r[\"rule\"]: r for r in json.load(open(\"c.json\"))[\"rules\"]}; c = r[\"captions\"]; assert \"identity\" not in c[\"figure\"], c"
 '
 test_expect_success 'no caption names an attribute every image shares' '
-	python3 - <<-PY
+	python3 - <<-PY &&
 	import re
 	s = open("jinx/recipe.yaml").read()
 	s = re.sub(r"(framing: (medium|closeup|full|back))", r"\1, wardrobe: \"a grey jumpsuit\"", s)

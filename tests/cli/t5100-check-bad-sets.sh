@@ -15,7 +15,7 @@ test_expect_success 'setup: a set of two copies of one picture and two previews'
 	mkdir bad &&
 	cp "$SRC/tests/data/images/dup-a.jpg" "$SRC/tests/data/images/dup-b.jpg" bad/ &&
 	cp "$SRC/tests/data/images/scene.png" bad/source.png &&
-	cat >bad/recipe.yaml <<-EOF
+	cat >bad/recipe.yaml <<-EOF &&
 	loramake: 1
 	name: bad
 	trigger: BADCHAR

@@ -14,7 +14,7 @@ test_expect_success 'setup' '
 		cp "$SRC/tests/data/images/$f" r/ || exit 1
 	done &&
 	md5sum r/*.png >orig.md5 &&
-	cat >r/recipe.yaml <<-EOF
+	cat >r/recipe.yaml <<-EOF &&
 	loramake: 1
 	name: my_set
 	trigger: LAYCHAR
@@ -49,7 +49,7 @@ test_expect_success 'setup' '
 test_expect_success 'kohya: the TOML parses, names a folder that exists, a caption beside every image' '
 	lm r/recipe.yaml >out 2>err &&
 	grep "dataset: r/dist/kohya" out &&
-	python3 - <<-PY
+	python3 - <<-PY &&
 	import os, re, tomllib
 	root = "r/dist/kohya"
 	t = tomllib.load(open(os.path.join(root, "dataset_config.toml"), "rb"))
@@ -131,7 +131,7 @@ test_expect_success 'ai-toolkit: the snippet names the folder, captions beside i
 test_expect_success 'imagefolder: train/metadata.jsonl parses line by line' '
 	sed -i "s|format: ai-toolkit, size: 64, out: dist/aitk|format: imagefolder, size: 64, out: dist/hf|" r/recipe.yaml &&
 	lm r/recipe.yaml >out 2>err &&
-	python3 - <<-PY
+	python3 - <<-PY &&
 	import json, os
 	root = "r/dist/hf/train"
 	lines = open(os.path.join(root, "metadata.jsonl"), encoding="utf-8").read().splitlines()
