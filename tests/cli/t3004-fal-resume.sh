@@ -5,22 +5,28 @@
 # recorded request the service no longer knows (404) is submitted anew.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fal-lib.sh"
-start_fake --job-ms 1500 || exit 1
+# jobs are held (60 s) until a test releases them ("release_ms"): on a
+# loaded machine none may finish before the test has looked
+start_fake --job-ms 60000 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
 
 actions() { lines_in jinx/.loramake/actions; }
 
 test_expect_success 'SIGKILL with requests in flight, then a rebuild: no job submitted twice' '
 	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&
-	("$LORAMAKE" jinx/recipe.yaml >out 2>err & echo $! >pid) &&
+	{ "$LORAMAKE" jinx/recipe.yaml >out 2>err & } &&
+	pid=$! &&
+	wait_for "test \$(pending) -ge 12" &&
+	# the 12 angles finish; the expressions after them stay in flight
+	fake_control "{\"release_ms\": 100}" &&
 	wait_for "test \$(pending) -ge 20" &&
-	kill -9 "$(cat pid)" &&
-	sleep 0.2 &&
+	kill -9 $pid &&
+	{ wait $pid || true; } &&
 	sub=$(fake_stat "d[\"submits_total\"]") && rec=$(pending) &&
 	echo "killed after $sub submits, $rec recorded, $(($(actions) - 1)) finished" &&
 	test "$sub" -ge 20 && test "$sub" -lt 61 &&
 	test "$(fake_stat "d[\"inflight\"]")" -gt 0 &&
-	fake_control "{\"job_ms\": 100}" &&
+	fake_control "{\"job_ms\": 100, \"release_ms\": 100}" &&
 	lm jinx/recipe.yaml >out2 2>err2 &&
 	grep "dataset: jinx/dist/jinx.zip" out2 &&
 	# a submit whose answer the kill cut off was never recorded: it is the
@@ -41,12 +47,15 @@ test_expect_success 'the lock names, per node, a request id the service issued' 
 '
 test_expect_success 'requests the service forgot are submitted anew' '
 	rm -rf jinx/.loramake jinx/build jinx/recipe.lock jinx/dist &&
-	fake_control "{\"reset\": true, \"job_ms\": 3000}" &&
-	("$LORAMAKE" jinx/recipe.yaml >out 2>err & echo $! >pid) &&
+	fake_control "{\"reset\": true, \"job_ms\": 60000}" &&
+	{ "$LORAMAKE" jinx/recipe.yaml >out 2>err & } &&
+	pid=$! &&
 	wait_for "test \$(pending) -ge 12" &&
-	kill -9 "$(cat pid)" && sleep 0.2 &&
+	kill -9 $pid &&
+	{ wait $pid || true; } &&
 	fake_control "{\"reset\": true, \"job_ms\": 100}" &&
-	left=$(lm plan --json jinx/recipe.yaml | python3 -c "import json, sys; print(sum(j[\"engine\"] == \"fal\" and j[\"state\"] in (\"new\", \"stale\") for j in json.load(sys.stdin)[\"jobs\"]))") &&
+	lm plan --json jinx/recipe.yaml >left.json &&
+	left=$(python3 -c "import json, sys; print(sum(j[\"engine\"] == \"fal\" and j[\"state\"] in (\"new\", \"stale\") for j in json.load(open(\"left.json\"))[\"jobs\"]))") &&
 	test "$left" -ge 49 &&
 	lm jinx/recipe.yaml >out2 2>err2 &&
 	grep "dataset: jinx/dist/jinx.zip" out2 &&

@@ -375,6 +375,15 @@ class FakeFal:
     def new_id(self):
         return str(uuid.UUID(int=self.id_rng.getrandbits(128), version=4))
 
+    def release(self, now, ms):
+        """Every job not yet done finishes MS from now (job_ms, for jobs
+        submitted later, is unchanged): a test holds jobs in flight with a
+        long job_ms, then lets those it has seen finish."""
+        for j in self.active:
+            if j.t_done > now and not j.cancelled:
+                j.t_done = now + ms / 1000.0
+                j.t_start = min(j.t_start, j.t_done)
+
     def inflight(self, now):
         self.active = [j for j in self.active if j.t_done > now]
         return len(self.active)
@@ -1111,6 +1120,7 @@ class Handler(BaseHTTPRequestHandler):
             body = dict(body)
             reset = _bool(body.pop("reset", False))
             reset_stats = _bool(body.pop("reset_stats", False))
+            release_ms = body.pop("release_ms", None)
             with fake.lock:
                 try:
                     fake.set(body)
@@ -1125,6 +1135,11 @@ class Handler(BaseHTTPRequestHandler):
                     # never hands out an id twice, and a client resuming an
                     # old id must not find someone else's new job under it
                     fake.rng.seed(fake.cfg["seed"])
+                elif release_ms is not None:
+                    try:
+                        fake.release(time.monotonic(), _nonneg_int(release_ms))
+                    except (TypeError, ValueError) as e:
+                        bad = "release_ms: %s" % e
                 elif reset_stats:
                     jobs_keep = (fake.jobs, fake.active, fake.seq, fake.blobs,
                                  fake.uploads, fake.cdn_tokens)
