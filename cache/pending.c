@@ -26,6 +26,22 @@ push(struct pending *p, const struct hash *key, int candidate, const char *info)
 	e->info = xstrdup(info);
 }
 
+/* Drop the entries of key's candidate from memory. */
+static void
+drop(struct pending *p, const struct hash *key, int candidate)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		if (hash_eq(&p->v[i].key, key) && p->v[i].candidate == candidate) {
+			free(p->v[i].info);
+			continue;
+		}
+		p->v[k++] = p->v[i];
+	}
+	p->n = k;
+}
+
 int
 pending_load(struct pending *p, const char *path, struct error *err)
 {
@@ -45,7 +61,12 @@ pending_load(struct pending *p, const char *path, struct error *err)
 		if (line[0] == '#' || !t2)
 			continue;
 		*t1 = *t2 = '\0';
-		if (hash_parse(line, &key) && parse_int64(t1 + 1, &cand) && cand > 0)
+		if (!hash_parse(line, &key) || !parse_int64(t1 + 1, &cand) ||
+		    cand < 1 || cand > INT32_MAX)
+			continue;
+		if (t2[1] == '\0')
+			drop(p, &key, (int)cand); /* forgotten (pending_forget) */
+		else
 			push(p, &key, (int)cand, t2 + 1);
 	}
 	free(text);
@@ -98,9 +119,10 @@ pending_compact(struct pending *p, const struct actions *acts,
 	return rc;
 }
 
-int
-pending_add(struct pending *p, const struct hash *key, int candidate,
-	    const char *info, struct error *err)
+/* Append the line for key's candidate (info "" forgets it), durably. */
+static int
+append(struct pending *p, const struct hash *key, int candidate,
+       const char *info, struct error *err)
 {
 	struct pending_entry e = { *key, candidate, (char *)info };
 	struct buf b;
@@ -122,9 +144,27 @@ pending_add(struct pending *p, const struct hash *key, int candidate,
 	if (write(p->fd, b.data, b.len) != (ssize_t)b.len || fdatasync(p->fd) < 0)
 		rc = error_set(err, "cannot append to '%s':", p->path);
 	buf_release(&b);
-	if (rc == 0)
-		push(p, key, candidate, info);
 	return rc;
+}
+
+int
+pending_add(struct pending *p, const struct hash *key, int candidate,
+	    const char *info, struct error *err)
+{
+	if (!*info)
+		BUG("pending info is empty");
+	if (append(p, key, candidate, info, err) < 0)
+		return -1;
+	push(p, key, candidate, info);
+	return 0;
+}
+
+int
+pending_forget(struct pending *p, const struct hash *key, int candidate,
+	       struct error *err)
+{
+	drop(p, key, candidate);
+	return append(p, key, candidate, "", err);
 }
 
 size_t

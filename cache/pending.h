@@ -6,12 +6,17 @@
  *
  *   # loramake pending v1
  *   KEY<TAB>CANDIDATE<TAB>INFO
+ *   KEY<TAB>CANDIDATE<TAB>           (empty INFO: forget that candidate)
  *
  * A line is appended and fsynced the moment a request is accepted, before
  * the build waits on it. The next build hands the lines for a key back to
- * its engine, which polls them instead of submitting again. Lines whose
- * node has finished (its key is in the action log) are dropped when the
- * file is compacted at the start of a build.
+ * its engine, which polls them instead of submitting again. A later line
+ * for the same key and candidate replaces an earlier one. A request that
+ * ended without an output the service will ever give (the model failed,
+ * the input was rejected) is forgotten with an empty line, so the next
+ * build submits it anew instead of replaying the failure forever. Lines
+ * whose node has finished (its key is in the action log), and forgotten
+ * ones, are dropped when the file is compacted at the start of a build.
  */
 #include <stddef.h>
 
@@ -44,8 +49,13 @@ int pending_compact(struct pending *p, const struct actions *acts,
 /* Append durably; thread-unsafe (the loop thread only). -1 with err. */
 int pending_add(struct pending *p, const struct hash *key, int candidate,
 		const char *info, struct error *err);
+/* Forget key's candidate, durably (an empty line); the loop thread only.
+ * -1 with err. */
+int pending_forget(struct pending *p, const struct hash *key, int candidate,
+		   struct error *err);
 /* Fill out[] (up to max) with the entries for key; returns how many.
- * Borrowed: valid until the next pending_add or pending_release. */
+ * Borrowed: valid until the next pending_add, pending_forget or
+ * pending_release. */
 size_t pending_for(const struct pending *p, const struct hash *key,
 		   const struct pending_entry **out, size_t max);
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/path.h"
@@ -272,33 +274,61 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	return EXIT_OK;
 }
 
+/* Will the build run a node of engine d? */
+static bool
+engine_runs(const struct session *s, const struct engine_decl *d)
+{
+	for (size_t i = 0; i < s->dag->nnodes; i++)
+		if (s->dag->nodes[i]->engine == d &&
+		    (s->st[i].state == STATE_NEW || s->st[i].state == STATE_STALE))
+			return true;
+	return false;
+}
+
+/*
+ * A key is in use from here on: no core file may hold it (a crash, an
+ * abort, a sanitizer's report), and no other process of the user may
+ * read this one's memory (PR_SET_DUMPABLE 0 also stops ptrace and
+ * /proc/PID/mem). Never undone: the process ends with the build.
+ */
+static void
+guard_keys(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		warn("cannot turn off core files:");
+	if (prctl(PR_SET_DUMPABLE, 0L, 0L, 0L, 0L) < 0)
+		warn("cannot make the process undumpable:");
+}
+
 /*
  * Every remote engine that will run must have its API key: say so once,
- * before anything runs, rather than fail each of its nodes.
+ * before anything runs, rather than fail each of its nodes. Once one
+ * will be used, guard_keys().
  */
 static bool
 keys_present(const struct session *s)
 {
-	bool ok = true;
+	bool ok = true, loaded = false;
 
 	for (size_t e = 0; e < s->dag->recipe.nengines; e++) {
 		const struct engine_decl *d = &s->dag->recipe.engines[e];
 		const char *v = d->key_env ? getenv(d->key_env) : NULL;
-		bool used = false;
 
-		if (!d->key_env || (v && *v))
+		if (!d->key_env || !engine_runs(s, d))
 			continue;
-		for (size_t i = 0; i < s->dag->nnodes && !used; i++)
-			used = s->dag->nodes[i]->engine == d &&
-			       (s->st[i].state == STATE_NEW ||
-				s->st[i].state == STATE_STALE);
-		if (!used)
+		if (v && *v) {
+			loaded = true;
 			continue;
+		}
 		warn("engine '%s' needs its API key in $%s, which is not set; nothing "
 		     "was run (loramake plan works without it; --engine preview "
 		     "builds offline)", d->name, d->key_env);
 		ok = false;
 	}
+	if (ok && loaded)
+		guard_keys();
 	return ok;
 }
 

@@ -42,6 +42,11 @@ struct engine {
 	void (*cancel)(struct job *job);
 };
 
+/* A request id a server hands out is accepted only as 1 to this many
+ * bytes of [A-Za-z0-9._-] (text_is_token): it goes into state files and
+ * onto the terminal. */
+#define ENGINE_MAX_REQUEST_ID 128
+
 /* A remote request that was submitted and may be resumed after a crash. */
 struct job_pending {
 	int candidate;          /* 1-based */
@@ -69,10 +74,14 @@ struct job {
 
 	/* set by the engine */
 	double usd;             /* what this job cost */
-	char *request;          /* the engine's request id(s), for the lock;
-				   malloc'd, freed by the scheduler */
+	char *request;          /* the engine's request id(s), joined with
+				   ',', for the lock; each one checked with
+				   text_is_token; malloc'd, freed by the
+				   scheduler */
 	bool failed;
-	struct error err;       /* why it failed, in the engine's words */
+	struct error err;       /* why it failed, in the engine's words (the
+				   scheduler escapes it and redacts the key
+				   before showing or storing it) */
 	void *priv;             /* the engine's own state */
 
 	void *sched;            /* the scheduler's, opaque to engines */
@@ -92,6 +101,14 @@ void job_done(struct job *job);
  */
 int job_record(struct job *job, int candidate, const char *info,
 	       struct error *err);
+
+/*
+ * Remote engines: candidate's recorded request ended for good without an
+ * output (the model failed, the service rejected the input, it was
+ * cancelled, or it was dropped as unsafe to resume): forget it, so the
+ * next build submits anew instead of replaying the failure. -1 with err.
+ */
+int job_forget(struct job *job, int candidate, struct error *err);
 
 /* The secret named by the engine entry's key_env, or NULL if unset. */
 const char *job_secret(const struct job *job);

@@ -4,12 +4,14 @@
  * Each request is a struct xfer that owns its easy handle, header list,
  * copies of the URL and body, and its response. A finished transfer is
  * removed from the multi handle, its callback runs, and it is freed.
- * Easy handles are not reused; connections are (the multi handle keeps a
- * connection cache).
+ * Easy handles are not reused, except by a redirect (the same request
+ * again, to the checked target); connections are (the multi handle keeps
+ * a connection cache). Where a request may go is http.h's section.
  */
 #define CURL_DISABLE_TYPECHECK /* calls go through function pointers */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,11 @@
 
 #define DEFAULT_MAX_BODY (64u << 20)
 #define DEFAULT_TIMEOUT_MS 120000
+#define MAX_REDIRECTS 5
+/* A transfer below LOW_SPEED_BYTES per second for LOW_SPEED_SECS is cut:
+ * a trickling server must not hold a slot for the whole timeout. */
+#define LOW_SPEED_BYTES 1024L
+#define LOW_SPEED_SECS 30L
 
 static __typeof__(curl_global_init) *p_curl_global_init;
 static __typeof__(curl_multi_init) *p_curl_multi_init;
@@ -38,6 +45,11 @@ static __typeof__(curl_easy_getinfo) *p_curl_easy_getinfo;
 static __typeof__(curl_easy_strerror) *p_curl_easy_strerror;
 static __typeof__(curl_slist_append) *p_curl_slist_append;
 static __typeof__(curl_slist_free_all) *p_curl_slist_free_all;
+static __typeof__(curl_url) *p_curl_url;
+static __typeof__(curl_url_set) *p_curl_url_set;
+static __typeof__(curl_url_get) *p_curl_url_get;
+static __typeof__(curl_url_cleanup) *p_curl_url_cleanup;
+static __typeof__(curl_free) *p_curl_free;
 
 static const struct dl_sym syms[] = {
 	DL_SYM(curl_global_init), DL_SYM(curl_multi_init),
@@ -48,6 +60,8 @@ static const struct dl_sym syms[] = {
 	DL_SYM(curl_easy_cleanup), DL_SYM(curl_easy_setopt),
 	DL_SYM(curl_easy_getinfo), DL_SYM(curl_easy_strerror),
 	DL_SYM(curl_slist_append), DL_SYM(curl_slist_free_all),
+	DL_SYM(curl_url), DL_SYM(curl_url_set), DL_SYM(curl_url_get),
+	DL_SYM(curl_url_cleanup), DL_SYM(curl_free),
 	{ NULL, NULL },
 };
 
@@ -58,6 +72,7 @@ struct http {
 	CURLM *multi;
 	int running;      /* transfers in flight */
 	int verbose;
+	long low_speed_secs;
 };
 
 struct xfer {
@@ -65,6 +80,10 @@ struct xfer {
 	CURL *easy;
 	struct curl_slist *headers;
 	char *url, *method;
+	struct url first;  /* where the request was sent first */
+	struct url bind;   /* the only origin allowed, if has_bind */
+	bool has_bind;
+	int redirects;     /* followed so far */
 	char *save_to;
 	FILE *out;
 	size_t max_body, received;
@@ -99,6 +118,8 @@ struct http *
 http_new(struct error *err)
 {
 	struct http *h;
+	const char *t;
+	int64_t v;
 
 	if (load(err) < 0)
 		return NULL;
@@ -110,6 +131,12 @@ http_new(struct error *err)
 		return NULL;
 	}
 	p_curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 64L);
+	h->low_speed_secs = LOW_SPEED_SECS;
+	/* a test's trickling server must not take 30 s per try; only ever
+	 * shorter, so the variable cannot make a build hang longer */
+	if ((t = getenv("LORAMAKE_TEST_LOW_SPEED_SECS")) && parse_int64(t, &v) &&
+	    v > 0 && v < LOW_SPEED_SECS)
+		h->low_speed_secs = (long)v;
 	return h;
 }
 
@@ -175,18 +202,88 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
+/* Does libcurl's host text h name the same host as u? */
+static bool
+same_host(const char *h, const struct url *u)
+{
+	size_t n = strlen(h);
+
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		h++;
+		n -= 2;
+	}
+	if (n && h[n - 1] == '.')
+		n--;
+	return n == strlen(u->host) && strncasecmp(h, u->host, n) == 0;
+}
+
+/* Does libcurl's URL parser read s as going where u says? -1 with err if
+ * not: the two parsers disagree, and the request is refused. */
+static int
+curl_agrees(const char *s, const struct url *u, struct error *err)
+{
+	CURLU *h = p_curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	bool same = false;
+
+	if (!h)
+		return error_set(err, "libcurl cannot parse URLs");
+	if (p_curl_url_set(h, CURLUPART_URL, s, 0) == CURLUE_OK &&
+	    p_curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    p_curl_url_get(h, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    p_curl_url_get(h, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		same = strcasecmp(scheme, u->scheme) == 0 && same_host(host, u) &&
+		       strtol(port, NULL, 10) == u->port;
+	p_curl_free(scheme);
+	p_curl_free(host);
+	p_curl_free(port);
+	p_curl_url_cleanup(h);
+	if (!same)
+		return error_set(err, "'%.120s' is read differently by libcurl; not sent",
+				 s);
+	return 0;
+}
+
+/* May x go to url? The transport rule, the binding, libcurl's reading.
+ * u gets the parts. -1 with err. */
+static int
+check_target(const struct xfer *x, const char *url, struct url *u,
+	     struct error *err)
+{
+	if (x->has_bind ? url_check_origin(url, &x->bind, err) < 0
+			: url_check(url, NULL, err) < 0)
+		return -1;
+	if (url_parse(url, u, err) < 0)
+		return -1;
+	return curl_agrees(url, u, err);
+}
+
+/* Options that follow the URL: where it goes, and through what. */
+static void
+set_target(struct xfer *x, const struct url *u)
+{
+	p_curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+	/* "" turns off every proxy, including http_proxy from the
+	 * environment: loopback traffic must stay on this machine */
+	p_curl_easy_setopt(x->easy, CURLOPT_PROXY,
+			   url_is_loopback(u) ? "" : (const char *)NULL);
+}
+
 static void
 set_common(struct xfer *x, const struct http_request *req)
 {
 	CURL *e = x->easy;
 
-	p_curl_easy_setopt(e, CURLOPT_URL, x->url);
+	set_target(x, &x->first);
 	p_curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	p_curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	p_curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	p_curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	p_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	p_curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	p_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* follow_redirect */
+	p_curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
+	p_curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, x->h->low_speed_secs);
+	/* a Content-Length over the cap fails before a byte is read */
+	p_curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
 	p_curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
 	p_curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
 			   req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
@@ -238,6 +335,14 @@ http_send(struct loop *l, const struct http_request *req, http_done_fn done,
 	x->started = now_ms();
 	buf_init(&x->resp.body);
 	buf_init(&x->resp.headers);
+	if (req->bind) {
+		x->bind = *req->bind;
+		x->has_bind = true;
+	}
+	if (check_target(x, x->url, &x->first, err) < 0) {
+		xfer_free(x);
+		return -1;
+	}
 	if (req->save_to) {
 		x->save_to = xstrdup(req->save_to);
 		if (!(x->out = fopen(req->save_to, "wbe"))) {
@@ -262,6 +367,22 @@ http_send(struct loop *l, const struct http_request *req, http_done_fn done,
 	return 0;
 }
 
+/* Transport errors that the same request would meet again. */
+static const CURLcode permanent_codes[] = {
+	CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_NOT_BUILT_IN,
+	CURLE_WRITE_ERROR, CURLE_FILESIZE_EXCEEDED, CURLE_TOO_MANY_REDIRECTS,
+	CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+};
+
+static bool
+is_permanent(CURLcode rc)
+{
+	for (size_t i = 0; i < LM_ARRAY_LEN(permanent_codes); i++)
+		if (permanent_codes[i] == rc)
+			return true;
+	return false;
+}
+
 /* Fill the parsed fields of a finished response. */
 static void
 finish_response(struct xfer *x, CURLcode rc)
@@ -271,13 +392,21 @@ finish_response(struct xfer *x, CURLcode rc)
 	double secs;
 
 	r->retry_after = -1;
-	if (rc != CURLE_OK) {
+	if (r->transport_error) {
+		/* already decided (a refused redirect) */
+	} else if (rc != CURLE_OK) {
+		bool big = x->too_big || rc == CURLE_FILESIZE_EXCEEDED;
+
 		r->transport_error = true;
-		snprintf(r->error, sizeof(r->error), "%s%s%.200s",
-			 x->too_big ? "response larger than the limit" :
-			 p_curl_easy_strerror(rc),
-			 x->errbuf[0] && !x->too_big ? ": " : "",
-			 x->too_big ? "" : x->errbuf);
+		r->permanent = big || is_permanent(rc);
+		if (big)
+			snprintf(r->error, sizeof(r->error),
+				 "response larger than the limit (%zu bytes)",
+				 x->max_body);
+		else
+			snprintf(r->error, sizeof(r->error), "%s%s%.200s",
+				 p_curl_easy_strerror(rc), x->errbuf[0] ? ": " : "",
+				 x->errbuf);
 	} else {
 		p_curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
 	}
@@ -288,6 +417,7 @@ finish_response(struct xfer *x, CURLcode rc)
 	if (x->out) {
 		if (fclose(x->out) != 0 && !r->transport_error) {
 			r->transport_error = true;
+			r->permanent = true;
 			snprintf(r->error, sizeof(r->error), "cannot write '%s'",
 				 x->save_to);
 		}
@@ -295,6 +425,96 @@ finish_response(struct xfer *x, CURLcode rc)
 		if (r->transport_error)
 			unlink(x->save_to); /* never leave half a file */
 	}
+}
+
+/* A refused redirect: a transport error that no retry cures. */
+static void LM_PRINTF(2, 3)
+fail_permanent(struct xfer *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(x->resp.error, sizeof(x->resp.error), fmt, ap);
+	va_end(ap);
+	x->resp.transport_error = true;
+	x->resp.permanent = true;
+	x->resp.status = 0;
+}
+
+/* Send x again, to target u (checked), as a redirect with status
+ * code asks. -1 if it cannot start. */
+static int
+restart(struct xfer *x, const char *target, const struct url *u, long code)
+{
+	free(x->url);
+	x->url = xstrdup(target);
+	if (code == 303 || ((code == 301 || code == 302) &&
+			    strcmp(x->method, "POST") == 0)) {
+		free(x->method);
+		x->method = xstrdup("GET");
+		p_curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+		p_curl_easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
+	}
+	if (!url_same_origin(u, &x->first) && x->headers) {
+		/* what was meant for the first host is not the next one's */
+		p_curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, (void *)NULL);
+		p_curl_slist_free_all(x->headers);
+		x->headers = NULL;
+	}
+	set_target(x, u);
+	buf_reset(&x->resp.body);
+	buf_reset(&x->resp.headers);
+	x->received = 0;
+	x->too_big = false;
+	if (x->out && (fflush(x->out) != 0 || ftruncate(fileno(x->out), 0) != 0))
+		return -1;
+	if (x->out)
+		rewind(x->out);
+	if (p_curl_multi_add_handle(x->h->multi, x->easy) != CURLM_OK)
+		return -1;
+	x->h->running++;
+	if (x->h->verbose)
+		fprintf(stderr, "> %s %.*s (redirect)\n", x->method,
+			url_shown(x->url), x->url);
+	return 0;
+}
+
+/*
+ * A finished transfer that is a redirect: check the target and send the
+ * request there (true), or make the answer a permanent transport error
+ * when the target is refused. false: x is finished.
+ */
+static bool
+follow_redirect(struct xfer *x, CURLcode rc)
+{
+	long code = 0;
+	char *target = NULL;
+	struct url u;
+	struct error err;
+
+	if (rc != CURLE_OK)
+		return false;
+	p_curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 301 && code != 302 && code != 303 && code != 307 &&
+	    code != 308)
+		return false;
+	p_curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_URL, &target);
+	if (!target)
+		return false; /* no Location: the caller sees the 3xx */
+	if (++x->redirects > MAX_REDIRECTS) {
+		fail_permanent(x, "more than %d redirects", MAX_REDIRECTS);
+		return false;
+	}
+	if (check_target(x, target, &u, &err) < 0) {
+		fail_permanent(x, "refusing a redirect (HTTP %ld): %s", code,
+			       err.msg);
+		return false;
+	}
+	if (restart(x, target, &u, code) < 0) {
+		fail_permanent(x, "cannot follow a redirect to '%.120s'", target);
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -312,6 +532,8 @@ dispatch_finished(struct http *h)
 		CURLcode rc = m->data.result;
 		p_curl_multi_remove_handle(h->multi, x->easy);
 		h->running--;
+		if (follow_redirect(x, rc))
+			continue;
 		finish_response(x, rc);
 		if (h->verbose)
 			fprintf(stderr, "< %s %.*s: %ld%s%s (%lld ms)\n", x->method,

@@ -20,6 +20,7 @@
 
 #include "base/buf.h"
 #include "base/path.h"
+#include "base/text.h"
 #include "cache/pending.h"
 #include "cache/tree.h"
 #include "compiler/estimate.h"
@@ -521,6 +522,9 @@ work_done(void *ctx)
 	release_slot(s, j);
 	cleanup_files(j);
 	if (j->job.failed) {
+		/* the engine's words may quote a server: shown and stored */
+		text_clean(j->job.err.msg, sizeof(j->job.err.msg),
+			   job_secret(&j->job));
 		snprintf(j->why, sizeof(j->why), "%s", j->job.err.msg);
 		fail(s, j);
 	} else {
@@ -530,11 +534,32 @@ work_done(void *ctx)
 		status_line(s, j->node);
 }
 
+/* Are the request ids (joined with ',') each a text_is_token? They go
+ * into the action log and the lock, and a server chose them. */
+static bool
+request_ids_ok(const char *ids)
+{
+	char *copy = xstrdup(ids), *save, *id;
+	bool ok = *ids != '\0';
+
+	for (id = strtok_r(copy, ",", &save); id && ok;
+	     id = strtok_r(NULL, ",", &save))
+		ok = text_is_token(id, ENGINE_MAX_REQUEST_ID);
+	free(copy);
+	return ok;
+}
+
 void
 job_done(struct job *job)
 {
 	struct sjob *j = (struct sjob *)job;
 
+	if (job->request && !request_ids_ok(job->request)) {
+		warn("%s: the engine's request id is not kept: it is not [A-Za-z0-9._-]{1,%d}",
+		     j->node->id, ENGINE_MAX_REQUEST_ID);
+		free(job->request);
+		job->request = NULL;
+	}
 	if (job->failed) {
 		work_done(j);
 		return;
@@ -548,6 +573,14 @@ job_record(struct job *job, int candidate, const char *info, struct error *err)
 	struct sjob *j = (struct sjob *)job;
 
 	return pending_add(&j->s->pending, &j->node->key, candidate, info, err);
+}
+
+int
+job_forget(struct job *job, int candidate, struct error *err)
+{
+	struct sjob *j = (struct sjob *)job;
+
+	return pending_forget(&j->s->pending, &j->node->key, candidate, err);
 }
 
 const char *

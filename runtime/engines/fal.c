@@ -18,15 +18,24 @@
  * backoff and jitter (or Retry-After), at most FAL_MAX_ATTEMPTS times.
  * Waiting is always a loop timer: nothing here blocks or sleeps. The
  * follow-up URLs are the ones the service returned (owner/alias only);
- * none is built here.
+ * none is built here, and each must be on the queue's own scheme, host
+ * and port (base/url.h), whether it comes from a submit answer or from
+ * .loramake/pending; a request id must be a text_is_token.
+ *
+ * A request that ends for good without an image (the model failed, the
+ * input was rejected at the result, it was cancelled) is forgotten
+ * (job_forget): the next build submits it anew. A resumed request says so
+ * when it delivers.
  *
  * Lifetime: all state hangs off job->priv. A failed step stops the other
  * candidates; the job ends (job_done) only when no HTTP request and no
  * timer of it is left, so no callback ever sees freed memory.
  *
  * The key: sent only as "Authorization: Key ..." to the queue and storage
- * API, never to file URLs, never printed (http.c redacts it in -v
- * traces), wiped when the job ends.
+ * API (every such request is bound to that API's origin, redirects
+ * included), never to file URLs, never printed (-v traces print no
+ * headers; every message with a server's words goes through text_clean,
+ * which redacts it), wiped when the job ends.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -39,6 +48,8 @@
 #include "base/buf.h"
 #include "base/hash.h"
 #include "base/path.h"
+#include "base/text.h"
+#include "base/url.h"
 #include "base/util.h"
 #include "compiler/dag.h"
 #include "compiler/engine_type.h"
@@ -143,64 +154,6 @@ fal_unbase64(const char *s, size_t len, struct buf *out)
 	return 0;
 }
 
-/* Is the dotted text h (length n) an IPv4 address in 127.0.0.0/8? */
-static bool
-is_loopback_v4(const char *h, size_t n)
-{
-	int parts = 0, digits = 0, val = 0;
-
-	for (size_t i = 0; i <= n; i++) {
-		if (i == n || h[i] == '.') {
-			if (!digits || val > 255)
-				return false;
-			parts++;
-			digits = val = 0;
-			continue;
-		}
-		if (h[i] < '0' || h[i] > '9' || ++digits > 3)
-			return false;
-		val = val * 10 + (h[i] - '0');
-	}
-	return parts == 4 && strncmp(h, "127.", 4) == 0;
-}
-
-int
-fal_url_check(const char *url, struct error *err)
-{
-	const char *host, *end, *at;
-	size_t n;
-
-	if (strncasecmp(url, "https://", 8) == 0)
-		host = url + 8;
-	else if (strncasecmp(url, "http://", 7) == 0)
-		host = url + 7;
-	else
-		return error_set(err, "'%.80s' is not an http(s) URL", url);
-	end = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(end - host));
-	if (at)
-		return error_set(err, "URLs with a user name or password are not accepted; put the key in the environment");
-	if (end == host)
-		return error_set(err, "'%.80s' has no host", url);
-	if (host == url + 8)
-		return 0;
-	if (*host == '[') {
-		const char *close = memchr(host, ']', (size_t)(end - host));
-
-		if (close && close - host == 4 && strncmp(host, "[::1]", 5) == 0)
-			return 0;
-	} else {
-		const char *colon = memchr(host, ':', (size_t)(end - host));
-
-		n = (size_t)((colon ? colon : end) - host);
-		if ((n == 9 && strncasecmp(host, "localhost", 9) == 0) ||
-		    is_loopback_v4(host, n))
-			return 0;
-	}
-	return error_set(err, "refusing plain http to '%.*s': use https, or a loopback address (127.0.0.1, localhost, [::1])",
-			 (int)(end - url), url);
-}
-
 int64_t
 fal_backoff_ms(int attempt, double retry_after, double jitter)
 {
@@ -280,11 +233,12 @@ render_detail_item(struct buf *b, json_t *item)
 }
 
 void
-fal_detail(const char *body, size_t len, char *out, size_t outsz)
+fal_detail(const char *body, size_t len, const char *secret, char *out,
+	   size_t outsz)
 {
 	json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
 	json_t *d = json_object_get(root, "detail");
-	struct buf b;
+	struct buf b, c;
 
 	buf_init(&b);
 	if (json_is_string(d)) {
@@ -310,7 +264,12 @@ fal_detail(const char *body, size_t len, char *out, size_t outsz)
 	for (char *p = b.data; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
-	snprintf(out, outsz, "%s", b.data);
+	/* cleaned whole, then cut (at a character): never half a key */
+	buf_init(&c);
+	c.max = outsz > 1 ? outsz - 1 : 0;
+	text_clean_add(&c, b.data, b.len, secret);
+	snprintf(out, outsz, "%s", c.data);
+	buf_release(&c);
 	buf_release(&b);
 	json_decref(root);
 }
@@ -584,6 +543,9 @@ struct fal_job {
 	const char *model;
 	char *base;          /* queue API, no trailing '/' */
 	char *rest;          /* storage API, no trailing '/' */
+	struct url queue;    /* base's origin: where keyed queue requests go */
+	struct url storage;  /* rest's origin: keyed storage requests */
+	int resumed_ok;      /* candidates an earlier build's request made */
 	char *auth;          /* "Authorization: Key ...", wiped when freed */
 	char key_hex[HASH_HEX_LEN + 1];
 	char **images;       /* input URLs (data URIs, uploaded files) */
@@ -599,6 +561,7 @@ struct fal_job {
 
 static void send_step(struct task *t);
 static void maybe_finish(struct fal_job *fj);
+static void note(const struct fal_job *fj, const char *fmt, ...) LM_PRINTF(2, 3);
 
 static const char *
 key_env(const struct fal_job *fj)
@@ -631,6 +594,17 @@ req_release(struct req *r)
 	free(r->response_url);
 	free(r->cancel_url);
 	free(r->file_url);
+}
+
+/* Release r's request and go back to "never submitted". */
+static void
+req_clear(struct req *r)
+{
+	req_release(r);
+	r->id = r->status_url = r->response_url = r->cancel_url = NULL;
+	r->file_url = NULL;
+	r->resumed = false;
+	r->t.step = STEP_IDLE;
 }
 
 static void
@@ -678,6 +652,9 @@ finish(void *ctx)
 	struct job *job = fj->job;
 
 	job->request = joined_ids(fj);
+	if (fj->resumed_ok && !fj->failed && !fj->cancelling)
+		note(fj, "%d of %d image%s came from requests an earlier build submitted",
+		     fj->resumed_ok, job->nouts, job->nouts == 1 ? "" : "s");
 	if (fj->failed) {
 		job->failed = true;
 		job->err = fj->err;
@@ -754,6 +731,20 @@ stop_idle_tasks(struct fal_job *fj)
 	}
 }
 
+/* err gets msg with the key redacted and controls escaped, whole before
+ * it is cut to size. */
+static void
+clean_into(struct error *err, const char *msg, const char *secret)
+{
+	struct buf b;
+
+	buf_init(&b);
+	b.max = sizeof(err->msg) - 1;
+	text_clean_add(&b, msg, strlen(msg), secret);
+	memcpy(err->msg, b.data, b.len + 1);
+	buf_release(&b);
+}
+
 /* Fail the job with the first reason given; stop the rest. */
 static void LM_PRINTF(2, 3)
 fail_job(struct fal_job *fj, const char *fmt, ...)
@@ -768,10 +759,26 @@ fail_job(struct fal_job *fj, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	error_set(&fj->err, "%s", msg);
+	clean_into(&fj->err, msg, job_secret(fj->job));
 	free(msg);
 	fj->failed = true;
 	stop_idle_tasks(fj);
+}
+
+/* A warning about node's candidate, its server words cleaned. */
+static void LM_PRINTF(2, 3)
+note(const struct fal_job *fj, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	struct error e;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	clean_into(&e, msg, job_secret(fj->job));
+	free(msg);
+	warn("fal: %s: %s", node_id(fj), e.msg);
 }
 
 static void
@@ -831,10 +838,13 @@ trace(const struct fal_job *fj, const char *method, const char *pre,
 
 	if (!fj->job->verbose)
 		return;
-	if (resp->transport_error)
+	if (resp->transport_error) {
+		struct error e;
+
+		clean_into(&e, resp->error, job_secret(fj->job));
 		fprintf(stderr, "fal: %s: %s %s%s%.*s: %s\n", node_id(fj),
-			method, pre, sep, n, url, resp->error);
-	else
+			method, pre, sep, n, url, e.msg);
+	} else
 		fprintf(stderr, "fal: %s: %s %s%s%.*s: %ld\n", node_id(fj),
 			method, pre, sep, n, url, resp->status);
 }
@@ -850,6 +860,7 @@ struct send {
 	char *body;          /* owned, or NULL */
 	size_t body_len;
 	bool auth;           /* the API headers (key, JSON) */
+	const struct url *bind; /* with auth: the only origin allowed */
 	const char *ctype;   /* Content-Type for a raw body */
 	const char *save_to;
 	long timeout_ms;
@@ -895,6 +906,9 @@ send_http(struct task *t, struct send *s)
 	};
 	struct error err;
 
+	if (s->auth && !s->bind)
+		BUG("fal: a keyed request without its origin");
+	rq.bind = s->auth ? s->bind : NULL;
 	t->busy = http_send(fj->job->loop, &rq, on_http, t, &err) == 0;
 	if (!t->busy)
 		fail_job(fj, "%s", err.msg);
@@ -943,6 +957,7 @@ submit_send(struct req *r, struct send *s, struct error *err)
 	s->method = "POST";
 	s->url = xasprintf("%s/%s", fj->base, fj->model);
 	s->auth = true;
+	s->bind = &fj->queue;
 	s->timeout_ms = SUBMIT_TIMEOUT_MS;
 	return 0;
 }
@@ -961,6 +976,7 @@ upload_send(struct upload *u, struct send *s)
 				    u->mime, u->input + 1, mime_ext(u->mime));
 		s->body_len = strlen(s->body);
 		s->auth = true;
+		s->bind = &fj->storage;
 		s->timeout_ms = STATUS_TIMEOUT_MS;
 		return;
 	}
@@ -995,10 +1011,12 @@ send_step(struct task *t)
 		break;
 	case STEP_STATUS:
 		s = (struct send){ "GET", status_url(r->status_url), .auth = true,
+				   .bind = &t->fj->queue,
 				   .timeout_ms = STATUS_TIMEOUT_MS };
 		break;
 	case STEP_RESULT:
 		s = (struct send){ "GET", xstrdup(r->response_url), .auth = true,
+				   .bind = &t->fj->queue,
 				   .timeout_ms = STATUS_TIMEOUT_MS };
 		break;
 	case STEP_FETCH:
@@ -1008,6 +1026,7 @@ send_step(struct task *t)
 		break;
 	case STEP_CANCEL:
 		s = (struct send){ "PUT", xstrdup(r->cancel_url), .auth = true,
+				   .bind = &t->fj->queue,
 				   .timeout_ms = CANCEL_TIMEOUT_MS };
 		break;
 	default:
@@ -1069,7 +1088,8 @@ fail_http(struct task *t, const struct http_response *resp)
 	char detail[384];
 	const char *sep;
 
-	fal_detail(resp->body.data, resp->body.len, detail, sizeof(detail));
+	fal_detail(resp->body.data, resp->body.len, job_secret(fj->job), detail,
+		   sizeof(detail));
 	sep = *detail ? ": " : "";
 	if (resp->status == 401 || resp->status == 403)
 		fail_job(fj, "fal refused the key in %s (%ld)%s%s", key_env(fj),
@@ -1089,6 +1109,11 @@ transient(struct task *t, const struct http_response *resp)
 {
 	char why[320], detail[256];
 
+	if (resp->transport_error && resp->permanent) {
+		fail_job(t->fj, "'%s': %s failed: %s", t->fj->model,
+			 step_names[t->step], resp->error);
+		return true; /* the same request would fail the same way */
+	}
 	if (resp->transport_error) {
 		retry(t, -1, resp->error);
 		return true;
@@ -1096,7 +1121,8 @@ transient(struct task *t, const struct http_response *resp)
 	if (!fal_retryable(resp->status,
 			   http_header(resp, "x-fal-request-timeout-type")))
 		return false;
-	fal_detail(resp->body.data, resp->body.len, detail, sizeof(detail));
+	fal_detail(resp->body.data, resp->body.len, job_secret(t->fj->job),
+		   detail, sizeof(detail));
 	snprintf(why, sizeof(why), "HTTP %ld%s%s", resp->status,
 		 *detail ? ": " : "", detail);
 	retry(t, resp->retry_after, why);
@@ -1112,6 +1138,34 @@ plain_member(json_t *o, const char *name)
 	if (!s || !*s || strpbrk(s, " \t\r\n"))
 		return NULL;
 	return xstrdup(s);
+}
+
+/* r's request ended for good without an image: take it out of the
+ * pending journal, so the next build submits anew (job_forget). */
+static void
+forget(struct req *r)
+{
+	struct error err;
+
+	if (r->id && job_forget(r->t.fj->job, r->cand, &err) < 0)
+		note(r->t.fj, "%s", err.msg);
+}
+
+/* What a failure message adds when the request was an earlier build's. */
+static const char *
+earlier(const struct req *r)
+{
+	return r->resumed ? " (the answer to a request an earlier build submitted)"
+			  : "";
+}
+
+/* A non-empty string member, whatever it holds (check_urls judges). */
+static char *
+any_member(json_t *o, const char *name)
+{
+	const char *s = json_string_value(json_object_get(o, name));
+
+	return s && *s ? xstrdup(s) : NULL;
 }
 
 /* Record r's request so a later build can resume it (job_record). */
@@ -1130,26 +1184,42 @@ record(struct req *r)
 	free(info);
 }
 
+/*
+ * May r's id and follow-up URLs be used, recorded and sent the key? The
+ * id a text_is_token, the URLs on the queue's own origin (a cancel URL
+ * that is not is dropped: cancelling is a courtesy). -1 with err.
+ */
+static int
+check_urls(struct req *r, struct error *err)
+{
+	const struct url *q = &r->t.fj->queue;
+
+	if (!text_is_token(r->id, ENGINE_MAX_REQUEST_ID))
+		return error_set(err, "request id '%.40s' is not [A-Za-z0-9._-]{1,%d}",
+				 r->id, ENGINE_MAX_REQUEST_ID);
+	if (url_check_origin(r->status_url, q, err) < 0 ||
+	    url_check_origin(r->response_url, q, err) < 0)
+		return -1;
+	if (r->cancel_url && url_check_origin(r->cancel_url, q, NULL) < 0) {
+		free(r->cancel_url);
+		r->cancel_url = NULL;
+	}
+	return 0;
+}
+
 /* Parse a submit answer's ids and URLs into r; -1 with err if unusable. */
 static int
 take_urls(struct req *r, json_t *root, struct error *err)
 {
 	req_release(r);
-	r->id = plain_member(root, "request_id");
-	r->status_url = plain_member(root, "status_url");
-	r->response_url = plain_member(root, "response_url");
-	r->cancel_url = plain_member(root, "cancel_url");
+	r->id = any_member(root, "request_id");
+	r->status_url = any_member(root, "status_url");
+	r->response_url = any_member(root, "response_url");
+	r->cancel_url = any_member(root, "cancel_url");
 	r->file_url = NULL;
 	if (!r->id || !r->status_url || !r->response_url)
 		return error_set(err, "the answer lacks request_id, status_url or response_url");
-	if (fal_url_check(r->status_url, err) < 0 ||
-	    fal_url_check(r->response_url, err) < 0)
-		return -1;
-	if (r->cancel_url && fal_url_check(r->cancel_url, NULL) < 0) {
-		free(r->cancel_url);
-		r->cancel_url = NULL;
-	}
-	return 0;
+	return check_urls(r, err);
 }
 
 /*
@@ -1277,6 +1347,7 @@ save_data_uri(struct req *r)
 		fail_job(fj, "%s", err.msg);
 	else {
 		fj->job->usd += fj->price;
+		fj->resumed_ok += r->resumed;
 		r->t.step = STEP_DONE;
 	}
 	buf_release(&b);
@@ -1291,14 +1362,17 @@ on_result_ok(struct req *r, const struct http_response *resp)
 	char detail[256];
 	struct error err;
 
-	fal_detail(resp->body.data, resp->body.len, detail, sizeof(detail));
+	fal_detail(resp->body.data, resp->body.len, job_secret(fj->job), detail,
+		   sizeof(detail));
 	if (!root || json_object_get(root, "error") || take_image(r, root) < 0) {
-		fail_job(fj, "'%s' finished without an image%s%s", fj->model,
-			 *detail ? ": " : "", detail);
+		forget(r);
+		fail_job(fj, "'%s' finished without an image%s%s%s", fj->model,
+			 *detail ? ": " : "", detail, earlier(r));
 	} else if (strncmp(r->file_url, "data:", 5) == 0) {
 		save_data_uri(r);
-	} else if (fal_url_check(r->file_url, &err) < 0) {
-		fail_job(fj, "'%s': output %s", fj->model, err.msg);
+	} else if (url_check(r->file_url, NULL, &err) < 0) {
+		forget(r);
+		fail_job(fj, "'%s': output %s%s", fj->model, err.msg, earlier(r));
 	} else {
 		r->t.attempts = 0;
 		r->t.step = STEP_FETCH;
@@ -1315,10 +1389,11 @@ on_result(struct req *r, const struct http_response *resp)
 
 	if (resp->status >= 500 && r->model_error) {
 		/* the model itself failed: the same input fails again */
-		fal_detail(resp->body.data, resp->body.len, detail,
-			   sizeof(detail));
-		fail_job(fj, "'%s' failed: %s", fj->model,
-			 *detail ? detail : r->status_error);
+		fal_detail(resp->body.data, resp->body.len, job_secret(fj->job),
+			   detail, sizeof(detail));
+		forget(r);
+		fail_job(fj, "'%s' failed: %s%s", fj->model,
+			 *detail ? detail : r->status_error, earlier(r));
 		return;
 	}
 	if (transient(&r->t, resp))
@@ -1331,9 +1406,12 @@ on_result(struct req *r, const struct http_response *resp)
 	} else if ((resp->status == 404 || resp->status == 499) && r->resumed) {
 		begin_submit(r); /* forgotten, or cancelled by an earlier build */
 	} else if (resp->status == 499) {
+		forget(r);
 		fail_job(fj, "'%s': request %s was cancelled at fal", fj->model,
 			 r->id);
 	} else {
+		if (resp->status == 400 || resp->status == 422)
+			forget(r); /* the model's verdict on this input */
 		fail_http(&r->t, resp);
 	}
 }
@@ -1369,6 +1447,7 @@ on_fetch(struct req *r, const struct http_response *resp)
 		return;
 	}
 	fj->job->usd += fj->price;
+	fj->resumed_ok += r->resumed;
 	r->t.step = STEP_DONE;
 }
 
@@ -1400,8 +1479,8 @@ on_upload(struct upload *u, const struct http_response *resp)
 	file_url = plain_member(root, "file_url");
 	json_decref(root);
 	if (!u->upload_url || !file_url ||
-	    fal_url_check(u->upload_url, NULL) < 0 ||
-	    fal_url_check(file_url, NULL) < 0) {
+	    url_check(u->upload_url, NULL, NULL) < 0 ||
+	    url_check(file_url, NULL, NULL) < 0) {
 		free(file_url);
 		fail_job(fj, "fal storage: unexpected upload answer");
 		return;
@@ -1532,7 +1611,7 @@ setup_service(struct fal_job *fj, struct error *err)
 	    m[strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/")])
 		return error_set(err, "'%s' is not a fal endpoint id (owner/alias[/path])",
 				 m ? m : "");
-	if (fal_url_check(url ? url : FAL_DEFAULT_BASE, err) < 0)
+	if (url_check(url ? url : FAL_DEFAULT_BASE, &fj->queue, err) < 0)
 		return -1;
 	if (!secret || !*secret)
 		return error_set(err, "%s is not set", key_env(fj));
@@ -1541,6 +1620,8 @@ setup_service(struct fal_job *fj, struct error *err)
 		n--;
 	fj->base = xstrndup(url ? url : FAL_DEFAULT_BASE, n);
 	fj->rest = xstrdup(url ? fj->base : FAL_DEFAULT_REST);
+	if (url_check(fj->rest, &fj->storage, err) < 0)
+		return -1;
 	fj->auth = xasprintf("Authorization: Key %s", secret);
 	return 0;
 }
@@ -1577,7 +1658,25 @@ prepare_input(struct fal_job *fj, size_t i, struct error *err)
 	return 0;
 }
 
-/* Take job->pending: candidates an earlier build submitted. */
+/* Drop the recorded request of candidate cand: it cannot be resumed
+ * safely. Said once, and forgotten, so the next build does not trip on
+ * it again; the candidate is submitted anew. */
+static void
+drop_pending(struct fal_job *fj, int cand, const char *why)
+{
+	struct error err;
+
+	note(fj, "dropping candidate %d's request recorded in .loramake/pending: %s; it is submitted anew",
+	     cand, why);
+	if (job_forget(fj->job, cand, &err) < 0)
+		note(fj, "%s", err.msg);
+}
+
+/*
+ * Take job->pending: candidates an earlier build submitted, to poll
+ * instead of paying again. The file is not trusted (a recipe folder may
+ * come from anyone): a line whose id or URLs fail check_urls is dropped.
+ */
 static void
 take_pending(struct fal_job *fj)
 {
@@ -1587,19 +1686,25 @@ take_pending(struct fal_job *fj)
 		const struct job_pending *p = &job->pending[i];
 		char id[256], su[1024], ru[1024], cu[1024];
 		struct req *r;
+		struct error err;
 
-		if (p->candidate < 1 || p->candidate > job->nouts || !p->info ||
-		    sscanf(p->info, "%255s %1023s %1023s %1023s", id, su, ru, cu) != 4 ||
-		    fal_url_check(su, NULL) < 0 || fal_url_check(ru, NULL) < 0)
+		if (p->candidate < 1 || p->candidate > job->nouts || !p->info)
 			continue;
 		r = &fj->reqs[p->candidate - 1];
-		req_release(r);
+		req_clear(r);
+		if (sscanf(p->info, "%255s %1023s %1023s %1023s", id, su, ru, cu) != 4) {
+			drop_pending(fj, p->candidate, "the line is not 'ID STATUS_URL RESPONSE_URL CANCEL_URL'");
+			continue;
+		}
 		r->id = xstrdup(id);
 		r->status_url = xstrdup(su);
 		r->response_url = xstrdup(ru);
-		r->cancel_url = strcmp(cu, "-") && fal_url_check(cu, NULL) == 0
-			? xstrdup(cu) : NULL;
-		r->file_url = NULL;
+		r->cancel_url = strcmp(cu, "-") ? xstrdup(cu) : NULL;
+		if (check_urls(r, &err) < 0) {
+			req_clear(r);
+			drop_pending(fj, p->candidate, err.msg);
+			continue;
+		}
 		r->resumed = true;
 		r->t_submit = now_ms();
 		r->t.step = STEP_STATUS;

@@ -4,7 +4,7 @@
  * fal: the pure parts of the fal.ai engine (runtime/engines/fal.c), split
  * out so tests/unit/test_fal.c can check them without a network: the input
  * mapping per endpoint, the camera table of the multiple-angles endpoint,
- * error rendering, base64, the URL rule and the retry and poll schedules.
+ * error rendering, base64, and the retry and poll schedules.
  *
  * Only fal.c and its test include this header. It speaks in C strings;
  * JSON stays inside fal.c (the test parses what it gets back).
@@ -57,20 +57,16 @@ uint32_t fal_seed(int64_t seed, int candidate);
  * NUL-terminated): `detail` as a string, or as a list of {loc, msg}
  * shown as "prompt: Field required; image_urls[0]: Invalid URL" (a
  * leading "body" in loc is dropped); else `error` or `message`. Empty
- * when the body says nothing usable (HTML, empty).
+ * when the body says nothing usable (HTML, empty). One line, cleaned
+ * (text_clean: secret redacted, controls escaped) before it is cut.
  */
-void fal_detail(const char *body, size_t len, char *out, size_t outsz);
+void fal_detail(const char *body, size_t len, const char *secret, char *out,
+		size_t outsz);
 
 /* Standard base64 (with padding) of data; the caller frees the text. */
 char *fal_base64(const void *data, size_t len);
 /* Decode base64 (whitespace ignored) onto out; -1 if it is not base64. */
 int fal_unbase64(const char *s, size_t len, struct buf *out);
-
-/*
- * May loramake send requests (and a key) to url? https:// always; http://
- * only to loopback (127.0.0.0/8, localhost, [::1]). -1 with err saying why.
- */
-int fal_url_check(const char *url, struct error *err);
 
 /*
  * Milliseconds to wait before try number attempt + 1, after attempt

@@ -4,6 +4,9 @@
 #                           on a free port, expecting key $FAL_TEST_KEY;
 #                           sets FAKE_URL, stopped when the script ends.
 #                           Call it outside test bodies (they are subshells).
+#   start_other [FLAGS...]  a second fake, another origin (the host a hostile
+#                           server points loramake at); sets OTHER_URL
+#   other_stat EXPR         fake_stat over the second fake
 #   fake_stat EXPR          print a Python expression over /_stats (d)
 #   fake_bodies EXPR        the same over /_stats?bodies=1
 #   fake_control JSON       POST /_control
@@ -13,21 +16,28 @@
 FAL_TEST_KEY=sk-SECRET-123
 FAKE_URL=
 
-start_fake() {
+_start() { # _start NAME FLAGS...: run a fake, its files $TRASH/NAME.*
+	_name=$1
+	shift
 	python3 "$SRC/tests/fake/fal_server.py" --port 0 --key "$FAL_TEST_KEY" \
-		--log "$TRASH/fake.log" "$@" >"$TRASH/fake.out" 2>"$TRASH/fake.err" &
+		--log "$TRASH/$_name.log" "$@" >"$TRASH/$_name.out" 2>"$TRASH/$_name.err" &
 	_fake_pid=$!
 	at_exit "kill $_fake_pid 2>/dev/null; wait $_fake_pid 2>/dev/null" &&
-	if ! wait_for "grep -q '^PORT ' '$TRASH/fake.out'"; then
+	if ! wait_for "grep -q '^PORT ' '$TRASH/$_name.out'"; then
 		echo "the fake fal server did not start" >&2
-		cat "$TRASH/fake.err" >&2
+		cat "$TRASH/$_name.err" >&2
 		return 1
 	fi
-	FAKE_URL=http://127.0.0.1:$(awk '/^PORT /{print $2}' "$TRASH/fake.out")
+	_url=http://127.0.0.1:$(awk '/^PORT /{print $2}' "$TRASH/$_name.out")
 }
 
-_fake_get() { # _fake_get PATH EXPR
-	python3 - "$FAKE_URL$1" "$2" <<-'PY'
+start_fake() { _start fake "$@" && FAKE_URL=$_url; }
+start_other() { _start other "$@" && OTHER_URL=$_url; }
+
+other_stat() { _fake_get /_stats "$1" "$OTHER_URL"; }
+
+_fake_get() { # _fake_get PATH EXPR [BASE]
+	python3 - "${3:-$FAKE_URL}$1" "$2" <<-'PY'
 	import json, sys, urllib.request
 	d = json.load(urllib.request.urlopen(sys.argv[1], timeout=10))
 	v = eval(sys.argv[2])

@@ -1,7 +1,7 @@
 #!/bin/sh
 # t3002: fal failures a user must understand. A 422 (at result, then at
 # submit) fails only its node, in the service's words, while the rest
-# finishes; a wrong key (401), a missing key, a custom key_env, plain
+# finishes, and leaves the pending journal (the rebuild submits anew); a wrong key (401), a missing key, a custom key_env, plain
 # http to a non-loopback host, a content-policy refusal, a model error,
 # and an answer without an image. No key ever shows in the output.
 . "$(dirname "$0")/lib.sh"
@@ -50,11 +50,13 @@ test_expect_success 'a 422 fails only its node, in the service'"'"'s words' '
 	! test -e j1/build/expression/front &&
 	test "$(fake_stat "d[\"results\"]")" = "$(fake_stat "d[\"submits_total\"]")"
 '
-test_expect_success 'the rebuild polls the recorded request: no new submit' '
+test_expect_success 'a rejected request leaves the pending journal: the rebuild submits it anew' '
+	grep -q "	1	\$" j1/.loramake/pending &&
 	n=$(fake_stat "d[\"submits_total\"]") &&
 	expect_exit 1 lm j1/recipe.yaml >out 2>err &&
 	grep "FAILED angle/front: .*zoom: Input should be less than or equal to 10" err &&
-	test "$(fake_stat "d[\"submits_total\"]")" = "$n"
+	! grep "earlier build" err &&
+	test "$(fake_stat "d[\"submits_total\"]")" = $((n + 1))
 '
 test_expect_success 'a fake that forgot the request: submitted anew, 422 at submit' '
 	fake_control "{\"reset\": true, \"validate_at_submit\": true}" &&

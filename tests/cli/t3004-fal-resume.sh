@@ -1,8 +1,9 @@
 #!/bin/sh
 # t3004: never pay twice. A build killed with SIGKILL while fal requests
 # are in flight, run again, polls the requests it recorded instead of
-# submitting them again, and submits only the jobs never submitted. A
-# recorded request the service no longer knows (404) is submitted anew.
+# submitting them again, and submits only the jobs never submitted, and
+# says which images are an earlier build's answers. A recorded request
+# the service no longer knows (404) is submitted anew.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fal-lib.sh"
 # jobs are held (60 s) until a test releases them ("release_ms"): on a
@@ -29,6 +30,8 @@ test_expect_success 'SIGKILL with requests in flight, then a rebuild: no job sub
 	fake_control "{\"job_ms\": 100, \"release_ms\": 100}" &&
 	lm jinx/recipe.yaml >out2 2>err2 &&
 	grep "dataset: jinx/dist/jinx.zip" out2 &&
+	# each resumed node says its image is an earlier build'"'"'s answer
+	test "$(grep -c "^loramake: fal: .*: 1 of 1 image came from requests an earlier build submitted$" err2)" -ge 1 &&
 	# a submit whose answer the kill cut off was never recorded: it is the
 	# only kind sent again (fal has no idempotency key); all else resumes
 	lost=$((sub - rec)) &&

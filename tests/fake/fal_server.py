@@ -90,6 +90,12 @@ def _bool(v):
 FAIL_KINDS = ("500", "503", "503_nginx")
 
 
+def _str(v):
+    if not isinstance(v, str):
+        raise ValueError("must be a string")
+    return v
+
+
 def _fail_kinds(v):
     if isinstance(v, str):
         v = [x for x in v.split(",") if x.strip()]
@@ -131,6 +137,15 @@ SETTINGS = {
     "validate_at_submit": (False, _bool),  # 422 on submit instead of on result
     "image_size": ([64, 64], _image_size),
     "seed": (1, _int),
+    # hostile modes: a server that tries to turn the client against its user
+    "urls_base": ("", _str),           # base of the follow-up URLs answered
+    "request_id": ("", _str),          # the request id every submit answers
+    "fail_detail": ("", _str),         # detail of failed jobs; {headers}: the
+                                       # submit's request headers, echoed
+    "redirect_submit": ("", _str),     # submits answer 307 to this URL
+    "redirect_files": ("", _str),      # files answer 302 to this base + path
+    "trickle_files": (0, _nonneg_int), # next N files dribble 1 byte / 200 ms
+    "big_files": (0, _nonneg_int),     # files announce and send N bytes
 }
 
 # --------------------------------------------------------------------------
@@ -267,7 +282,7 @@ def _enum_text(values):
 
 
 class Job:
-    __slots__ = ("id", "seq", "endpoint", "app", "body", "key", "t_submit",
+    __slots__ = ("id", "fid", "seq", "endpoint", "app", "body", "key", "t_submit",
                  "t_start", "t_done", "cancelled", "code", "answer", "extra")
 
     def state(self, now):
@@ -393,7 +408,8 @@ class FakeFal:
                    if j.seq < job.seq and j.t_start > now and j.t_done > now)
 
     def urls(self, job):
-        base = "%s/%s/requests/%s" % (self.base, job.app, job.id)
+        base = "%s/%s/requests/%s" % (self.cfg["urls_base"] or self.base,
+                                      job.app, quote(job.id, safe=""))
         return {"response_url": base, "status_url": base + "/status",
                 "cancel_url": base + "/cancel"}
 
@@ -551,7 +567,7 @@ class FakeFal:
             n = 1
         images = []
         for i in range(n):
-            name = "%s-%d-%dx%d-%s.png" % (job.id, i, w, h, digest[:12])
+            name = "%s-%d-%dx%d-%s.png" % (job.fid, i, w, h, digest[:12])
             images.append({"url": "%s/files/%s" % (self.base, name),
                            "content_type": "image/png", "file_name": name,
                            "file_size": len(png_for(name)),
@@ -798,6 +814,10 @@ class Handler(BaseHTTPRequestHandler):
                 u = fake.draws()
                 drop = u[2] < fake.cfg["drop"]
                 trunc = not drop and u[3] < fake.cfg["truncate"]
+                moved = fake.cfg["redirect_files"]
+            if moved:
+                return self._send(302, {"detail": "moved"}, headers={
+                    "Location": "%s/files/%s" % (moved, quote(args[0]))})
             return self._h_file(args[0], drop, trunc)
         if kind in ("upload_put", "upload_complete", "cdn_upload"):
             return getattr(self, "_h_" + kind)(*args)
@@ -828,6 +848,10 @@ class Handler(BaseHTTPRequestHandler):
         if burst:
             return self._send(429, {"detail": "Rate limit exceeded"},
                               headers={"Retry-After": str(int(math.ceil(retry)))})
+        with fake.lock:
+            moved = fake.cfg["redirect_submit"] if kind == "submit" else ""
+        if moved:
+            return self._send(307, {"detail": "moved"}, headers={"Location": moved})
         if fail:
             rid = args[1] if kind in ("status", "result") else None
             return self._fail(fkind, rid)
@@ -867,7 +891,8 @@ class Handler(BaseHTTPRequestHandler):
         with fake.lock:
             now = time.monotonic()
             job = Job()
-            job.id = fake.new_id()
+            job.fid = fake.new_id()    # names its files: always a uuid
+            job.id = fake.cfg["request_id"] or job.fid
             fake.seq += 1
             job.seq = fake.seq
             job.endpoint = endpoint
@@ -888,7 +913,11 @@ class Handler(BaseHTTPRequestHandler):
                              "error_type": first.get("type", "value_error")}
             elif self.job_fail_draw < fake.cfg["job_fail"]:
                 fake.stats["faults"]["job_fail"] += 1
-                job.code, job.answer = 500, {"detail": "Internal Server Error"}
+                detail = fake.cfg["fail_detail"] or "Internal Server Error"
+                if "{headers}" in detail:
+                    detail = detail.replace("{headers}", "".join(
+                        "%s: %s\n" % kv for kv in self.headers.items()))
+                job.code, job.answer = 500, {"detail": detail}
                 job.extra = {"error": "Invalid status code: 500",
                              "error_type": "internal_server_error"}
             else:
@@ -1109,7 +1138,37 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, {"detail": "File not found"})
         with fake.lock:
             fake.stats["files_served"] += 1
+            big = fake.cfg["big_files"]
+            trickle = fake.cfg["trickle_files"] > 0
+            if trickle:
+                fake.cfg["trickle_files"] -= 1
+        if big or trickle:
+            return self._stream(blob, big, trickle)
         return self._send(200, blob[1], ctype=blob[0], drop=drop, truncate=trunc)
+
+    def _stream(self, blob, big, trickle):
+        """A file sent slowly (1 byte per 200 ms) or padded to big bytes,
+        until it is all sent or the client hangs up."""
+        fake = self.server.fake
+        data = blob[1] + b"\0" * max(0, big - len(blob[1]))
+        with fake.lock:
+            fake.record_status(200)
+        fake.log("%s %s 200%s" % (self.command, self.path,
+                                  " trickled" if trickle else " big"))
+        self.send_response(200)
+        self.send_header("Content-Type", blob[0])
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        step = 1 if trickle else 1 << 16
+        try:
+            for i in range(0, len(data), step):
+                self.wfile.write(data[i:i + step])
+                self.wfile.flush()
+                if trickle:
+                    time.sleep(0.2)
+        except OSError:
+            pass
+        self.close_connection = True
 
     def _h_control(self):
         fake = self.server.fake

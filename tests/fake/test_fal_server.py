@@ -31,7 +31,10 @@ AUTH = {"Authorization": "Key " + KEY}
 TEST_DEFAULTS = {"fail_500": 0, "fail_kinds": ["500", "503", "503_nginx"],
                  "drop": 0, "truncate": 0, "burst_429": 0, "retry_after": 1,
                  "slow_ms": 0, "job_ms": 120, "queue_ms": 0, "job_fail": 0,
-                 "validate_at_submit": False, "image_size": [64, 64], "seed": 1}
+                 "validate_at_submit": False, "image_size": [64, 64], "seed": 1,
+                 "urls_base": "", "request_id": "", "fail_detail": "",
+                 "redirect_submit": "", "redirect_files": "",
+                 "trickle_files": 0, "big_files": 0}
 I2I = "fal-ai/flux/dev/image-to-image"
 ULTRA = "fal-ai/flux-pro/v1.1-ultra"
 NANO = "fal-ai/nano-banana-pro/edit"
@@ -571,6 +574,62 @@ class FakeFalTest(unittest.TestCase):
         self.assertIn("POST /%s 200" % ULTRA, text)
         self.assertNotIn("super-secret-value", text)
         self.assertNotIn(KEY, text)
+
+    # -- hostile modes ---------------------------------------------------------------
+
+    def test_hostile_urls_and_request_id(self):
+        self.control(urls_base="http://127.0.0.1:9", request_id="$(touch /tmp/x)")
+        st, _, sub = self.submit()
+        self.assertEqual(st, 200)
+        self.assertEqual(sub["request_id"], "$(touch /tmp/x)")
+        self.assertEqual(sub["status_url"],
+                         "http://127.0.0.1:9/fal-ai/flux-pro/requests/"
+                         "%24%28touch%20%2Ftmp%2Fx%29/status")
+
+    def test_hostile_fail_detail_echoes_headers(self):
+        self.control(job_fail=1, job_ms=0, fail_detail="bad \x1b[2J {headers}")
+        st, _, sub = self.submit()
+        st, _, r = self.call("GET", sub["response_url"])
+        self.assertEqual(st, 500)
+        self.assertIn("\x1b[2J", r["detail"])
+        self.assertIn("Authorization: Key " + KEY, r["detail"])
+
+    def test_hostile_redirects(self):
+        self.control(redirect_submit="http://192.0.2.1/x",
+                     redirect_files="http://127.0.0.1:9")
+        st, h, _ = self.submit()
+        self.assertEqual((st, h["location"]), (307, "http://192.0.2.1/x"))
+        self.assertEqual(self.stats()["submits_total"], 0)
+        st, h, _ = self.call("GET", "/files/u/a/b.png", auth=False)
+        self.assertEqual((st, h["location"]), (302, "http://127.0.0.1:9/files/u/a/b.png"))
+
+    def _first_file(self):
+        st, _, sub = self.submit()
+        self.wait_done(sub["status_url"])
+        return self.call("GET", sub["response_url"])[2]["images"][0]
+
+    def test_hostile_big_and_trickled_files(self):
+        self.control(job_ms=0)
+        img = self._first_file()
+        path = urlsplit(img["url"]).path
+        self.control(big_files=1 << 20)
+        st, h, data = self.call("GET", path, auth=False)
+        self.assertEqual((st, int(h["content-length"]), len(data)),
+                         (200, 1 << 20, 1 << 20))
+        self.control(big_files=0, trickle_files=1)
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            t0 = time.monotonic()
+            c.request("GET", path)
+            r = c.getresponse()
+            self.assertEqual(int(r.getheader("Content-Length")), img["file_size"])
+            self.assertEqual(len(r.read(3)), 3)
+            self.assertGreaterEqual(time.monotonic() - t0, 0.4)
+        finally:
+            c.close()
+        # only the next N: the one after comes whole and at once
+        st, _, data = self.call("GET", path, auth=False)
+        self.assertEqual(len(data), img["file_size"])
 
     def test_cli_port_line_and_sigterm(self):
         p = subprocess.Popen([sys.executable, os.path.join(HERE, "fal_server.py"),
