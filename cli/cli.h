@@ -37,6 +37,8 @@ struct cli {
 	double max_cost;      /* --max-cost USD; < 0: none */
 	bool drop;            /* pick --drop: forget a pick */
 	bool fail_fast;       /* --fail-fast: stop starting nodes after a failure */
+	char *allow_hosts;    /* --allow-host HOST..., joined with ',' */
+	char *allow_key_envs; /* --allow-key-env NAME..., joined with ',' */
 };
 
 struct session {

@@ -53,6 +53,10 @@ static const char usage_text[] =
 	"  --pick first          take candidate 1 where no pick was made\n"
 	"  --max-cost USD        refuse a build whose plan costs more\n"
 	"  --fail-fast           stop starting nodes after the first failure\n"
+	"  --allow-host HOST     an engine's url: may name HOST (a recipe alone\n"
+	"                        may name only the vendor's hosts and loopback)\n"
+	"  --allow-key-env NAME  an engine may send $NAME (ending in _KEY or\n"
+	"                        _TOKEN) as its key; see docs/security.md\n"
 	"  -v, --verbose         say more\n"
 	"  -h, --help            this text\n"
 	"  --version             print the version\n"
@@ -72,6 +76,16 @@ need_value(int *i, int argc, char **argv)
 	if (*i + 1 >= argc)
 		fatal(EXIT_USAGE, "option '%s' needs a value", argv[*i]);
 	return argv[++*i];
+}
+
+/* Add word to the ','-joined list *list. */
+static void
+append_word(char **list, const char *word)
+{
+	char *joined = *list ? xasprintf("%s,%s", *list, word) : xstrdup(word);
+
+	free(*list);
+	*list = joined;
 }
 
 static void
@@ -106,6 +120,10 @@ parse_option(struct cli *c, int *i, int argc, char **argv)
 		c->drop = true;
 	} else if (!strcmp(a, "--fail-fast")) {
 		c->fail_fast = true;
+	} else if (!strcmp(a, "--allow-host")) {
+		append_word(&c->allow_hosts, need_value(i, argc, argv));
+	} else if (!strcmp(a, "--allow-key-env")) {
+		append_word(&c->allow_key_envs, need_value(i, argc, argv));
 	} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 		c->verbose++;
 	} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -189,5 +207,7 @@ main(int argc, char **argv)
 	if (c.recipe != pos[0])
 		free((char *)c.recipe); /* made by recipe_in */
 	free(posv);
+	free(c.allow_hosts);
+	free(c.allow_key_envs);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "cli.h"
 #include "compiler/estimate.h"
+#include "compiler/trust.h"
 
 static bool
 will_run(const struct status *st)
@@ -118,6 +119,38 @@ print_pools(const struct session *s)
 	}
 }
 
+/* Does a node of the plan run on remote engine e? */
+static bool
+remote_used(const struct session *s, const struct engine_decl *e)
+{
+	for (size_t i = 0; i < s->dag->nnodes; i++)
+		if (s->dag->nodes[i]->engine == e && node_is_remote(s->dag->nodes[i]))
+			return true;
+	return false;
+}
+
+/* "engine fal sends $FAL_KEY to https://queue.fal.run": what secret each
+ * remote engine sends where (compiler/trust.c allowed it), so that a
+ * recipe from elsewhere shows what it would do with the user's keys. */
+static void
+print_keys(const struct session *s)
+{
+	const struct recipe *r = &s->dag->recipe;
+	char host[300];
+
+	for (size_t e = 0; e < r->nengines; e++) {
+		const struct engine_decl *d = &r->engines[e];
+
+		if (!remote_used(s, d))
+			continue;
+		trust_host(d, host, sizeof(host));
+		if (d->key_env)
+			printf("engine %s sends $%s to %s\n", d->name, d->key_env, host);
+		else
+			printf("engine %s sends no key, to %s\n", d->name, host);
+	}
+}
+
 static void
 print_totals(const struct session *s, const struct totals *t)
 {
@@ -139,6 +172,7 @@ print_totals(const struct session *s, const struct totals *t)
 	       session_jobs(s));
 	print_pools(s);
 	putchar('\n');
+	print_keys(s);
 	buf_release(&kinds);
 }
 
@@ -222,6 +256,32 @@ put_node(FILE *f, const struct session *s, size_t i)
 	putc('}', f);
 }
 
+/* The remote engines a node uses: name, type, key variable, host. */
+static void
+put_engines(FILE *f, const struct session *s)
+{
+	const struct recipe *r = &s->dag->recipe;
+	char host[300];
+	bool first = true;
+
+	for (size_t e = 0; e < r->nengines; e++) {
+		const struct engine_decl *d = &r->engines[e];
+
+		if (!remote_used(s, d))
+			continue;
+		trust_host(d, host, sizeof(host));
+		fputs(first ? "\n{" : ",\n{", f);
+		put_field(f, "name", d->name, true);
+		put_field(f, "type", d->type, false);
+		put_field(f, "key_env", d->key_env, false);
+		put_field(f, "url", host, false);
+		fputc('}', f);
+		first = false;
+	}
+	if (!first)
+		fputc('\n', f);
+}
+
 /* One job object a line: a plan of any size streams out in flat memory. */
 static void
 print_json(const struct session *s, const struct totals *t)
@@ -235,7 +295,9 @@ print_json(const struct session *s, const struct totals *t)
 		t->jobs, t->cached, t->waiting);
 	put_num(stdout, "cost_usd", t->usd);
 	put_num(stdout, "seconds", t->seconds);
-	fputs("}}\n", stdout);
+	fputs("}, \"engines\": [", stdout);
+	put_engines(stdout, s);
+	fputs("]}\n", stdout);
 }
 
 int

@@ -8,11 +8,23 @@
 
 #include "base/path.h"
 #include "cli.h"
+#include "compiler/trust.h"
+
+/* The environment's list, then the command line's, joined with ','.
+ * Caller frees. */
+static char *
+allowed(const char *env, const char *flags)
+{
+	const char *e = getenv(env);
+
+	return xasprintf("%s,%s", e ? e : "", flags ? flags : "");
+}
 
 int
 session_open(struct session *s, const struct cli *cli)
 {
 	struct compile_opts opts = { 0 };
+	struct trust trust;
 	struct diag d;
 	struct error err;
 	char *dir, *actions_path;
@@ -34,8 +46,13 @@ session_open(struct session *s, const struct cli *cli)
 	s->lock.picks.first = cli->pick_first;
 	opts.engine_override = cli->engine;
 	opts.picks = &s->lock.picks;
+	trust.hosts = allowed("LORAMAKE_ALLOW_HOSTS", cli->allow_hosts);
+	trust.key_envs = allowed("LORAMAKE_ALLOW_KEY_ENV", cli->allow_key_envs);
+	opts.trust = &trust;
 	diag_init(&d, stderr);
 	s->dag = compile(cli->recipe, &opts, &d);
+	free((char *)trust.hosts);
+	free((char *)trust.key_envs);
 	if (!s->dag) {
 		session_close(s);
 		return EXIT_USAGE;

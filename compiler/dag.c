@@ -20,6 +20,7 @@
 #include "dag.h"
 #include "engine_type.h"
 #include "placeholder.h"
+#include "trust.h"
 
 struct expander {
 	struct dag *dag;
@@ -1140,6 +1141,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	free(x.leaves);
 	x.leaves = NULL;
 	htab_release(&x.bad_templates);
+	trust_check(dag, x.opts->trust, d);
 	if (d->nerrors)
 		goto fail;
 	dag_key(dag);

@@ -105,9 +105,14 @@ struct picks {
 	bool first;               /* --pick first: take candidate 1 when unset */
 };
 
+struct trust;
+
 struct compile_opts {
 	const char *engine_override; /* --engine preview: every generative node */
 	const struct picks *picks;   /* may be NULL */
+	const struct trust *trust;   /* what the user allows an engine's
+					key_env and url (compiler/trust.h);
+					may be NULL */
 };
 
 struct dag {

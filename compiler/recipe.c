@@ -868,8 +868,8 @@ load_engines(struct ctx *c, const struct ynode *v)
 		}
 		if (!load_type(c, n, ed))
 			continue;
-		get_text(c, e, "key_env", &ed->key_env, NULL);
-		get_text(c, e, "url", &ed->url, NULL);
+		get_text(c, e, "key_env", &ed->key_env, &ed->key_env_loc);
+		get_text(c, e, "url", &ed->url, &ed->url_loc);
 		get_int(c, e, "concurrency", 1, RECIPE_MAX_CONCURRENCY,
 			&ed->concurrency);
 		if ((n = get(e, "prices")))

@@ -51,6 +51,8 @@ struct engine_decl {
 	struct price *prices;
 	size_t nprices;
 	struct loc loc;
+	struct loc key_env_loc, url_loc; /* where the recipe set them (line 0:
+					    it did not); compiler/trust.c */
 };
 
 /* One name=value attribute, kept in recipe order. */

@@ -1,9 +1,11 @@
 #!/bin/sh
 # t3002: fal failures a user must understand. A 422 (at result, then at
 # submit) fails only its node, in the service's words, while the rest
-# finishes, and leaves the pending journal (the rebuild submits anew); a wrong key (401), a missing key, a custom key_env, plain
-# http to a non-loopback host, a content-policy refusal, a model error,
-# and an answer without an image. No key ever shows in the output.
+# finishes, and leaves the pending journal (the rebuild submits anew); a
+# wrong key (401), a missing key, a custom key_env (once the user allows
+# it), plain http to a non-loopback host (a recipe error), a
+# content-policy refusal, a model error, and an answer without an image.
+# No key ever shows in the output.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fal-lib.sh"
 start_fake --job-ms 100 || exit 1
@@ -79,17 +81,20 @@ test_expect_success 'no key: FAL_KEY is not set, and nothing is sent' '
 	grep "engine .fal. needs its API key in \$FAL_KEY, which is not set; nothing was run" err &&
 	test "$(fake_stat "sum(d[\"requests_by_kind\"].values())")" = "$n"
 '
-test_expect_success 'key_env names the variable' '
+test_expect_success 'key_env names the variable, once the user allows it' '
 	sed -i "s|type: fal, url|type: fal, key_env: MY_FAL_KEY, url|" j2/recipe.yaml &&
+	expect_exit 2 lm j2/recipe.yaml >out 2>err &&
+	grep "recipe.yaml:[0-9]*:[0-9]*: error: engine '"'"'fal'"'"' would send \$MY_FAL_KEY as its API key, but fal documents FAL_KEY" err &&
+	export LORAMAKE_ALLOW_KEY_ENV=MY_FAL_KEY &&
 	expect_exit 1 lm j2/recipe.yaml >out 2>err &&
 	grep "needs its API key in \$MY_FAL_KEY, which is not set" err &&
 	MY_FAL_KEY=$FAL_KEY lm j2/recipe.yaml >out 2>err
 '
-test_expect_success 'plain http to a non-loopback host is refused' '
+test_expect_success 'plain http to a non-loopback host is refused, even when the host is allowed' '
 	small_jinx j3 &&
 	sed -i "s|url: \"[^\"]*\"|url: \"http://fal.example.com:8080/\"|" j3/recipe.yaml &&
-	expect_exit 1 lm j3/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: refusing plain http to '"'"'http://fal.example.com:8080'"'"': use https, or a loopback address" err
+	expect_exit 2 lm --allow-host fal.example.com j3/recipe.yaml >out 2>err &&
+	grep "recipe.yaml:[0-9]*:[0-9]*: error: engine '"'"'fal'"'"': url: refusing plain http to '"'"'http://fal.example.com:8080'"'"': use https, or a loopback address" err
 '
 test_expect_success 'a content-policy refusal is shown as the service words it' '
 	small_jinx j4 &&
