@@ -258,6 +258,48 @@ test_pending_compacts_finished(void **state)
 	free(apath);
 }
 
+/* A forgotten request (a failed model run) is gone in memory, after a
+ * reload, and after compaction; a later line for it replaces it again. */
+static void
+test_pending_forgets(void **state)
+{
+	char *ppath = in_dir("pending3"), *apath = in_dir("actions3");
+	struct pending p;
+	struct actions a;
+	struct hash k1 = hash_bytes("a", 1), k2 = hash_bytes("b", 1);
+	const struct pending_entry *v[4];
+
+	(void)state;
+	unlink(ppath);
+	unlink(apath);
+	assert_int_equal(pending_load(&p, ppath, NULL), 0);
+	assert_int_equal(pending_add(&p, &k1, 1, "r1 http://x/1", NULL), 0);
+	assert_int_equal(pending_add(&p, &k1, 2, "r2 http://x/2", NULL), 0);
+	assert_int_equal(pending_add(&p, &k2, 1, "r3 http://x/3", NULL), 0);
+	assert_int_equal(pending_forget(&p, &k1, 1, NULL), 0);
+	assert_int_equal(pending_for(&p, &k1, v, 4), 1);
+	assert_int_equal(v[0]->candidate, 2);
+	pending_release(&p);
+	assert_int_equal(pending_load(&p, ppath, NULL), 0);
+	assert_int_equal(pending_for(&p, &k1, v, 4), 1);
+	assert_string_equal(v[0]->info, "r2 http://x/2");
+	assert_int_equal(pending_add(&p, &k1, 1, "r4 http://x/4", NULL), 0);
+	pending_release(&p);
+	assert_int_equal(actions_load(&a, apath, NULL), 0);
+	assert_int_equal(pending_load(&p, ppath, NULL), 0);
+	assert_int_equal(pending_compact(&p, &a, NULL), 0);
+	pending_release(&p);
+	assert_int_equal(pending_load(&p, ppath, NULL), 0);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(pending_for(&p, &k1, v, 4), 2);
+	assert_string_equal(v[0]->info, "r2 http://x/2");
+	assert_string_equal(v[1]->info, "r4 http://x/4");
+	pending_release(&p);
+	actions_release(&a);
+	free(ppath);
+	free(apath);
+}
+
 static void
 test_lock_round_trip_sorted(void **state)
 {
@@ -621,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_actions_nul_byte_spoils_its_line_only),
 		cmocka_unit_test(test_actions_fields_are_validated),
 		cmocka_unit_test(test_pending_compacts_finished),
+		cmocka_unit_test(test_pending_forgets),
 		cmocka_unit_test(test_lock_round_trip_sorted),
 		cmocka_unit_test(test_lock_line_with_two_outs_is_refused_not_overflowed),
 		cmocka_unit_test(test_lock_line_with_two_requests_is_refused_without_a_leak),
