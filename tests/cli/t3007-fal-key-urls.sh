@@ -10,6 +10,7 @@
 # is checked (no key to another origin, no plain http off loopback); no
 # proxy for loopback; no core file while a key is in use.
 . "$(dirname "$0")/lib.sh"
+Q="'"  # a quote, for the patterns inside test bodies
 . "$(dirname "$0")/fal-lib.sh"
 start_fake --job-ms 100 || exit 1
 start_other --job-ms 100 || exit 1
@@ -56,7 +57,7 @@ test_expect_success 'a planted pending line for another host is dropped with a w
 	u=$OTHER_URL/fal-ai/qwen-image-edit-2511-multiple-angles/requests/planted &&
 	printf "# loramake pending v1\n%s\t1\tplanted %s/status %s -\n" "$key" "$u" "$u" >p1/.loramake/pending &&
 	lm p1/recipe.yaml >out 2>err &&
-	grep "fal: angle/front: dropping candidate 1'"'"'s request recorded in .loramake/pending: refusing to send the key to '"'"'$OTHER_URL'"'"': only to the engine'"'"'s own '"'"'$FAKE_URL'"'"'; it is submitted anew" err &&
+	grep "fal: angle/front: dropping candidate 1${Q}s request recorded in .loramake/pending: refusing to send the key to ${Q}$OTHER_URL${Q}: only to the engine${Q}s own ${Q}$FAKE_URL${Q}; it is submitted anew" err &&
 	test "$(other_requests)" = 0 &&
 	test "$(fake_stat "d[\"submits_total\"]")" = 2 &&
 	grep -q "^$key	1	\$" p1/.loramake/pending
@@ -65,26 +66,26 @@ test_expect_success 'follow-up URLs to another host in a submit answer fail the 
 	honest && fake_control "{\"urls_base\": \"$OTHER_URL\"}" &&
 	tiny p2 &&
 	expect_exit 1 lm p2/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: '"'"'$MA'"'"': unexpected submit answer: refusing to send the key to '"'"'$OTHER_URL'"'"': only to the engine'"'"'s own '"'"'$FAKE_URL'"'"'" err &&
+	grep "FAILED angle/front: ${Q}$MA${Q}: unexpected submit answer: refusing to send the key to ${Q}$OTHER_URL${Q}: only to the engine${Q}s own ${Q}$FAKE_URL${Q}" err &&
 	test "$(other_requests)" = 0 &&
 	! grep -q "$OTHER_URL" p2/.loramake/pending &&
 	fake_control "{\"urls_base\": \"\"}"
 '
 test_expect_success 'a request id that is not [A-Za-z0-9._-]{1,128} never reaches a state file' '
-	honest && fake_control "{\"request_id\": \"x;\$(id>pwned)\"}" &&
+	honest && fake_control "{\"request_id\": \"x\$(id>pwned)\"}" &&
 	tiny p3 &&
 	expect_exit 1 lm p3/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: '"'"'$MA'"'"': unexpected submit answer: request id '"'"'x;\$(id>pwned)'"'"' is not \[A-Za-z0-9._-\]{1,128}" err &&
+	grep "FAILED angle/front: ${Q}$MA${Q}: unexpected submit answer: request id ${Q}x\$(id>pwned)${Q} is not \[A-Za-z0-9._-\]{1,128}" err &&
 	! grep -rq "pwned" p3/.loramake p3/recipe.lock &&
 	fake_control "{\"request_id\": \"\"}"
 '
-test_expect_success 'escapes and controls in a server'"'"'s words reach neither the terminal nor a state file' '
+test_expect_success 'escapes and controls in the words of a server reach neither the terminal nor a state file' '
 	honest &&
 	python3 -c "import json; print(json.dumps({\"job_fail\": 1, \"job_ms\": 0, \"fail_detail\": \"evil \x1b[2J\x1b]0;owned\x07 csi \x9b6n del \x7f end\"}))" >ctl.json &&
 	control_file ctl.json &&
 	tiny p4 &&
 	expect_exit 1 lm p4/recipe.yaml >out 2>err &&
-	grep -F "FAILED angle/front: '"'"'$MA'"'"' failed: evil \\x1b[2J\\x1b]0;owned\\x07 csi \\u009b6n del \\x7f end" err &&
+	grep -F "FAILED angle/front: ${Q}$MA${Q} failed: evil \\x1b[2J\\x1b]0;owned\\x07 csi \\u009b6n del \\x7f end" err &&
 	! grep -qa "$(printf "\033")" out err p4/recipe.lock p4/.loramake/pending &&
 	! grep -qa "$(printf "\302\233")" out err p4/recipe.lock p4/.loramake/pending &&
 	! grep -qa "$(printf "\177")" out err p4/recipe.lock p4/.loramake/pending
@@ -110,14 +111,14 @@ test_expect_success 'a redirect of a keyed request to plain http off loopback is
 	honest && fake_control "{\"redirect_submit\": \"http://192.0.2.1/fal-ai/x\"}" &&
 	tiny r1 &&
 	expect_exit 1 timeout 60 "$LORAMAKE" r1/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: '"'"'$MA'"'"': submit failed: refusing a redirect (HTTP 307): refusing plain http to '"'"'http://192.0.2.1'"'"'" err &&
+	grep "FAILED angle/front: ${Q}$MA${Q}: submit failed: refusing a redirect (HTTP 307): refusing plain http to ${Q}http://192.0.2.1${Q}" err &&
 	test "$(fake_stat "d[\"requests_by_kind\"][\"submit\"]")" = 2
 '
 test_expect_success 'a redirect of a keyed request to another loopback origin is refused; nothing goes there' '
 	honest && fake_control "{\"redirect_submit\": \"$OTHER_URL/$MA\"}" &&
 	tiny r2 &&
 	expect_exit 1 lm r2/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: .*refusing a redirect (HTTP 307): refusing to send the key to '"'"'$OTHER_URL'"'"'" err &&
+	grep "FAILED angle/front: .*refusing a redirect (HTTP 307): refusing to send the key to ${Q}$OTHER_URL${Q}" err &&
 	test "$(other_requests)" = 0 &&
 	fake_control "{\"redirect_submit\": \"\"}"
 '
@@ -133,7 +134,7 @@ test_expect_success 'a file download redirected to plain http off loopback is re
 	honest && fake_control "{\"redirect_files\": \"http://192.0.2.1\"}" &&
 	tiny r4 &&
 	expect_exit 1 timeout 60 "$LORAMAKE" r4/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: '"'"'$MA'"'"': download failed: refusing a redirect (HTTP 302): refusing plain http to '"'"'http://192.0.2.1'"'"'" err &&
+	grep "FAILED angle/front: ${Q}$MA${Q}: download failed: refusing a redirect (HTTP 302): refusing plain http to ${Q}http://192.0.2.1${Q}" err &&
 	test "$(fake_stat "d[\"requests_by_kind\"][\"file\"]")" = 2 &&
 	fake_control "{\"redirect_files\": \"\"}"
 '

@@ -4,6 +4,7 @@
 # that trickles below the low-speed limit is cut and retried, so it holds
 # its slot for seconds, not for the 300 s transfer timeout.
 . "$(dirname "$0")/lib.sh"
+Q="'"  # a quote, for the patterns inside test bodies
 . "$(dirname "$0")/fal-lib.sh"
 start_fake --job-ms 100 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
@@ -37,7 +38,7 @@ test_expect_success 'a download over the size cap fails once, at its Content-Len
 	fake_control "{\"reset\": true, \"big_files\": 100000000}" &&
 	tiny b1 &&
 	expect_exit 1 timeout 120 "$LORAMAKE" b1/recipe.yaml >out 2>err &&
-	grep "FAILED angle/front: '"'"'$MA'"'"': download failed: response larger than the limit (67108864 bytes)" err &&
+	grep "FAILED angle/front: ${Q}$MA${Q}: download failed: response larger than the limit (67108864 bytes)" err &&
 	test "$(files)" = 2 &&
 	fake_control "{\"big_files\": 0}"
 '
