@@ -149,7 +149,8 @@ test_expect_success 'with http_proxy set, loopback requests still go straight to
 test_expect_success 'a build with a key in use can leave no core file' '
 	honest && fake_control "{\"job_ms\": 60000}" &&
 	tiny c1 &&
-	sh -c "ulimit -c unlimited && exec \"\$0\" c1/recipe.yaml" "$LORAMAKE" >out 2>err & pid=$! &&
+	{ sh -c "ulimit -c unlimited && exec \"\$0\" c1/recipe.yaml" "$LORAMAKE" >out 2>err & } &&
+	pid=$! &&
 	wait_for "test \$(fake_stat \"d[\\\"submits_total\\\"]\") -ge 1" &&
 	wait_for "grep \"^Max core file size *0 *0 \" /proc/$pid/limits" &&
 	kill -9 $pid && { wait $pid || :; } &&
