@@ -1658,57 +1658,74 @@ prepare_input(struct fal_job *fj, size_t i, struct error *err)
 	return 0;
 }
 
-/* Drop the recorded request of candidate cand: it cannot be resumed
- * safely. Said once, and forgotten, so the next build does not trip on
- * it again; the candidate is submitted anew. */
-static void
-drop_pending(struct fal_job *fj, int cand, const char *why)
+/* Is job->pending[i] the last line for its candidate? A later line
+ * replaces an earlier one (a request submitted anew). */
+static bool
+last_for_candidate(const struct job *job, size_t i)
 {
-	struct error err;
+	for (size_t k = i + 1; k < job->npending; k++)
+		if (job->pending[k].candidate == job->pending[i].candidate)
+			return false;
+	return true;
+}
 
-	note(fj, "dropping candidate %d's request recorded in .loramake/pending: %s; it is submitted anew",
-	     cand, why);
-	if (job_forget(fj->job, cand, &err) < 0)
-		note(fj, "%s", err.msg);
+/*
+ * Resume candidate r from info, a line of .loramake/pending; -1 with err
+ * (and r left "never submitted") if the line cannot be resumed safely.
+ */
+static int
+resume_from(struct req *r, const char *info, struct error *err)
+{
+	char id[256], su[1024], ru[1024], cu[1024];
+
+	req_clear(r);
+	if (sscanf(info, "%255s %1023s %1023s %1023s", id, su, ru, cu) != 4)
+		return error_set(err, "the line is not 'ID STATUS_URL RESPONSE_URL CANCEL_URL'");
+	r->id = xstrdup(id);
+	r->status_url = xstrdup(su);
+	r->response_url = xstrdup(ru);
+	r->cancel_url = strcmp(cu, "-") ? xstrdup(cu) : NULL;
+	if (check_urls(r, err) < 0) {
+		req_clear(r);
+		return -1;
+	}
+	r->resumed = true;
+	r->t_submit = now_ms();
+	r->t.step = STEP_STATUS;
+	return 0;
 }
 
 /*
  * Take job->pending: candidates an earlier build submitted, to poll
  * instead of paying again. The file is not trusted (a recipe folder may
- * come from anyone): a line whose id or URLs fail check_urls is dropped.
+ * come from anyone): a line whose id or URLs fail check_urls is dropped,
+ * said once, and forgotten, so the candidate is submitted anew. The
+ * forgetting waits until the lines (borrowed from the journal, which
+ * job_forget changes) are read.
  */
 static void
 take_pending(struct fal_job *fj)
 {
-	const struct job *job = fj->job;
+	struct job *job = fj->job;
+	bool *drop = xcalloc((size_t)job->nouts + 1, sizeof(*drop));
+	struct error err;
 
 	for (size_t i = 0; i < job->npending; i++) {
 		const struct job_pending *p = &job->pending[i];
-		char id[256], su[1024], ru[1024], cu[1024];
-		struct req *r;
-		struct error err;
 
-		if (p->candidate < 1 || p->candidate > job->nouts || !p->info)
+		if (p->candidate < 1 || p->candidate > job->nouts || !p->info ||
+		    !last_for_candidate(job, i))
 			continue;
-		r = &fj->reqs[p->candidate - 1];
-		req_clear(r);
-		if (sscanf(p->info, "%255s %1023s %1023s %1023s", id, su, ru, cu) != 4) {
-			drop_pending(fj, p->candidate, "the line is not 'ID STATUS_URL RESPONSE_URL CANCEL_URL'");
-			continue;
+		if (resume_from(&fj->reqs[p->candidate - 1], p->info, &err) < 0) {
+			note(fj, "dropping candidate %d's request recorded in .loramake/pending: %s; it is submitted anew",
+			     p->candidate, err.msg);
+			drop[p->candidate] = true;
 		}
-		r->id = xstrdup(id);
-		r->status_url = xstrdup(su);
-		r->response_url = xstrdup(ru);
-		r->cancel_url = strcmp(cu, "-") ? xstrdup(cu) : NULL;
-		if (check_urls(r, &err) < 0) {
-			req_clear(r);
-			drop_pending(fj, p->candidate, err.msg);
-			continue;
-		}
-		r->resumed = true;
-		r->t_submit = now_ms();
-		r->t.step = STEP_STATUS;
 	}
+	for (int c = 1; c <= job->nouts; c++)
+		if (drop[c] && job_forget(job, c, &err) < 0)
+			note(fj, "%s", err.msg);
+	free(drop);
 }
 
 /* Allocate the job's state and read its inputs; -1 with err. */

@@ -62,6 +62,19 @@ test_expect_success 'a planted pending line for another host is dropped with a w
 	test "$(fake_stat "d[\"submits_total\"]")" = 2 &&
 	grep -q "^$key	1	\$" p1/.loramake/pending
 '
+test_expect_success 'two planted lines for one candidate: the last counts, said once, then forgotten' '
+	honest &&
+	tiny p0 &&
+	key=$(lm plan --json p0/recipe.yaml | python3 -c "import json, sys; print([j[\"key\"] for j in json.load(sys.stdin)[\"jobs\"] if j[\"id\"] == \"angle/back\"][0])") &&
+	mkdir -p p0/.loramake &&
+	u=$OTHER_URL/fal-ai/qwen-image-edit-2511-multiple-angles/requests &&
+	printf "# loramake pending v1\n%s\t1\tfirst %s/first/status %s/first -\n%s\t1\tx\$(id) %s/second/status %s/second -\n" "$key" "$u" "$u" "$key" "$u" "$u" >p0/.loramake/pending &&
+	lm p0/recipe.yaml >out 2>err &&
+	test "$(grep -c "dropping candidate 1" err)" = 1 &&
+	grep "fal: angle/back: dropping candidate 1${Q}s request recorded in .loramake/pending: request id ${Q}x\$(id)${Q} is not" err &&
+	test "$(other_requests)" = 0 &&
+	test "$(fake_stat "d[\"submits_total\"]")" = 2
+'
 test_expect_success 'follow-up URLs to another host in a submit answer fail the node; nothing goes there' '
 	honest && fake_control "{\"urls_base\": \"$OTHER_URL\"}" &&
 	tiny p2 &&
