@@ -84,3 +84,11 @@ htab_put(struct htab *t, const char *key, size_t keylen, void *value)
 	t->len++;
 	return NULL;
 }
+
+const char *
+htab_key(const struct htab *t, const char *key, size_t keylen)
+{
+	if (!t->cap)
+		return NULL;
+	return find(t, key, keylen, hash_str64(key, keylen))->key;
+}

@@ -29,5 +29,7 @@ void *htab_get(const struct htab *t, const char *key, size_t keylen);
  * value, or NULL.
  */
 void *htab_put(struct htab *t, const char *key, size_t keylen, void *value);
+/* The key as stored (the table's copy), or NULL when key is absent. */
+const char *htab_key(const struct htab *t, const char *key, size_t keylen);
 
 #endif

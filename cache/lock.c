@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "base/path.h"
+#include "compiler/assign.h"
 #include "compiler/recipe.h"
 #include "lock.h"
 #include "record.h"
@@ -312,6 +313,38 @@ parse_pick(char *rest, char **id, int *candidate)
 	return NULL;
 }
 
+/* "env ID TAG": the pool entry an image was given (compiler/assign.h). */
+static const char *
+parse_env(char *rest, char **id, char **tag)
+{
+	char *f[2];
+
+	if (record_split(rest, ' ', f, 2) != 2 || !is_node_id(f[0]))
+		return "not 'env ID TAG'";
+	if (strlen(f[1]) != ASSIGN_TAG_LEN ||
+	    f[1][strspn(f[1], "0123456789abcdef")])
+		return "not an environment tag (16 hex digits)";
+	*id = f[0];
+	*tag = f[1];
+	return NULL;
+}
+
+/* "reroll ID N": the node was given a new seed N times. */
+static const char *
+parse_reroll(char *rest, char **id, int *times)
+{
+	char *f[2];
+	int64_t n;
+
+	if (record_split(rest, ' ', f, 2) != 2 || !is_node_id(f[0]))
+		return "not 'reroll ID N'";
+	if (!parse_int64(f[1], &n) || n < 1 || n > LOCK_MAX_REROLLS)
+		return "not a reroll count";
+	*id = f[0];
+	*times = (int)n;
+	return NULL;
+}
+
 /* ---- the file ---- */
 
 /* Which side of a git merge conflict a line is on. */
@@ -414,7 +447,7 @@ static void
 take_line(struct lock *l, struct lock_side *sides, int mask, char *line,
 	  unsigned lineno)
 {
-	const char *why = "not a node or pick line";
+	const char *why = "not a node, pick, reroll or env line";
 	bool newer = l->version > LOCK_VERSION;
 
 	if (record_starts(line, "node ")) {
@@ -436,6 +469,21 @@ take_line(struct lock *l, struct lock_side *sides, int mask, char *line,
 			picks_set(&sides[s].lock.picks, id, cand);
 			set_pick_line(&sides[s], id, lineno);
 		}
+	} else if (record_starts(line, "reroll ")) {
+		char *id;
+		int times;
+
+		why = parse_reroll(line + 7, &id, &times);
+		for (int s = 0; !why && s < SIDE_COUNT; s++)
+			if (mask & 1 << s)
+				picks_set_reroll(&sides[s].lock.picks, id, times);
+	} else if (record_starts(line, "env ")) {
+		char *id, *tag;
+
+		why = parse_env(line + 4, &id, &tag);
+		for (int s = 0; !why && s < SIDE_COUNT; s++)
+			if (mask & 1 << s)
+				picks_set_env(&sides[s].lock.picks, id, tag);
 	}
 	if (why)
 		damaged(l, lineno, why);
@@ -628,10 +676,34 @@ merge_pick(struct lock *out, struct lock_side *sides, const char *id)
 	picks_set(&out->picks, id, ours ? ours : theirs);
 }
 
+/* Rerolls and environment assignments of both sides: machine-made, so
+ * ours wins where both have one (a later build records it again). */
+static void
+merge_made(struct lock *l, struct lock_side *sides)
+{
+	for (int s = SIDE_OURS; s <= SIDE_THEIRS; s += 2) {
+		const struct picks *p = &sides[s].lock.picks;
+
+		for (size_t i = 0; i < p->envs.cap; i++) {
+			const char *id = p->envs.slots[i].key;
+
+			if (id && !picks_env(&l->picks, id))
+				picks_set_env(&l->picks, id, p->envs.slots[i].value);
+		}
+		for (size_t i = 0; i < p->rerolls.cap; i++) {
+			const char *id = p->rerolls.slots[i].key;
+
+			if (id && !picks_reroll(&l->picks, id))
+				picks_set_reroll(&l->picks, id, picks_reroll(p, id));
+		}
+	}
+}
+
 static void
 merge_sides(struct lock *l, struct lock_side *sides, bool say)
 {
 	merge_nodes(l, sides);
+	merge_made(l, sides);
 	for (int s = SIDE_OURS; s <= SIDE_THEIRS; s += 2) {
 		const struct htab *t = &sides[s].lock.picks.byid;
 
@@ -856,10 +928,42 @@ lock_format(const struct lock *l, struct buf *b)
 			buf_addf(b, "pick %s %d\n", ids[i], pick);
 	}
 	free(ids);
+	ids = sorted_keys(&l->picks.rerolls);
+	for (size_t i = 0; ids[i]; i++) {
+		int n = picks_reroll(&l->picks, ids[i]);
+
+		if (n > 0) /* 0: undone */
+			buf_addf(b, "reroll %s %d\n", ids[i], n);
+	}
+	free(ids);
+	ids = sorted_keys(&l->picks.envs);
+	for (size_t i = 0; ids[i]; i++)
+		buf_addf(b, "env %s %s\n", ids[i], picks_env(&l->picks, ids[i]));
+	free(ids);
 	ids = sorted_keys(&l->byid);
 	for (size_t i = 0; ids[i]; i++)
 		format_id(b, lock_get(l, ids[i]));
 	free(ids);
+}
+
+void
+lock_record_envs(struct lock *l, const struct dag *dag)
+{
+	char tag[ASSIGN_TAG_LEN + 1];
+
+	for (size_t i = 0; i < dag->nnodes; i++) {
+		const struct node *n = dag->nodes[i];
+		const char *was;
+
+		if (!n->env)
+			continue;
+		assign_tag(n->env, tag);
+		was = picks_env(&l->picks, n->id);
+		if (was && strcmp(was, tag) == 0)
+			continue;
+		picks_set_env(&l->picks, n->id, tag);
+		l->dirty = true;
+	}
 }
 
 int

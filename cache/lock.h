@@ -6,6 +6,9 @@
  *   # loramake lock v1: machine-written; commit it with the recipe
  *   node ID key=HEX out=HEX[,HEX] seed=N usd=X request=ID facets=...
  *   pick ID N
+ *   reroll ID N     the node was given a new seed N times (loramake reroll)
+ *   env ID TAG      the environment entry an image was given, by its tag
+ *                   (compiler/assign.h): kept when lists are edited
  *
  * (request= is optional; every other field is required, once.)
  * One line per node, sorted by id, so `git diff` shows exactly which nodes
@@ -45,6 +48,7 @@ struct lock_conflict {
 
 /* The format this loramake reads and writes. */
 #define LOCK_VERSION 1
+#define LOCK_MAX_REROLLS 1000000 /* reroll counts a lock may hold */
 /* Objects a node line may name: one per candidate. */
 #define LOCK_MAX_OUTS RECIPE_MAX_COUNT
 
@@ -98,6 +102,13 @@ void lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 /* Drop the entries of nodes keep() rejects (nodes gone from the recipe). */
 void lock_prune(struct lock *l, bool (*keep)(const char *id, void *ctx),
 		void *ctx);
+/*
+ * Record the environment entry every node of dag was given (env lines),
+ * so that later edits of the recipe's lists move no image. Lines of
+ * images no longer in the recipe are kept: an item removed and added back
+ * gets its old entry, and its cached image.
+ */
+void lock_record_envs(struct lock *l, const struct dag *dag);
 /* The lock's text, appended to b (for writers that write it elsewhere). */
 void lock_format(const struct lock *l, struct buf *b);
 /* Write atomically if dirty (and lock_writable). -1 with err. */

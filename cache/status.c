@@ -25,10 +25,22 @@ status_why(const struct node *n, const struct lock_node *e, char *out,
 	if (!e)
 		return;
 	for (int f = 0; f < FACET_COUNT && len < outsz; f++) {
+		const char *why = NULL;
+
 		if (lock_facet(&n->facets[f]) == e->facets[f])
 			continue;
-		len += (size_t)snprintf(out + len, outsz - len, "%s%s changed",
-					len ? ", " : "", facet_name(f));
+		/* say what the user did, not only which facet moved */
+		if (f == FACET_PROMPT && n->env_moved)
+			why = "environment reassigned";
+		else if (f == FACET_SEED && n->reroll)
+			why = "rerolled";
+		if (why)
+			len += (size_t)snprintf(out + len, outsz - len, "%s%s",
+						len ? ", " : "", why);
+		else
+			len += (size_t)snprintf(out + len, outsz - len,
+						"%s%s changed", len ? ", " : "",
+						facet_name(f));
 	}
 	if (!out[0] && !hash_eq(&n->key, &e->key))
 		snprintf(out, outsz, "key format changed");

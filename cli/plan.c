@@ -253,6 +253,12 @@ put_node(FILE *f, const struct session *s, size_t i)
 		put_field(f, "prompt", n->prompt, false);
 	if (n->caption)
 		put_field(f, "caption", n->caption, false);
+	if (n->env) {
+		fputs(",\"environment\":{", f);
+		put_field(f, "place", n->env->place, true);
+		put_field(f, "light", n->env->light, false);
+		putc('}', f);
+	}
 	putc('}', f);
 }
 
@@ -409,6 +415,10 @@ cmd_explain(const struct cli *cli)
 		printf("  prompt: %s\n", n->prompt);
 	if (n->caption)
 		printf("  caption: %s\n", n->caption);
+	if (n->env)
+		printf("  environment: %s, %s%s\n", n->env->place,
+		       n->env->light ? n->env->light : "",
+		       n->env_moved ? " (reassigned to balance a new entry)" : "");
 	explain_inputs(&s, n);
 	session_close(&s);
 	return EXIT_OK;

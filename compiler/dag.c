@@ -16,6 +16,7 @@
 
 #include "base/buf.h"
 #include "base/path.h"
+#include "assign.h"
 #include "caption.h"
 #include "dag.h"
 #include "engine_type.h"
@@ -77,6 +78,7 @@ new_node(struct expander *x, enum node_kind kind, const char *suffix,
 	n->strength = -1;
 	n->candidates = 1;
 	n->engine_type = "loramake";
+	n->reroll = picks_reroll(x->opts->picks, n->id);
 	if (htab_get(&dag->byid, n->id, strlen(n->id))) {
 		diag_error(x->d, loc, "two nodes would be named '%s'", n->id);
 		return NULL;
@@ -288,7 +290,10 @@ set_seed(struct expander *x, struct node *n, const struct section *s,
 	if (seed < 0)
 		return;
 	n->seed_fixed = true;
-	n->seed = (seed + (index > 0 ? index - 1 : 0)) & 0xffffffff;
+	/* a reroll moves a fixed seed by a large odd step: far from the
+	 * seeds its siblings (index) use */
+	n->seed = (seed + (index > 0 ? index - 1 : 0) +
+		   (int64_t)n->reroll * 0x9e3779b1) & 0xffffffff;
 }
 
 /* The loc of pointer at, found in loc's source at or after loc. */
@@ -899,25 +904,111 @@ check_apply(struct expander *x)
 	}
 }
 
-static const struct env_entry *
-next_env(struct expander *x, size_t *turn)
+static const char *
+locked_env(const char *id, void *picks)
+{
+	return picks_env(picks, id);
+}
+
+/*
+ * The environment entry of each of the nids node ids about to be made
+ * (compiler/assign.h: sticky, balanced, independent of list positions).
+ * Returns a malloc'd array the caller frees, or NULL without a pool.
+ */
+static struct assignment *
+assign_envs(struct expander *x, const char *const *ids, size_t nids)
 {
 	const struct section *env = &x->r->sec[KIND_ENVIRONMENT];
+	struct assignment *out;
 
 	if (!env->nrotate)
 		return NULL;
-	return &env->rotate[(*turn)++ % env->nrotate];
+	out = xcalloc(nids + 1, sizeof(*out));
+	assign_pool(ids, nids, env->rotate, env->nrotate, locked_env,
+		    (void *)x->opts->picks, out);
+	return out;
 }
 
 static void
-set_env(struct node *n, struct placeholder_vars *v, const struct env_entry *e)
+set_env(struct node *n, struct placeholder_vars *v, const struct env_entry *e,
+	bool moved)
 {
 	v->environment = e ? e->place : NULL;
 	v->lighting = e ? e->light : NULL;
+	n->env = e;
+	n->env_moved = e && moved;
 	if (e) {
 		n->attrs[ATTR_PLACE] = e->place;
 		n->attrs[ATTR_LIGHT] = e->light;
 	}
+}
+
+/* The expression edits to make: (base image, item) pairs the apply rules
+ * allow, in recipe order. */
+struct edit {
+	struct node *base;
+	const struct item *it;
+	const char *suffix;
+	const char *id;
+};
+
+static struct edit *
+plan_edits(struct expander *x, struct node **base, size_t nbase, size_t *nedits)
+{
+	const struct section *s = &x->r->sec[KIND_EXPRESSION];
+	struct edit *v = xcalloc(nbase * s->nitems + 1, sizeof(*v));
+	size_t k = 0;
+
+	for (size_t b = 0; b < nbase; b++) {
+		const struct apply_rule *r = rule_for(s, base[b]->item);
+
+		for (size_t e = 0; e < s->nitems; e++) {
+			if (!rule_takes(r, s->items[e].name))
+				continue;
+			v[k].base = base[b];
+			v[k].it = &s->items[e];
+			v[k].suffix = arena_printf(&x->dag->arena, "%s/%s",
+						   image_name(base[b]),
+						   s->items[e].name);
+			v[k].id = arena_printf(&x->dag->arena, "%s/%s",
+					       kind_name(KIND_EXPRESSION),
+					       v[k].suffix);
+			k++;
+		}
+	}
+	*nedits = k;
+	return v;
+}
+
+/* Make one expression edit, with its environment entry (or none). */
+static void
+expression_node(struct expander *x, const struct edit *ed,
+		const struct assignment *a)
+{
+	const struct section *s = &x->r->sec[KIND_EXPRESSION];
+	const struct section *env = &x->r->sec[KIND_ENVIRONMENT];
+	const struct item *it = ed->it;
+	const struct env_entry *en = a ? &env->rotate[a->entry] : NULL;
+	struct gen_spec g = { .kind = KIND_EXPRESSION, .s = s, .it = it,
+			      .from = ed->base };
+	struct node *n;
+
+	base_vars(x, &g.vars);
+	g.vars.item = g.vars.expression =
+		it->text ? it->text : name_words(x, it->name);
+	g.vars.angle = ed->base->attrs[ATTR_ANGLE];
+	g.vars.environment = en ? en->place : NULL;
+	g.vars.lighting = en ? en->light : NULL;
+	g.suffix = ed->suffix;
+	g.tmpl = it->prompt ? it->prompt : s->prompt ? s->prompt
+	       : "Change only the facial expression to: {expression}. Keep the face identity, pose and framing.";
+	g.tmpl_loc = it->prompt ? it->prompt_loc
+		   : s->prompt ? s->prompt_loc : it->loc;
+	if (!(n = gen_node(x, &g)))
+		return;
+	n->attrs[ATTR_EXPRESSION] = g.vars.expression;
+	set_env(n, &g.vars, en, a && a->moved);
+	push_leaf(x, n);
 }
 
 static void
@@ -926,8 +1017,11 @@ expand_expressions(struct expander *x)
 	const struct section *s = &x->r->sec[KIND_EXPRESSION];
 	const struct section *env = &x->r->sec[KIND_ENVIRONMENT];
 	bool ride = env->present && env->with;
-	size_t turn = 0, nbase;
+	size_t nbase, nedits;
 	struct node **base;
+	struct edit *edits;
+	const char **ids;
+	struct assignment *a = NULL;
 
 	if (!s->present)
 		return;
@@ -937,38 +1031,17 @@ expand_expressions(struct expander *x)
 	}
 	check_apply(x);
 	base = take_leaves(x, &nbase);
-	for (size_t b = 0; b < nbase; b++) {
-		const struct apply_rule *r = rule_for(s, base[b]->item);
-
-		for (size_t e = 0; e < s->nitems; e++) {
-			const struct item *it = &s->items[e];
-			struct gen_spec g = { .kind = KIND_EXPRESSION, .s = s, .it = it,
-					      .from = base[b] };
-			const struct env_entry *en = ride ? next_env(x, &turn) : NULL;
-			struct node *n;
-
-			if (!rule_takes(r, it->name))
-				continue;
-			base_vars(x, &g.vars);
-			g.vars.item = g.vars.expression =
-				it->text ? it->text : name_words(x, it->name);
-			g.vars.angle = base[b]->attrs[ATTR_ANGLE];
-			g.vars.environment = en ? en->place : NULL;
-			g.vars.lighting = en ? en->light : NULL;
-			g.suffix = arena_printf(&x->dag->arena, "%s/%s",
-						image_name(base[b]),
-						it->name);
-			g.tmpl = it->prompt ? it->prompt : s->prompt ? s->prompt
-			       : "Change only the facial expression to: {expression}. Keep the face identity, pose and framing.";
-			g.tmpl_loc = it->prompt ? it->prompt_loc
-				   : s->prompt ? s->prompt_loc : it->loc;
-			if (!(n = gen_node(x, &g)))
-				continue;
-			n->attrs[ATTR_EXPRESSION] = g.vars.expression;
-			set_env(n, &g.vars, en);
-			push_leaf(x, n);
-		}
-	}
+	edits = plan_edits(x, base, nbase, &nedits);
+	ids = xcalloc(nedits + 1, sizeof(*ids));
+	for (size_t i = 0; i < nedits; i++)
+		ids[i] = edits[i].id;
+	if (ride)
+		a = assign_envs(x, ids, nedits);
+	for (size_t i = 0; i < nedits; i++)
+		expression_node(x, &edits[i], a ? &a[i] : NULL);
+	free(a);
+	free(ids);
+	free(edits);
 	free(base);
 	settle_leaves(x);
 }
@@ -978,8 +1051,10 @@ static void
 expand_environments(struct expander *x)
 {
 	const struct section *s = &x->r->sec[KIND_ENVIRONMENT];
-	size_t turn = 0, nbase;
+	size_t nbase;
 	struct node **base;
+	const char **ids;
+	struct assignment *a;
 
 	if (!s->present)
 		return;
@@ -994,10 +1069,16 @@ expand_environments(struct expander *x)
 		return;
 	}
 	base = take_leaves(x, &nbase);
+	ids = xcalloc(nbase + 1, sizeof(*ids));
+	for (size_t b = 0; b < nbase; b++)
+		ids[b] = arena_printf(&x->dag->arena, "%s/%s",
+				      kind_name(KIND_ENVIRONMENT),
+				      image_name(base[b]));
+	a = assign_envs(x, ids, nbase);
 	for (size_t b = 0; b < nbase; b++) {
 		struct gen_spec g = { .kind = KIND_ENVIRONMENT, .s = s,
 				      .from = base[b] };
-		const struct env_entry *en = next_env(x, &turn);
+		const struct env_entry *en = &s->rotate[a[b].entry];
 		struct node *n;
 
 		base_vars(x, &g.vars);
@@ -1011,9 +1092,11 @@ expand_environments(struct expander *x)
 		g.tmpl_loc = s->prompt ? s->prompt_loc : s->loc;
 		if (!(n = gen_node(x, &g)))
 			continue;
-		set_env(n, &g.vars, en);
+		set_env(n, &g.vars, en, a[b].moved);
 		push_leaf(x, n);
 	}
+	free(a);
+	free(ids);
 	free(base);
 	settle_leaves(x);
 }

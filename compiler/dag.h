@@ -71,6 +71,11 @@ struct node {
 	int index;                /* 1..count for count > 1, else 0 */
 	int64_t seed;             /* the seed it runs with (fixed or derived) */
 	bool seed_fixed;          /* set by the recipe rather than the key */
+	int reroll;               /* times rerolled (loramake reroll): part
+				     of its seed, so of its key */
+	const struct env_entry *env; /* the environment entry it was given */
+	bool env_moved;           /* the lock had it on another entry: moved
+				     to balance a new one */
 	const char *file;         /* source image, as a path from the cwd */
 	const char *caption;      /* caption nodes: the caption text */
 
@@ -99,10 +104,15 @@ struct node {
 	double seconds;           /* wall time of one run */
 };
 
-/* Picks a person made (from the lock): node id -> candidate, 1-based. */
+/*
+ * The choices recorded in the lock that decide keys: picks a person made,
+ * the pool entry each image was given (compiler/assign.h), and rerolls.
+ */
 struct picks {
 	struct htab byid;         /* id -> (void *)(uintptr_t)candidate */
 	bool first;               /* --pick first: take candidate 1 when unset */
+	struct htab envs;         /* image id -> entry tag (char *, owned) */
+	struct htab rerolls;      /* id -> (void *)(uintptr_t)times rerolled */
 };
 
 struct trust;
@@ -152,6 +162,14 @@ void picks_init(struct picks *p);
 void picks_release(struct picks *p);
 /* Record a pick; id is copied into the picks' own storage. */
 void picks_set(struct picks *p, const char *id, int candidate);
+/* Record the pool entry tag an image was given (both copied). */
+void picks_set_env(struct picks *p, const char *id, const char *tag);
+/* The entry tag recorded for id, or NULL (borrowed from p). */
+const char *picks_env(const struct picks *p, const char *id);
+/* Record how often id was rerolled (0: never; the line is dropped). */
+void picks_set_reroll(struct picks *p, const char *id, int times);
+/* How often id was rerolled; p may be NULL. */
+int picks_reroll(const struct picks *p, const char *id);
 
 /*
  * (Re)compute every node's key in topological order, from the picks now in

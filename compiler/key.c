@@ -33,16 +33,66 @@ void
 picks_init(struct picks *p)
 {
 	htab_init(&p->byid);
+	htab_init(&p->envs);
+	htab_init(&p->rerolls);
 	p->first = false;
+}
+
+/* Free a table's copied keys (and values, when they are strings). */
+static void
+release_table(struct htab *t, bool free_values)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slots[i].key) {
+			free((char *)t->slots[i].key);
+			if (free_values)
+				free(t->slots[i].value);
+		}
+	htab_release(t);
 }
 
 void
 picks_release(struct picks *p)
 {
-	for (size_t i = 0; i < p->byid.cap; i++)
-		if (p->byid.slots[i].key)
-			free((char *)p->byid.slots[i].key);
-	htab_release(&p->byid);
+	release_table(&p->byid, false);
+	release_table(&p->envs, true);
+	release_table(&p->rerolls, false);
+}
+
+/* Put value under a copy of id, reusing the table's key when present;
+ * returns the old value. */
+static void *
+put_copy(struct htab *t, const char *id, void *value)
+{
+	const char *key = htab_key(t, id, strlen(id));
+
+	if (!key)
+		key = xstrdup(id);
+	return htab_put(t, key, strlen(key), value);
+}
+
+void
+picks_set_env(struct picks *p, const char *id, const char *tag)
+{
+	free(put_copy(&p->envs, id, xstrdup(tag)));
+}
+
+const char *
+picks_env(const struct picks *p, const char *id)
+{
+	return p ? htab_get(&p->envs, id, strlen(id)) : NULL;
+}
+
+void
+picks_set_reroll(struct picks *p, const char *id, int times)
+{
+	put_copy(&p->rerolls, id, (void *)(uintptr_t)(times > 0 ? times : 0));
+}
+
+int
+picks_reroll(const struct picks *p, const char *id)
+{
+	return p ? (int)(uintptr_t)htab_get(&p->rerolls, id, strlen(id)) : 0;
 }
 
 void
@@ -258,6 +308,8 @@ key_node(struct node *n, const struct picks *picks)
 				field_int(&b, "seed", n->seed);
 			else
 				field(&b, "seed", "derived");
+			if (n->reroll) /* a derived seed follows the key */
+				field_int(&b, "reroll", n->reroll);
 			break;
 		case FACET_INPUTS:
 			if (!inputs_facet(&b, n, picks)) {

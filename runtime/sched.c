@@ -772,6 +772,7 @@ static void
 sync_lock(struct sched *s)
 {
 	lock_prune(s->lock, in_dag, s->dag);
+	lock_record_envs(s->lock, s->dag);
 	for (size_t i = 0; i < s->dag->nnodes; i++) {
 		const struct status *st = &s->st[i];
 		const struct node *n = s->dag->nodes[i];

@@ -4,6 +4,8 @@
     python3 planjson.py keys PLAN.json            "id key" lines
     python3 planjson.py changed A.json B.json     ids whose key differs
     python3 planjson.py states PLAN.json          "id state reason" lines
+    python3 planjson.py kept A.json B.json        ids in both whose key differs
+    python3 planjson.py envs PLAN.json            images per environment place
 """
 import json
 import sys
@@ -32,6 +34,20 @@ def main():
         for i in sorted(set(a) | set(b)):
             if a.get(i) != b.get(i):
                 print(i)
+    elif cmd == "kept":
+        a = {j["id"]: j["key"] for j in load(args[0])["jobs"]}
+        b = {j["id"]: j["key"] for j in load(args[1])["jobs"]}
+        for i in sorted(set(a) & set(b)):
+            if a[i] != b[i]:
+                print(i)
+    elif cmd == "envs":
+        counts = {}
+        for j in load(args[0])["jobs"]:
+            if "environment" in j:
+                p = j["environment"]["place"]
+                counts[p] = counts.get(p, 0) + 1
+        for p in sorted(counts, key=lambda p: (counts[p], p)):
+            print(counts[p], p)
     elif cmd == "states":
         for j in load(args[0])["jobs"]:
             print(j["id"], j["state"], j["reason"])
