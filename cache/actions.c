@@ -261,9 +261,9 @@ actions_write(const char *path, const struct action *rec, struct error *err)
 
 	/* no O_CREAT: a log without its header would be read as another
 	 * version and thrown away; actions_start made it */
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	fd = path_open(path, O_WRONLY | O_APPEND, 0, err); /* never a link */
 	if (fd < 0)
-		return error_set(err, "cannot open '%s':", path);
+		return -1;
 	buf_init(&b);
 	format_record(&b, rec);
 	/* one write: appends never interleave mid-line */

@@ -133,9 +133,10 @@ append(struct pending *p, const struct hash *key, int candidate,
 	if (p->fd < 0) {
 		bool fresh = !path_exists(p->path);
 
-		p->fd = open(p->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		/* never through a link (path.h) */
+		p->fd = path_open(p->path, O_WRONLY | O_CREAT | O_APPEND, 0666, err);
 		if (p->fd < 0)
-			return error_set(err, "cannot open '%s':", p->path);
+			return -1;
 		if (fresh && write(p->fd, HEADER, strlen(HEADER)) < 0)
 			return error_set(err, "cannot write '%s':", p->path);
 	}

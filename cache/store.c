@@ -50,11 +50,11 @@ int
 store_lock(struct store *s, struct error *err)
 {
 	char *path = path_join(s->root, "build.lock");
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	int fd = path_open(path, O_RDWR | O_CREAT, 0666, err);
 
 	free(path);
 	if (fd < 0)
-		return error_set(err, "cannot open the build lock in '%s':", s->root);
+		return -1;
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK) {
 			close(fd);
@@ -93,7 +93,9 @@ bool
 store_has(const struct store *s, const struct hash *h)
 {
 	char *p = store_object_path(s, h);
-	bool ok = path_exists(p);
+	struct stat st;
+	/* a planted link is no object (reads refuse it too) */
+	bool ok = lstat(p, &st) == 0 && S_ISREG(st.st_mode);
 
 	free(p);
 	return ok;
@@ -181,10 +183,16 @@ store_put_bytes(struct store *s, const void *data, size_t len,
 void
 store_clean_tmp(struct store *s)
 {
-	DIR *d = opendir(s->tmp);
+	char *dir = path_dir(s->root);
+	DIR *d;
 	struct dirent *e;
 
-	if (!d)
+	/* a killed rewrite of the lock, a stamp, the log or pending leaves
+	 * NAME.tmp.PID.XXXXXX beside it: remove those whose process is gone */
+	path_clean_stale_tmps(dir);
+	path_clean_stale_tmps(s->root);
+	free(dir);
+	if (!(d = opendir(s->tmp)))
 		return;
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')

@@ -57,7 +57,11 @@ int store_put_bytes(struct store *s, const void *data, size_t len,
 /* The path of object h (it may not exist). Caller frees. */
 char *store_object_path(const struct store *s, const struct hash *h);
 bool store_has(const struct store *s, const struct hash *h);
-/* Remove leftover temp files of builds that died. */
+/*
+ * Remove leftover temp files of builds that died: all of tmp/ (call with
+ * the build lock held), and the NAME.tmp.PID.XXXXXX of a process that is
+ * gone beside the recipe and in .loramake/ (path_clean_stale_tmps).
+ */
 void store_clean_tmp(struct store *s);
 
 #endif

@@ -2,12 +2,14 @@
  * build: run what the plan says, then show where the dataset is.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/path.h"
@@ -92,7 +94,7 @@ copy_object(const struct store *st, const struct hash *h, const char *dst,
 
 /*
  * A trainer folder: every tree entry under out, built beside it in
- * OUT.tmp.PID and swapped in whole, so a package never mixes two builds
+ * OUT.tmp.PID.XXXXXX and swapped in whole, so a package never mixes two builds
  * (an image dropped from the set is gone from the folder too).
  */
 /* Does folder out hold exactly the tree's files already? */
@@ -117,74 +119,215 @@ static int
 write_folder(const struct store *st, const struct tree_entry *v, size_t n,
 	     const char *out, struct error *err)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
-	char *old = xasprintf("%s.old.%ld", out, (long)getpid());
+	char *tmp = NULL, *old = NULL;
 	int rc = 0;
 
 	if (folder_holds(st, v, n, out))
-		goto done;
-	if (!replaceable(out)) {
-		rc = error_set(err, "'%s' exists and is not a package loramake wrote "
-			       "(no manifest.json); move it away", out);
-		goto done;
-	}
-	path_remove_tree(tmp);
+		return 0;
+	if (!replaceable(out))
+		return error_set(err, "'%s' exists and is not a package loramake wrote "
+				 "(no manifest.json); move it away", out);
+	if (!(tmp = path_tmp_mkdir(out, err)) ||
+	    (path_exists(out) && !(old = path_tmp_mkdir(out, err))))
+		rc = -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *dst = path_join(tmp, v[i].path);
 
 		rc = copy_object(st, &v[i].obj, dst, err);
 		free(dst);
 	}
-	if (rc == 0 && path_exists(out) && rename(out, old) < 0)
+	/* both temps sit beside out and were just made: plain renames */
+	if (rc == 0 && old && rename(out, old) < 0)
 		rc = error_set(err, "cannot move '%s' aside:", out);
 	if (rc == 0 && rename(tmp, out) < 0)
 		rc = error_set(err, "cannot rename '%s' to '%s':", tmp, out);
-	path_remove_tree(old);
-	if (rc < 0)
+	if (old)
+		path_remove_tree(old);
+	if (rc < 0 && tmp)
 		path_remove_tree(tmp);
-done:
 	free(tmp);
 	free(old);
 	return rc;
 }
 
-/* Write the package's out: from its cached tree (a copy, not a link:
- * the user may move or change it). Returns the path, or NULL. */
-static char *
-materialize(const struct session *s, struct stamp *watch)
+/* The package's cached outputs, from this build or the lock; NULL if none. */
+static const struct hash *
+package_outs(const struct session *s)
 {
-	const struct node *pkg = s->dag->package;
+	const struct status *st;
+
+	if (!s->dag->package)
+		return NULL;
+	st = &s->st[s->dag->package->idx];
+	if (st->action)
+		return st->action->outs;
+	if (st->from_lock && st->was)
+		return st->was->outs;
+	return NULL;
+}
+
+/* Read the package's cached tree into *v, *n. 0, or -1 (warned). */
+static int
+package_tree(const struct session *s, const struct hash *outs,
+	     struct tree_entry **v, size_t *n)
+{
+	char *obj = store_object_path(&s->store, &outs[0]), *tree = NULL;
+	struct error err;
+	int rc = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (read_file(obj, &tree, NULL, &err) < 0 || tree_parse(tree, v, n) < 0 || !*n) {
+		warn("the cached package is unreadable: %s", obj);
+		rc = -1;
+	}
+	free(tree);
+	free(obj);
+	return rc;
+}
+
+static bool
+zip_format(const struct section *sec)
+{
+	return !sec->format || strcmp(sec->format, "fal-zip") == 0;
+}
+
+char *
+package_out_rel(const struct session *s, const struct tree_entry *v, size_t n)
+{
 	const struct recipe *r = &s->dag->recipe;
 	const struct section *sec = &r->sec[KIND_PACKAGE];
-	const struct status *st;
-	const struct hash *outs = NULL;
+
+	if (sec->out)
+		return xstrdup(sec->out);
+	if (!zip_format(sec))
+		return xasprintf("dist/%s", sec->stem ? sec->stem : r->name);
+	return n ? xasprintf("dist/%s", v[0].path) : NULL;
+}
+
+/* The recipe-relative path of the node's input file (n->file is dir/rel). */
+static const char *
+input_rel(const struct dag *dag, const char *file)
+{
+	size_t n = strlen(dag->dir);
+
+	if (!strcmp(dag->dir, ".") || strncmp(file, dag->dir, n) || file[n] != '/')
+		return file;
+	return file + n + 1;
+}
+
+/*
+ * Is rel among what a package may never be, or hold: the recipe's folder,
+ * loramake's own build/ and .loramake/, or a folder holding an input, the
+ * recipe or its lock (clean would delete it, a build replace it)? The
+ * names are compared by spelling: no link below the folder is followed.
+ */
+static int
+forbidden_out(const struct session *s, const char *rel, struct error *err)
+{
+	static const char *const own[] = { "build", ".loramake" };
+	const char *recipe = strrchr(s->cli->recipe, '/');
+	const char *lock = strrchr(s->lock_path, '/');
+	char *out = path_normal(rel);
+	int rc = 0;
+
+	if (!out)
+		return error_set(err, "the package out: '%s' is outside the recipe's folder", rel);
+	if (!*out)
+		rc = error_set(err, "the package out: '%s' is the recipe's folder itself", rel);
+	for (size_t i = 0; !rc && i < LM_ARRAY_LEN(own); i++)
+		if (path_within(out, own[i]) || path_within(own[i], out))
+			rc = error_set(err, "the package out: '%s' is loramake's own %s/",
+				       rel, own[i]);
+	if (!rc && (path_within(recipe ? recipe + 1 : s->cli->recipe, out) ||
+		    path_within(lock ? lock + 1 : s->lock_path, out)))
+		rc = error_set(err, "the package out: '%s' holds the recipe", rel);
+	for (size_t i = 0; !rc && i < s->dag->nnodes; i++) {
+		const char *file = s->dag->nodes[i]->file;
+		char *in = file ? path_normal(input_rel(s->dag, file)) : NULL;
+
+		if (in && path_within(in, out))
+			rc = error_set(err, "the package out: '%s' holds the input '%s'",
+				       rel, in);
+		free(in);
+	}
+	free(out);
+	return rc;
+}
+
+/* What is at out already: may a package replace it (clean: remove it)? */
+static int
+replaceable_at(const struct section *sec, const char *out, bool writing,
+	       struct error *err)
+{
+	char *manifest = path_join(out, "manifest.json");
+	struct stat st, mst;
+	int rc = 0;
+
+	if (path_lstat(out, &st, err) < 0)
+		rc = errno == ENOENT ? 0 : -1;
+	else if (S_ISLNK(st.st_mode))
+		rc = error_set(err, "'%s' is a symbolic link; loramake writes no "
+			       "package through a link", out);
+	else if (zip_format(sec) && !S_ISREG(st.st_mode))
+		rc = error_set(err, "'%s' is not a file (the package is a ZIP); "
+			       "move it away", out);
+	else if (!zip_format(sec) && !S_ISDIR(st.st_mode))
+		rc = error_set(err, "'%s' is not a folder (the package is a folder "
+			       "of files); move it away", out);
+	else if (!zip_format(sec) && (path_lstat(manifest, &mst, NULL) < 0 ||
+				      !S_ISREG(mst.st_mode)) &&
+		 !(writing && replaceable(out)))
+		rc = error_set(err, "'%s' exists and is not a package loramake wrote "
+			       "(no manifest.json); move it away", out);
+	free(manifest);
+	return rc;
+}
+
+int
+package_out_check(const struct session *s, const char *rel, bool writing,
+		  struct error *err)
+{
+	const struct section *sec = &s->dag->recipe.sec[KIND_PACKAGE];
+	char *out = path_join(s->dag->dir, rel);
+	int rc = forbidden_out(s, rel, err);
+
+	if (rc == 0)
+		rc = replaceable_at(sec, out, writing, err);
+	free(out);
+	return rc;
+}
+
+/*
+ * Write the package's out: from its cached tree (a copy, not a link: the
+ * user may move or change it). Returns the path, or NULL: no package was
+ * made, or (*failed, warned) it could not be written.
+ */
+static char *
+materialize(const struct session *s, struct stamp *watch, bool *failed)
+{
+	const struct section *sec = &s->dag->recipe.sec[KIND_PACKAGE];
+	const struct hash *outs = package_outs(s);
 	struct tree_entry *v = NULL;
 	struct error err;
-	char *tree = NULL, *obj, *out = NULL, *dflt;
-	bool zip = !sec->format || strcmp(sec->format, "fal-zip") == 0;
+	char *out = NULL, *rel;
+	bool zip = zip_format(sec);
 	size_t n = 0;
 	int rc;
 
-	if (!pkg)
-		return NULL;
-	st = &s->st[pkg->idx];
-	if (st->action)
-		outs = st->action->outs;
-	else if (st->from_lock && st->was)
-		outs = st->was->outs;
+	*failed = false;
 	if (!outs)
 		return NULL;
-	obj = store_object_path(&s->store, &outs[0]);
-	if (read_file(obj, &tree, NULL, &err) < 0 || tree_parse(tree, &v, &n) < 0 || !n) {
-		warn("the cached package is unreadable: %s", obj);
+	if (package_tree(s, outs, &v, &n) < 0 || !(rel = package_out_rel(s, v, n))) {
+		*failed = true;
 		goto done;
 	}
-	dflt = zip ? xasprintf("dist/%s", v[0].path)
-		   : xasprintf("dist/%s", sec->stem ? sec->stem : r->name);
-	out = path_join(s->dag->dir, sec->out ? sec->out : dflt);
-	free(dflt);
-	rc = zip ? copy_object(&s->store, &v[0].obj, out, &err)
-		 : write_folder(&s->store, v, n, out, &err);
+	out = path_join(s->dag->dir, rel);
+	rc = package_out_check(s, rel, true, &err);
+	free(rel);
+	if (rc == 0)
+		rc = zip ? copy_object(&s->store, &v[0].obj, out, &err)
+			 : write_folder(&s->store, v, n, out, &err);
 	stamp_watch(watch, out);
 	for (size_t i = 0; !zip && i < n; i++) {
 		char *p = path_join(out, v[i].path);
@@ -193,14 +336,13 @@ materialize(const struct session *s, struct stamp *watch)
 		free(p);
 	}
 	if (rc < 0) {
-		warn("%s", err.msg);
+		warn("cannot write the package: %s", err.msg);
+		*failed = true;
 		free(out);
 		out = NULL;
 	}
 done:
 	tree_free(v, n);
-	free(tree);
-	free(obj);
 	return out;
 }
 
@@ -409,6 +551,30 @@ write_stamp(const struct session *s, struct stamp *watch, const char *say)
 	free(path);
 }
 
+/* A package that could not be written is known before anything is paid
+ * for: its out: is checked now (a ZIP's default name is known later). */
+static bool
+package_writable(const struct session *s)
+{
+	char *rel = s->dag->package ? package_out_rel(s, NULL, 0) : NULL;
+	char *dist = path_join(s->dag->dir, "dist");
+	struct error err;
+	struct stat st;
+	bool ok = !rel || package_out_check(s, rel, true, &err) == 0;
+
+	/* a ZIP named later goes into dist/, which must be a folder */
+	if (ok && !rel && s->dag->package && path_lstat(dist, &st, &err) == 0 &&
+	    !S_ISDIR(st.st_mode))
+		ok = !error_set(&err, "'%s' is %s", dist, S_ISLNK(st.st_mode)
+				? "a symbolic link; loramake writes no package through a link"
+				: "not a folder; move it away");
+	free(dist);
+	if (!ok)
+		warn("cannot write the package: %s; nothing was run", err.msg);
+	free(rel);
+	return ok;
+}
+
 /* May this build start? The money and the keys, checked before anything
  * runs. */
 static int
@@ -421,6 +587,8 @@ preflight(const struct session *s, const struct cli *cli, size_t *jobs)
 		     "(see loramake plan)", usd, cli->max_cost);
 		return EXIT_FAILED;
 	}
+	if (!package_writable(s))
+		return EXIT_FAILED;
 	return keys_present(s) ? EXIT_OK : EXIT_FAILED;
 }
 
@@ -434,11 +602,12 @@ finish(struct session *s, const struct sched_result *res, bool ran,
 	struct buf say;
 	char *zip;
 	size_t waiting;
+	bool unwritten;
 	int rc;
 
 	stamp_init(&watch);
 	buf_init(&say);
-	zip = materialize(s, &watch);
+	zip = materialize(s, &watch, &unwritten);
 	waiting = list_waiting(s);
 	if (!ran || (!res->ran && !res->failed && !res->skipped && !res->interrupted))
 		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
@@ -453,7 +622,7 @@ finish(struct session *s, const struct sched_result *res, bool ran,
 	if (zip && packaging)
 		check_after_build(s);
 	rc = res->interrupted ? EXIT_INTERRUPTED
-	   : res->failed || res->skipped ? EXIT_FAILED
+	   : res->failed || res->skipped || unwritten ? EXIT_FAILED
 	   : waiting ? EXIT_NEEDS_PICK : EXIT_OK;
 	if (rc == EXIT_OK && (!s->dag->package || zip)) {
 		buf_reset(&say);

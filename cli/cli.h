@@ -11,6 +11,7 @@
 #include "cache/actions.h"
 #include "cache/lock.h"
 #include "cache/status.h"
+#include "cache/tree.h"
 #include "cache/store.h"
 #include "compiler/dag.h"
 
@@ -71,6 +72,23 @@ int cmd_clean(const struct cli *cli);
 int cmd_gc(const struct cli *cli);
 int cmd_merge_lock(const struct cli *cli);
 int cmd_check(const struct cli *cli);
+
+/*
+ * Where the package goes, relative to the recipe's folder: its out:, or
+ * dist/ and a name (a ZIP's comes from its cached tree v; NULL without
+ * one). Caller frees.
+ */
+char *package_out_rel(const struct session *s, const struct tree_entry *v,
+		      size_t n);
+/*
+ * May loramake write (writing) or clean remove the package at rel? Never
+ * the recipe's folder, build/, .loramake/, a folder holding an input or
+ * the recipe, or a path through a link; what is there already must be
+ * what loramake writes (a ZIP file, or a folder with its manifest.json;
+ * writing, an empty folder too). 0, or -1 with err saying why.
+ */
+int package_out_check(const struct session *s, const char *rel, bool writing,
+		      struct error *err);
 
 /* After a build that made the package: run the dataset rules and print
  * their one-line summary (cli/check.c). */

@@ -167,6 +167,7 @@ main(int argc, char **argv)
 	struct cli c = { .max_cost = -1 };
 	const struct command *cmd = NULL;
 	char **posv = xcalloc((size_t)argc + 1, sizeof(*posv)), **pos = posv;
+	char *root;
 	int npos = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -199,6 +200,10 @@ main(int argc, char **argv)
 	c.recipe = recipe_in(pos[0]);
 	c.args = pos + 1;
 	c.nargs = npos - 1;
+	/* the user named the recipe; what lies below its folder came with the
+	 * folder: nothing there is followed or written outside (path.h) */
+	root = path_dir(c.recipe);
+	path_confine(root);
 	if (c.nargs < cmd->min_args || c.nargs > cmd->max_args)
 		fatal(EXIT_USAGE, "'%s' takes %s after the recipe (see loramake --help)",
 		      cmd->name, cmd->max_args == 0 ? "nothing"
@@ -206,6 +211,8 @@ main(int argc, char **argv)
 	rc = cmd->run(&c);
 	if (c.recipe != pos[0])
 		free((char *)c.recipe); /* made by recipe_in */
+	path_confine(NULL);
+	free(root);
 	free(posv);
 	free(c.allow_hosts);
 	free(c.allow_key_envs);

@@ -128,37 +128,94 @@ cmd_pick(const struct cli *cli)
 	return rc;
 }
 
-int
-cmd_clean(const struct cli *cli)
+/* build/: node outputs and links, loramake's own folder (never a link). */
+static int
+clean_build(const struct session *s)
 {
-	char *dir = path_dir(cli->recipe), *build = path_join(dir, "build");
-	struct session s;
-	int rc = EXIT_OK;
+	char *build = path_join(s->dag->dir, "build");
+	struct error err;
+	struct stat st;
+	int rc = EXIT_OK, there = path_lstat(build, &st, &err) == 0;
 
-	/* the cache is paid-for work: clean removes only what rebuilds free */
-	if (path_remove_tree(build) < 0) {
+	if (!there && errno != ENOENT) {
+		warn("%s; build/ is kept", err.msg);
+		rc = EXIT_FAILED;
+	} else if (there && !S_ISDIR(st.st_mode)) {
+		warn("'%s' is not the folder loramake writes node outputs to (%s); "
+		     "it is kept", build, S_ISLNK(st.st_mode) ? "a symbolic link"
+							      : "not a folder");
+		rc = EXIT_FAILED;
+	} else if (path_remove_tree(build) < 0) {
 		warn("cannot remove '%s':", build);
 		rc = EXIT_FAILED;
 	}
-	if (session_open(&s, cli) == EXIT_OK) {
-		const char *out = s.dag->recipe.sec[KIND_PACKAGE].out;
-
-		if (out && path_is_contained(out)) {
-			char *p = path_join(dir, out);
-
-			if (path_remove_tree(p) < 0 && errno != ENOENT) {
-				warn("cannot remove '%s':", p);
-				rc = EXIT_FAILED;
-			}
-			free(p);
-		}
-		session_close(&s);
-	}
-	printf("removed %s and the package; the cache (.loramake/) is kept: "
-	       "`loramake gc` trims it, `rm -r .loramake` drops it\n", build);
 	free(build);
-	free(dir);
 	return rc;
+}
+
+/* The package, if it is one loramake wrote and sits where one may. */
+static int
+clean_package(const struct session *s, const char **removed)
+{
+	const struct node *pkg = s->dag->package;
+	const struct lock_node *ln = pkg ? lock_get(&s->lock, pkg->id) : NULL;
+	struct tree_entry *v = NULL;
+	struct error err;
+	char *rel = NULL, *out, *text;
+	size_t n = 0;
+	int rc = EXIT_OK;
+
+	*removed = NULL;
+	if (!pkg)
+		return EXIT_OK;
+	/* a ZIP's name comes from the tree the last build made */
+	if (ln && ln->nouts) {
+		char *obj = store_object_path(&s->store, &ln->outs[0]);
+
+		if (read_file(obj, &text, NULL, NULL) == 0) {
+			tree_parse(text, &v, &n);
+			free(text);
+		}
+		free(obj);
+	}
+	if (!(rel = package_out_rel(s, v, n))) {
+		tree_free(v, n);
+		return EXIT_OK;
+	}
+	out = path_join(s->dag->dir, rel);
+	if (package_out_check(s, rel, false, &err) < 0) {
+		warn("%s; it is kept", err.msg);
+		rc = EXIT_FAILED;
+	} else if (path_exists(out) && path_remove_tree(out) < 0) {
+		warn("cannot remove '%s':", out);
+		rc = EXIT_FAILED;
+	} else {
+		*removed = "the package";
+	}
+	free(out);
+	free(rel);
+	tree_free(v, n);
+	return rc;
+}
+
+int
+cmd_clean(const struct cli *cli)
+{
+	struct session s;
+	const char *pkg;
+	int rc = session_open(&s, cli), brc, prc;
+
+	/* only a recipe says what loramake wrote: without one, remove nothing */
+	if (rc)
+		return rc;
+	/* the cache is paid-for work: clean removes only what rebuilds free */
+	brc = clean_build(&s);
+	prc = clean_package(&s, &pkg);
+	printf("%s%s%s; the cache (.loramake/) is kept: `loramake gc` trims it, "
+	       "`rm -r .loramake` drops it\n", brc ? "kept build/" : "removed build/",
+	       pkg ? " and " : "", pkg ? pkg : "");
+	session_close(&s);
+	return brc ? brc : prc;
 }
 
 /* gc: the objects that a node, the lock or a pick still reaches. */
@@ -296,17 +353,43 @@ sweep(const struct store *st, const struct htab *live, long *kept)
 	return dropped;
 }
 
+/*
+ * Take the build lock in lk before anything is read: what gc marks live
+ * must be what the last build recorded, not what it recorded before it
+ * paid for more (gc beside a build dropped 25 of its 27 new objects).
+ */
+static int
+lock_first(const struct cli *cli, struct store *lk)
+{
+	char *dir = path_dir(cli->recipe), *cache = path_join(dir, ".loramake");
+	struct error err;
+	int rc = EXIT_OK;
+
+	store_open(lk, dir, false, NULL);
+	if (path_exists(cache) && store_lock(lk, &err) < 0) {
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+	}
+	free(cache);
+	free(dir);
+	return rc;
+}
+
 int
 cmd_gc(const struct cli *cli)
 {
 	struct session s;
+	struct store lk;
 	struct htab live;
-	struct error err;
 	long kept = 0, dropped;
-	int rc = session_open(&s, cli);
+	int rc = lock_first(cli, &lk);
 
-	if (rc)
+	if (rc == EXIT_OK)
+		rc = session_open(&s, cli);
+	if (rc) {
+		store_close(&lk);
 		return rc;
+	}
 	htab_init(&live);
 	for (size_t i = 0; i < s.dag->nnodes; i++) {
 		const struct status *st = &s.st[i];
@@ -321,21 +404,23 @@ cmd_gc(const struct cli *cli)
 			mark_outs(&s.store, &live, w->outs, w->nouts, tree);
 	}
 	mark_sibling_locks(&s, &live);
-	if (store_lock(&s.store, &err) < 0) {
-		warn("%s", err.msg);
-		rc = EXIT_FAILED;
-	} else {
+	if (lk.lockfd >= 0) {
+		struct error err;
+
 		dropped = sweep(&s.store, &live, &kept);
 		if (actions_compact(&s.acts, is_live, &live, &err) < 0 &&
 		    path_exists(s.acts.path))
 			warn("%s", err.msg);
 		store_clean_tmp(&s.store);
-		printf("gc: %ld object%s dropped, %ld kept\n", dropped,
-		       dropped == 1 ? "" : "s", kept);
+	} else {
+		dropped = 0; /* no cache: nothing to collect */
 	}
+	printf("gc: %ld object%s dropped, %ld kept\n", dropped,
+	       dropped == 1 ? "" : "s", kept);
 	for (size_t i = 0; i < live.cap; i++)
 		free((char *)live.slots[i].key);
 	htab_release(&live);
 	session_close(&s);
+	store_close(&lk); /* releases the build lock */
 	return rc;
 }

@@ -79,6 +79,7 @@ struct sched {
 	int64_t started, lock_written;
 	bool lock_writing;         /* a lock rewrite is on a worker */
 	bool stopping, cancelled;
+	bool build_refused;        /* build/ cannot be written: said once */
 	struct sjob **failures;
 	size_t nfailures, capfailures;
 };
@@ -363,11 +364,16 @@ show_in_build(struct sched *s, const struct node *n, const struct hash *outs,
 		char *dst = sched_build_path(s->dag, n, nouts > 1 ? (int)i + 1 : 0, ext);
 		char *src = store_object_path(s->store, &outs[i]);
 		char *dir = path_dir(dst);
+		struct error err;
 
-		if (mkdirs(dir, NULL) == 0) {
+		/* walked (path.h): a planted build/ link leads nowhere */
+		if (mkdirs(dir, &err) == 0) {
 			unlink(dst);
 			if (link(src, dst) < 0 && symlink(src, dst) < 0)
 				warn("cannot show '%s' in build/:", dst);
+		} else if (!s->build_refused) {
+			warn("%s; no output is shown in build/", err.msg);
+			s->build_refused = true;
 		}
 		free(dir);
 		free(src);
