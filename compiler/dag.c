@@ -8,13 +8,16 @@
  * image; caption describes each; package takes them all. An image is a
  * dataset image ("leaf") unless a later edit used it as its input.
  */
+#include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/buf.h"
+#include "base/imgtype.h"
 #include "base/path.h"
 #include "assign.h"
 #include "caption.h"
@@ -248,7 +251,9 @@ set_file(struct expander *x, struct node *n, const char *rel, struct loc loc)
 	}
 	n->file = arena_strdup(&x->dag->arena, path);
 	free(path);
-	if (hash_file(n->file, &n->file_hash, &err) < 0)
+	/* only images go to engines: a `.env` named here is a recipe error */
+	if (!image_type_of(n->file, &err) ||
+	    hash_file(n->file, &n->file_hash, &err) < 0)
 		diag_error(x->d, loc, "%s", err.msg);
 }
 
@@ -587,15 +592,26 @@ file_taken(struct expander *x, const char *path)
  * NULL; *src must be released by the caller when non-NULL is returned.
  */
 static const struct ynode *
-load_metadata(struct expander *x, const char *glob_rel, struct source *src)
+load_metadata(struct expander *x, const char *glob_rel, struct loc loc,
+	      struct source *src)
 {
 	char *gdir = path_dir(glob_rel), *rel = path_join(gdir, "metadata.json");
 	char *path = path_join(x->dag->dir, rel);
 	struct ynode *root = NULL;
+	struct error err;
+	int fd;
 
 	free(gdir);
 	free(rel);
-	if (!path_exists(path) || source_load(src, path, NULL) < 0) {
+	if (!path_exists(path)) {
+		free(path);
+		return NULL;
+	}
+	/* read like every input: never through a link (its text would show
+	 * in the errors) */
+	if ((fd = path_open(path, O_RDONLY, 0, &err)) < 0 ||
+	    (close(fd), source_load(src, path, &err) < 0)) {
+		diag_error(x->d, loc, "%s", err.msg);
 		free(path);
 		return NULL;
 	}
@@ -699,7 +715,7 @@ expand_files_glob(struct expander *x, const struct section *s)
 		return;
 	}
 	struct source msrc;
-	const struct ynode *meta = load_metadata(x, s->files, &msrc);
+	const struct ynode *meta = load_metadata(x, s->files, s->files_loc, &msrc);
 	size_t dirlen = strlen(x->dag->dir);
 
 	for (size_t i = 0; i < g.gl_pathc; i++) {

@@ -18,8 +18,8 @@
  * - Names go in as UTF-8 with hdrcharset=UTF-8, so the locale does not
  *   change them or the UTF-8 flag.
  * - out is replaced atomically: the archive is written to
- *   "<out>.tmp.<pid>", fsynced and renamed. On failure the temp file is
- *   removed and out is left as it was.
+ *   "<out>.tmp.<pid>.XXXXXX" (path_tmp_create), fsynced and renamed. On
+ *   failure the temp file is removed and out is left as it was.
  *
  * docs/package-format.md describes the resulting file.
  */
@@ -446,13 +446,8 @@ pack_zip(const char *out, const struct pack_entry *entries, size_t n,
 
 	if (pack_load(err) < 0 || check_names(entries, n, err) < 0)
 		return -1;
-	tmp = xasprintf("%s.tmp.%ld", out, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (fd < 0) {
-		error_set(err, "cannot create '%s':", tmp);
-		free(tmp);
+	if ((fd = path_tmp_create(out, &tmp, err)) < 0)
 		return -1;
-	}
 	rc = write_archive(fd, out, entries, n, err);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = error_set(err, "cannot sync '%s':", tmp);

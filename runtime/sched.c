@@ -80,6 +80,8 @@ struct sched {
 	bool lock_writing;         /* a lock rewrite is on a worker */
 	bool stopping, cancelled;
 	bool build_refused;        /* build/ cannot be written: said once */
+	signed char *decoded;      /* per source file node: 0 not yet, 1 an
+				    * image, -1 not one (probed once) */
 	struct sjob **failures;
 	size_t nfailures, capfailures;
 };
@@ -632,6 +634,24 @@ out_ext(const struct node *n)
 }
 
 /* Fill job->inputs; false (with why) if an input is missing. */
+/*
+ * Is the source file of in an image, decoded whole? No engine is sent
+ * anything else (outputs were probed when stored; a source file only
+ * had its first bytes checked by the compiler). j->why says why not.
+ */
+static bool
+source_is_image(struct sched *s, const struct node *in, struct sjob *j)
+{
+	struct error err;
+
+	if (!s->decoded[in->idx])
+		s->decoded[in->idx] = image_probe(in->file, NULL, NULL, &err) == 0 ? 1 : -1;
+	if (s->decoded[in->idx] < 0)
+		snprintf(j->why, sizeof(j->why), "the input %s (%s) is not an image "
+			 "loramake can decode; nothing was sent", in->id, in->file);
+	return s->decoded[in->idx] > 0;
+}
+
 static bool
 prepare_inputs(struct sched *s, struct sjob *j)
 {
@@ -649,6 +669,8 @@ prepare_inputs(struct sched *s, struct sjob *j)
 				 n->in[i]->id);
 			return false;
 		}
+		if (n->in[i]->file && !source_is_image(s, n->in[i], j))
+			return false;
 	}
 	return true;
 }
@@ -859,6 +881,7 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 	loop_set_verbose(s.loop, opts->verbose);
 	s.workers = workers_new(opts->jobs, s.loop);
 	s.byidx = xcalloc(dag->nnodes + 1, sizeof(*s.byidx));
+	s.decoded = xcalloc(dag->nnodes + 1, sizeof(*s.decoded));
 	s.pools = xcalloc(dag->nnodes + 1, sizeof(*s.pools));
 	s.started = now_ms();
 	if (pending_load(&s.pending, pending_path, &err) < 0 ||
@@ -887,6 +910,7 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 	free_jobs(&s);
 	free(s.failures);
 	free(s.byidx);
+	free(s.decoded);
 	free(s.pools);
 	free(s.ready);
 }

@@ -159,4 +159,35 @@ test_expect_success 'gc beside a build waits for it, then keeps all it made' '
 	test "$(cat gc.rc)" = 0 && grep "gc: 0 objects dropped, $n0 kept" gc.out &&
 	lm gc/recipe.yaml >out 2>err && grep "nothing to do" out
 '
+test_expect_success 'a .env named as file: is a recipe error, never sent' '
+	recipe env dist/k && echo "FAL_KEY=sk-live-123" >env/.env &&
+	sed -i "s|file: hero.png|file: .env|" env/recipe.yaml &&
+	expect_exit 2 lm plan env/recipe.yaml >out 2>err &&
+	grep "^env/recipe.yaml:5:15: error: .env/.env. is not an image" err &&
+	! grep "sk-live" err out
+'
+test_expect_success 'an input that looks like a PNG but does not decode fails its nodes' '
+	recipe bad dist/k && head -c 100 bad/hero.png >bad/cut.png &&
+	sed -i "s|file: hero.png|file: cut.png|" bad/recipe.yaml &&
+	expect_exit 1 lm bad/recipe.yaml >out 2>err &&
+	grep "FAILED angle/front: the input hero (bad/cut.png) is not an image loramake can decode; nothing was sent" err
+'
+test_expect_success 'inputs through a link are refused: file:, a globbed folder, metadata.json' '
+	recipe in dist/k && mkdir -p elsewhere/photos &&
+	cp in/hero.png elsewhere/photos/a.png && echo "{\"a.png\": {\"caption\": \"SECRET-TEXT\"}}" >elsewhere/meta &&
+	ln -s ../elsewhere/photos/a.png in/linked.png &&
+	sed -i "s|file: hero.png|file: linked.png|" in/recipe.yaml &&
+	expect_exit 2 lm plan in/recipe.yaml >out 2>err &&
+	grep "error: .linked.png. is a symbolic link" err &&
+	sed -i "s|file: linked.png|file: hero.png|" in/recipe.yaml &&
+	printf "anchor:\n  files: photos/*.png\n" >>in/recipe.yaml &&
+	ln -s ../elsewhere/photos in/photos &&
+	expect_exit 2 lm plan in/recipe.yaml >out 2>err &&
+	grep "error: .in/photos. is a symbolic link" err &&
+	rm in/photos && mkdir in/photos && cp in/hero.png in/photos/a.png &&
+	ln -s ../../elsewhere/meta in/photos/metadata.json &&
+	expect_exit 2 lm plan in/recipe.yaml >out 2>err &&
+	grep "error: .in/photos/metadata.json. is a symbolic link" err &&
+	! grep SECRET-TEXT err out
+'
 test_done
