@@ -215,11 +215,11 @@ live_records(const struct actions *a)
 static int
 close_torn_line(struct actions *a, struct error *err)
 {
-	int fd = open(a->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	int fd = path_open(a->path, O_WRONLY | O_APPEND, 0, err); /* path.h */
 	int rc = 0;
 
 	if (fd < 0)
-		return error_set(err, "cannot open '%s':", a->path);
+		return -1;
 	if (write(fd, "\n", 1) != 1 || fdatasync(fd) < 0)
 		rc = error_set(err, "cannot append to '%s':", a->path);
 	close(fd);
