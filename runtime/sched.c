@@ -635,21 +635,72 @@ out_ext(const struct node *n)
 
 /* Fill job->inputs; false (with why) if an input is missing. */
 /*
- * Is the source file of in an image, decoded whole? No engine is sent
- * anything else (outputs were probed when stored; a source file only
- * had its first bytes checked by the compiler). j->why says why not.
+ * Source files are decoded whole before any engine is sent one (outputs
+ * were probed when stored; the compiler only checked a source's first
+ * bytes). Each is decoded once per build, on a worker: s->decoded is
+ * written there and read on the loop, hence the atomics.
  */
-static bool
-source_is_image(struct sched *s, const struct node *in, struct sjob *j)
+static signed char
+decoded(const struct sched *s, const struct node *in)
 {
-	struct error err;
+	return __atomic_load_n(&s->decoded[in->idx], __ATOMIC_ACQUIRE);
+}
 
-	if (!s->decoded[in->idx])
-		s->decoded[in->idx] = image_probe(in->file, NULL, NULL, &err) == 0 ? 1 : -1;
-	if (s->decoded[in->idx] < 0)
-		snprintf(j->why, sizeof(j->why), "the input %s (%s) is not an image "
-			 "loramake can decode; nothing was sent", in->id, in->file);
-	return s->decoded[in->idx] > 0;
+/* Is the source file of in known not to be an image? j->why says so. */
+static bool
+source_refused(const struct sched *s, const struct node *in, struct sjob *j)
+{
+	if (decoded(s, in) >= 0)
+		return false;
+	snprintf(j->why, sizeof(j->why), "the input %s (%s) is not an image "
+		 "loramake can decode; nothing was sent", in->id, in->file);
+	return true;
+}
+
+/* Does j wait on a source file nobody has decoded yet? */
+static bool
+sources_undecoded(const struct sched *s, const struct sjob *j)
+{
+	for (size_t i = 0; i < j->node->nin; i++)
+		if (j->node->in[i]->file && !decoded(s, j->node->in[i]))
+			return true;
+	return false;
+}
+
+/* Worker: decode j's source files not decoded yet. */
+static void
+work_decode(void *ctx)
+{
+	struct sjob *j = ctx;
+	struct sched *s = j->s;
+
+	for (size_t i = 0; i < j->node->nin; i++) {
+		const struct node *in = j->node->in[i];
+		struct error err;
+
+		if (in->file && !decoded(s, in))
+			__atomic_store_n(&s->decoded[in->idx],
+					 image_probe(in->file, NULL, NULL, &err) == 0 ? 1 : -1,
+					 __ATOMIC_RELEASE);
+	}
+}
+
+static void launch(struct sched *s, struct sjob *j);
+
+/* Loop: j's sources are decoded; refuse it or hand it to its engine. */
+static void
+decode_done(void *ctx)
+{
+	struct sjob *j = ctx;
+
+	for (size_t i = 0; i < j->node->nin; i++)
+		if (j->node->in[i]->file && source_refused(j->s, j->node->in[i], j)) {
+			snprintf(j->job.err.msg, sizeof(j->job.err.msg), "%s", j->why);
+			j->job.failed = true;
+			work_done(j);
+			return;
+		}
+	launch(j->s, j);
 }
 
 static bool
@@ -669,7 +720,7 @@ prepare_inputs(struct sched *s, struct sjob *j)
 				 n->in[i]->id);
 			return false;
 		}
-		if (n->in[i]->file && !source_is_image(s, n->in[i], j))
+		if (n->in[i]->file && source_refused(s, n->in[i], j))
 			return false;
 	}
 	return true;
@@ -724,6 +775,16 @@ start(struct sched *s, struct sjob *j)
 	}
 	prepare_pending(s, j);
 	status_line(s, n);
+	if (sources_undecoded(s, j))
+		workers_submit(s->workers, work_decode, decode_done, j);
+	else
+		launch(s, j);
+}
+
+/* Hand j, its inputs ready and checked, to its engine. */
+static void
+launch(struct sched *s, struct sjob *j)
+{
 	if (j->engine->exec == ENGINE_LOCAL)
 		workers_submit(s->workers, work_local, work_done, j);
 	else
