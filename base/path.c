@@ -123,14 +123,15 @@ refuse_as(int dfd, const char *name, const char *shown, const char *target,
 {
 	int e = errno;
 	struct stat st;
+	bool seen = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+	if (seen && S_ISLNK(st.st_mode)) {
 		error_set(err, "'%s' is a symbolic link; loramake follows no link "
 			  "inside the recipe's folder", shown);
 		errno = ELOOP;
 		return -1;
 	}
-	if (e == ENOTDIR || (e == ELOOP && S_ISREG(st.st_mode)))
+	if (e == ENOTDIR || (e == ELOOP && seen && !S_ISDIR(st.st_mode)))
 		e = ENOTDIR;
 	errno = e;
 	if (e == ENOTDIR)

@@ -325,6 +325,13 @@ materialize(const struct session *s, struct stamp *watch, bool *failed)
 	out = path_join(s->dag->dir, rel);
 	rc = package_out_check(s, rel, true, &err);
 	free(rel);
+	if (rc == 0) {
+		/* what a killed build left beside out (OUT.tmp.PID.XXXXXX) */
+		char *dir = path_dir(out);
+
+		path_clean_stale_tmps(dir);
+		free(dir);
+	}
 	if (rc == 0)
 		rc = zip ? copy_object(&s->store, &v[0].obj, out, &err)
 			 : write_folder(&s->store, v, n, out, &err);

@@ -3,6 +3,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,41 +314,63 @@ is_live(const struct action *a, void *ctx)
 	return 1;
 }
 
+/* Drop the objects of fan-out folder d (named sub) that live does not name. */
+static long
+sweep_fanout(DIR *d, const char *sub, const struct htab *live, long *kept)
+{
+	long dropped = 0;
+	struct dirent *e;
+
+	while ((e = readdir(d))) {
+		char hex[600];
+		struct stat st;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(hex, sizeof(hex), "%s%s", sub, e->d_name);
+		if (htab_get(live, hex, strlen(hex)))
+			(*kept)++;
+		else if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			 !S_ISDIR(st.st_mode) && unlinkat(dirfd(d), e->d_name, 0) == 0)
+			dropped++;
+	}
+	return dropped;
+}
+
+/*
+ * Remove every object live does not name. The folders are opened through
+ * the walk and one another, never a link: a planted objects/ or ab/ link
+ * leads gc nowhere (docs/security.md).
+ */
 static long
 sweep(const struct store *st, const struct htab *live, long *kept)
 {
+	int fd = path_open_dir(st->objects, false, NULL);
+	DIR *top = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *d;
 	long dropped = 0;
-	DIR *top = opendir(st->objects);
-	struct dirent *d, *e;
 
-	if (!top)
+	if (!top) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	while ((d = readdir(top))) {
-		char *sub;
+		int sfd;
 		DIR *dd;
 
 		if (d->d_name[0] == '.')
 			continue;
-		sub = path_join(st->objects, d->d_name);
-		if ((dd = opendir(sub))) {
-			while ((e = readdir(dd))) {
-				char hex[600];
-
-				if (e->d_name[0] == '.')
-					continue;
-				snprintf(hex, sizeof(hex), "%s%s", d->d_name, e->d_name);
-				if (htab_get(live, hex, strlen(hex))) {
-					(*kept)++;
-					continue;
-				}
-				char *p = path_join(sub, e->d_name);
-				if (unlink(p) == 0)
-					dropped++;
-				free(p);
-			}
-			closedir(dd);
+		sfd = openat(dirfd(top), d->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			     O_CLOEXEC);
+		if (sfd < 0)
+			continue;
+		if (!(dd = fdopendir(sfd))) {
+			close(sfd);
+			continue;
 		}
-		free(sub);
+		dropped += sweep_fanout(dd, d->d_name, live, kept);
+		closedir(dd);
 	}
 	closedir(top);
 	return dropped;

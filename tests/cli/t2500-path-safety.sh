@@ -134,14 +134,23 @@ test_expect_success 'temp files of a dead process are removed, nothing else' '
 	echo partial >"tmp/.loramake/actions.tmp.$dead.x9Y8z7" &&
 	echo live >"tmp/recipe.lock.tmp.$$.Ab12Cd" &&
 	echo mine >"tmp/notes.tmp.$dead" &&
+	mkdir "tmp/dist/k.tmp.$dead.Qw3rTy" && echo half >"tmp/dist/k.tmp.$dead.Qw3rTy/a.png" &&
 	sed -i "s/size: 128/size: 256/" tmp/recipe.yaml &&
 	lm tmp/recipe.yaml >out 2>err &&
+	test ! -e "tmp/dist/k.tmp.$dead.Qw3rTy" &&
 	test ! -e "tmp/recipe.lock.tmp.$dead" &&
 	test ! -e "tmp/recipe.lock.tmp.$dead.Ab12Cd" &&
 	test ! -e "tmp/.loramake/actions.tmp.$dead.x9Y8z7" &&
 	test -f "tmp/recipe.lock.tmp.$$.Ab12Cd" && test -f "tmp/notes.tmp.$dead" &&
 	echo partial >"tmp/recipe.lock.tmp.$dead" &&
 	lm gc tmp/recipe.yaml >out 2>err && test ! -e "tmp/recipe.lock.tmp.$dead"
+'
+test_expect_success 'gc with .loramake/objects a link to outside deletes nothing there' '
+	recipe gl dist/k && lm gl/recipe.yaml >out 2>err &&
+	mkdir -p victim/ab && echo mine >victim/ab/cdef &&
+	mv gl/.loramake/objects objects.saved && ln -s ../../victim gl/.loramake/objects &&
+	lm gc gl/recipe.yaml >out 2>err &&
+	test -f victim/ab/cdef
 '
 test_expect_success 'gc beside a build waits for it, then keeps all it made' '
 	recipe gc dist/k && lm gc/recipe.yaml >out 2>err &&
@@ -150,12 +159,12 @@ test_expect_success 'gc beside a build waits for it, then keeps all it made' '
 	# the moment a build holds the lock: objects made, not yet recorded
 	head -n 1 actions.saved >gc/.loramake/actions && rm gc/recipe.lock
 	flock gc/.loramake/build.lock sh -c "echo held >held;
-		while test ! -e go; do sleep 0.05; done;
+		while test ! -e go.now; do sleep 0.05; done;
 		cp actions.saved gc/.loramake/actions; cp lock.saved gc/recipe.lock" &
 	wait_for "test -e held"
 	(lm gc gc/recipe.yaml >gc.out 2>gc.err; echo $? >gc.rc) &
 	wait_for "grep -q \"another build of this recipe is running\" gc.err" &&
-	touch go && wait_for "test -e gc.rc" && wait &&
+	touch go.now && wait_for "test -e gc.rc" && wait &&
 	test "$(cat gc.rc)" = 0 && grep "gc: 0 objects dropped, $n0 kept" gc.out &&
 	lm gc/recipe.yaml >out 2>err && grep "nothing to do" out
 '

@@ -99,8 +99,8 @@ test_expect_success 'the manifest names every file with its hash, node, caption 
 test_expect_success 'a rebuild in another layout replaces nothing it did not write' '
 	mkdir -p r/dist/mine && echo keep >r/dist/mine/notes.txt &&
 	sed -i "s|out: dist/kohya|out: dist/mine|" r/recipe.yaml &&
-	lm r/recipe.yaml >out 2>err &&
-	grep "not a package loramake wrote" err &&
+	expect_exit 1 lm r/recipe.yaml >out 2>err &&
+	grep "cannot write the package: .*not a package loramake wrote.*; nothing was run" err &&
 	test "$(cat r/dist/mine/notes.txt)" = keep
 '
 test_expect_success 'ai-toolkit: the snippet names the folder, captions beside images' '
