@@ -3,7 +3,8 @@
 # missing. Safe to run again: it installs nothing when all is there.
 set -e
 pkgs="build-essential pkg-config libyaml-dev libxxhash-dev libcurl4-openssl-dev
-libarchive-dev libpcre2-dev libjansson-dev libvips-dev libcmocka-dev python3 unzip"
+libarchive-dev libpcre2-dev libjansson-dev libvips-dev libcmocka-dev python3 unzip
+xxhash"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

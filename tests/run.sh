@@ -18,12 +18,14 @@ export PYTHONDONTWRITEBYTECODE=1
 passed=0
 failed=0
 log=$(mktemp)
+skips=$(mktemp)
 
-count() { # count TAP lines of $log into passed/failed
-	p=$(grep -c '^ok ' "$log")
+count() { # count TAP lines of $log into passed/failed; list the skipped
+	p=$(grep '^ok ' "$log" | grep -vc ' # SKIP ')
 	f=$(grep -c '^not ok ' "$log")
 	passed=$((passed + p))
 	failed=$((failed + f))
+	grep '^ok .* # SKIP ' "$log" | sed 's/^ok - //' >>"$skips"
 }
 
 if [ -z "${ONLY:-}" ]; then
@@ -71,5 +73,10 @@ for t in "$top"/tests/cli/t[0-9]*.sh; do
 	fi
 done
 rm -f "$log"
+if [ -s "$skips" ]; then
+	echo "# skipped (neither passed nor failed):"
+	sed 's/^/#   /' "$skips"
+fi
+rm -f "$skips"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

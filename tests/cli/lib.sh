@@ -32,6 +32,7 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_supp
 unset FAL_KEY REPLICATE_API_TOKEN GEMINI_API_KEY
 _passed=0
 _failed=0
+_skipped=0
 _cleanups=""
 
 lm() { "$LORAMAKE" "$@"; }
@@ -68,6 +69,22 @@ lines_in() {
 	else
 		echo 0
 	fi
+}
+
+# signal_build SIG PID: send SIG to the loramake this test started as PID,
+# only if PID is that build still (its binary, in the trash folder): a
+# build that already ended has freed its PID for another program, maybe
+# another test's build, which a blind kill would stop.
+signal_build() {
+	_exe=$(readlink "/proc/$2/exe" 2>/dev/null) || _exe=
+	_cwd=$(readlink "/proc/$2/cwd" 2>/dev/null) || _cwd=
+	case $_exe:$_cwd in
+	"$(readlink -f "$LORAMAKE")":"$TRASH"*) kill "-$1" "$2" ;;
+	*)
+		echo "process $2 is not this test's build (ended already?): $_exe in $_cwd" >&2
+		return 1
+		;;
+	esac
 }
 
 # copy_recipe NAME: copy recipes/NAME into the trash folder.
@@ -142,6 +159,13 @@ test_expect_success() {
 		_show_failure
 	fi
 	rm -f "$_log" "$_before"
+}
+
+# test_skip TITLE REASON: a test that cannot run here, said so (TAP's
+# `# SKIP`); run.sh lists it and counts it neither passed nor failed.
+test_skip() {
+	_skipped=$((_skipped + 1))
+	echo "ok - $TEST_NAME: $1 # SKIP $2"
 }
 
 test_done() {

@@ -1,7 +1,31 @@
 #!/bin/sh
 # t2300: a failed node fails only itself and what hangs below it (-k);
-# --fail-fast; --max-cost; Ctrl-C; clean keeps the cache; gc.
+# --fail-fast; --max-cost; Ctrl-C; clean keeps the cache; gc. Builds that
+# a test interrupts or waits on have their expressions held in flight by
+# the fake fal server, so none can end before the test acts.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/fal-lib.sh"
+start_fake --job-ms 600000 || exit 1
+export FAL_KEY=$FAL_TEST_KEY
+
+# hold_expressions: quickstart's expressions on the fake (held until
+# released with fake_control), the rest on the preview engine.
+hold_expressions() {
+	grep -q "^  slow:" quickstart/recipe.yaml ||
+		sed -i "s|^  gen: {.*}|&\n  slow: { type: fal, url: \"$FAKE_URL\", concurrency: 4 }|" quickstart/recipe.yaml &&
+	sed -i "/^expression:/,/^[a-z]/ s/^  engine: gen$/  engine: slow/" quickstart/recipe.yaml &&
+	grep -q "^  engine: slow$" quickstart/recipe.yaml
+}
+
+# held_build OUT ERR: start a build in the background (its PID in $pid) and
+# wait until it has finished a node and holds a request in flight.
+held_build() {
+	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock &&
+	fake_control "{\"job_ms\": 600000}" &&
+	{ "$LORAMAKE" -j 1 quickstart/recipe.yaml >"$1" 2>"$2" & } &&
+	pid=$! &&
+	wait_for "test \$(lines_in quickstart/.loramake/actions) -ge 2 && test \$(fake_stat d[\\\"inflight\\\"]) -ge 1"
+}
 
 test_expect_success 'setup: a recipe where one branch cannot be made' '
 	mkdir r && cp "$SRC/recipes/jinx/keystones/hero.png" r/hero.png &&
@@ -97,11 +121,9 @@ test_expect_success 'a node gone from the recipe leaves the lock' '
 	! grep -q "^node upscale/low_angle " quickstart/recipe.lock
 '
 test_expect_success 'Ctrl-C finishes what runs, records it, exits 130' '
-	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock &&
-	{ "$LORAMAKE" -j 1 quickstart/recipe.yaml >out 2>err & } &&
-	pid=$! &&
-	wait_for "test \$(lines_in quickstart/.loramake/actions) -ge 2" &&
-	kill -INT $pid &&
+	hold_expressions &&
+	held_build out err &&
+	signal_build INT $pid &&
 	rc=0 &&
 	{ wait $pid || rc=$?; } &&
 	test "$rc" = 130 &&
@@ -112,19 +134,23 @@ test_expect_success 'Ctrl-C finishes what runs, records it, exits 130' '
 	echo "$done1" >done1
 '
 test_expect_success 'a build after Ctrl-C runs only the rest' '
+	fake_control "{\"job_ms\": 50}" &&
 	lm quickstart/recipe.yaml >out 2>err &&
 	grep "^$((34 - $(cat done1))) nodes built" out
 '
 test_expect_success 'a second build of the same recipe waits for the first' '
-	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock &&
-	{ "$LORAMAKE" -j 1 quickstart/recipe.yaml >out1 2>err1 & } &&
-	pid=$! &&
-	wait_for "test \$(lines_in quickstart/.loramake/actions) -ge 2" &&
-	lm quickstart/recipe.yaml >out2 2>err2 &&
+	held_build out1 err1 &&
+	{ "$LORAMAKE" quickstart/recipe.yaml >out2 2>err2 & } &&
+	pid2=$! &&
+	wait_for "grep -q \"another build of this recipe is running\" err2" &&
+	test ! -s out2 &&
+	fake_control "{\"job_ms\": 50, \"release_ms\": 0}" &&
 	wait $pid &&
-	grep "another build of this recipe is running" err2 &&
+	wait $pid2 &&
 	grep "nothing to do" out2
 '
+# script(1) needs a pseudo-terminal (no /dev/pts in some containers)
+if script -qfec true /dev/null >/dev/null 2>&1; then
 test_expect_success 'on a terminal: one status line, rewritten in place' '
 	rm -rf quickstart/.loramake quickstart/build quickstart/recipe.lock &&
 	script -qfec "\"$LORAMAKE\" -j 1 quickstart/recipe.yaml" /dev/null >tty.out &&
@@ -132,4 +158,8 @@ test_expect_success 'on a terminal: one status line, rewritten in place' '
 	grep -q "ETA" tty.out &&
 	! grep -q "^\[2/34\]" tty.out
 '
+else
+	test_skip 'on a terminal: one status line, rewritten in place' \
+		'script(1) cannot open a pseudo-terminal here'
+fi
 test_done

@@ -48,7 +48,7 @@ test_expect_success 'an edited package is put back' '
 test_expect_success 'other options miss the stamp' '
 	lm --engine preview --pick first r/recipe.yaml >out 2>err &&
 	grep "nothing to do" out &&
-	lm plan r/recipe.yaml >/dev/null
+	lm plan r/recipe.yaml >plan.out
 '
 test_expect_success 'a recipe edit misses the stamp' '
 	sed -i "s/seen from behind/seen from the back/" r/recipe.yaml &&

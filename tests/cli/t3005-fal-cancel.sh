@@ -13,9 +13,8 @@ test_expect_success 'SIGINT cancels the queued requests and exits 130' '
 	copy_recipe jinx && use_fake jinx/recipe.yaml 16 &&
 	{ "$LORAMAKE" jinx/recipe.yaml >out 2>err & } &&
 	pid=$! &&
-	wait_for "test \$(pending) -ge 12" &&
-	sleep 0.3 &&
-	kill -INT $pid &&
+	wait_for "test \$(pending) -ge 12 && test \$(fake_stat d[\\\"status_polls\\\"]) -ge 12" &&
+	signal_build INT $pid &&
 	rc=0 &&
 	{ wait $pid || rc=$?; } &&
 	test "$rc" = 130 &&

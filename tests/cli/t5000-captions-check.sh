@@ -64,7 +64,7 @@ test_expect_success 'no caption names an attribute every image shares' '
 '
 test_expect_success 'check reports every rule with a figure' '
 	rm -rf jinx && copy_recipe jinx &&
-	lm -j 4 --engine preview jinx/recipe.yaml >/dev/null 2>&1 &&
+	lm -j 4 --engine preview jinx/recipe.yaml >build.out 2>build.err &&
 	lm check --engine preview jinx/recipe.yaml >check.out &&
 	cat check.out &&
 	for r in count resolution framing angles expressions wardrobe backgrounds duplicates captions trigger prompts; do

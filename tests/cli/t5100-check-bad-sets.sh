@@ -64,7 +64,7 @@ test_expect_success 'white studio backgrounds everywhere fail too' '
 test_expect_success 'a set with only warnings exits 0' '
 	copy_recipe quickstart &&
 	sed -i "s/^target: flux2$/target: flux/" quickstart/recipe.yaml &&
-	lm quickstart/recipe.yaml >/dev/null 2>&1 &&
+	lm quickstart/recipe.yaml >q.out 2>q.err &&
 	lm check --json quickstart/recipe.yaml >q.json &&
 	python3 -c "import json; j = json.load(open(\"q.json\")); assert j[\"fail\"] == 0 and j[\"warn\"] > 0, j"
 '
