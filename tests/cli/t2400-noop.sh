@@ -46,7 +46,10 @@ test_expect_success 'an edited package is put back' '
 	unzip -tq r/dist/tiny.zip
 '
 test_expect_success 'other options miss the stamp' '
-	lm --engine preview --pick first r/recipe.yaml >out 2>err &&
+	lm -v r/recipe.yaml >out 2>err &&
+	grep "holds: nothing compiled" err &&
+	lm -v --engine preview --pick first r/recipe.yaml >out 2>err &&
+	! grep "holds: nothing compiled" err &&
 	grep "nothing to do" out &&
 	lm plan r/recipe.yaml >plan.out
 '

@@ -51,7 +51,23 @@ test_expect_success 'each endpoint gets its mapped input' '
 test_expect_success 'the lock records each request id and the spend' '
 	for id in $(fake_stat "\" \".join(s[\"request_id\"] for s in d[\"submitted\"])"); do
 		grep -q "$id" jinx/recipe.lock || { echo "lock lacks $id"; exit 1; }
-	done
+	done &&
+	spent=$(sed -n "s/^90 nodes built in .*, \$\([0-9.]*\) spent, 0 failed$/\1/p" out) &&
+	test -n "$spent" &&
+	python3 - "$spent" <<-PY
+	import re, sys
+	total, paid = 0.0, 0
+	for line in open("jinx/recipe.lock"):
+	    if not line.startswith("node "):
+	        continue
+	    usd = float(re.search(r" usd=([0-9.]+)", line).group(1))
+	    if " request=" in line:
+	        assert usd > 0, line
+	        paid += 1
+	    total += usd
+	assert paid == 61, paid
+	assert abs(total - float(sys.argv[1])) < 0.005, (total, sys.argv[1])
+	PY
 '
 test_expect_success '-v prints one line per request, without headers' '
 	grep -q "^fal: angle/front: POST $FAKE_URL/fal-ai/qwen-image-edit-2511-multiple-angles: 200" err &&

@@ -72,7 +72,7 @@ test_store_put_is_content_addressed(void **state)
 }
 
 static void
-test_actions_survive_a_torn_append(void **state)
+test_actions_load_keeps_what_precedes_a_torn_line(void **state)
 {
 	char *path = in_dir("actions");
 	struct actions a;
@@ -656,7 +656,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_store_put_is_content_addressed),
-		cmocka_unit_test(test_actions_survive_a_torn_append),
+		cmocka_unit_test(test_actions_load_keeps_what_precedes_a_torn_line),
 		cmocka_unit_test(test_actions_header_of_another_version_is_rewritten),
 		cmocka_unit_test(test_actions_damaged_header_keeps_its_records),
 		cmocka_unit_test(test_actions_append_after_a_torn_line_starts_a_fresh_line),

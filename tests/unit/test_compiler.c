@@ -114,29 +114,63 @@ test_reformatting_changes_no_key(void **state)
 	dag_free(b);
 }
 
+/* Whether N is E or hangs below it: E is among its inputs, or the image a
+ * caption describes, transitively. */
+static bool
+at_or_below(const struct node *n, const struct node *e)
+{
+	if (n == e)
+		return true;
+	if (n->subject && at_or_below(n->subject, e))
+		return true;
+	for (size_t i = 0; i < n->nin; i++)
+		if (at_or_below(n->in[i], e))
+			return true;
+	return false;
+}
+
 static void
 test_edit_changes_only_below(void **state)
 {
-	char *edited = xstrdup(recipe_a);
-	char *p = strstr(edited, "waving");
+	/* recipe_a with an upscale of every image, a caption and a package:
+	 * nodes below angle/wave, and beside it */
+	static const char below[] = "upscale: { engine: fal, model: fal-ai/seedvr/upscale/image }\n"
+				    "caption: { }\npackage: { size: 512 }\n";
+	char *orig = xasprintf("%s%s", recipe_a, below);
+	char *edited = xstrdup(orig);
 	struct dag *a, *b;
+	const struct node *wave;
+	size_t nbelow = 0, nbeside = 0;
 
 	(void)state;
-	memcpy(p, "waxing", 6);
-	a = must_compile(recipe_a);
+	memcpy(strstr(edited, "waving"), "waxing", 6);
+	a = must_compile(orig);
 	b = must_compile(edited);
+	wave = dag_find(a, "angle/wave");
+	assert_non_null(wave);
 	for (size_t i = 0; i < a->nnodes; i++) {
-		const char *id = a->nodes[i]->id;
+		const struct node *n = a->nodes[i];
 		char ka[HASH_HEX_LEN + 1];
 
-		strcpy(ka, key_of(a, id));
-		if (!strcmp(id, "angle/wave"))
-			assert_string_not_equal(ka, key_of(b, id));
-		else
-			assert_string_equal(ka, key_of(b, id));
+		strcpy(ka, key_of(a, n->id));
+		if (at_or_below(n, wave)) {
+			assert_string_not_equal(ka, key_of(b, n->id));
+			nbelow++;
+		} else {
+			if (strcmp(ka, key_of(b, n->id)))
+				fail_msg("%s changed, but is not below angle/wave", n->id);
+			nbeside++;
+		}
 	}
+	/* angle/wave, upscale/wave, its caption and the package; beside
+	 * them the anchors, sit and its upscales and captions */
+	assert_true(nbelow >= 4);
+	assert_true(nbeside >= 4);
+	assert_non_null(dag_find(a, "upscale/wave"));
+	assert_true(at_or_below(dag_find(a, "upscale/wave"), wave));
 	dag_free(a);
 	dag_free(b);
+	free(orig);
 	free(edited);
 }
 
@@ -207,39 +241,43 @@ test_fixed_seed(void **state)
 	free(seeded);
 }
 
+/* Compiling YAML fails with an error at AT ("LINE:COL") saying NEEDLE. */
 static void
-expect_error(const char *yaml, const char *needle)
+expect_error(const char *yaml, const char *at, const char *needle)
 {
 	char err[4096] = "";
 	struct dag *dag = compile_text(yaml, err, sizeof(err));
+	char *want = xasprintf("recipe.yaml:%s: error: ", at);
 
 	if (dag)
 		fail_msg("expected an error with '%s'", needle);
 	if (!strstr(err, needle))
 		fail_msg("expected '%s' in: %s", needle, err);
-	if (!strstr(err, "recipe.yaml:"))
-		fail_msg("no location in: %s", err);
+	if (!strstr(err, want))
+		fail_msg("expected '%s' in: %s", want, err);
+	free(want);
 }
 
 static void
 test_errors_are_located(void **state)
 {
 	(void)state;
+	/* BASE is 5 lines: the sections below start on line 6 */
 	expect_error(BASE "anchor: { engine: fal, model: m, items: { a: x }, stregth: 1 }\n",
-		     "did you mean 'strength'");
+		     "6:51", "did you mean 'strength'");
 	expect_error(BASE "angle: { engine: fal, model: m, items: { a: { from: anchor/nope } } }\n",
-		     "unknown node 'anchor/nope'");
+		     "6:53", "unknown node 'anchor/nope'");
 	expect_error(BASE "anchor: { engine: fal, model: m, prompt: \"{charactr}\", items: { a: x } }\n",
-		     "unknown placeholder {charactr}");
+		     "6:43", "unknown placeholder {charactr}");
 	expect_error(BASE "anchor: { engine: fal, model: m, items: { a: { strength: 2 } } }\n",
-		     "strength must be between 0 and 1");
+		     "6:58", "strength must be between 0 and 1");
 	expect_error("loramake: 1\na: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
 		     "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
 		     "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
 		     "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n",
-		     "expand to more than");
-	expect_error("", "the recipe is empty");
-	expect_error(BASE "hero: { file: ../../etc/passwd }\n", "outside the recipe's folder");
+		     "8:4", "expand to more than");
+	expect_error("", "1:1", "the recipe is empty");
+	expect_error(BASE "hero: { file: ../../etc/passwd }\n", "6:15", "outside the recipe's folder");
 }
 
 static void
@@ -260,18 +298,30 @@ test_placeholder_subst(void **state)
 	arena_release(&a);
 }
 
+/* format_double prints the shortest text that reads back as the same
+ * double: what keys hash, so equal values have one spelling. 1e308 and
+ * -1e300 once went through a cast to long long they do not fit (undefined;
+ * UBSan's float-cast-overflow caught it). */
 static void
-test_format_double_is_canonical(void **state)
+test_format_double_prints_the_shortest_that_reads_back(void **state)
 {
-	char a[32], b[32];
+	static const struct {
+		double d;
+		const char *text;
+	} cases[] = {
+		{ 0.5, "0.5" }, { 0.55, "0.55" }, { 3.0, "3" }, { -2.0, "-2" },
+		{ 0.1 + 0.2, "0.30000000000000004" }, { 1e15, "1e+15" },
+		{ 123456789012345.0, "123456789012345" }, { 1e308, "1e+308" },
+		{ -1e300, "-1e+300" }, { 0.035, "0.035" },
+	};
+	char out[32];
 
 	(void)state;
-	format_double(a, sizeof(a), 0.5);
-	format_double(b, sizeof(b), .50);
-	assert_string_equal(a, "0.5");
-	assert_string_equal(a, b);
-	format_double(a, sizeof(a), 0.55);
-	assert_string_equal(a, "0.55");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		format_double(out, sizeof(out), cases[i].d);
+		assert_string_equal(out, cases[i].text);
+		assert_true(strtod(out, NULL) == cases[i].d);
+	}
 }
 
 static void
@@ -320,7 +370,7 @@ main(void)
 		cmocka_unit_test(test_fixed_seed),
 		cmocka_unit_test(test_errors_are_located),
 		cmocka_unit_test(test_placeholder_subst),
-		cmocka_unit_test(test_format_double_is_canonical),
+		cmocka_unit_test(test_format_double_prints_the_shortest_that_reads_back),
 		cmocka_unit_test(test_recipe_without_images_compiles),
 	};
 

@@ -107,6 +107,22 @@ tmp(struct fixture *f, const char *name)
 	return path_join(f->dir, name);
 }
 
+/* How many entries DIR holds (not . and ..). */
+static size_t
+files_in(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
 static int
 setup(void **state)
 {
@@ -485,10 +501,18 @@ test_preview(void **state)
 	assert_int_equal(image_preview(b, 128, 1, "bad \xff\xfe utf8\x01",
 				       "", NULL, &err), 0);
 	assert_int_equal(image_preview(b, 128, 1, NULL, NULL, NULL, &err), 0);
-	/* an unreadable input is an error, and nothing is written */
+	/* an unreadable input or a size too small is an error, and nothing
+	 * is written: not the output, not a temporary beside it */
+	char *none = tmp(f, "none.png");
+	size_t before = files_in(f->dir);
+
 	copy_head(scene, cut, 100);
-	assert_int_equal(image_preview(c, 128, 1, "x", "y", cut, &err), -1);
-	assert_int_equal(image_preview(a, 8, 1, "x", "y", NULL, &err), -1);
+	before++; /* cut.png */
+	assert_int_equal(image_preview(none, 128, 1, "x", "y", cut, &err), -1);
+	assert_int_equal(image_preview(none, 8, 1, "x", "y", NULL, &err), -1);
+	assert_false(path_exists(none));
+	assert_int_equal(files_in(f->dir), before);
+	free(none);
 	free(a);
 	free(b);
 	free(c);
