@@ -2,8 +2,14 @@
 #
 #   make             build ./loramake
 #   make check       build with AddressSanitizer + UBSan, run every test
+#                    (CC=clang: the same with clang, in obj-san-clang/)
+#   make stress      the whole suite 5 times (STRESS_RUNS=) beside two
+#                    CPU burners, then a table of what failed in which run
 #   make deps        install the Debian packages the build and tests need
+#                    (CLANG=1: clang too)
 #   make quickstart  build recipes/quickstart offline (preview engine)
+#   make install     ./loramake, its man page and bash and zsh completions
+#                    under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); uninstall
 #
 # libvips, libcurl and libarchive are loaded with dlopen() when first
 # needed (see base/dl.h), so only their headers are used at build time.
@@ -24,9 +30,12 @@ SRC := $(sort $(wildcard base/*.c compiler/*.c cache/*.c runtime/*.c \
 HDR := $(wildcard base/*.h compiler/*.h cache/*.h runtime/*.h quality/*.h cli/*.h)
 
 OBJDIR  := obj
-SANDIR  := obj-san
-SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
-            -fno-omit-frame-pointer -O1 -g
+# Each compiler's sanitizer objects live apart, so they never mix. UBSan's
+# `undefined` leaves out float-cast-overflow under gcc (clang's has it):
+# named here, both check a double cast to an integer it does not fit.
+SANDIR  := obj-san$(if $(findstring clang,$(notdir $(CC))),-clang)
+SANFLAGS := -fsanitize=address,undefined,float-cast-overflow \
+            -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g
 
 OBJ     := $(SRC:%.c=$(OBJDIR)/%.o)
 SANOBJ  := $(SRC:%.c=$(SANDIR)/%.o)
@@ -44,24 +53,68 @@ $(OBJDIR)/%.o: %.c $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(SANDIR)/%.o: %.c $(HDR)
+$(SANDIR)/%.o: %.c $(HDR) $(SANDIR)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -DLM_UNITTEST -c -o $@ $<
 
 $(SANDIR)/loramake: $(SANOBJ)
 	$(CC) $(SANFLAGS) -o $@ $(SANOBJ) $(LDLIBS)
 
+# flags: the compiler and flags the objects were built with; a change to
+# them (CC=, CFLAGS=, SANFLAGS above) rebuilds the objects.
+$(SANDIR)/flags: FORCE
+	@mkdir -p $(SANDIR)
+	@echo '$(CC) $(ALL_CFLAGS) $(SANFLAGS)' | cmp -s - $@ || \
+	    echo '$(CC) $(ALL_CFLAGS) $(SANFLAGS)' >$@
+
 $(SANDIR)/tests/%: tests/unit/%.c $(LIBOBJ_SAN) $(HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -o $@ $< $(LIBOBJ_SAN) $(LDLIBS) \
 	    $(shell $(PKG) --cflags --libs cmocka)
 
-check: $(SANDIR)/loramake $(UNIT_BIN)
+# check: run.sh prints "N passed, N failed" last; on a failure make adds
+# its own "Error 1" line after it, which tests/check.sh (the README's
+# command) avoids by running run.sh itself, after `make -s check-build`.
+check: check-build
 	@LORAMAKE=$(CURDIR)/$(SANDIR)/loramake UNIT_DIR=$(CURDIR)/$(SANDIR)/tests \
 	    sh tests/run.sh
 
+check-build: $(SANDIR)/loramake $(UNIT_BIN)
+
+# print-sandir: where check-build puts its binaries (for tests/check.sh).
+print-sandir:
+	@echo $(SANDIR)
+
+stress: check-build
+	@LORAMAKE=$(CURDIR)/$(SANDIR)/loramake UNIT_DIR=$(CURDIR)/$(SANDIR)/tests \
+	    sh tests/stress.sh
+
 deps:
-	sh tests/deps.sh
+	CLANG=$(CLANG) sh tests/deps.sh
+
+# install: the man page is written from docs/cli.md (docs/man.py), so the
+# two cannot disagree.
+PREFIX  ?= /usr/local
+BINDIR  := $(PREFIX)/bin
+MAN1DIR := $(PREFIX)/share/man/man1
+BASHDIR := $(PREFIX)/share/bash-completion/completions
+ZSHDIR  := $(PREFIX)/share/zsh/site-functions
+VERSION := $(shell sed -n 's/^\#define LORAMAKE_VERSION "\(.*\)"$$/\1/p' cli/main.c)
+
+$(OBJDIR)/loramake.1: docs/cli.md docs/man.py
+	@mkdir -p $(OBJDIR)
+	python3 docs/man.py docs/cli.md $(VERSION) >$@.tmp && mv $@.tmp $@
+
+install: loramake $(OBJDIR)/loramake.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHDIR) $(DESTDIR)$(ZSHDIR)
+	install -m 755 loramake $(DESTDIR)$(BINDIR)/loramake
+	install -m 644 $(OBJDIR)/loramake.1 $(DESTDIR)$(MAN1DIR)/loramake.1
+	install -m 644 completions/loramake.bash $(DESTDIR)$(BASHDIR)/loramake
+	install -m 644 completions/_loramake $(DESTDIR)$(ZSHDIR)/_loramake
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/loramake $(DESTDIR)$(MAN1DIR)/loramake.1 \
+	    $(DESTDIR)$(BASHDIR)/loramake $(DESTDIR)$(ZSHDIR)/_loramake
 
 quickstart: loramake
 	./loramake recipes/quickstart/recipe.yaml
@@ -71,7 +124,8 @@ bench: loramake
 	sh bench/noop.sh
 
 clean:
-	rm -rf $(OBJDIR) $(SANDIR) loramake
+	rm -rf $(OBJDIR) obj-san obj-san-clang loramake
 
-.PHONY: all check deps quickstart bench clean
+FORCE:
+.PHONY: FORCE all check check-build print-sandir stress deps install uninstall quickstart bench clean
 .SUFFIXES:
