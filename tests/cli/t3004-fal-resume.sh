@@ -21,7 +21,7 @@ test_expect_success 'SIGKILL with requests in flight, then a rebuild: no job sub
 	# the 12 angles finish; the expressions after them stay in flight
 	fake_control "{\"release_ms\": 100}" &&
 	wait_for "test \$(pending) -ge 20" &&
-	kill -9 $pid &&
+	signal_build 9 $pid &&
 	{ wait $pid || true; } &&
 	sub=$(fake_stat "d[\"submits_total\"]") && rec=$(pending) &&
 	echo "killed after $sub submits, $rec recorded, $(($(actions) - 1)) finished" &&
@@ -54,7 +54,7 @@ test_expect_success 'requests the service forgot are submitted anew' '
 	{ "$LORAMAKE" jinx/recipe.yaml >out 2>err & } &&
 	pid=$! &&
 	wait_for "test \$(pending) -ge 12" &&
-	kill -9 $pid &&
+	signal_build 9 $pid &&
 	{ wait $pid || true; } &&
 	fake_control "{\"reset\": true, \"job_ms\": 100}" &&
 	lm plan --json jinx/recipe.yaml >left.json &&
