@@ -371,6 +371,21 @@ class FakeFalTest(unittest.TestCase):
         s = self.stats()
         self.assertEqual((s["cancels"], s["cancels_effective"], s["inflight"]), (2, 1, 0))
 
+    def test_release_ms_lets_held_jobs_finish(self):
+        self.control(job_ms=600000)
+        _, _, held = self.submit()
+        st, _, _ = self.call("GET", held["status_url"] + "?logs=0")
+        self.assertEqual(st, 202)
+        self.control(release_ms=0)
+        self.wait_done(held["status_url"])
+        # jobs submitted after the release are held again by job_ms
+        _, _, later = self.submit()
+        st, _, _ = self.call("GET", later["status_url"] + "?logs=0")
+        self.assertEqual(st, 202)
+        self.assertEqual(self.stats()["inflight"], 1)
+        st, _, bad = self.call("POST", "/_control", {"release_ms": -1}, auth=False)
+        self.assertEqual(st, 400, bad)
+
     # -- faults ------------------------------------------------------------------------
 
     def test_burst_429_with_retry_after(self):
