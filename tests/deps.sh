@@ -1,9 +1,13 @@
 #!/bin/sh
 # Install what building and testing loramake needs on Debian 12, if it is
 # missing. Safe to run again: it installs nothing when all is there.
+#
+#   sh tests/deps.sh         build and make check
+#   sh tests/deps.sh fuzz    also clang and its libFuzzer runtime (make fuzz)
 set -e
 pkgs="build-essential pkg-config libyaml-dev libxxhash-dev libcurl4-openssl-dev
 libarchive-dev libpcre2-dev libjansson-dev libvips-dev libcmocka-dev python3 unzip"
+[ "${1:-}" = fuzz ] && pkgs="$pkgs clang libclang-rt-14-dev"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
