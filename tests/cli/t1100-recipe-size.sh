@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 head_yaml() {
-	printf "loramake: 1\nname: x\ntrigger: ZQXCHAR\ntarget: flux2\n"
-	printf "engines: { gen: { type: preview } }\ncharacter: { prompt: a fox }\n"
+	printf "loramake: 1\nname: x\ntrigger: ZQXCHAR\ntarget: flux2\n" &&
+	printf "engines: { gen: { type: preview } }\ncharacter: { prompt: a fox }\n" &&
 	printf "anchor:\n  engine: gen\n"
 }
 
