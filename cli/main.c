@@ -23,6 +23,8 @@ static const struct command {
 	const char *name;
 	int (*run)(const struct cli *);
 	int min_args, max_args; /* positional words after the recipe */
+	const char *args;       /* what they are, for the message when they
+				 * are wrong (NULL: node id words) */
 } commands[] = {
 	{ "build", cmd_build, 0, 0 },
 	{ "plan", cmd_plan, 0, 0 },
@@ -32,7 +34,7 @@ static const struct command {
 	{ "check", cmd_check, 0, 0 },
 	{ "clean", cmd_clean, 0, 0 },
 	{ "gc", cmd_gc, 0, 0 },
-	{ "merge-lock", cmd_merge_lock, 2, 2 },
+	{ "merge-lock", cmd_merge_lock, 2, 2, "OURS and THEIRS" },
 };
 
 static const char usage_text[] =
@@ -201,7 +203,8 @@ main(int argc, char **argv)
 	c.nargs = npos - 1;
 	if (c.nargs < cmd->min_args || c.nargs > cmd->max_args)
 		fatal(EXIT_USAGE, "'%s' takes %s after the recipe (see loramake --help)",
-		      cmd->name, cmd->max_args == 0 ? "nothing"
+		      cmd->name, cmd->args ? cmd->args
+				 : cmd->max_args == 0 ? "nothing"
 				 : cmd->min_args ? "a node id" : "at most a node id and a number");
 	rc = cmd->run(&c);
 	if (c.recipe != pos[0])
