@@ -26,14 +26,14 @@ static const struct command {
 	const char *args;       /* what they are, for the message when they
 				 * are wrong (NULL: node id words) */
 } commands[] = {
-	{ "build", cmd_build, 0, 0 },
-	{ "plan", cmd_plan, 0, 0 },
-	{ "graph", cmd_graph, 0, 0 },
-	{ "explain", cmd_explain, 1, 1 },
-	{ "pick", cmd_pick, 0, 2 },
-	{ "check", cmd_check, 0, 0 },
-	{ "clean", cmd_clean, 0, 0 },
-	{ "gc", cmd_gc, 0, 0 },
+	{ "build", cmd_build, 0, 0, NULL },
+	{ "plan", cmd_plan, 0, 0, NULL },
+	{ "graph", cmd_graph, 0, 0, NULL },
+	{ "explain", cmd_explain, 1, 1, NULL },
+	{ "pick", cmd_pick, 0, 2, NULL },
+	{ "check", cmd_check, 0, 0, NULL },
+	{ "clean", cmd_clean, 0, 0, NULL },
+	{ "gc", cmd_gc, 0, 0, NULL },
 	{ "merge-lock", cmd_merge_lock, 2, 2, "OURS and THEIRS" },
 };
 
