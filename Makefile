@@ -10,6 +10,9 @@
 #   make quickstart  build recipes/quickstart offline (preview engine)
 #   make install     ./loramake, its man page and bash and zsh completions
 #                    under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); uninstall
+#   make fuzz        build the libFuzzer harnesses of tests/fuzz/ (clang;
+#                    sh tests/deps.sh fuzz installs it)
+#   make fuzz-run    run each for FUZZ_SECONDS (default 30), one at a time
 #
 # libvips, libcurl and libarchive are loaded with dlopen() when first
 # needed (see base/dl.h), so only their headers are used at build time.
@@ -89,6 +92,44 @@ stress: check-build
 	@LORAMAKE=$(CURDIR)/$(SANDIR)/loramake UNIT_DIR=$(CURDIR)/$(SANDIR)/tests \
 	    sh tests/stress.sh
 
+# Fuzzing: the readers of untrusted text, built with clang's libFuzzer and
+# the sanitizers. Only the modules they reach are linked (base, compiler,
+# cache). Seeds are committed in tests/fuzz/corpus/NAME/; what a run finds
+# goes to obj-fuzz/corpus/NAME/ (listed first, so libFuzzer writes there).
+FUZZ_CC   ?= clang
+FUZZDIR   := obj-fuzz
+FUZZFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer -O1 -g
+FUZZ_SRC  := $(sort $(wildcard base/*.c compiler/*.c cache/*.c))
+FUZZ_OBJ  := $(FUZZ_SRC:%.c=$(FUZZDIR)/%.o)
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(FUZZDIR)/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 30
+
+$(FUZZDIR)/%.o: %.c $(HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZDIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJ) $(HDR)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_OBJ) $(LDLIBS)
+
+fuzz: $(FUZZERS)
+
+fuzz-run: fuzz
+	@for f in $(FUZZERS); do \
+		n=$$(basename $$f); mkdir -p $(FUZZDIR)/corpus/$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS) s"; \
+		if ! $$f -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		    -rss_limit_mb=2048 -close_fd_mask=2 -print_final_stats=1 \
+		    -artifact_prefix=$(FUZZDIR)/$$n- \
+		    $(FUZZDIR)/corpus/$$n tests/fuzz/corpus/$$n \
+		    >$(FUZZDIR)/$$n.log 2>&1; then \
+			tail -40 $(FUZZDIR)/$$n.log; exit 1; \
+		fi; \
+		grep -E "^stat::(number_of_executed_units|new_units_added)" \
+		    $(FUZZDIR)/$$n.log; \
+	done
+
 deps:
 	CLANG=$(CLANG) sh tests/deps.sh
 
@@ -124,8 +165,8 @@ bench: loramake
 	sh bench/noop.sh
 
 clean:
-	rm -rf $(OBJDIR) obj-san obj-san-clang loramake
+	rm -rf $(OBJDIR) obj-san obj-san-clang $(FUZZDIR) loramake
 
 FORCE:
-.PHONY: FORCE all check check-build print-sandir stress deps install uninstall quickstart bench clean
+.PHONY: FORCE all check check-build print-sandir stress deps install uninstall quickstart bench clean fuzz fuzz-run
 .SUFFIXES:

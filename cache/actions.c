@@ -289,15 +289,15 @@ actions_append(struct actions *a, const struct action *rec, struct error *err)
 	return 0;
 }
 
-long
-actions_compact(struct actions *a, int (*keep)(const struct action *, void *),
-		void *ctx, struct error *err)
+/* The log's text with one line per key, of the records keep passes
+ * (NULL: all), appended to b. Returns how many keep dropped. */
+static long
+format_log(const struct actions *a, int (*keep)(const struct action *, void *),
+	   void *ctx, struct buf *b)
 {
-	struct buf b;
 	long dropped = 0;
 
-	buf_init(&b);
-	buf_adds(&b, HEADER);
+	buf_adds(b, HEADER);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct action *rec = a->all[i];
 
@@ -307,8 +307,26 @@ actions_compact(struct actions *a, int (*keep)(const struct action *, void *),
 			dropped++;
 			continue;
 		}
-		format_record(&b, rec);
+		format_record(b, rec);
 	}
+	return dropped;
+}
+
+void
+actions_format(const struct actions *a, struct buf *b)
+{
+	format_log(a, NULL, NULL, b);
+}
+
+long
+actions_compact(struct actions *a, int (*keep)(const struct action *, void *),
+		void *ctx, struct error *err)
+{
+	struct buf b;
+	long dropped;
+
+	buf_init(&b);
+	dropped = format_log(a, keep, ctx, &b);
 	if (write_file_atomic(a->path, b.data, b.len, err) < 0)
 		dropped = -1;
 	buf_release(&b);

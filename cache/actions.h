@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/hash.h"
 #include "base/htab.h"
 #include "base/util.h"
@@ -82,6 +83,8 @@ void actions_add(struct actions *a, const struct action *rec);
  * whose outputs pass keep (NULL: keep all). Returns records dropped, or
  * -1 with err. The in-memory table is left as it was: reload to use it.
  */
+/* The compacted log's text (one line per key), appended to b. */
+void actions_format(const struct actions *a, struct buf *b);
 long actions_compact(struct actions *a,
 		     int (*keep)(const struct action *, void *), void *ctx,
 		     struct error *err);

@@ -287,8 +287,7 @@ add_node(struct lock *l, struct lock_node *e)
 		*head = *e;
 		head->id = tmp.id;
 		head->alt = tmp.alt;
-		e->id = NULL;
-		e->outs = tmp.outs;
+		e->outs = tmp.outs; /* e keeps its own id: freed with it */
 		e->request = tmp.request;
 		e->alt = NULL;
 		node_free(e);

@@ -10,9 +10,13 @@
 
 #include "base/buf.h"
 #include "base/path.h"
+#include "compiler/recipe.h"
 #include "pending.h"
+#include "record.h"
 
 #define HEADER "# loramake pending v1\n"
+
+static void format_entry(struct buf *b, const struct pending_entry *e);
 
 static void
 push(struct pending *p, const struct hash *key, int candidate, const char *info)
@@ -42,33 +46,53 @@ drop(struct pending *p, const struct hash *key, int candidate)
 	p->n = k;
 }
 
-int
-pending_load(struct pending *p, const char *path, struct error *err)
+static void
+pending_empty(struct pending *p, const char *path)
 {
-	char *text, *line, *save;
-
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 	p->path = xstrdup(path);
-	if (read_file(path, &text, NULL, err) < 0)
-		return errno == ENOENT ? 0 : -1;
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+}
+
+int
+pending_parse(struct pending *p, const char *path, char *text, size_t len)
+{
+	struct record_reader r;
+	enum record_kind kind;
+	char *line;
+
+	pending_empty(p, path);
+	record_reader_init(&r, text, len);
+	while ((kind = record_next(&r, &line, NULL)) != RECORD_END) {
+		char *f[3];
 		struct hash key;
 		int64_t cand;
 
-		if (line[0] == '#' || !t2)
+		/* a torn line (a crash mid-append) or a NUL: not a whole entry */
+		if (kind != RECORD_LINE || line[0] == '#')
 			continue;
-		*t1 = *t2 = '\0';
-		if (!hash_parse(line, &key) || !parse_int64(t1 + 1, &cand) ||
-		    cand < 1 || cand > INT32_MAX)
+		if (record_split(line, '\t', f, 3) != 3 || !hash_parse(f[0], &key) ||
+		    !parse_int64(f[1], &cand) || cand < 1 || cand > RECIPE_MAX_COUNT)
 			continue;
-		if (t2[1] == '\0')
+		if (!f[2][0])
 			drop(p, &key, (int)cand); /* forgotten (pending_forget) */
 		else
-			push(p, &key, (int)cand, t2 + 1);
+			push(p, &key, (int)cand, f[2]);
 	}
+	return 0;
+}
+
+int
+pending_load(struct pending *p, const char *path, struct error *err)
+{
+	char *text;
+	size_t len;
+
+	if (read_file(path, &text, &len, err) < 0) {
+		pending_empty(p, path);
+		return errno == ENOENT ? 0 : -1;
+	}
+	pending_parse(p, path, text, len);
 	free(text);
 	return 0;
 }
@@ -84,6 +108,14 @@ pending_release(struct pending *p)
 		close(p->fd);
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
+}
+
+void
+pending_format(const struct pending *p, struct buf *b)
+{
+	buf_adds(b, HEADER);
+	for (size_t i = 0; i < p->n; i++)
+		format_entry(b, &p->v[i]);
 }
 
 static void

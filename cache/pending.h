@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "actions.h"
+#include "base/buf.h"
 #include "base/hash.h"
 #include "base/util.h"
 
@@ -37,8 +38,13 @@ struct pending {
 	int fd; /* open for appends, or -1 */
 };
 
-/* Read path (missing: empty). -1 with err. */
+/* Read path (missing: empty). A line that is not a whole entry (torn, a
+ * NUL byte, a field missing or malformed) is skipped. -1 with err. */
 int pending_load(struct pending *p, const char *path, struct error *err);
+/* pending_load from text[0..len) (cut in place); path is where it lives. */
+int pending_parse(struct pending *p, const char *path, char *text, size_t len);
+/* The file's text as pending_compact would write it (all entries). */
+void pending_format(const struct pending *p, struct buf *b);
 void pending_release(struct pending *p);
 /*
  * Rewrite the file without entries whose key acts has finished. Call with

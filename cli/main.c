@@ -23,16 +23,18 @@ static const struct command {
 	const char *name;
 	int (*run)(const struct cli *);
 	int min_args, max_args; /* positional words after the recipe */
+	const char *args;       /* what they are, for the message when they
+				 * are wrong (NULL: node id words) */
 } commands[] = {
-	{ "build", cmd_build, 0, 0 },
-	{ "plan", cmd_plan, 0, 0 },
-	{ "graph", cmd_graph, 0, 0 },
-	{ "explain", cmd_explain, 1, 1 },
-	{ "pick", cmd_pick, 0, 2 },
-	{ "check", cmd_check, 0, 0 },
-	{ "clean", cmd_clean, 0, 0 },
-	{ "gc", cmd_gc, 0, 0 },
-	{ "merge-lock", cmd_merge_lock, 2, 2 },
+	{ "build", cmd_build, 0, 0, NULL },
+	{ "plan", cmd_plan, 0, 0, NULL },
+	{ "graph", cmd_graph, 0, 0, NULL },
+	{ "explain", cmd_explain, 1, 1, NULL },
+	{ "pick", cmd_pick, 0, 2, NULL },
+	{ "check", cmd_check, 0, 0, NULL },
+	{ "clean", cmd_clean, 0, 0, NULL },
+	{ "gc", cmd_gc, 0, 0, NULL },
+	{ "merge-lock", cmd_merge_lock, 2, 2, "OURS and THEIRS" },
 };
 
 static const char usage_text[] =
@@ -206,7 +208,8 @@ main(int argc, char **argv)
 	path_confine(root);
 	if (c.nargs < cmd->min_args || c.nargs > cmd->max_args)
 		fatal(EXIT_USAGE, "'%s' takes %s after the recipe (see loramake --help)",
-		      cmd->name, cmd->max_args == 0 ? "nothing"
+		      cmd->name, cmd->args ? cmd->args
+				 : cmd->max_args == 0 ? "nothing"
 				 : cmd->min_args ? "a node id" : "at most a node id and a number");
 	rc = cmd->run(&c);
 	if (c.recipe != pos[0])

@@ -35,6 +35,7 @@ struct expander {
 	size_t nleaves, capleaves;
 	struct htab bad_templates; /* templates already reported */
 	bool bad_engine[KIND_COUNT]; /* a section's engine error is reported */
+	bool too_big;                /* DAG_MAX_NODES reached: stop expanding */
 };
 
 bool
@@ -66,12 +67,62 @@ dag_find(const struct dag *dag, const char *id)
 	return htab_get(&dag->byid, id, strlen(id));
 }
 
+/* How each section multiplies what comes before it, for the message. */
+static const char *const multiplies[KIND_COUNT] = {
+	[KIND_ANCHOR] = "anchor makes count: images of each item",
+	[KIND_ANGLE] = "angle makes count: images of each item",
+	[KIND_EXPRESSION] = "expression makes each of its items from every image "
+			    "above it (apply: limits which)",
+	[KIND_ENVIRONMENT] = "environment edits every image above it",
+	[KIND_UPSCALE] = "upscale refines every image",
+	[KIND_CAPTION] = "caption describes every image",
+};
+
+/* The node that would pass DAG_MAX_NODES: one error naming the sections
+ * and how many nodes each made, and no more expansion. */
+static void
+too_many_nodes(struct expander *x, enum node_kind kind, struct loc loc)
+{
+	size_t per[KIND_COUNT] = { 0 };
+	struct buf counts, how;
+
+	x->too_big = true;
+	per[kind]++; /* the one that would pass */
+	for (size_t i = 0; i < x->dag->nnodes; i++)
+		per[x->dag->nodes[i]->kind]++;
+	buf_init(&counts);
+	buf_init(&how);
+	for (int k = 0; k < KIND_COUNT; k++) {
+		if (!per[k])
+			continue;
+		buf_addf(&counts, "%s%s %zu", counts.len ? ", " : "", kind_name(k),
+			 per[k]);
+		if (multiplies[k] && per[k] > 1)
+			buf_addf(&how, "%s%s", how.len ? "; " : "", multiplies[k]);
+	}
+	diag_error(x->d, loc,
+		   "the recipe expands to more than %d nodes (so far: %s, while "
+		   "expanding %s); the sections multiply: %s", DAG_MAX_NODES,
+		   counts.data, kind_name(kind),
+		   how.len ? how.data : "each adds to what comes before it");
+	buf_release(&counts);
+	buf_release(&how);
+}
+
 static struct node *
 new_node(struct expander *x, enum node_kind kind, const char *suffix,
 	 struct loc loc)
 {
 	struct dag *dag = x->dag;
-	struct node *n = arena_alloc(&dag->arena, sizeof(*n));
+	struct node *n;
+
+	if (x->too_big)
+		return NULL;
+	if (dag->nnodes == DAG_MAX_NODES) {
+		too_many_nodes(x, kind, loc);
+		return NULL;
+	}
+	n = arena_alloc(&dag->arena, sizeof(*n));
 
 	n->kind = kind;
 	n->suffix = suffix ? arena_strdup(&dag->arena, suffix) : "";
@@ -520,7 +571,7 @@ expand_item(struct expander *x, enum node_kind kind, const struct item *it,
 	g.vars.angle = it->caption ? it->caption : g.vars.item;
 	g.tmpl = it->prompt ? it->prompt : s->prompt ? s->prompt : dflt_tmpl;
 	g.tmpl_loc = it->prompt ? it->prompt_loc : s->prompt ? s->prompt_loc : it->loc;
-	for (int i = 1; i <= count; i++) {
+	for (int i = 1; i <= count && !x->too_big; i++) {
 		char *suffix = count > 1 ? xasprintf("%s/%d", it->name, i)
 					 : xstrdup(it->name);
 		struct node *n;
@@ -972,13 +1023,17 @@ static struct edit *
 plan_edits(struct expander *x, struct node **base, size_t nbase, size_t *nedits)
 {
 	const struct section *s = &x->r->sec[KIND_EXPRESSION];
-	struct edit *v = xcalloc(nbase * s->nitems + 1, sizeof(*v));
+	/* plan no more than DAG_MAX_NODES allows, and one more, whose
+	 * new_node reports the limit: images x items can be billions */
+	size_t room = DAG_MAX_NODES - x->dag->nnodes + 1;
+	size_t want = nbase * s->nitems, cap = want < room ? want : room;
+	struct edit *v = xcalloc(cap + 1, sizeof(*v));
 	size_t k = 0;
 
-	for (size_t b = 0; b < nbase; b++) {
+	for (size_t b = 0; b < nbase && k < cap; b++) {
 		const struct apply_rule *r = rule_for(s, base[b]->item);
 
-		for (size_t e = 0; e < s->nitems; e++) {
+		for (size_t e = 0; e < s->nitems && k < cap; e++) {
 			if (!rule_takes(r, s->items[e].name))
 				continue;
 			v[k].base = base[b];

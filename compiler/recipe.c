@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/htab.h"
 #include "base/path.h"
 #include "engine_type.h"
 #include "recipe.h"
@@ -129,12 +130,15 @@ check_map(struct ctx *c, const struct ynode *map, const char *where,
 	  const char *const *allowed)
 {
 	char buf[64];
+	struct htab seen; /* key text -> its first key node: a mapping may
+			   * hold 100,000 items, so no pairwise compare */
 
 	if (map->kind != Y_MAP) {
 		diag_error(c->d, map->loc, "%s must be a mapping, not %s", where,
 			   describe(map, buf, sizeof(buf)));
 		return false;
 	}
+	htab_init(&seen);
 	for (size_t i = 0; i < map->n; i += 2) {
 		const struct ynode *k = map->items[i];
 
@@ -147,19 +151,19 @@ check_map(struct ctx *c, const struct ynode *map, const char *where,
 				   where);
 			continue;
 		}
-		for (size_t j = 0; j < i; j += 2) {
-			const struct ynode *prev = map->items[j];
+		const struct ynode *prev = htab_get(&seen, k->str, k->len);
 
-			if (prev->kind == Y_SCALAR && strcmp(prev->str, k->str) == 0) {
-				diag_error(c->d, k->loc, "duplicate key '%s' in %s",
-					   k->str, where);
-				diag_note(c->d, prev->loc, "first set here");
-				break;
-			}
+		if (prev) {
+			diag_error(c->d, k->loc, "duplicate key '%s' in %s", k->str,
+				   where);
+			diag_note(c->d, prev->loc, "first set here");
+		} else {
+			htab_put(&seen, k->str, k->len, (void *)k);
 		}
 		if (allowed && !in_list(allowed, k->str))
 			unknown_key(c, k, where, allowed);
 	}
+	htab_release(&seen);
 	return true;
 }
 
@@ -504,16 +508,6 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_params(c, v, &it->params, &it->nparams);
 }
 
-/* Has s an item called name yet? */
-static bool
-find_name(const struct section *s, const char *name)
-{
-	for (size_t i = 0; i < s->nitems; i++)
-		if (strcmp(s->items[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 /* items: [front, back]: a plain list of names (where: for messages) */
 static void
 load_item_list(struct ctx *c, enum node_kind k, const struct ynode *items,
@@ -521,7 +515,9 @@ load_item_list(struct ctx *c, enum node_kind k, const struct ynode *items,
 {
 	static const struct ynode null_node = { .kind = Y_SCALAR, .str = "",
 						.plain = true };
+	struct htab seen; /* names so far (a hash set: lists can be long) */
 
+	htab_init(&seen);
 	s->items = arena_alloc(c->a, (items->n + 1) * sizeof(*s->items));
 	for (size_t i = 0; i < items->n; i++) {
 		const struct ynode *v = items->items[i];
@@ -531,13 +527,14 @@ load_item_list(struct ctx *c, enum node_kind k, const struct ynode *items,
 				   "a list of items holds names; use a mapping to give each item settings");
 			continue;
 		}
-		if (find_name(s, v->str)) {
+		if (htab_put(&seen, v->str, v->len, (void *)v)) {
 			diag_error(c->d, v->loc, "duplicate item '%s' in %s",
 				   v->str, where);
 			continue;
 		}
 		load_item(c, k, v, &null_node, &s->items[s->nitems++]);
 	}
+	htab_release(&seen);
 }
 
 static void

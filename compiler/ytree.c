@@ -25,6 +25,10 @@ struct builder {
 	struct ynode *root;
 	size_t *lines;       /* byte offset where each line starts */
 	size_t nlines;
+	/* where the last mark_loc ended: marks come in order, so a long
+	 * line is walked once, not once per scalar on it */
+	size_t memo_line, memo_col;
+	const char *memo_p;
 };
 
 /* Does text start with a UTF-8 byte order mark? */
@@ -99,18 +103,26 @@ index_lines(struct builder *b)
  * the byte order mark); a loc counts bytes, so walk the line's UTF-8.
  */
 static struct loc
-mark_loc(const struct builder *b, yaml_mark_t m)
+mark_loc(struct builder *b, yaml_mark_t m)
 {
 	struct loc l = { b->src, (uint32_t)m.line + 1, (uint32_t)m.column + 1 };
 	const char *start, *p, *end = b->src->text + b->src->len;
+	size_t c = 0;
 
 	if (m.line >= b->nlines)
 		return l;
 	start = p = b->src->text + b->lines[m.line];
 	if (m.line == 0 && has_bom(b->src))
 		p += 3;
-	for (size_t c = 0; c < m.column && p < end && *p != '\n'; c++)
+	if (b->memo_p && b->memo_line == m.line && b->memo_col <= m.column) {
+		c = b->memo_col;
+		p = b->memo_p;
+	}
+	for (; c < m.column && p < end && *p != '\n'; c++)
 		p += utf8_width((unsigned char)*p);
+	b->memo_line = m.line;
+	b->memo_col = c;
+	b->memo_p = p;
 	l.col = (uint32_t)(p - start) + 1;
 	return l;
 }

@@ -227,6 +227,30 @@ test_actions_fields_are_validated(void **state)
 }
 
 static void
+test_pending_skips_torn_and_damaged_lines(void **state)
+{
+	static const char text[] = "# loramake pending v1\n"
+		H1 "\t1\tr-1\0junk\n"     /* a NUL */
+		H2 "\t0\tr-2\n"            /* candidate 0 */
+		H2 "\t2\t\n"               /* no info */
+		H2 "\t2\tr-3\n"
+		H3 "\t1\tr-4";              /* torn */
+	char copy[sizeof(text)];
+	struct pending p;
+	struct hash k;
+	const struct pending_entry *v[4];
+
+	(void)state;
+	memcpy(copy, text, sizeof(text));
+	assert_int_equal(pending_parse(&p, "pending", copy, sizeof(text) - 1), 0);
+	assert_int_equal(p.n, 1);
+	assert_true(hash_parse(H2, &k));
+	assert_int_equal(pending_for(&p, &k, v, 4), 1);
+	assert_string_equal(v[0]->info, "r-3");
+	pending_release(&p);
+}
+
+static void
 test_pending_compacts_finished(void **state)
 {
 	char *ppath = in_dir("pending"), *apath = in_dir("actions2");
@@ -461,6 +485,21 @@ test_lock_fields_are_validated(void **state)
 }
 
 static void
+test_lock_repeated_line_replaces_without_a_leak(void **state)
+{
+	struct lock l;
+
+	(void)state;
+	/* found by fuzz_lock: the second line's id leaked */
+	parse_lock_str(&l, LOCK_HEAD "node a key=" H1 " out=" H2 " seed=1 usd=0" FACETS
+		       "\nnode a key=" H1 " out=" H3 " seed=2 usd=0" FACETS "\n");
+	assert_non_null(lock_get(&l, "a"));
+	assert_int_equal(lock_get(&l, "a")->seed, 2); /* the later line wins */
+	assert_null(lock_get(&l, "a")->alt);
+	lock_release(&l);
+}
+
+static void
 test_lock_round_trips_big_amounts(void **state)
 {
 	struct lock l;
@@ -662,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_actions_append_after_a_torn_line_starts_a_fresh_line),
 		cmocka_unit_test(test_actions_nul_byte_spoils_its_line_only),
 		cmocka_unit_test(test_actions_fields_are_validated),
+		cmocka_unit_test(test_pending_skips_torn_and_damaged_lines),
 		cmocka_unit_test(test_pending_compacts_finished),
 		cmocka_unit_test(test_pending_forgets),
 		cmocka_unit_test(test_lock_round_trip_sorted),
@@ -670,6 +710,7 @@ main(void)
 		cmocka_unit_test(test_lock_nul_byte_skips_its_line_not_the_rest),
 		cmocka_unit_test(test_lock_line_cut_at_a_field_boundary_is_refused),
 		cmocka_unit_test(test_lock_fields_are_validated),
+		cmocka_unit_test(test_lock_repeated_line_replaces_without_a_leak),
 		cmocka_unit_test(test_lock_round_trips_big_amounts),
 		cmocka_unit_test(test_lock_of_a_newer_version_is_read_not_rewritten),
 		cmocka_unit_test(test_lock_conflict_unions_node_lines),
