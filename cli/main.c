@@ -29,6 +29,7 @@ static const struct command {
 	{ "graph", cmd_graph, 0, 0 },
 	{ "explain", cmd_explain, 1, 1 },
 	{ "pick", cmd_pick, 0, 2 },
+	{ "reroll", cmd_reroll, 1, 1000 },
 	{ "check", cmd_check, 0, 0 },
 	{ "clean", cmd_clean, 0, 0 },
 	{ "gc", cmd_gc, 0, 0 },
@@ -41,6 +42,7 @@ static const char usage_text[] =
 	"       loramake graph [--format dot|mermaid] RECIPE\n"
 	"       loramake explain RECIPE NODE         why a node would run\n"
 	"       loramake pick RECIPE [NODE [N|--drop]] list picks; choose candidate N\n"
+	"       loramake reroll [--undo] RECIPE NODE...  new seeds for these nodes\n"
 	"       loramake check [--json] RECIPE       check the built dataset\n"
 	"       loramake clean RECIPE                remove outputs and the cache\n"
 	"       loramake gc RECIPE                   drop cache objects nothing uses\n"
@@ -118,6 +120,8 @@ parse_option(struct cli *c, int *i, int argc, char **argv)
 		c->format = need_value(i, argc, argv);
 	} else if (!strcmp(a, "--drop")) {
 		c->drop = true;
+	} else if (!strcmp(a, "--undo")) {
+		c->undo = true;
 	} else if (!strcmp(a, "--fail-fast")) {
 		c->fail_fast = true;
 	} else if (!strcmp(a, "--allow-host")) {
