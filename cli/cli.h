@@ -37,6 +37,7 @@ struct cli {
 	const char *format;   /* graph --format dot|mermaid */
 	double max_cost;      /* --max-cost USD; < 0: none */
 	bool drop;            /* pick --drop: forget a pick */
+	bool undo;            /* reroll --undo: take a reroll back */
 	bool fail_fast;       /* --fail-fast: stop starting nodes after a failure */
 	char *allow_hosts;    /* --allow-host HOST..., joined with ',' */
 	char *allow_key_envs; /* --allow-key-env NAME..., joined with ',' */
@@ -68,6 +69,7 @@ int cmd_plan(const struct cli *cli);
 int cmd_graph(const struct cli *cli);
 int cmd_explain(const struct cli *cli);
 int cmd_pick(const struct cli *cli);
+int cmd_reroll(const struct cli *cli);
 int cmd_clean(const struct cli *cli);
 int cmd_gc(const struct cli *cli);
 int cmd_merge_lock(const struct cli *cli);

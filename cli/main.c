@@ -31,6 +31,7 @@ static const struct command {
 	{ "graph", cmd_graph, 0, 0, NULL },
 	{ "explain", cmd_explain, 1, 1, NULL },
 	{ "pick", cmd_pick, 0, 2, NULL },
+	{ "reroll", cmd_reroll, 1, 1000, NULL },
 	{ "check", cmd_check, 0, 0, NULL },
 	{ "clean", cmd_clean, 0, 0, NULL },
 	{ "gc", cmd_gc, 0, 0, NULL },
@@ -43,8 +44,10 @@ static const char usage_text[] =
 	"       loramake graph [--format dot|mermaid] RECIPE\n"
 	"       loramake explain RECIPE NODE         why a node would run\n"
 	"       loramake pick RECIPE [NODE [N|--drop]] list picks; choose candidate N\n"
+	"       loramake reroll [--undo] RECIPE NODE...  new seeds for these nodes\n"
 	"       loramake check [--json] RECIPE       check the built dataset\n"
-	"       loramake clean RECIPE                remove outputs and the cache\n"
+	"       loramake clean RECIPE                remove build/ and the package\n"
+	"                                            (the cache is kept; see gc)\n"
 	"       loramake gc RECIPE                   drop cache objects nothing uses\n"
 	"       loramake merge-lock BASE OURS THEIRS git's merge driver for recipe.lock\n"
 	"\n"
@@ -63,7 +66,8 @@ static const char usage_text[] =
 	"  -h, --help            this text\n"
 	"  --version             print the version\n"
 	"\n"
-	"exit: 0 done, 1 nodes failed, 2 bad recipe or usage, 3 waiting for a pick\n";
+	"exit: 0 done, 1 nodes failed, 2 bad recipe or usage, 3 waiting for a pick,\n"
+	"      130 interrupted (Ctrl-C; what finished is kept)\n";
 
 static _Noreturn void
 usage(int status)
@@ -120,6 +124,8 @@ parse_option(struct cli *c, int *i, int argc, char **argv)
 		c->format = need_value(i, argc, argv);
 	} else if (!strcmp(a, "--drop")) {
 		c->drop = true;
+	} else if (!strcmp(a, "--undo")) {
+		c->undo = true;
 	} else if (!strcmp(a, "--fail-fast")) {
 		c->fail_fast = true;
 	} else if (!strcmp(a, "--allow-host")) {

@@ -1,0 +1,120 @@
+/*
+ * reroll: give nodes a new seed (docs/cli.md, docs/keys.md "Rerolls").
+ *
+ * The reroll count lives in recipe.lock ("reroll ID N") and is part of
+ * the node's seed facet, so the node and what hangs below it change key
+ * and nothing else does. The earlier image stays in the cache under its
+ * old key: --undo takes the count back and costs nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/path.h"
+#include "cli.h"
+
+/* Can a reroll change node n's output? Only nodes that make an image. */
+static bool
+rerollable(const struct node *n)
+{
+	return n->image && node_has_job(n);
+}
+
+/* The nodes a reroll of n makes stale: n and everything below it. */
+static size_t
+count_below(const struct dag *dag, const struct node *n)
+{
+	bool *hit = xcalloc(dag->nnodes + 1, sizeof(*hit));
+	size_t count = 0;
+
+	hit[n->idx] = true;
+	for (size_t i = n->idx; i < dag->nnodes; i++) {
+		const struct node *m = dag->nodes[i];
+
+		for (size_t j = 0; j < m->nin && !hit[i]; j++)
+			hit[i] = hit[m->in[j]->idx];
+		count += hit[i];
+	}
+	free(hit);
+	return count;
+}
+
+/* Apply the rerolls to the lock as it is on disk, under the build lock
+ * (a running build rewrites the lock too). */
+static int
+write_rerolls(const struct session *s, const struct cli *cli)
+{
+	char *dir = path_dir(cli->recipe);
+	struct store st;
+	struct lock fresh = { 0 };
+	struct error err;
+	int rc = EXIT_OK;
+
+	if (store_open(&st, dir, true, &err) < 0 || store_lock(&st, &err) < 0 ||
+	    lock_load(&fresh, s->lock_path, &err) < 0 ||
+	    lock_writable(&fresh, &err) < 0) {
+		lock_report(&fresh);
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	for (int i = 0; i < cli->nargs && rc == EXIT_OK; i++) {
+		const char *id = cli->args[i];
+		int times = picks_reroll(&fresh.picks, id);
+
+		if (cli->undo && times == 0) {
+			warn("'%s' was never rerolled; nothing to undo", id);
+			rc = EXIT_USAGE;
+			break;
+		}
+		times += cli->undo ? -1 : 1;
+		if (times > LOCK_MAX_REROLLS) {
+			warn("'%s' was rerolled %d times already", id, times - 1);
+			rc = EXIT_USAGE;
+			break;
+		}
+		picks_set_reroll(&fresh.picks, id, times);
+		if (cli->undo) {
+			printf("undid a reroll of %s (now reroll %d): its earlier image is in the cache\n",
+			       id, times);
+		} else {
+			size_t n = count_below(s->dag, dag_find(s->dag, id));
+
+			printf("rerolled %s (reroll %d): %zu node%s to run again\n",
+			       id, times, n, n == 1 ? "" : "s");
+		}
+	}
+	fresh.dirty = true;
+	if (rc == EXIT_OK && lock_write(&fresh, &err) < 0) {
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+	}
+out:
+	lock_release(&fresh);
+	store_close(&st); /* releases the build lock */
+	free(dir);
+	return rc;
+}
+
+int
+cmd_reroll(const struct cli *cli)
+{
+	struct session s;
+	int rc = session_open(&s, cli);
+
+	if (rc)
+		return rc;
+	for (int i = 0; i < cli->nargs; i++) {
+		const struct node *n = dag_find(s.dag, cli->args[i]);
+
+		if (!n || !rerollable(n)) {
+			warn("'%s' is not an image node of %s that a seed decides (see loramake plan)",
+			     cli->args[i], cli->recipe);
+			session_close(&s);
+			return EXIT_USAGE;
+		}
+	}
+	rc = write_rerolls(&s, cli);
+	session_close(&s);
+	return rc;
+}
