@@ -42,7 +42,8 @@ static const char usage_text[] =
 	"       loramake explain RECIPE NODE         why a node would run\n"
 	"       loramake pick RECIPE [NODE [N|--drop]] list picks; choose candidate N\n"
 	"       loramake check [--json] RECIPE       check the built dataset\n"
-	"       loramake clean RECIPE                remove outputs and the cache\n"
+	"       loramake clean RECIPE                remove build/ and the package\n"
+	"                                            (the cache is kept; see gc)\n"
 	"       loramake gc RECIPE                   drop cache objects nothing uses\n"
 	"       loramake merge-lock BASE OURS THEIRS git's merge driver for recipe.lock\n"
 	"\n"
@@ -61,7 +62,8 @@ static const char usage_text[] =
 	"  -h, --help            this text\n"
 	"  --version             print the version\n"
 	"\n"
-	"exit: 0 done, 1 nodes failed, 2 bad recipe or usage, 3 waiting for a pick\n";
+	"exit: 0 done, 1 nodes failed, 2 bad recipe or usage, 3 waiting for a pick,\n"
+	"      130 interrupted (Ctrl-C; what finished is kept)\n";
 
 static _Noreturn void
 usage(int status)
