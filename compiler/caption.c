@@ -525,8 +525,11 @@ fit_of(const struct caption_set *set, const char *s)
 {
 	size_t words = caption_words(s);
 
+	/* a token holds one byte at least: a short text needs no count */
+	bool may_be_over = set->max_tokens && strlen(s) + 2 > set->max_tokens;
+
 	if ((set->max_words && words > set->max_words) ||
-	    (set->max_tokens && clip_tokens(s) > set->max_tokens))
+	    (may_be_over && clip_tokens(s) > set->max_tokens))
 		return FIT_LONG;
 	return words < set->min_words ? FIT_SHORT : FIT_IN;
 }
