@@ -100,6 +100,18 @@ caption_set_release(struct caption_set *set)
 
 /* ---- expression words ---- */
 
+/*
+ * Does w start with prefix (lowercase ASCII), ignoring case? The first
+ * letter is compared before the call: this runs for every phrase of
+ * every template a caption tries.
+ */
+static bool
+starts_with(const char *w, const char *prefix)
+{
+	return tolower((unsigned char)w[0]) == prefix[0] &&
+	       strncasecmp(w, prefix, strlen(prefix)) == 0;
+}
+
 static bool
 ends_with(const char *w, size_t len, const char *tail)
 {
@@ -145,7 +157,7 @@ has_determiner(const char *w, size_t len)
 		"that ", "these ", "those ", "several ", "many ", "few ", NULL };
 
 	for (const char *const *d = det; *d; d++)
-		if (len > strlen(*d) && strncasecmp(w, *d, strlen(*d)) == 0)
+		if (starts_with(w, *d) && len > strlen(*d))
 			return true;
 	return false;
 }
@@ -171,7 +183,7 @@ indefinite_article(const char *w)
 	};
 
 	for (size_t i = 0; i < LM_ARRAY_LEN(sounds); i++)
-		if (strncasecmp(w, sounds[i].start, strlen(sounds[i].start)) == 0)
+		if (starts_with(w, sounds[i].start))
 			return sounds[i].article;
 	return strchr("aeiouAEIOU", w[0]) ? "an" : "a";
 }
@@ -287,8 +299,7 @@ emotion_is_noun(const char *w, size_t len)
 	while (last > w && !isspace((unsigned char)last[-1]))
 		last--;
 	for (const char *const *n = nouns; *n; n++)
-		if ((size_t)(w + len - last) == strlen(*n) &&
-		    strncasecmp(last, *n, strlen(*n)) == 0)
+		if (starts_with(last, *n) && (size_t)(w + len - last) == strlen(*n))
 			return true;
 	return false;
 }
@@ -302,7 +313,7 @@ emotion_is_noun(const char *w, size_t len)
 static void
 add_expression(struct buf *b, const char *expr, enum expr_form form, int ndesc)
 {
-	size_t dashlen, len, mark = b->len;
+	size_t dashlen = 0, len, mark = b->len;
 	const char *dash = find_dash(expr, &dashlen);
 	const char *w = trim(expr, dash ? dash : expr + strlen(expr), &len);
 	bool noun = emotion_is_noun(w, len);
@@ -535,37 +546,111 @@ fit_of(const struct caption_set *set, const char *s)
 }
 
 /*
+ * Words, bytes and CLIP tokens of one sentence. A caption is its subject
+ * sentence, then its setting sentence after a space, and all three add up
+ * across that space (no CLIP piece spans whitespace), less the start and
+ * end tokens the two counts hold twice.
+ */
+struct measure {
+	size_t words, bytes, tokens;
+};
+
+static void
+measure_part(struct buf *b, const struct parts *p, bool subject,
+	     struct measure *m)
+{
+	buf_reset(b);
+	if (subject)
+		add_subject(b, p);
+	else
+		add_setting(b, p);
+	m->words = caption_words(b->data);
+	m->bytes = b->len;
+	m->tokens = 0;
+}
+
+static enum fit
+fit_sum(const struct caption_set *set, const struct measure *x,
+	const struct measure *y, bool counted)
+{
+	size_t words = x->words + y->words;
+
+	if ((set->max_words && words > set->max_words) ||
+	    (counted && x->tokens + y->tokens - 2 > set->max_tokens))
+		return FIT_LONG;
+	return words < set->min_words ? FIT_SHORT : FIT_IN;
+}
+
+/*
  * Render p in the first of its nine template and phrasing choices that
  * fits the bounds, starting from its own (the id's hash) and trying the
  * other subject orders first. Returns FIT_IN when one fits; else the
  * longest short one is left in b (FIT_SHORT), or, when every choice is
- * long, p's own choice (FIT_LONG).
+ * long, p's own choice (FIT_LONG). Its own choice is rendered first, as
+ * it fits most often; the others are judged by their two sentences,
+ * measured once each, and only the chosen one is rendered whole.
  */
 static enum fit
 render_fitting(struct buf *b, const struct caption_set *set, struct parts *p)
 {
-	struct parts own = *p, best_short = *p;
-	size_t best_words = 0;
-	bool any_short = false;
+	struct parts own = *p, q = *p;
+	struct measure subj[TEMPLATES], sett[SETTINGS];
+	/* choices that render alike are tried once: the orders differ only
+	 * with camera words and an expression, the phrasings with a setting */
+	unsigned orders = (p->angle || p->frame) && p->expr ? TEMPLATES : 1;
+	unsigned phrasings = p->place || p->light ? SETTINGS : 1;
+	size_t most_bytes = 0, best_words = 0;
+	int best = -1;
+	bool count;
+	enum fit f;
 
-	for (unsigned k = 0; k < TEMPLATES * SETTINGS; k++) {
-		enum fit f;
-
-		p->tmpl = (own.tmpl + k % TEMPLATES) % TEMPLATES;
-		p->setting = (own.setting + k / TEMPLATES) % SETTINGS;
-		render(b, p);
-		f = fit_of(set, b->data);
-		if (f == FIT_IN)
-			return FIT_IN;
-		if (f == FIT_SHORT && (!any_short || caption_words(b->data) > best_words)) {
-			any_short = true;
-			best_short = *p;
-			best_words = caption_words(b->data);
-		}
-	}
-	*p = any_short ? best_short : own;
 	render(b, p);
-	return any_short ? FIT_SHORT : FIT_LONG;
+	if ((f = fit_of(set, b->data)) == FIT_IN || orders * phrasings == 1)
+		return f; /* it fits, or there is no other choice */
+	for (unsigned o = 0; o < orders; o++) {
+		q.tmpl = (own.tmpl + o) % TEMPLATES;
+		measure_part(b, &q, true, &subj[o]);
+	}
+	for (unsigned s = 0; s < phrasings; s++) {
+		q.setting = (own.setting + s) % SETTINGS;
+		measure_part(b, &q, false, &sett[s]);
+	}
+	for (unsigned o = 0; o < orders; o++)
+		for (unsigned s = 0; s < phrasings; s++)
+			if (subj[o].bytes + sett[s].bytes > most_bytes)
+				most_bytes = subj[o].bytes + sett[s].bytes;
+	/* a token holds one byte at least: count only if it can matter */
+	count = set->max_tokens && most_bytes + 2 > set->max_tokens;
+	for (unsigned o = 0; count && o < orders; o++) {
+		q.tmpl = (own.tmpl + o) % TEMPLATES;
+		measure_part(b, &q, true, &subj[o]);
+		subj[o].tokens = clip_tokens(b->data);
+	}
+	for (unsigned s = 0; count && s < phrasings; s++) {
+		q.setting = (own.setting + s) % SETTINGS;
+		measure_part(b, &q, false, &sett[s]);
+		sett[s].tokens = clip_tokens(b->data);
+	}
+	for (unsigned k = 0; k < orders * phrasings; k++) {
+		const struct measure *x = &subj[k % orders], *y = &sett[k / orders];
+
+		f = fit_sum(set, x, y, count);
+		if (f == FIT_IN || (f == FIT_SHORT && best < 0) ||
+		    (f == FIT_SHORT && x->words + y->words > best_words)) {
+			best = (int)k;
+			best_words = x->words + y->words;
+		}
+		if (f == FIT_IN)
+			break;
+	}
+	*p = own;
+	if (best >= 0) {
+		p->tmpl = (own.tmpl + (unsigned)best % orders) % TEMPLATES;
+		p->setting = (own.setting + (unsigned)best / orders) % SETTINGS;
+	}
+	render(b, p);
+	return best < 0 ? FIT_LONG : fit_sum(set, &subj[best % orders],
+					       &sett[best / orders], count);
 }
 
 const char *
