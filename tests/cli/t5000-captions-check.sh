@@ -76,7 +76,7 @@ test_expect_success 'check reports every rule with a figure' '
 	grep "^  pass  angles       12 distinct" check.out &&
 	grep "^  warn  expressions  5 distinct (want 5-7); neutral 43% (want 30-40%)$" check.out &&
 	grep "^  pass  duplicates   0 near-duplicate pairs" check.out &&
-	grep -E "^  warn  captions     28 captions, 4-[0-9]+ words \(Flux 2: 30-80\), [0-9]+ CLIP tokens at most; short 7; all distinct$" check.out &&
+	grep -E "^  warn  captions     28 captions, 4-[0-9]+ words \(Flux 2: 30-80\), [0-9]+ CLIP tokens at most; short 8; all distinct$" check.out &&
 	grep "^check: 7 pass, 4 warn, 0 fail$" check.out
 '
 test_expect_success 'check --json is machine-readable and agrees' '
