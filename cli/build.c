@@ -599,6 +599,20 @@ preflight(const struct session *s, const struct cli *cli, size_t *jobs)
 	return keys_present(s) ? EXIT_OK : EXIT_FAILED;
 }
 
+/*
+ * The nodes a build makes: every node but the source files (state input),
+ * so "37 nodes built" and "all 37 nodes are up to date" count the same.
+ */
+static size_t
+buildable_nodes(const struct session *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->dag->nnodes; i++)
+		n += s->st[i].state != STATE_INPUT;
+	return n;
+}
+
 /* What the build says it did, and its exit code; writes the package out,
  * runs check after a new package, and leaves a stamp when all is done. */
 static int
@@ -618,7 +632,7 @@ finish(struct session *s, const struct sched_result *res, bool ran,
 	waiting = list_waiting(s);
 	if (!ran || (!res->ran && !res->failed && !res->skipped && !res->interrupted))
 		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
-			 s->dag->nnodes);
+			 buildable_nodes(s));
 	else
 		printf("%zu node%s built in %.1fs, $%.2f spent, %zu failed\n", res->ran,
 		       res->ran == 1 ? "" : "s", (now_ms() - t0) / 1000.0, res->spent,
@@ -634,7 +648,7 @@ finish(struct session *s, const struct sched_result *res, bool ran,
 	if (rc == EXIT_OK && (!s->dag->package || zip)) {
 		buf_reset(&say);
 		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n%s%s%s",
-			 s->dag->nnodes, zip ? "dataset: " : "", zip ? zip : "",
+			 buildable_nodes(s), zip ? "dataset: " : "", zip ? zip : "",
 			 zip ? "\n" : "");
 		write_stamp(s, &watch, say.data);
 	}

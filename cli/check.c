@@ -4,13 +4,16 @@
  *   loramake check [--json] [OPTIONS] RECIPE
  *
  * The set is the package's selected inputs (every dataset image with
- * select: all; those a person picked with select: picked), as the build
- * with the same options made them: give check the options of the build
- * (--engine preview, --pick first), or it looks at other keys. Rules on
- * the recipe's words (framing, angles, expressions, wardrobe,
+ * select: all; those a person picked with select: picked). Its pixels are
+ * what the last build made: the outputs of each node's key when cached,
+ * else the outputs the lock records for the node (a build with other
+ * options, such as --engine preview, or of an older recipe), so check
+ * needs no options to find a preview build. Images made by the preview
+ * engine are marked as placeholders (the lock's engine facet says so).
+ * Rules on the recipe's words (framing, angles, expressions, wardrobe,
  * backgrounds, captions, trigger, prompts) need nothing built; rules on
- * pixels (resolution, duplicates) measure each cached image and warn
- * about those not built yet, so check can run before money is spent.
+ * pixels (resolution, duplicates) warn about images not built yet, so
+ * check can run before money is spent.
  * Exit 1 when a rule fails, else 0 (2: bad recipe or usage).
  */
 #include <jansson.h>
@@ -32,39 +35,88 @@ struct gathered {
 	struct lint *lint;
 	int size;
 	bool package_built;
+	size_t earlier;       /* images made with other keys than this plan's */
+	const char *why;      /* how the first of them differs: "engine changed" */
 };
+
+/* Are all of a lock entry's outputs in the store? */
+static bool
+lock_outputs_stored(const struct session *s, const struct lock_node *e)
+{
+	for (size_t i = 0; e && i < e->nouts; i++)
+		if (!store_has(&s->store, &e->outs[i]))
+			return false;
+	return e && e->nouts > 0;
+}
+
+/*
+ * What the last build made for n: the outputs of n's key when cached,
+ * else those the lock records for n's id (a build with other options,
+ * --engine preview, or of an older recipe), when they are still in the
+ * store. Sets *earlier in the second case.
+ */
+static const struct hash *
+last_outputs(const struct session *s, const struct node *n, size_t *nouts,
+	     bool *earlier)
+{
+	const struct status *st = &s->st[n->idx];
+
+	*earlier = false;
+	*nouts = 0;
+	if (st->state == STATE_CACHED && st->action) {
+		*nouts = st->action->nouts;
+		return st->action->outs;
+	}
+	if (!lock_outputs_stored(s, st->was))
+		return NULL;
+	*earlier = st->state != STATE_CACHED;
+	*nouts = st->was->nouts;
+	return st->was->outs;
+}
 
 /* The cached file of n's picked output, or NULL. Caller frees. */
 static char *
-output_path(const struct session *s, const struct node *n)
+output_path(const struct session *s, const struct node *n, bool *earlier)
 {
-	const struct status *st = &s->st[n->idx];
-	const struct hash *outs = NULL;
-	size_t nouts = 0;
-	int pick;
+	size_t nouts;
+	const struct hash *outs = last_outputs(s, n, &nouts, earlier);
+	int pick = node_pick(n, s->dag->picks);
 
 	if (n->file)
 		return xstrdup(n->file);
-	if (st->state != STATE_CACHED)
-		return NULL;
-	if (st->action) {
-		outs = st->action->outs;
-		nouts = st->action->nouts;
-	} else if (st->was) {
-		outs = st->was->outs;
-		nouts = st->was->nouts;
-	}
-	pick = node_pick(n, s->dag->picks);
 	if (!outs || pick < 1 || (size_t)pick > nouts)
 		return NULL;
 	return store_object_path(&s->store, &outs[pick - 1]);
 }
 
+/*
+ * Was n made by the preview engine, or from an image that was? The lock
+ * entry's engine facet says which engine made what it records, whatever
+ * options this check runs with.
+ */
+static bool
+placeholder(const struct session *s, const struct node *n)
+{
+	const struct lock_node *e = s->st[n->idx].was;
+	struct hash preview = key_engine_facet("preview");
+
+	if (e ? e->facets[FACET_ENGINE] == lock_facet(&preview)
+	      : s->st[n->idx].state == STATE_CACHED &&
+			strcmp(n->engine_type, "preview") == 0)
+		return true;
+	for (size_t i = 0; i < n->nin; i++)
+		if (placeholder(s, n->in[i]))
+			return true;
+	return false;
+}
+
 /* Measure one image: sides and dHash. A broken file counts as unbuilt. */
 static void
-measure(const struct session *s, const struct node *n, struct check_image *ci)
+measure(const struct session *s, const struct node *n, struct check_image *ci,
+	struct gathered *g)
 {
-	char *path = output_path(s, n);
+	bool earlier;
+	char *path = output_path(s, n, &earlier);
 	struct error err;
 
 	if (!path)
@@ -75,6 +127,9 @@ measure(const struct session *s, const struct node *n, struct check_image *ci)
 	else
 		warn("%s: %s", n->id, err.msg);
 	free(path);
+	ci->placeholder = ci->built && placeholder(s, n);
+	if (ci->built && earlier && !g->earlier++)
+		g->why = s->st[n->idx].reason;
 }
 
 static const char *
@@ -105,7 +160,7 @@ gather_images(const struct session *s, struct gathered *g)
 		ci->id = n->id;
 		memcpy(ci->attrs, n->attrs, sizeof(ci->attrs));
 		ci->caption = caption_of(dag, n);
-		measure(s, n, ci);
+		measure(s, n, ci, g);
 	}
 }
 
@@ -141,7 +196,8 @@ gather(const struct session *s, struct gathered *g)
 		return -1;
 	}
 	g->size = pkg && pkg->size ? pkg->size : p->size;
-	g->package_built = pkg && s->st[pkg->idx].state == STATE_CACHED;
+	g->package_built = pkg && (s->st[pkg->idx].state == STATE_CACHED ||
+				   lock_outputs_stored(s, s->st[pkg->idx].was));
 	gather_images(s, g);
 	gather_prompts(s->dag, g);
 	return 0;
@@ -167,6 +223,10 @@ print_text(const struct session *s, const struct gathered *g,
 	       p->target, p->label, g->n, ps->format ? ps->format : "fal-zip",
 	       !s->dag->package ? " (none)" : g->package_built ? ""
 								: " (not built yet)");
+	if (g->earlier)
+		printf("  (the images are the last build's: %zu of %zu differ from "
+		       "what this plan would build: %s)\n", g->earlier, g->n,
+		       g->why);
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct check_result *c = &rep->v[i];
 		size_t shown = s->cli->verbose ? c->ndetails : 5;
@@ -211,6 +271,7 @@ print_json(const struct session *s, const struct gathered *g,
 	json_object_set_new(root, "target", json_string(r->target));
 	json_object_set_new(root, "images", json_integer((json_int_t)g->n));
 	json_object_set_new(root, "package_built", json_boolean(g->package_built));
+	json_object_set_new(root, "earlier_keys", json_integer((json_int_t)g->earlier));
 	json_object_set_new(root, "rules", rules);
 	json_object_set_new(root, "pass", json_integer(rep->count[CHECK_PASS]));
 	json_object_set_new(root, "warn", json_integer(rep->count[CHECK_WARN]));
@@ -276,11 +337,12 @@ check_after_build(const struct session *s)
 		if (rep.v[i].status == CHECK_FAIL)
 			snprintf(fails + strlen(fails), sizeof(fails) - strlen(fails),
 				 "%s%s", *fails ? ", " : " (", rep.v[i].rule);
-	printf("check: %u pass, %u warn, %u fail%s%s; see loramake check%s%s %s\n",
+	/* no --engine: check finds what this build made through the lock;
+	 * --pick first is not recorded there, so it is named */
+	printf("check: %u pass, %u warn, %u fail%s%s; see loramake check%s %s\n",
 	       rep.count[CHECK_PASS], rep.count[CHECK_WARN],
 	       rep.count[CHECK_FAIL], fails, *fails ? ")" : "",
-	       s->cli->engine ? " --engine " : "",
-	       s->cli->engine ? s->cli->engine : "", s->cli->recipe);
+	       s->cli->pick_first ? " --pick first" : "", s->cli->recipe);
 	check_report_release(&rep);
 	gathered_release(&g);
 }

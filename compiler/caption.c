@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/hash.h"
 #include "caption.h"
+#include "clip.h"
 
 #define TEMPLATES 3  /* subject sentence orders */
 #define SETTINGS 3   /* setting sentence phrasings */
@@ -83,6 +84,8 @@ caption_set_init(struct caption_set *set, const struct recipe *r,
 				       : set->profile->min_words;
 	set->max_words = cs->words_max ? (unsigned)cs->words_max
 				       : set->profile->max_words;
+	set->max_tokens = set->profile->text_window ? set->profile->text_window
+						    : set->profile->clip_window;
 	for (int a = 0; a < ATTR_COUNT; a++)
 		for (size_t i = 1; i < n && !set->varies[a]; i++)
 			if (!same(leaves[i]->attrs[a], leaves[0]->attrs[a]))
@@ -96,6 +99,26 @@ caption_set_release(struct caption_set *set)
 }
 
 /* ---- expression words ---- */
+
+/*
+ * Does w start with prefix (lowercase ASCII), ignoring case? The first
+ * letter is compared before the call: this runs for every phrase of
+ * every template a caption tries.
+ */
+static bool
+starts_with(const char *w, const char *prefix)
+{
+	return tolower((unsigned char)w[0]) == prefix[0] &&
+	       strncasecmp(w, prefix, strlen(prefix)) == 0;
+}
+
+static bool
+ends_with(const char *w, size_t len, const char *tail)
+{
+	size_t tl = strlen(tail);
+
+	return len >= tl && strncasecmp(w + len - tl, tail, tl) == 0;
+}
 
 /* Does a descriptor phrase name a plural thing ("heavy eyelids")? */
 static bool
@@ -115,24 +138,54 @@ plural(const char *phrase, size_t len)
 			if (wl == strlen(*ir) && strncmp(w, *ir, wl) == 0)
 				return true;
 		if (wl > 3 && w[wl - 1] == 's' && w[wl - 2] != 's' &&
-		    w[wl - 2] != 'u' && w[wl - 2] != 'i')
-			return true;
+		    w[wl - 2] != 'u' && w[wl - 2] != 'i' &&
+		    !ends_with(w, wl, "ways") && !ends_with(w, wl, "wards"))
+			return true; /* "sideways", "backwards" are not plural */
 		while (p < end && isspace((unsigned char)*p))
 			p++;
 	}
 	return false;
 }
 
+/* Does the phrase start with a determiner or a number ("one raised ...")? */
 static bool
 has_determiner(const char *w, size_t len)
 {
 	static const char *const det[] = { "a ", "an ", "the ", "his ", "her ",
-					   "their ", "its ", "no ", NULL };
+		"their ", "its ", "my ", "your ", "our ", "no ", "one ", "two ",
+		"three ", "four ", "both ", "each ", "every ", "some ", "this ",
+		"that ", "these ", "those ", "several ", "many ", "few ", NULL };
 
 	for (const char *const *d = det; *d; d++)
-		if (len > strlen(*d) && strncasecmp(w, *d, strlen(*d)) == 0)
+		if (starts_with(w, *d) && len > strlen(*d))
 			return true;
 	return false;
+}
+
+/*
+ * "a" or "an" by the sound the word starts with: "an uneasy", "a one-off",
+ * "a unique", "an hour", "an urban". The exceptions are the spellings
+ * whose first sound is not their first letter's.
+ */
+static const char *
+indefinite_article(const char *w)
+{
+	static const struct {
+		const char *start;
+		const char *article;
+	} sounds[] = {
+		{ "hour", "an" }, { "honest", "an" }, { "honou", "an" },
+		{ "heir", "an" }, { "one", "a" },     { "once", "a" },
+		{ "unin", "an" }, { "unim", "an" },   { "unid", "an" },
+		{ "uni", "a" },   { "use", "a" },     { "usu", "a" },
+		{ "uti", "a" },   { "ubiq", "a" },    { "eu", "a" },
+		{ "ewe", "a" },
+	};
+
+	for (size_t i = 0; i < LM_ARRAY_LEN(sounds); i++)
+		if (starts_with(w, sounds[i].start))
+			return sounds[i].article;
+	return strchr("aeiouAEIOU", w[0]) ? "an" : "a";
 }
 
 /* Append "a soft unfocused gaze" for "soft unfocused gaze". */
@@ -140,7 +193,7 @@ static void
 add_phrase(struct buf *b, const char *w, size_t len)
 {
 	if (!plural(w, len) && !has_determiner(w, len))
-		buf_adds(b, strchr("aeiouAEIOU", w[0]) ? "an " : "a ");
+		buf_addf(b, "%s ", indefinite_article(w));
 	buf_add(b, w, len);
 }
 
@@ -224,38 +277,62 @@ enum expr_form {
 };
 
 /*
- * The expression in one of three forms. Text without a dash that starts
- * with an article ("a slight smile") is a noun already: " with a slight
- * smile", "A slight smile".
+ * Is the emotion a noun phrase ("genuine laugh", "a slight smile"), not
+ * an adjective ("tired")? It is when it starts with a determiner or ends
+ * in a word that names a facial expression: "looks genuine laugh" is
+ * wrong, "with a genuine laugh" right.
+ */
+static bool
+emotion_is_noun(const char *w, size_t len)
+{
+	static const char *const nouns[] = { "smile", "smiles", "grin", "smirk",
+		"laugh", "laughter", "frown", "scowl", "pout", "sneer", "glare",
+		"stare", "gaze", "look", "glance", "wink", "yawn", "gasp", "sigh",
+		"grimace", "squint", "blush", "giggle", "chuckle", "cry", "tears",
+		"scream", "shout", "sob", "snarl", "face", "expression", "mood",
+		"surprise", "shock", "joy", "anger", "rage", "fear", "disgust",
+		"contempt", "sadness", "awe", "delight", NULL };
+	const char *last = w + len;
+
+	if (has_determiner(w, len))
+		return true;
+	while (last > w && !isspace((unsigned char)last[-1]))
+		last--;
+	for (const char *const *n = nouns; *n; n++)
+		if (starts_with(last, *n) && (size_t)(w + len - last) == strlen(*n))
+			return true;
+	return false;
+}
+
+/*
+ * The expression in one of three forms. An adjective ("tired") reads
+ * " looks tired", " with a tired expression", "A tired expression"; a
+ * noun phrase ("genuine laugh", "a slight smile") reads " with a genuine
+ * laugh" in the first two forms and "A genuine laugh" in the third.
  */
 static void
 add_expression(struct buf *b, const char *expr, enum expr_form form, int ndesc)
 {
-	size_t dashlen, len, mark;
+	size_t dashlen = 0, len, mark = b->len;
 	const char *dash = find_dash(expr, &dashlen);
 	const char *w = trim(expr, dash ? dash : expr + strlen(expr), &len);
-	bool article = strncasecmp(w, "a ", 2) == 0 || strncasecmp(w, "an ", 3) == 0;
-	const char *an = strchr("aeiouAEIOU", w[0]) ? "an" : "a";
+	bool noun = emotion_is_noun(w, len);
 
-	if (form == EXPR_SENTENCE) {
-		mark = b->len;
-		if (article)
-			buf_add(b, w, len);
-		else
-			buf_addf(b, "%s %.*s expression", an, (int)len, w);
+	if (form != EXPR_SENTENCE)
+		buf_adds(b, form == EXPR_PREDICATE && !noun ? " looks " : " with ");
+	if (noun)
+		add_phrase(b, w, len);
+	else if (form == EXPR_PREDICATE)
+		buf_add(b, w, len);
+	else
+		buf_addf(b, "%s %.*s expression", indefinite_article(w), (int)len, w);
+	if (form == EXPR_SENTENCE)
 		b->data[mark] = (char)toupper((unsigned char)b->data[mark]);
-	} else if (article) {
-		buf_addf(b, " with %.*s", (int)len, w);
-	} else if (form == EXPR_NOUN) {
-		buf_addf(b, " with %s %.*s expression", an, (int)len, w);
-	} else {
-		buf_addf(b, " looks %.*s", (int)len, w);
-	}
 	if (!dash || ndesc == 0)
 		return;
 	mark = b->len;
-	buf_adds(b, form == EXPR_NOUN ? ": " : form == EXPR_SENTENCE ? ", with "
-		    : article ? ", and " : ", with ");
+	buf_adds(b, form == EXPR_SENTENCE ? ", with "
+		    : form == EXPR_NOUN || noun ? ": " : ", with ");
 	if (!add_descriptors(b, dash + dashlen, ndesc)) {
 		b->len = mark;
 		b->data[mark] = '\0';
@@ -380,6 +457,10 @@ add_setting(struct buf *b, const struct parts *p)
 	static const char *const joins[SETTINGS] = { ", lit by ", ", with ",
 						     ", under " };
 	unsigned s = p->setting % SETTINGS;
+	const char *join = joins[s];
+
+	if (s == 1 && p->place && strstr(p->place, " with "))
+		join = joins[0]; /* not "a corridor with worn walls, with light" */
 
 	if (p->place) {
 		buf_addc(b, ' ');
@@ -388,7 +469,7 @@ add_setting(struct buf *b, const struct parts *p)
 		else
 			add_capitalised(b, p->place);
 		if (p->light)
-			buf_addf(b, "%s%s", joins[s], p->light);
+			buf_addf(b, "%s%s", join, p->light);
 	} else if (p->light) {
 		buf_addf(b, s == 1 ? " Lit by %s" : " The light is %s", p->light);
 	}
@@ -447,6 +528,131 @@ shorten(struct parts *p)
 	return true;
 }
 
+/* Where a rendered caption falls against the set's word and token bounds. */
+enum fit { FIT_SHORT, FIT_IN, FIT_LONG };
+
+static enum fit
+fit_of(const struct caption_set *set, const char *s)
+{
+	size_t words = caption_words(s);
+
+	/* a token holds one byte at least: a short text needs no count */
+	bool may_be_over = set->max_tokens && strlen(s) + 2 > set->max_tokens;
+
+	if ((set->max_words && words > set->max_words) ||
+	    (may_be_over && clip_tokens(s) > set->max_tokens))
+		return FIT_LONG;
+	return words < set->min_words ? FIT_SHORT : FIT_IN;
+}
+
+/*
+ * Words, bytes and CLIP tokens of one sentence. A caption is its subject
+ * sentence, then its setting sentence after a space, and all three add up
+ * across that space (no CLIP piece spans whitespace), less the start and
+ * end tokens the two counts hold twice.
+ */
+struct measure {
+	size_t words, bytes, tokens;
+};
+
+static void
+measure_part(struct buf *b, const struct parts *p, bool subject,
+	     struct measure *m)
+{
+	buf_reset(b);
+	if (subject)
+		add_subject(b, p);
+	else
+		add_setting(b, p);
+	m->words = caption_words(b->data);
+	m->bytes = b->len;
+	m->tokens = 0;
+}
+
+static enum fit
+fit_sum(const struct caption_set *set, const struct measure *x,
+	const struct measure *y, bool counted)
+{
+	size_t words = x->words + y->words;
+
+	if ((set->max_words && words > set->max_words) ||
+	    (counted && x->tokens + y->tokens - 2 > set->max_tokens))
+		return FIT_LONG;
+	return words < set->min_words ? FIT_SHORT : FIT_IN;
+}
+
+/*
+ * Render p in the first of its nine template and phrasing choices that
+ * fits the bounds, starting from its own (the id's hash) and trying the
+ * other subject orders first. Returns FIT_IN when one fits; else the
+ * longest short one is left in b (FIT_SHORT), or, when every choice is
+ * long, p's own choice (FIT_LONG). Its own choice is rendered first, as
+ * it fits most often; the others are judged by their two sentences,
+ * measured once each, and only the chosen one is rendered whole.
+ */
+static enum fit
+render_fitting(struct buf *b, const struct caption_set *set, struct parts *p)
+{
+	struct parts own = *p, q = *p;
+	struct measure subj[TEMPLATES], sett[SETTINGS];
+	/* choices that render alike are tried once: the orders differ only
+	 * with camera words and an expression, the phrasings with a setting */
+	unsigned orders = (p->angle || p->frame) && p->expr ? TEMPLATES : 1;
+	unsigned phrasings = p->place || p->light ? SETTINGS : 1;
+	size_t most_bytes = 0, best_words = 0;
+	int best = -1;
+	bool count;
+	enum fit f;
+
+	render(b, p);
+	if ((f = fit_of(set, b->data)) == FIT_IN || orders * phrasings == 1)
+		return f; /* it fits, or there is no other choice */
+	for (unsigned o = 0; o < orders; o++) {
+		q.tmpl = (own.tmpl + o) % TEMPLATES;
+		measure_part(b, &q, true, &subj[o]);
+	}
+	for (unsigned s = 0; s < phrasings; s++) {
+		q.setting = (own.setting + s) % SETTINGS;
+		measure_part(b, &q, false, &sett[s]);
+	}
+	for (unsigned o = 0; o < orders; o++)
+		for (unsigned s = 0; s < phrasings; s++)
+			if (subj[o].bytes + sett[s].bytes > most_bytes)
+				most_bytes = subj[o].bytes + sett[s].bytes;
+	/* a token holds one byte at least: count only if it can matter */
+	count = set->max_tokens && most_bytes + 2 > set->max_tokens;
+	for (unsigned o = 0; count && o < orders; o++) {
+		q.tmpl = (own.tmpl + o) % TEMPLATES;
+		measure_part(b, &q, true, &subj[o]);
+		subj[o].tokens = clip_tokens(b->data);
+	}
+	for (unsigned s = 0; count && s < phrasings; s++) {
+		q.setting = (own.setting + s) % SETTINGS;
+		measure_part(b, &q, false, &sett[s]);
+		sett[s].tokens = clip_tokens(b->data);
+	}
+	for (unsigned k = 0; k < orders * phrasings; k++) {
+		const struct measure *x = &subj[k % orders], *y = &sett[k / orders];
+
+		f = fit_sum(set, x, y, count);
+		if (f == FIT_IN || (f == FIT_SHORT && best < 0) ||
+		    (f == FIT_SHORT && x->words + y->words > best_words)) {
+			best = (int)k;
+			best_words = x->words + y->words;
+		}
+		if (f == FIT_IN)
+			break;
+	}
+	*p = own;
+	if (best >= 0) {
+		p->tmpl = (own.tmpl + (unsigned)best % orders) % TEMPLATES;
+		p->setting = (own.setting + (unsigned)best / orders) % SETTINGS;
+	}
+	render(b, p);
+	return best < 0 ? FIT_LONG : fit_sum(set, &subj[best % orders],
+					       &sett[best / orders], count);
+}
+
 const char *
 caption_build(struct arena *a, const struct caption_set *set,
 	      const struct node *img)
@@ -471,10 +677,8 @@ caption_build(struct arena *a, const struct caption_set *set,
 	if (!p.angle)
 		p.frame = framing_words(attr(set, img, ATTR_FRAMING));
 	buf_init(&b);
-	render(&b, &p);
-	while (set->max_words && caption_words(b.data) > set->max_words &&
-	       shorten(&p))
-		render(&b, &p);
+	while (render_fitting(&b, set, &p) == FIT_LONG && shorten(&p))
+		;
 	out = arena_strndup(a, b.data, b.len);
 	buf_release(&b);
 	return out;

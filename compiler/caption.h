@@ -46,6 +46,9 @@ struct caption_set {
 	const struct recipe *r;
 	const struct caption_profile *profile;
 	unsigned min_words, max_words; /* the profile's, or caption: words: */
+	unsigned max_tokens;     /* CLIP tokens (clip.h) the caption must fit:
+				  * the window of the encoder that reads it
+				  * whole, CLIP's 77 for sdxl; 0: none */
 	bool varies[ATTR_COUNT]; /* the attribute differs across the set */
 };
 

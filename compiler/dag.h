@@ -182,6 +182,12 @@ int picks_reroll(const struct picks *p, const char *id);
 void dag_key(struct dag *dag);
 
 /*
+ * The FACET_ENGINE hash of a node run on engine_type: a lock entry's
+ * facets tell which engine made what it records ("preview" placeholders).
+ */
+struct hash key_engine_facet(const char *engine_type);
+
+/*
  * Does package pkg take its input in (an image or its caption)? With
  * select: picked, only images a person picked or kept (on the image, or
  * on the image its upscale refines); with select: all or --pick first,

@@ -4,9 +4,14 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine_type.h"
 #include "estimate.h"
+
+/* CPU seconds a package spends on each image (decode, resize, crop, PNG,
+ * ZIP), measured (docs/bench.md, "What a preview build costs"). */
+#define PACKAGE_SECONDS_PER_IMAGE 0.08
 
 double
 estimate_price(const struct engine_decl *e, const char *type,
@@ -54,6 +59,8 @@ dag_estimate(struct dag *dag)
 		n->usd = n->candidates *
 			 estimate_price(n->engine, n->engine_type, n->model);
 		n->seconds = estimate_seconds(n->engine_type, n->model);
+		if (n->kind == KIND_PACKAGE) /* inputs: an image and its caption */
+			n->seconds += PACKAGE_SECONDS_PER_IMAGE * (double)n->nin / 2;
 	}
 }
 
@@ -76,13 +83,13 @@ earliest(const struct pool *p)
 }
 
 static struct pool *
-pool_for(struct pool *pools, int *npools, const struct node *n)
+pool_for(struct pool *pools, int *npools, const struct node *n, int cpus)
 {
 	const char *name = n->engine ? n->engine->name : n->engine_type;
 	int conc = engine_concurrency(n->engine, n->engine_type);
 
-	if (!conc)
-		return NULL;
+	if (!conc) /* CPU work: one job per core, as runtime/sched.c runs it */
+		conc = cpus;
 	for (int i = 0; i < *npools; i++)
 		if (strcmp(pools[i].name, name) == 0)
 			return &pools[i];
@@ -99,6 +106,7 @@ estimate_wall(const struct dag *dag, const bool *runs, int jobs)
 	struct pool global = { "-j", xcalloc((size_t)jobs, sizeof(double)), jobs };
 	struct pool *pools = xcalloc(dag->nnodes + 1, sizeof(*pools));
 	int npools = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN); /* reads a file: once */
 
 	for (size_t i = 0; i < dag->nnodes; i++) {
 		const struct node *n = dag->nodes[i];
@@ -111,7 +119,7 @@ estimate_wall(const struct dag *dag, const bool *runs, int jobs)
 			done[i] = ready;
 			continue;
 		}
-		struct pool *p = pool_for(pools, &npools, n);
+		struct pool *p = pool_for(pools, &npools, n, cpus > 0 ? (int)cpus : 2);
 
 		/* each candidate is a job of its own */
 		for (int c = 0; c < n->candidates; c++) {

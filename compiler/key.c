@@ -202,7 +202,7 @@ params_facet(struct buf *b, const struct node *n)
 		const struct section *s = &n->recipe->sec[KIND_PACKAGE];
 
 		/* bump when runtime/engines/builtin.c packs differently */
-		field(b, "layout", "2");
+		field(b, "layout", "3");
 		field(b, "format", s->format ? s->format : "fal-zip");
 		field(b, "select", s->select ? s->select : "all");
 		field(b, "stem", s->stem ? s->stem : n->recipe->name);
@@ -331,6 +331,19 @@ key_node(struct node *n, const struct picks *picks)
 		n->seed = (int64_t)(hash_low64(&n->key) & 0xffffffff);
 	buf_release(&all);
 	buf_release(&b);
+}
+
+struct hash
+key_engine_facet(const char *engine_type)
+{
+	struct buf b;
+	struct hash h;
+
+	buf_init(&b);
+	field(&b, "engine", engine_type); /* as key_node's FACET_ENGINE */
+	h = hash_bytes(b.data, b.len);
+	buf_release(&b);
+	return h;
 }
 
 void

@@ -389,46 +389,88 @@ rule_backgrounds(const struct check_input *in, struct check_report *rep)
 			"backdrop; rotate real places");
 }
 
-static bool
-same_attrs(const struct check_image *a, const struct check_image *b)
+/* What two images share, for the duplicates advice: "angle, light". */
+static void
+shared_attrs(const struct check_image *a, const struct check_image *b,
+	     char *out, size_t outsz, bool *all)
 {
+	static const char *const names[ATTR_COUNT] = {
+		[ATTR_ANGLE] = "angle", [ATTR_FRAMING] = "framing",
+		[ATTR_EXPRESSION] = "expression", [ATTR_PLACE] = "place",
+		[ATTR_LIGHT] = "light", [ATTR_POSE] = "pose",
+		[ATTR_WARDROBE] = "wardrobe",
+	};
+	size_t len = 0;
+
+	*all = true;
+	out[0] = '\0';
 	for (int s = 0; s < ATTR_COUNT; s++) {
 		const char *x = a->attrs[s], *y = b->attrs[s];
 
-		if (x != y && (!x || !y || strcmp(x, y) != 0))
-			return false;
+		if (x != y && (!x || !y || strcmp(x, y) != 0)) {
+			*all = false;
+		} else if (x && len < outsz) {
+			len += (size_t)snprintf(out + len, outsz - len, "%s%s",
+						len ? ", " : "", names[s]);
+		}
 	}
-	return true;
 }
 
+/* One pair's detail line, naming what the two share. */
+static void
+pair_detail(struct check_result *r, const struct check_image *a,
+	    const struct check_image *b, int d, const char *kind)
+{
+	char shared[160];
+	bool all;
+
+	shared_attrs(a, b, shared, sizeof(shared), &all);
+	if (d > 64)
+		detail(r, "%s ~ %s: the same attributes", a->id, b->id);
+	else
+		detail(r, "%s ~ %s: %d of 64 bits differ%s; %s%s", a->id, b->id,
+		       d, kind, shared[0] ? "both have the same " : "",
+		       shared[0] ? shared : "no attribute in common");
+}
+
+/*
+ * Near-duplicates by dHash, and pairs with identical attributes. Two
+ * preview placeholders are not compared by pixels: they are labels on a
+ * coloured ground, alike by design, and say nothing of the real set.
+ */
 static void
 rule_duplicates(const struct check_input *in, struct check_report *rep)
 {
 	struct check_result *r = rule(rep, "duplicates");
-	size_t built = 0, dup = 0, similar = 0, twins = 0;
+	size_t built = 0, dup = 0, similar = 0, twins = 0, placeholders = 0;
 	int closest = 65;
 
 	for (size_t i = 0; i < in->n; i++) {
 		const struct check_image *a = &in->v[i];
 
 		built += a->built;
+		placeholders += a->placeholder;
 		for (size_t j = i + 1; j < in->n; j++) {
 			const struct check_image *b = &in->v[j];
-			int d = a->built && b->built ? image_hamming(a->dhash, b->dhash)
-						     : 65;
+			bool compare = a->built && b->built &&
+				       !(a->placeholder && b->placeholder);
+			int d = compare ? image_hamming(a->dhash, b->dhash) : 65;
+			bool all;
+			char shared[160];
 
 			closest = d < closest ? d : closest;
 			if (d <= CHECK_DUP_HAMMING) {
 				dup++;
-				detail(r, "%s ~ %s: %d of 64 bits differ", a->id,
-				       b->id, d);
+				pair_detail(r, a, b, d, "");
 			} else if (d <= CHECK_SIMILAR_HAMMING) {
 				similar++;
-				detail(r, "%s ~ %s: %d of 64 bits differ (similar)",
-				       a->id, b->id, d);
-			} else if (same_attrs(a, b)) {
-				twins++;
-				detail(r, "%s ~ %s: the same attributes", a->id, b->id);
+				pair_detail(r, a, b, d, " (similar)");
+			} else {
+				shared_attrs(a, b, shared, sizeof(shared), &all);
+				if (all) {
+					twins++;
+					pair_detail(r, a, b, 65, "");
+				}
 			}
 		}
 	}
@@ -437,12 +479,16 @@ rule_duplicates(const struct check_input *in, struct check_report *rep)
 	       similar, CHECK_SIMILAR_HAMMING, twins);
 	if (closest <= 64)
 		figure(r, "; closest pair %d", closest);
+	if (placeholders)
+		figure(r, "; %zu preview placeholders, not compared with each "
+		       "other", placeholders);
 	if (dup)
 		verdict(r, CHECK_FAIL, "drop one image of each pair (or pick "
 			"another candidate)");
 	else if (similar || twins)
-		verdict(r, CHECK_WARN, "look at these pairs: same angle, expression "
-			"and light teach nothing new");
+		verdict(r, CHECK_WARN, "look at these pairs: each line says what "
+			"the two have in common; change one of those on one image, "
+			"or drop it");
 	unbuilt(r, in, built);
 }
 
@@ -484,7 +530,7 @@ rule_captions(const struct check_input *in, struct check_report *rep)
 			detail(r, "%s: %s", in->v[i].id, f->msg);
 		}
 	}
-	figure(r, "%zu captions, %zu-%zu words (%s: %u-%u), about %zu tokens "
+	figure(r, "%zu captions, %zu-%zu words (%s: %u-%u), %zu CLIP tokens "
 	       "at most", n, n ? minw : 0, maxw, in->profile->label,
 	       in->profile->min_words, in->profile->max_words, maxtok);
 	for (int c = 0; c < LINT_CODE_COUNT; c++)

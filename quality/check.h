@@ -18,6 +18,7 @@
  *   wardrobe     3 or more outfits
  *   backgrounds  5 or more places, not all white
  *   duplicates   no two images within CHECK_DUP_HAMMING of 64 dHash bits
+ *                (two preview placeholders are not compared)
  *   captions     every caption lint (quality/lint.h)
  *   trigger      not a common English word
  *   prompts      generation prompts within the encoders' windows
@@ -45,6 +46,9 @@ struct check_image {
 	bool built;                    /* the pixels were measured */
 	int w, h;                      /* when built */
 	uint64_t dhash;                /* when built */
+	bool placeholder;              /* made by the preview engine, or from
+					* an image that was: not compared by
+					* pixels with another placeholder */
 };
 
 /* A generation prompt, for the prompts rule. */

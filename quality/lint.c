@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "compiler/clip.h"
 #include "lint.h"
 #include "words.h"
 
@@ -33,10 +34,6 @@
 /* A word: letters and digits, with inner apostrophes and hyphens. */
 static const char word_pattern[] =
 	"[\\p{L}\\p{N}]+(?:['\xe2\x80\x99-][\\p{L}\\p{N}]+)*";
-
-/* CLIP's pre-tokenizer (openai/CLIP simple_tokenizer.py). */
-static const char pretok_pattern[] =
-	"'(?:s|t|re|ve|m|ll|d)|\\p{L}+|\\p{N}|[^\\s\\p{L}\\p{N}]+";
 
 /* Style, quality and camera-spec words: constant across any set. */
 static const char style_pattern[] =
@@ -65,7 +62,6 @@ static const char motion_pattern[] =
 
 struct lint {
 	pcre2_code *word;
-	pcre2_code *pretok;
 	pcre2_code *style;
 	pcre2_code *motion;
 	pcre2_code *identity;  /* NULL: no identity words */
@@ -336,7 +332,6 @@ lint_new(const struct lint_opts *o, struct error *err)
 	l->max_words = o->max_words ? o->max_words : l->profile->max_words;
 	l->trigger = o->trigger ? xstrdup(o->trigger) : NULL;
 	if (!(l->word = compile_re("word", word_pattern, err)) ||
-	    !(l->pretok = compile_re("token", pretok_pattern, err)) ||
 	    !(l->style = compile_re("style", style_pattern, err)) ||
 	    !(l->motion = compile_re("motion", motion_pattern, err)) ||
 	    build_identity(l, o, err) < 0) {
@@ -352,7 +347,6 @@ lint_free(struct lint *l)
 	if (!l)
 		return;
 	pcre2_code_free(l->word);
-	pcre2_code_free(l->pretok);
 	pcre2_code_free(l->style);
 	pcre2_code_free(l->motion);
 	pcre2_code_free(l->identity);
@@ -401,39 +395,11 @@ lint_worst(const struct lint_result *r)
 
 /* ---- tokens ---- */
 
-struct tokcount {
-	size_t n;
-};
-
-static bool
-on_token(void *ctx, const char *text, size_t start, size_t end)
-{
-	struct tokcount *t = ctx;
-	char word[64];
-	size_t chars = 0;
-
-	for (size_t i = start; i < end; i++)
-		chars += ((unsigned char)text[i] & 0xc0) != 0x80;
-	if (!isalpha((unsigned char)text[start]) && (unsigned char)text[start] < 0x80) {
-		t->n++; /* a digit, an apostrophe suffix, punctuation */
-		return true;
-	}
-	if (lower(text + start, end - start, word, sizeof(word)) &&
-	    words_common(word))
-		t->n++;
-	else
-		t->n += 1 + (chars - 1) / 4;
-	return true;
-}
-
 size_t
 lint_tokens(const struct lint *l, const char *text)
 {
-	struct tokcount t = { 2 }; /* start and end of text */
-
-	if (valid_utf8(text, strlen(text)))
-		each_match(l->pretok, text, strlen(text), on_token, &t);
-	return t.n;
+	(void)l;
+	return clip_tokens(text);
 }
 
 /* ---- caption rules ---- */
@@ -553,7 +519,7 @@ check_length(const struct lint *l, const char *s, struct lint_result *r)
 		    r->words, p->label, l->max_words);
 	if (p->clip_window && r->tokens > p->clip_window)
 		add(r, LINT_CLIP, LINT_WARN, 0, 0,
-		    "about %zu tokens: CLIP reads %u, the rest is cut", r->tokens,
+		    "%zu CLIP tokens: CLIP reads %u, the rest is cut", r->tokens,
 		    p->clip_window);
 	if (p->text_window && r->tokens > p->text_window)
 		add(r, LINT_TOKENS, LINT_FAIL, 0, 0,

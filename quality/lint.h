@@ -9,8 +9,8 @@
  * line; the trigger missing or not first; identity words (taken from the
  * recipe's character text and caption: identity:); style and quality
  * words ("photorealistic", "8K", "masterpiece", ...); a comma tag list
- * instead of sentences; a word count outside the target's bounds; an
- * estimated token count over the text encoders' windows; and, for video
+ * instead of sentences; a word count outside the target's bounds; a
+ * token count over the text encoders' windows; and, for video
  * targets, no motion words. The recipe's trigger is checked against a
  * list of common English words. docs/quality.md lists every rule.
  */
@@ -56,7 +56,7 @@ struct lint_result {
 	struct lint_finding v[LINT_MAX_FINDINGS]; /* the first ones found */
 	size_t n;
 	size_t words;         /* caption_words() of the text */
-	size_t tokens;        /* estimated tokens (CLIP BPE-like) */
+	size_t tokens;        /* CLIP tokens (lint_tokens) */
 };
 
 struct lint_opts {
@@ -90,10 +90,9 @@ void lint_prompt(const struct lint *l, const char *prompt,
 void lint_trigger(const struct lint *l, struct lint_result *r);
 
 /*
- * Estimated tokens of text for a BPE / SentencePiece text encoder: CLIP's
- * pre-tokenizer splits it into words, numbers and punctuation; a common
- * word counts 1, another word 1 per 4 letters begun; plus 2 for the start
- * and end tokens. It over-estimates on purpose (docs/quality.md).
+ * Tokens of text as CLIP's tokenizer counts them (compiler/clip.h), start
+ * and end included. They are exact for CLIP (flux's CLIP-L, sdxl) and
+ * stand in for the T5 / LLM encoders' counts, which are close.
  */
 size_t lint_tokens(const struct lint *l, const char *text);
 

@@ -469,13 +469,38 @@ zip_files(struct pkg *p, struct error *err)
 	return rc;
 }
 
-/* The folder of the images: N_TRIGGER (kohya), images, train, or none. */
+/*
+ * Can s stand in a folder name as it is? Not when it is empty or long, or
+ * holds a path separator, a control character or a character Windows
+ * refuses (or ends in the dot or space it drops). (Recipe text is valid UTF-8: compiler/ytree.c checks.)
+ */
+static bool
+folder_safe(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > 100 || s[len - 1] == '.' || s[len - 1] == ' ')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || strchr("/\\:*?\"<>|", *p))
+			return false;
+	return true;
+}
+
+/*
+ * The folder of the images: N_TRIGGER (kohya), images, train, or none.
+ * sd-scripts reads a kohya folder name as repeats, "_", then the class
+ * tokens (TRAINERS.md 1.1), so the trigger is kept as written,
+ * underscores and all: "10_miyomi_trader". Only a trigger that cannot be
+ * a folder name is reduced to ASCII letters, digits and hyphens.
+ */
 static char *
 images_dir(const struct pkg *p)
 {
 	if (strcmp(p->format, "kohya") == 0) {
-		char *t = ascii_name(p->r->trigger ? p->r->trigger : p->r->name,
-				     false, 64);
+		const char *trigger = p->r->trigger ? p->r->trigger : p->r->name;
+		char *t = folder_safe(trigger) ? xstrdup(trigger)
+					       : ascii_name(trigger, false, 64);
 		char *d = xasprintf("%d_%s", p->repeats, *t ? t : "dataset");
 
 		free(t);

@@ -5,6 +5,24 @@
 test_expect_success '--help prints usage and exits 0' '
 	lm --help >out && grep "usage: loramake" out
 '
+test_expect_success '--help says clean keeps the cache, and lists exit 130' '
+	lm --help >out &&
+	grep "loramake clean RECIPE  *remove build/ and the package$" out &&
+	grep "(the cache is kept; see gc)" out &&
+	! grep "remove.*the cache" out &&
+	grep "130 interrupted" out
+'
+test_expect_success 'clean does what --help says: build/ and the package go, the cache stays' '
+	copy_recipe quickstart &&
+	lm quickstart/recipe.yaml >out 2>err &&
+	test -d quickstart/build && test -f quickstart/dist/quickstart.zip &&
+	lm clean quickstart/recipe.yaml >out 2>err &&
+	test ! -e quickstart/build && test ! -e quickstart/dist/quickstart.zip &&
+	test -d quickstart/.loramake/objects &&
+	lm quickstart/recipe.yaml >out 2>err &&
+	grep "^nothing to do: all 37 nodes are up to date$" out &&
+	test -f quickstart/dist/quickstart.zip
+'
 test_expect_success '--version' '
 	lm --version >out && grep "^loramake [0-9]" out
 '

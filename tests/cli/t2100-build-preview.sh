@@ -112,4 +112,17 @@ test_expect_success 'pick on a node without candidates marks it kept' '
 	lm pick jinx/recipe.yaml angle/back >out && grep "kept" out &&
 	grep "^pick angle/back 1" jinx/recipe.lock
 '
+test_expect_success 'plan times a preview build by what preview costs, one job a core' '
+	rm -rf est && mkdir est && cp -r "$SRC/recipes/jinx" est/ &&
+	lm plan --json --engine preview est/jinx/recipe.yaml >est.json &&
+	python3 - <<-PY
+	import json, os
+	t = json.load(open("est.json"))["totals"]
+	cores = os.cpu_count()
+	# the floor the CPU sets, from docs/bench.md: 61 placeholders at 0.11 s
+	# CPU each, one job a core, then the package at 0.08 s an image
+	floor = 61 * 0.11 / cores + 28 * 0.08
+	assert floor <= t["seconds"] <= 4 * floor, (t["seconds"], floor)
+	PY
+'
 test_done

@@ -22,7 +22,7 @@ test_expect_success 'setup: a small recipe, built once' '
 '
 test_expect_success 'a no-op build says so and names the dataset' '
 	lm r/recipe.yaml >out 2>err &&
-	grep "nothing to do: all 6 nodes are up to date" out &&
+	grep "nothing to do: all 5 nodes are up to date" out &&
 	grep "dataset: r/dist/tiny.zip" out
 '
 test_expect_success 'the no-op is decided by the stamp, without compiling' '
@@ -82,5 +82,15 @@ test_expect_success 'a path with spaces in the stamp is read back' '
 	lm -v r/recipe.yaml >out 2>err && grep "holds: nothing compiled" err &&
 	touch "r/my photos/hero.png" &&
 	lm -v r/recipe.yaml >out 2>err && ! grep "holds" err
+'
+test_expect_success 'a rerun counts the nodes the first build made: 37 built, then all 37 up to date' '
+	copy_recipe quickstart &&
+	lm quickstart/recipe.yaml >first 2>err &&
+	grep "^37 nodes built in" first &&
+	lm quickstart/recipe.yaml >again 2>err &&
+	grep "^nothing to do: all 37 nodes are up to date$" again &&
+	lm -v quickstart/recipe.yaml >stamped 2>err &&
+	grep "stamp-recipe.yaml holds" err &&
+	grep "^nothing to do: all 37 nodes are up to date$" stamped
 '
 test_done

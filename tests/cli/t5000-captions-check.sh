@@ -13,7 +13,7 @@ test_expect_success 'a preview build prints the check summary' '
 	sed -i "s/^target: flux2$/&\n$character/" jinx/recipe.yaml &&
 	grep "^character:" jinx/recipe.yaml &&
 	lm -j 4 --engine preview jinx/recipe.yaml >out 2>err &&
-	grep "^check: [0-9]* pass, [0-9]* warn, 0 fail; see loramake check --engine preview jinx/recipe.yaml$" out
+	grep "^check: [0-9]* pass, [0-9]* warn, 0 fail; see loramake check jinx/recipe.yaml$" out
 '
 test_expect_success 'every caption: trigger first, one line, in bounds, no identity' '
 	lm plan --json --engine preview jinx/recipe.yaml >tired-plan.json &&
@@ -76,7 +76,7 @@ test_expect_success 'check reports every rule with a figure' '
 	grep "^  pass  angles       12 distinct" check.out &&
 	grep "^  warn  expressions  5 distinct (want 5-7); neutral 43% (want 30-40%)$" check.out &&
 	grep "^  pass  duplicates   0 near-duplicate pairs" check.out &&
-	grep -E "^  warn  captions     28 captions, 4-[0-9]+ words" check.out &&
+	grep -E "^  warn  captions     28 captions, 4-[0-9]+ words \(Flux 2: 30-80\), [0-9]+ CLIP tokens at most; short 8; all distinct$" check.out &&
 	grep "^check: 7 pass, 4 warn, 0 fail$" check.out
 '
 test_expect_success 'check --json is machine-readable and agrees' '
@@ -94,9 +94,48 @@ test_expect_success 'check --json is machine-readable and agrees' '
 	    assert r["figure"], r
 	PY
 '
-test_expect_success 'check without --engine preview looks at other keys: nothing built' '
+test_expect_success 'check without --engine checks what the last build made (the lock), preview or not' '
 	expect_exit 0 lm check jinx/recipe.yaml >nb.out &&
-	grep "package fal-zip (not built yet)" nb.out &&
-	grep "^  warn  resolution   no image measured; package 1024x1024 (28 of 28 not built)$" nb.out
+	cat nb.out &&
+	! grep "not built yet" nb.out &&
+	grep "^check jinx: flux2 (Flux 2), 28 images, package fal-zip$" nb.out &&
+	grep "^  (the images are the last build.s: 28 of 28 differ from what this plan would build: engine changed" nb.out &&
+	grep "^  pass  resolution   all 28 are 1024x1024; package 1024x1024$" nb.out &&
+	grep "^  pass  duplicates   .*; 28 preview placeholders, not compared with each other$" nb.out &&
+	lm check --json jinx/recipe.yaml >nb.json &&
+	python3 -c "import json; j = json.load(open(\"nb.json\")); assert j[\"package_built\"] is True and j[\"earlier_keys\"] == 28, j"
+'
+test_expect_success 'with the build options, check says nothing of earlier keys' '
+	lm check --engine preview jinx/recipe.yaml >same.out &&
+	! grep "last build" same.out &&
+	grep "^  pass  resolution   all 28 are 1024x1024" same.out
+'
+test_expect_success 'a recipe never built is still "not built yet"' '
+	rm -rf fresh && copy_recipe quickstart && mv quickstart fresh &&
+	lm check fresh/recipe.yaml >fresh.out &&
+	grep "package fal-zip (not built yet)" fresh.out &&
+	grep "^  warn  resolution   no image measured; package 1024x1024 (11 of 11 not built)$" fresh.out
+'
+test_expect_success 'sdxl: 120 captions within 50 words and CLIP'"'"'s 77 tokens, articles and nouns right' '
+	mkdir sdxl && cp "$SRC/tests/data/sdxl-120.yaml" sdxl/recipe.yaml &&
+	cp "$SRC/recipes/quickstart/hero.png" sdxl/ &&
+	lm check --json sdxl/recipe.yaml >sdxl.json &&
+	lm plan --json sdxl/recipe.yaml >sdxl-plan.json &&
+	python3 - <<-PY
+	import json, re
+	j = json.load(open("sdxl.json"))
+	c = [r for r in j["rules"] if r["rule"] == "captions"][0]
+	assert j["images"] == 120, j["images"]
+	m = re.search(r"(\d+) CLIP tokens at most", c["figure"])
+	assert m and int(m.group(1)) <= 77, c["figure"]
+	assert not [d for d in c["details"] if "CLIP reads" in d], c["details"]
+	caps = [n["caption"] for n in json.load(open("sdxl-plan.json"))["jobs"] if n.get("caption")]
+	assert len(caps) == 120
+	for cap in caps:
+	    assert len(cap.split()) <= 50, cap
+	    assert "an one" not in cap and "looks genuine" not in cap and "looks smirk" not in cap, cap
+	assert any("one raised mouth corner" in cap for cap in caps)
+	assert any(re.search(r"(with a|A) genuine laugh", cap) for cap in caps)
+	PY
 '
 test_done

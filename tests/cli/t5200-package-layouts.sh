@@ -173,4 +173,27 @@ test_expect_success 'a folder out: for a ZIP format is a recipe error' '
 	expect_exit 2 lm plan r/recipe.yaml 2>err &&
 	grep "format kohya writes a folder" err
 '
+test_expect_success 'kohya: the folder keeps the trigger as written (10_miyomi_trader), as sd-scripts reads it back' '
+	sed -i -e "s|format: kohya, size: 64, out: dist/k.zip|format: kohya, size: 64|" \
+	    -e "s|^trigger: LAYCHAR$|trigger: miyomi_trader|" r/recipe.yaml &&
+	grep "^trigger: miyomi_trader$" r/recipe.yaml &&
+	lm r/recipe.yaml >out 2>err &&
+	python3 - <<-PY
+	import os, tomllib
+	root = "r/dist/my_set"
+	sub = tomllib.load(open(os.path.join(root, "dataset_config.toml"), "rb"))["datasets"][0]["subsets"][0]
+	assert sub["image_dir"] == "10_miyomi_trader", sub
+	assert sub["class_tokens"] == "miyomi_trader", sub
+	assert os.path.isdir(os.path.join(root, "10_miyomi_trader")), os.listdir(root)
+	# sd-scripts, config_util.py: tokens = name.split("_"); repeats, class tokens
+	tokens = sub["image_dir"].split("_")
+	assert int(tokens[0]) == 10 and "_".join(tokens[1:]) == "miyomi_trader", tokens
+	PY
+'
+test_expect_success 'kohya: a trigger that cannot be a folder name is reduced, not refused' '
+	sed -i "s|^trigger: miyomi_trader$|trigger: \"a/b:c\"|" r/recipe.yaml &&
+	lm r/recipe.yaml >out 2>err &&
+	test -d r/dist/my_set/10_a-b-c &&
+	grep "class_tokens = \"a/b:c\"" r/dist/my_set/dataset_config.toml
+'
 test_done

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "compiler/caption.h"
+#include "compiler/clip.h"
 #include "compiler/placeholder.h"
 
 #define TIRED "tired \xe2\x80\x94 slightly heavy eyelids, soft unfocused gaze, relaxed jaw"
@@ -231,6 +232,114 @@ test_word_bounds(void **state)
 	assert_true(caption_words(c) <= 14);
 }
 
+/*
+ * Of the nine template choices, one that fits the word bounds wins over
+ * the id's own: jinx's front/wary rendered 29 words (under Flux 2's 30)
+ * where another phrasing of its setting gives 30 or more.
+ */
+static void
+test_prefers_a_template_that_fits(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const ids[] = { "upscale/front/wary",
+					   "upscale/front/furious" };
+	const char *c;
+
+	add(f, ids[0], ATTR_EXPRESSION, "wary \xe2\x80\x94 guarded gaze, slight "
+	    "tension around the mouth, watchful eyes", ATTR_ANGLE,
+	    "seen from the front", ATTR_PLACE, "a cramped ship laboratory",
+	    ATTR_LIGHT, "harsh fluorescent tubes", -1);
+	add(f, ids[1], ATTR_EXPRESSION, "furious \xe2\x80\x94 bared teeth, flared "
+	    "nostrils, intense glare with furrowed brow", ATTR_ANGLE,
+	    "seen from the front", ATTR_PLACE, "a sunlit apartment kitchen",
+	    ATTR_LIGHT, "warm window light", -1);
+	add(f, "upscale/back", ATTR_ANGLE, "seen from behind", -1);
+	for (size_t i = 0; i < LM_ARRAY_LEN(ids); i++) {
+		c = build(f, &f->nodes[i]);
+		if (caption_words(c) < 30 || caption_words(c) > 80)
+			fail_msg("%zu words: %s", caption_words(c), c);
+	}
+	/* nothing fits: the longest short one, never padded */
+	f->r.sec[KIND_CAPTION].words_min = 60;
+	c = build(f, &f->nodes[0]);
+	assert_true(caption_words(c) < 60);
+	assert_non_null(strstr(c, "laboratory"));
+}
+
+/*
+ * sdxl reads 77 CLIP tokens: a caption of 50 words or fewer can still be
+ * over (this one was 82 with its own template), and is fitted by the
+ * tokens CLIP counts, not by its words.
+ */
+static void
+test_sdxl_fits_clip_window(void **state)
+{
+	struct fixture *f = *state;
+	const char *c;
+
+	f->r.trigger = "MIRACHAR";
+	f->r.target = "sdxl";
+	add(f, "expression/closeup_right/tired", ATTR_EXPRESSION, TIRED,
+	    ATTR_ANGLE, "in a close-up three-quarter view from the right",
+	    ATTR_WARDROBE, "a cropped holographic bomber jacket over a mesh turtleneck",
+	    ATTR_PLACE, "a rain-soaked cyberpunk city street at night", ATTR_LIGHT,
+	    "magenta-and-cyan neon, iridescent puddles, chromatic reflections", -1);
+	add(f, "expression/front/neutral", ATTR_EXPRESSION, "neutral",
+	    ATTR_ANGLE, "seen from the front", ATTR_WARDROBE, "a charcoal coat",
+	    ATTR_PLACE, "a foggy pier", ATTR_LIGHT, "grey light", -1);
+	c = build(f, &f->nodes[0]);
+	if (clip_tokens(c) > CLIP_WINDOW || caption_words(c) > 50)
+		fail_msg("%zu tokens, %zu words: %s", clip_tokens(c),
+			 caption_words(c), c);
+	assert_non_null(strstr(c, "heavy eyelids"));
+	/* flux reads the whole caption with T5: CLIP's window does not cut it */
+	f->r.target = "flux";
+	c = build(f, &f->nodes[0]);
+	assert_true(clip_tokens(c) > CLIP_WINDOW);
+}
+
+/*
+ * Articles by sound ("a one-", "an uneasy", "a uniform"), none before a
+ * number ("one raised mouth corner"), and an emotion that is a noun
+ * ("genuine laugh", "smirk") is never "looks genuine laugh".
+ */
+static void
+test_articles_and_noun_emotions(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const ids[] = {
+		"upscale/front/smirk", "upscale/closeup_front/smirk",
+		"upscale/left/smirk", "upscale/right/smirk", "upscale/low/smirk",
+		"upscale/high/smirk",
+	};
+
+	for (size_t i = 0; i < LM_ARRAY_LEN(ids); i++)
+		add(f, ids[i], ATTR_EXPRESSION, i % 2
+		    ? "smirk \xe2\x80\x94 one raised mouth corner, uniform smile, "
+		      "unblinking stare"
+		    : "genuine laugh \xe2\x80\x94 crinkled eyes, open mouth",
+		    ATTR_ANGLE, i % 3 ? "seen from the front" : "in left profile", -1);
+	add(f, "upscale/uneasy", ATTR_EXPRESSION, "uneasy \xe2\x80\x94 darting eyes",
+	    ATTR_ANGLE, "seen from the front", -1);
+	for (size_t i = 0; i < f->n; i++) {
+		const char *c = build(f, &f->nodes[i]);
+
+		if (strstr(c, "an one") || strstr(c, "looks genuine") ||
+		    strstr(c, "looks smirk") || strstr(c, "laugh expression") ||
+		    strstr(c, "smirk expression") || strstr(c, "an uniform") ||
+		    strstr(c, "a unblinking"))
+			fail_msg("%s", c);
+		if (i % 2 && i < LM_ARRAY_LEN(ids))
+			assert_non_null(strstr(c, "one raised mouth corner, a uniform "
+					       "smile and an unblinking stare"));
+		else if (i < LM_ARRAY_LEN(ids))
+			assert_true(strstr(c, "with a genuine laugh") ||
+				    strstr(c, "A genuine laugh"));
+	}
+	assert_true(strstr(build(f, &f->nodes[f->n - 1]), "looks uneasy") ||
+		    strstr(build(f, &f->nodes[f->n - 1]), "n uneasy expression"));
+}
+
 /* Framing words stand in for the camera when no angle words are set. */
 static void
 test_framing_words(void **state)
@@ -287,6 +396,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_templates_reproducible, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_word_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefers_a_template_that_fits,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sdxl_fits_clip_window, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_articles_and_noun_emotions,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_words, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prompt_trigger, setup, teardown),
 		cmocka_unit_test(test_words),

@@ -271,6 +271,47 @@ test_duplicates(void **state)
 	assert_int_equal(status(f, "duplicates"), CHECK_WARN); /* same attributes */
 }
 
+/*
+ * A similar pair is reported with what the two share, never with a fixed
+ * "same angle, expression and light": img03 and img07 differ in angle
+ * and place, and share framing, expression and wardrobe.
+ */
+static void
+test_duplicates_say_what_pairs_share(void **state)
+{
+	struct fixture *f = *state;
+	const struct check_result *r;
+
+	f->v[7].dhash = f->v[3].dhash ^ 0xff; /* 8 bits: similar */
+	assert_int_equal(status(f, "duplicates"), CHECK_WARN);
+	r = check_find(&f->rep, "duplicates");
+	assert_int_equal(r->ndetails, 1);
+	assert_string_equal(r->details[0], "upscale/img03 ~ upscale/img07: 8 of 64 "
+			    "bits differ (similar); both have the same framing, "
+			    "expression, wardrobe");
+	assert_null(strstr(r->advice, "same angle"));
+	assert_non_null(strstr(r->advice, "in common"));
+}
+
+/*
+ * Preview placeholders look alike by design: two of them are never a
+ * near-duplicate pair, while a placeholder and a real image still are.
+ */
+static void
+test_placeholders_are_not_duplicates(void **state)
+{
+	struct fixture *f = *state;
+
+	for (int i = 0; i < N; i++)
+		f->v[i].placeholder = true;
+	f->v[7].dhash = f->v[3].dhash ^ 0x3; /* 2 bits */
+	assert_int_equal(status(f, "duplicates"), CHECK_PASS);
+	assert_non_null(strstr(check_find(&f->rep, "duplicates")->figure,
+			       "28 preview placeholders, not compared"));
+	f->v[7].placeholder = false;
+	assert_int_equal(status(f, "duplicates"), CHECK_FAIL);
+}
+
 static void
 test_captions(void **state)
 {
@@ -317,6 +358,8 @@ main(void)
 		T(test_good_set), T(test_count), T(test_resolution),
 		T(test_framing), T(test_angles), T(test_expressions),
 		T(test_wardrobe_backgrounds), T(test_duplicates),
+		T(test_duplicates_say_what_pairs_share),
+		T(test_placeholders_are_not_duplicates),
 		T(test_captions), T(test_trigger_prompts),
 	};
 
