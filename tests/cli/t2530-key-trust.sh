@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2500: a recipe chooses which variable is sent as an engine's key
+# t2530: a recipe chooses which variable is sent as an engine's key
 # (key_env:) and where (url:); a cloned recipe must not be able to send
 # any secret to any host. key_env must be documented by the engine type,
 # or end in _KEY/_TOKEN and be allowed by the user (--allow-key-env,
