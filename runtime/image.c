@@ -854,15 +854,61 @@ markup_escape(const char *s, size_t maxchars)
 }
 
 /*
- * words as a 1-band text mask no bigger than w x h, rendered in font at
- * dpi and wrapped at w; when that runs taller than h it is rendered again
- * with vips_text's fit-the-box search (a smaller size, no lost lines).
- * NULL when there is nothing to draw or libvips cannot render text here
- * (no fonts): the placeholder then goes without words rather than fail,
- * so this never sets an error. The mask is owned by r.
+ * Type sizes text is laid out at, in pixels: each rendered size is a
+ * font pattern pango keeps in its font map's cache (256 fontsets).
+ *
+ * Text is always laid out at vips_text's default 72 dpi, where a point is
+ * a pixel, and scaled by the font size instead. A change of resolution
+ * makes pango 1.50 (Debian 12) clear its font map while the matcher
+ * threads it starts for every new font pattern may still hold one, and
+ * such a thread then frees it into the cleared table: a SIGFPE in
+ * g_hash_table_lookup that killed preview builds (vips_text's fit-the-box
+ * search changes the resolution at every step, so it is not used).
+ * Sizes from this one short ladder keep the patterns few, so pango never
+ * evicts one either.
+ */
+static const int type_sizes[] = {
+	4, 5, 6, 7, 8, 9, 10, 12, 14, 16, 18, 20, 24, 28, 32, 36, 40, 48,
+	56, 64, 72, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512,
+};
+
+/* The index of the largest size in type_sizes not above px (0 if none). */
+static int
+type_size_index(int px)
+{
+	int i = 0;
+
+	while (i + 1 < (int)(sizeof(type_sizes) / sizeof(type_sizes[0])) &&
+	       type_sizes[i + 1] <= px)
+		i++;
+	return i;
+}
+
+/* markup laid out in family at size px, wrapped at w; NULL if it fails. */
+static VipsImage *
+lay_out(const char *markup, const char *family, int px, int w)
+{
+	VipsImage *t = NULL;
+	char font[64];
+
+	snprintf(font, sizeof(font), "%s %d", family, px);
+	if (p_vips_text(&t, markup, "font", font, "width", w, "wrap",
+			VIPS_TEXT_WRAP_WORD_CHAR, NULL))
+		return NULL;
+	return t;
+}
+
+/*
+ * words as a 1-band text mask no bigger than w x h, in family at about
+ * px pixels and wrapped at w; when that runs taller than h, the next
+ * smaller sizes of type_sizes are tried until it fits (and what the
+ * smallest still overflows is cut). NULL when there is nothing to draw
+ * or libvips cannot render text here (no fonts): the placeholder then
+ * goes without words rather than fail, so this never sets an error. The
+ * mask is owned by r.
  */
 static VipsImage *
-render_text(struct refs *r, const char *words, const char *font, int dpi,
+render_text(struct refs *r, const char *words, const char *family, int px,
 	    int w, int h)
 {
 	VipsImage *t = NULL, *u = NULL;
@@ -871,13 +917,12 @@ render_text(struct refs *r, const char *words, const char *font, int dpi,
 	if (!words || !*words || w < 8 || h < 8)
 		return NULL;
 	markup = markup_escape(words, 300);
-	if (p_vips_text(&t, markup, "font", font, "width", w, "dpi", dpi,
-			"wrap", VIPS_TEXT_WRAP_WORD_CHAR, NULL) == 0 &&
-	    t->Ysize > h) {
-		p_g_object_unref(t);
-		t = NULL;
-		p_vips_text(&t, markup, "font", font, "width", w, "height", h,
-			    "wrap", VIPS_TEXT_WRAP_WORD_CHAR, NULL);
+	for (int i = type_size_index(px); i >= 0; i--) {
+		if (t)
+			p_g_object_unref(t);
+		t = lay_out(markup, family, type_sizes[i], w);
+		if (!t || t->Ysize <= h)
+			break;
 	}
 	free(markup);
 	if (!refs_keep(r, t)) {
@@ -911,13 +956,13 @@ draw_words(struct refs *r, VipsImage *im, const char *title,
 	if (p_vips_black(&mask, size, size, NULL))
 		return vips_fail_null(err, "cannot draw text");
 	refs_keep(r, mask);
-	t = render_text(r, title, "sans bold 12", size * 2 / 3,
+	t = render_text(r, title, "sans bold", size / 9,
 			size - 2 * margin, size * 2 / 5);
 	if (t && p_vips_insert(mask, t, &out, margin, y, NULL) == 0) {
 		mask = refs_keep(r, out);
 		y += t->Ysize + margin / 2;
 	}
-	t = render_text(r, text, "sans 12", size * 3 / 13, size - 2 * margin,
+	t = render_text(r, text, "sans", size / 26, size - 2 * margin,
 			size - y - margin - reserve);
 	if (t && p_vips_insert(mask, t, &out, margin, y, NULL) == 0)
 		mask = refs_keep(r, out);

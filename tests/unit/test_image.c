@@ -15,6 +15,7 @@
  * coarse pixel content.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -617,6 +618,64 @@ test_threads(void **state)
 	}
 }
 
+/*
+ * The serial of this thread's pango font map (the one vips_text lays out
+ * with), which pango bumps each time it clears the map; -1 when libvips
+ * has not loaded pango. Looked up in the already loaded library, so the
+ * test links nothing new.
+ */
+static long
+font_map_serial(void)
+{
+	void *lib = dlopen("libpangocairo-1.0.so.0", RTLD_LAZY | RTLD_NOLOAD);
+	void *(*get_default)(void);
+	unsigned (*get_serial)(void *);
+	long serial = -1;
+
+	if (!lib)
+		return -1;
+	*(void **)&get_default = dlsym(lib, "pango_cairo_font_map_get_default");
+	*(void **)&get_serial = dlsym(lib, "pango_font_map_get_serial");
+	if (get_default && get_serial)
+		serial = (long)get_serial(get_default());
+	dlclose(lib);
+	return serial;
+}
+
+/*
+ * Regression: preview builds died with SIGFPE in g_hash_table_lookup.
+ * pango 1.50 clears its font map whenever the resolution changes, and a
+ * matcher thread it started for an earlier font then frees that font into
+ * the cleared table. Previews of every size, with text short and too long
+ * for its box, must lay out text without pango clearing its map even once.
+ */
+static void
+test_preview_keeps_font_map(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	char *out = xasprintf("%s/p.png", f->dir);
+	char text[301];
+	long before;
+
+	assert_int_equal(image_preview(out, 256, 1, "warm", "up", NULL, &err),
+			 0);
+	before = font_map_serial();
+	assert_true(before >= 0);
+	for (int size = 48; size <= 1024; size += 61) {
+		int n = size % 300;
+
+		for (int j = 0; j < n; j++)
+			text[j] = (j % 7 == 6) ? ' ' : (char)('a' + j % 26);
+		text[n] = '\0';
+		assert_int_equal(image_preview(out, size, (uint64_t)size,
+					       "expression_front_tired", text,
+					       NULL, &err), 0);
+	}
+	assert_int_equal(font_map_serial(), before);
+	free(out);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -634,6 +693,7 @@ main(void)
 		T(test_preview),
 		T(test_dhash),
 		T(test_threads),
+		T(test_preview_keeps_font_map),
 	};
 
 	return cmocka_run_group_tests(tests, find_data, free_data);
