@@ -29,23 +29,6 @@ on_signal(int sig)
 	signal(sig, SIG_DFL); /* a second Ctrl-C stops at once */
 }
 
-static double
-plan_cost(const struct session *s, size_t *jobs)
-{
-	double usd = 0;
-
-	*jobs = 0;
-	for (size_t i = 0; i < s->dag->nnodes; i++) {
-		enum state st = s->st[i].state;
-
-		if (st == STATE_NEW || st == STATE_STALE) {
-			usd += s->dag->nodes[i]->usd;
-			(*jobs)++;
-		}
-	}
-	return usd;
-}
-
 /* May out be replaced: missing, an empty folder, or a package we wrote? */
 static bool
 replaceable(const char *out)
@@ -583,15 +566,27 @@ package_writable(const struct session *s)
 }
 
 /* May this build start? The money and the keys, checked before anything
- * runs. */
+ * runs. The money is the whole bill: what waits on a pick is paid for by
+ * the build after the pick, and --max-cost is about the recipe's cost, so
+ * it counts too. */
 static int
 preflight(const struct session *s, const struct cli *cli, size_t *jobs)
 {
-	double usd = plan_cost(s, jobs);
+	struct bill b;
+	double usd;
 
+	session_bill(s, &b);
+	*jobs = b.jobs;
+	usd = b.usd + b.waiting_usd;
 	if (cli->max_cost >= 0 && usd > cli->max_cost + 1e-9) {
-		warn("the plan costs $%.2f, more than --max-cost %.2f; nothing was run "
-		     "(see loramake plan)", usd, cli->max_cost);
+		if (b.waiting)
+			warn("the plan costs $%.2f with the $%.2f that waits on a pick "
+			     "($%.2f now), more than --max-cost %.2f; nothing was run "
+			     "(see loramake plan)", usd, b.waiting_usd, b.usd,
+			     cli->max_cost);
+		else
+			warn("the plan costs $%.2f, more than --max-cost %.2f; nothing "
+			     "was run (see loramake plan)", usd, cli->max_cost);
 		return EXIT_FAILED;
 	}
 	if (!package_writable(s))

@@ -64,6 +64,20 @@ void session_refresh(struct session *s);
 /* The -j to use: --jobs, else the recipe's concurrency:, else cores. */
 int session_jobs(const struct session *s);
 
+/*
+ * The whole bill: what a build runs now (new and stale nodes) and what
+ * waits on a pick, which a later build runs once it is made. A waiting
+ * node is priced as it will run then: its cost does not depend on the
+ * candidate picked. plan shows both parts; --max-cost counts both.
+ */
+struct bill {
+	size_t jobs, cached, waiting;      /* nodes: run now, cached, wait on a pick */
+	size_t kinds[KIND_COUNT];          /* the jobs that run now, by kind */
+	size_t waiting_kinds[KIND_COUNT];  /* the waiting ones, by kind */
+	double usd, waiting_usd;           /* dollars now; once the picks are made */
+};
+void session_bill(const struct session *s, struct bill *b);
+
 int cmd_build(const struct cli *cli);
 int cmd_plan(const struct cli *cli);
 int cmd_graph(const struct cli *cli);

@@ -16,6 +16,13 @@ will_run(const struct status *st)
 	return st->state == STATE_NEW || st->state == STATE_STALE;
 }
 
+/* Is the node on the bill: run now, or once the pick it waits on is made? */
+static bool
+priced(const struct status *st)
+{
+	return will_run(st) || st->state == STATE_WAITING;
+}
+
 /* "fal fal-ai/nano-banana-pro/edit", "file keystones/hero.png" */
 static void
 engine_words(const struct dag *dag, const struct node *n, char *out, size_t sz)
@@ -50,32 +57,30 @@ format_duration(char *out, size_t sz, double secs)
 		snprintf(out, sz, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
 }
 
+/* The bill (cli.h) and the wall time of each of its parts. */
 struct totals {
-	size_t jobs, cached, waiting, per_kind[KIND_COUNT];
-	double usd, seconds;
+	struct bill bill;
+	double seconds;          /* this build */
+	double waiting_seconds;  /* the build after the picks: the waiting work */
 };
 
 static void
 sum(const struct session *s, struct totals *t)
 {
-	bool *runs = xcalloc(s->dag->nnodes + 1, sizeof(*runs));
+	size_t n = s->dag->nnodes;
+	bool *runs = xcalloc(n + 1, sizeof(*runs));
 
-	memset(t, 0, sizeof(*t));
-	for (size_t i = 0; i < s->dag->nnodes; i++) {
-		const struct node *n = s->dag->nodes[i];
-
-		if (s->st[i].state == STATE_CACHED)
-			t->cached++;
-		if (s->st[i].state == STATE_WAITING)
-			t->waiting++;
-		if (!will_run(&s->st[i]))
-			continue;
-		runs[i] = true;
-		t->jobs++;
-		t->per_kind[n->kind]++;
-		t->usd += n->usd;
-	}
+	session_bill(s, &t->bill);
+	for (size_t i = 0; i < n; i++)
+		runs[i] = will_run(&s->st[i]);
 	t->seconds = estimate_wall(s->dag, runs, session_jobs(s));
+	t->waiting_seconds = 0;
+	if (t->bill.waiting) {
+		/* by then what runs now is done, and only the waiting work runs */
+		for (size_t i = 0; i < n; i++)
+			runs[i] = s->st[i].state == STATE_WAITING;
+		t->waiting_seconds = estimate_wall(s->dag, runs, session_jobs(s));
+	}
 	free(runs);
 }
 
@@ -93,7 +98,7 @@ print_table(const struct session *s)
 		engine_words(s->dag, n, eng, sizeof(eng));
 		printf("%-40s %-11s %-50s %-8s %-22s", n->id, kind_name(n->kind),
 		       eng, state_name(st->state), st->reason);
-		if (will_run(st))
+		if (priced(st))
 			printf(" $%.3f", n->usd);
 		putchar('\n');
 	}
@@ -151,29 +156,49 @@ print_keys(const struct session *s)
 	}
 }
 
+/* " (8 anchor, 20 caption)": jobs by kind, or nothing. */
+static void
+add_kinds(struct buf *b, const size_t *kinds)
+{
+	size_t start = b->len;
+
+	for (int k = 0; k < KIND_COUNT; k++)
+		if (kinds[k])
+			buf_addf(b, "%s%zu %s", b->len > start ? ", " : " (", kinds[k],
+				 kind_name(k));
+	if (b->len > start)
+		buf_adds(b, ")");
+}
+
 static void
 print_totals(const struct session *s, const struct totals *t)
 {
+	const struct bill *b = &t->bill;
 	char dur[32];
-	struct buf kinds;
+	struct buf line;
 
-	buf_init(&kinds);
-	for (int k = 0; k < KIND_COUNT; k++)
-		if (t->per_kind[k])
-			buf_addf(&kinds, "%s%zu %s", kinds.len ? ", " : "",
-				 t->per_kind[k], kind_name(k));
+	buf_init(&line);
+	add_kinds(&line, b->kinds);
 	format_duration(dur, sizeof(dur), t->seconds);
-	printf("\n%zu job%s to run%s%s%s, %zu cached", t->jobs,
-	       t->jobs == 1 ? "" : "s", kinds.len ? " (" : "", kinds.data,
-	       kinds.len ? ")" : "", t->cached);
-	if (t->waiting)
-		printf(", %zu waiting for a pick", t->waiting);
-	printf("\nestimated cost $%.2f, about %s at -j %d", t->usd, dur,
+	printf("\n%zu job%s to run%s, %zu cached", b->jobs, b->jobs == 1 ? "" : "s",
+	       line.len ? line.data : "", b->cached);
+	printf("\nestimated cost $%.2f, about %s at -j %d", b->usd, dur,
 	       session_jobs(s));
 	print_pools(s);
 	putchar('\n');
+	if (b->waiting) {
+		buf_reset(&line);
+		add_kinds(&line, b->waiting_kinds);
+		format_duration(dur, sizeof(dur), t->waiting_seconds);
+		printf("waiting on a pick: %zu job%s%s, $%.2f, about %s once picked\n",
+		       b->waiting, b->waiting == 1 ? "" : "s", line.data,
+		       b->waiting_usd, dur);
+		format_duration(dur, sizeof(dur), t->seconds + t->waiting_seconds);
+		printf("in all, with the waiting work: $%.2f, about %s\n",
+		       b->usd + b->waiting_usd, dur);
+	}
 	print_keys(s);
-	buf_release(&kinds);
+	buf_release(&line);
 }
 
 /*
@@ -248,7 +273,7 @@ put_node(FILE *f, const struct session *s, size_t i)
 	}
 	putc(']', f);
 	put_num(f, "candidates", n->candidates);
-	put_num(f, "cost_usd", will_run(st) ? n->usd : 0);
+	put_num(f, "cost_usd", priced(st) ? n->usd : 0);
 	if (n->prompt)
 		put_field(f, "prompt", n->prompt, false);
 	if (n->caption)
@@ -298,9 +323,13 @@ print_json(const struct session *s, const struct totals *t)
 		fputs(i + 1 < s->dag->nnodes ? ",\n" : "\n", stdout);
 	}
 	fprintf(stdout, "], \"totals\": {\"jobs\":%zu,\"cached\":%zu,\"waiting\":%zu",
-		t->jobs, t->cached, t->waiting);
-	put_num(stdout, "cost_usd", t->usd);
+		t->bill.jobs, t->bill.cached, t->bill.waiting);
+	put_num(stdout, "cost_usd", t->bill.usd);
 	put_num(stdout, "seconds", t->seconds);
+	put_num(stdout, "waiting_usd", t->bill.waiting_usd);
+	put_num(stdout, "waiting_seconds", t->waiting_seconds);
+	put_num(stdout, "total_usd", t->bill.usd + t->bill.waiting_usd);
+	put_num(stdout, "total_seconds", t->seconds + t->waiting_seconds);
 	fputs("}, \"engines\": [", stdout);
 	put_engines(stdout, s);
 	fputs("]}\n", stdout);

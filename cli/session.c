@@ -101,3 +101,31 @@ session_jobs(const struct session *s)
 	/* remote jobs wait on the network, not the CPU: allow plenty */
 	return n > 0 ? (int)n * 8 : 16;
 }
+
+void
+session_bill(const struct session *s, struct bill *b)
+{
+	memset(b, 0, sizeof(*b));
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		const struct node *n = s->dag->nodes[i];
+
+		switch (s->st[i].state) {
+		case STATE_NEW:
+		case STATE_STALE:
+			b->jobs++;
+			b->kinds[n->kind]++;
+			b->usd += n->usd;
+			break;
+		case STATE_WAITING:
+			b->waiting++;
+			b->waiting_kinds[n->kind]++;
+			b->waiting_usd += n->usd;
+			break;
+		case STATE_CACHED:
+			b->cached++;
+			break;
+		case STATE_INPUT:
+			break;
+		}
+	}
+}
