@@ -423,6 +423,59 @@ expand_prompt(struct expander *x, const char *tmpl, struct loc loc,
 	return NULL;
 }
 
+/* Is p's value the JSON null (a key dropped, not sent)? */
+static bool
+param_is_null(const struct param *p)
+{
+	return !p->is_string && strcmp(p->value, "null") == 0;
+}
+
+/* Does params[0..n) hold name (a value for it, null included)? */
+static bool
+params_have(const struct param *params, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(params[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The params a node sends and is keyed by (docs/recipe.md): the section's,
+ * with the item's over them key by key. A value is taken whole, as YAML's
+ * `<<:` takes it: an item's `loras:` replaces the section's list, an
+ * item's `image_size: {...}` the section's mapping. A key whose value is
+ * null is dropped, so an item can take one of the section's keys away.
+ * A node that adds and drops nothing shares its section's array, so its
+ * key is what it was before items could merge.
+ */
+static void
+merge_params(struct expander *x, struct node *n, const struct section *s,
+	     const struct item *it)
+{
+	size_t nit = it ? it->nparams : 0, k = 0;
+	bool plain = nit == 0;
+	struct param *v;
+
+	for (size_t i = 0; i < s->nparams && plain; i++)
+		plain = !param_is_null(&s->params[i]);
+	if (plain) {
+		n->params = s->nparams ? s->params : NULL;
+		n->nparams = s->nparams;
+		return;
+	}
+	v = arena_alloc(&x->dag->arena, (s->nparams + nit + 1) * sizeof(*v));
+	for (size_t i = 0; i < s->nparams; i++)
+		if (!params_have(it ? it->params : NULL, nit, s->params[i].name) &&
+		    !param_is_null(&s->params[i]))
+			v[k++] = s->params[i];
+	for (size_t i = 0; i < nit; i++)
+		if (!param_is_null(&it->params[i]))
+			v[k++] = it->params[i];
+	n->params = k ? v : NULL;
+	n->nparams = k;
+}
+
 struct gen_spec {
 	enum node_kind kind;
 	const struct section *s;
@@ -459,12 +512,7 @@ gen_node(struct expander *x, const struct gen_spec *g)
 	n->strength = it && it->strength >= 0 ? it->strength : s->strength;
 	n->candidates = it && it->candidates ? it->candidates
 		      : s->candidates ? s->candidates : 1;
-	n->params = s->nparams ? s->params : NULL;
-	n->nparams = s->nparams;
-	if (it && it->nparams) {
-		n->params = it->params; /* item params replace the section's */
-		n->nparams = it->nparams;
-	}
+	merge_params(x, n, s, it);
 	set_seed(x, n, s, it, g->index);
 	return n;
 }
@@ -1191,8 +1239,7 @@ expand_upscales(struct expander *x)
 		if (x->opts->engine_override && !s->engine)
 			n->engine_type = "local"; /* an unnamed upscale is local */
 		n->size = s->size;
-		n->params = s->params;
-		n->nparams = s->nparams;
+		merge_params(x, n, s, NULL);
 		if (strcmp(n->engine_type, "local") == 0 && !n->size)
 			n->size = 1024;
 		add_input(x, n, in);

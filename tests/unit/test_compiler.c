@@ -339,6 +339,78 @@ test_recipe_without_images_compiles(void **state)
 	dag_free(dag);
 }
 
+/* The value node id sends for param name, or NULL when it sends none. */
+static const char *
+param_of(const struct dag *dag, const char *id, const char *name)
+{
+	const struct node *n = dag_find(dag, id);
+
+	if (!n)
+		fail_msg("no node %s", id);
+	for (size_t i = 0; i < n->nparams; i++)
+		if (strcmp(n->params[i].name, name) == 0)
+			return n->params[i].value;
+	return NULL;
+}
+
+static void
+test_item_params_merge_over_the_sections(void **state)
+{
+	/* an item with params of its own was sent without the section's
+	 * loras: the image would have been made without the user's LoRA */
+	struct dag *dag = must_compile(BASE
+		"anchor:\n"
+		"  engine: fal\n"
+		"  model: fal-ai/flux-lora\n"
+		"  params:\n"
+		"    loras: [{ path: https://x.test/fox.safetensors, scale: 0.8 }]\n"
+		"    guidance_scale: 3.5\n"
+		"    acceleration: high\n"
+		"  items:\n"
+		"    plain: standing\n"
+		"    steps: { text: sitting, params: { num_inference_steps: 30, guidance_scale: 4 } }\n"
+		"    other: { text: lying, params: { loras: [{ path: https://x.test/b.safetensors }], acceleration: null } }\n");
+	const char *loras = "[{\"path\":\"https://x.test/fox.safetensors\",\"scale\":0.8}]";
+
+	(void)state;
+	assert_int_equal(dag_find(dag, "anchor/plain")->nparams, 3);
+	assert_string_equal(param_of(dag, "anchor/steps", "loras"), loras);
+	assert_string_equal(param_of(dag, "anchor/steps", "acceleration"), "\"high\"");
+	assert_string_equal(param_of(dag, "anchor/steps", "guidance_scale"), "4");
+	assert_string_equal(param_of(dag, "anchor/steps", "num_inference_steps"), "30");
+	assert_int_equal(dag_find(dag, "anchor/steps")->nparams, 4);
+	/* a value is taken whole: the item's list replaces the section's;
+	 * null takes the section's key away */
+	assert_string_equal(param_of(dag, "anchor/other", "loras"),
+			    "[{\"path\":\"https://x.test/b.safetensors\"}]");
+	assert_null(param_of(dag, "anchor/other", "acceleration"));
+	assert_string_equal(param_of(dag, "anchor/other", "guidance_scale"), "3.5");
+	assert_int_equal(dag_find(dag, "anchor/other")->nparams, 2);
+	dag_free(dag);
+}
+
+static void
+test_section_params_key_items_without_their_own_as_before(void **state)
+{
+	/* items without params share the section's: their keys are those of
+	 * the same recipe with the params written in another order */
+	struct dag *a = must_compile(BASE
+		"anchor: { engine: fal, model: fal-ai/flux-lora, items: [a, b],\n"
+		"  params: { loras: [{ path: p, scale: 1 }], guidance_scale: 3 } }\n");
+	struct dag *b = must_compile(BASE
+		"anchor: { engine: fal, model: fal-ai/flux-lora, items: [a, b],\n"
+		"  params: { guidance_scale: 3.0, loras: [{ scale: 1, path: p }] } }\n");
+	char ka[HASH_HEX_LEN + 1];
+
+	(void)state;
+	strcpy(ka, key_of(a, "anchor/a"));
+	assert_string_equal(ka, key_of(b, "anchor/a"));
+	assert_ptr_equal(dag_find(a, "anchor/a")->params,
+			 a->recipe.sec[KIND_ANCHOR].params);
+	dag_free(a);
+	dag_free(b);
+}
+
 static int
 setup(void **state)
 {
@@ -372,6 +444,8 @@ main(void)
 		cmocka_unit_test(test_placeholder_subst),
 		cmocka_unit_test(test_format_double_prints_the_shortest_that_reads_back),
 		cmocka_unit_test(test_recipe_without_images_compiles),
+		cmocka_unit_test(test_item_params_merge_over_the_sections),
+		cmocka_unit_test(test_section_params_key_items_without_their_own_as_before),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
