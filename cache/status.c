@@ -92,6 +92,21 @@ one(const struct node *n, const struct actions *acts,
 		snprintf(st->reason, sizeof(st->reason), "output missing");
 }
 
+const struct hash *
+status_outs(const struct status *st, size_t *n)
+{
+	if (st->action) {
+		*n = st->action->nouts;
+		return st->action->outs;
+	}
+	if (st->from_lock && st->was) {
+		*n = st->was->nouts;
+		return st->was->outs;
+	}
+	*n = 0;
+	return NULL;
+}
+
 void
 status_compute(const struct dag *dag, const struct actions *acts,
 	       const struct lock *lock, const struct store *store,

@@ -40,6 +40,13 @@ void status_compute(const struct dag *dag, const struct actions *acts,
 		    struct status *st);
 
 /*
+ * The objects a cached node made, one per candidate (from the action log,
+ * else the lock); NULL with *n = 0 when it is not cached. Borrowed from
+ * the log or the lock.
+ */
+const struct hash *status_outs(const struct status *st, size_t *n);
+
+/*
  * Why node n's key differs from the lock entry e: the changed facets,
  * "prompt changed, input changed". Empty when e is NULL or identical.
  */

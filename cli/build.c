@@ -137,16 +137,11 @@ write_folder(const struct store *st, const struct tree_entry *v, size_t n,
 static const struct hash *
 package_outs(const struct session *s)
 {
-	const struct status *st;
+	size_t n;
 
 	if (!s->dag->package)
 		return NULL;
-	st = &s->st[s->dag->package->idx];
-	if (st->action)
-		return st->action->outs;
-	if (st->from_lock && st->was)
-		return st->was->outs;
-	return NULL;
+	return status_outs(&s->st[s->dag->package->idx], &n);
 }
 
 /* Read the package's cached tree into *v, *n. 0, or -1 (warned). */

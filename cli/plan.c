@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "compiler/estimate.h"
 #include "compiler/trust.h"
+#include "runtime/engine.h"
 
 static bool
 will_run(const struct status *st)
@@ -248,6 +249,90 @@ put_num(FILE *f, const char *name, double v)
 	fprintf(f, ",\"%s\":%s", name, tmp);
 }
 
+/*
+ * The image a consumer of in is sent: a source file's bytes, or the
+ * picked candidate's object once it is cached; NULL while it is not made
+ * (or waits on a pick). Borrowed.
+ */
+static const struct hash *
+input_hash(const struct session *s, const struct node *in)
+{
+	const struct hash *outs;
+	size_t nouts;
+	int pick;
+
+	if (in->file)
+		return &in->file_hash;
+	outs = status_outs(&s->st[in->idx], &nouts);
+	pick = node_pick(in, s->dag->picks);
+	return outs && pick >= 1 && (size_t)pick <= nouts ? &outs[pick - 1] : NULL;
+}
+
+/*
+ * The request n's first candidate sends, from its engine's describe (the
+ * code a build sends it with), each input image written "<input ID>".
+ * 1 when its engine sends none (local, preview, built-ins); else 0, or
+ * -1 with err.
+ */
+static int
+describe(const struct node *n, struct engine_request *rq, struct error *err)
+{
+	const struct engine *e = engine_find(n->engine_type);
+	char **refs;
+	int rc;
+
+	if (!e || !e->describe || !n->model)
+		return 1;
+	refs = xcalloc(n->nin + 1, sizeof(*refs));
+	for (size_t j = 0; j < n->nin; j++)
+		refs[j] = xasprintf("<input %s>", n->in[j]->id);
+	rc = e->describe(n, n->engine, (const char *const *)refs, n->nin, 1, rq,
+			 err);
+	for (size_t j = 0; j < n->nin; j++)
+		free(refs[j]);
+	free(refs);
+	return rc;
+}
+
+/* ,"request":{...}: what n sends (docs/cli.md), when it sends one. */
+static void
+put_request(FILE *f, const struct session *s, const struct node *n)
+{
+	struct engine_request rq;
+	struct error err;
+	char hex[HASH_HEX_LEN + 1];
+	int rc = describe(n, &rq, &err);
+
+	if (rc > 0)
+		return;
+	fputs(",\"request\":{", f);
+	if (rc < 0) {
+		put_field(f, "error", err.msg, true);
+		putc('}', f);
+		return;
+	}
+	put_field(f, "method", rq.method, true);
+	put_field(f, "url", rq.url, false);
+	put_field(f, "key_env", rq.key_header && n->engine ? n->engine->key_env : NULL,
+		  false);
+	fputs(",\"headers\":[", f);
+	if (rq.key_header)
+		put_str(f, rq.key_header);
+	fprintf(f, "],\"body\":%s,\"inputs\":[", rq.body);
+	for (size_t j = 0; j < n->nin; j++) {
+		const struct hash *h = input_hash(s, n->in[j]);
+
+		if (h)
+			hash_hex(h, hex);
+		fputs(j ? ",{" : "{", f);
+		put_field(f, "node", n->in[j]->id, true);
+		put_field(f, "hash", h ? hex : NULL, false);
+		putc('}', f);
+	}
+	fputs("]}", f);
+	engine_request_release(&rq);
+}
+
 /* One node as a JSON object (docs/cli.md lists the fields). */
 static void
 put_node(FILE *f, const struct session *s, size_t i)
@@ -284,6 +369,7 @@ put_node(FILE *f, const struct session *s, size_t i)
 		put_field(f, "light", n->env->light, false);
 		putc('}', f);
 	}
+	put_request(f, s, n);
 	putc('}', f);
 }
 
@@ -395,17 +481,51 @@ cmd_graph(const struct cli *cli)
 	return EXIT_OK;
 }
 
+/* "  input angle/front: cached, image 3fa2…": each input's state and the
+ * hash of the image it gives (once there is one). */
 static void
 explain_inputs(const struct session *s, const struct node *n)
 {
+	char hex[HASH_HEX_LEN + 1];
+
 	for (size_t j = 0; j < n->nin; j++) {
 		const struct node *in = n->in[j];
 		const struct status *st = &s->st[in->idx];
+		const struct hash *h = input_hash(s, in);
 
-		printf("  input %s: %s%s%s%s\n", in->id, state_name(st->state),
+		if (h)
+			hash_hex(h, hex);
+		printf("  input %s: %s%s%s%s%s%s\n", in->id, state_name(st->state),
 		       st->reason[0] ? " (" : "", st->reason,
-		       st->reason[0] ? ")" : "");
+		       st->reason[0] ? ")" : "", h ? ", image " : "", h ? hex : "");
 	}
+}
+
+/* The request the node sends, as `ninja -t commands` shows a command. */
+static void
+explain_request(const struct node *n)
+{
+	struct engine_request rq;
+	struct error err;
+	int rc = describe(n, &rq, &err);
+
+	if (rc > 0)
+		return;
+	if (rc < 0) {
+		printf("  request: cannot be built: %s\n", err.msg);
+		return;
+	}
+	printf("  request: %s %s\n", rq.method, rq.url);
+	if (rq.key_header)
+		printf("    %s%s%s%s\n", rq.key_header,
+		       n->engine && n->engine->key_env ? " (the key from $" : "",
+		       n->engine && n->engine->key_env ? n->engine->key_env : "",
+		       n->engine && n->engine->key_env ? ")" : "");
+	printf("    %s\n", rq.body);
+	if (n->candidates > 1)
+		printf("    (candidate 1 of %d; candidate i sends seed + i - 1)\n",
+		       n->candidates);
+	engine_request_release(&rq);
 }
 
 int
@@ -449,6 +569,7 @@ cmd_explain(const struct cli *cli)
 		       n->env->light ? n->env->light : "",
 		       n->env_moved ? " (reassigned to balance a new entry)" : "");
 	explain_inputs(&s, n);
+	explain_request(n);
 	session_close(&s);
 	return EXIT_OK;
 }

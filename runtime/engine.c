@@ -2,6 +2,7 @@
  * engine: the table of engines. Adding one: a file in runtime/engines/,
  * a row here, a section in docs/engines.md.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -26,4 +27,12 @@ engine_find(const char *type)
 		if (strcmp((*e)->type, type) == 0)
 			return *e;
 	return NULL;
+}
+
+void
+engine_request_release(struct engine_request *r)
+{
+	free(r->url);
+	free(r->body);
+	*r = (struct engine_request){ 0 };
 }

@@ -31,9 +31,36 @@ enum engine_exec {
 	ENGINE_REMOTE,  /* start() on the loop thread, job_done() later */
 };
 
+/*
+ * A request as an engine sends it, for plan and explain to show (what
+ * `ninja -t commands` is to a build). Holds no secret: the key header is
+ * shown by name only.
+ */
+struct engine_request {
+	const char *method;     /* "POST" (static) */
+	char *url;              /* where it goes; malloc'd */
+	char *body;             /* its JSON text, compact; malloc'd */
+	const char *key_header; /* "Authorization: Key <redacted>" (static),
+				   or NULL when it sends no key */
+};
+
+/* Free what an engine_request holds (not r itself). */
+void engine_request_release(struct engine_request *r);
+
 struct engine {
 	const char *type;       /* the engine type a recipe names */
 	enum engine_exec exec;
+	/*
+	 * REMOTE, optional: the request candidate (1-based) of node n sends
+	 * to the engine entry decl (NULL: the type's defaults), built by the
+	 * same code that sends it. images stand in for the input images in
+	 * order: data URIs or file URLs when sending; a reference to each
+	 * input when plan shows it. 0, or -1 with err (a bad param, an angle
+	 * with no camera).
+	 */
+	int (*describe)(const struct node *n, const struct engine_decl *decl,
+			const char *const *images, size_t nimages, int candidate,
+			struct engine_request *out, struct error *err);
 	/* LOCAL: make job->outs; return 0, or -1 with err filled. */
 	int (*run)(struct job *job, struct error *err);
 	/* REMOTE: begin; must end in exactly one job_done(job). */

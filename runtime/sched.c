@@ -99,16 +99,7 @@ outputs_of(const struct sched *s, const struct node *n, size_t *count)
 		*count = j->nouts;
 		return j->outs;
 	}
-	if (st->action) {
-		*count = st->action->nouts;
-		return st->action->outs;
-	}
-	if (st->from_lock && st->was) {
-		*count = st->was->nouts;
-		return st->was->outs;
-	}
-	*count = 0;
-	return NULL;
+	return status_outs(st, count);
 }
 
 /* The file a consumer reads for input `in` (the picked candidate). */

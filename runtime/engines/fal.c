@@ -481,6 +481,49 @@ fal_input_json(const struct node *n, const char *const *images,
 	return text;
 }
 
+/* The queue API's base URL of engine entry d (NULL: the default), no
+ * trailing '/'; caller frees. */
+static char *
+queue_base(const struct engine_decl *d)
+{
+	const char *url = d && d->url && *d->url ? d->url : FAL_DEFAULT_BASE;
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return xstrndup(url, n);
+}
+
+/*
+ * The submit of candidate cand of node n to the queue at base: what a
+ * build sends (submit_send) and what plan shows (fal_describe), so the
+ * two cannot differ. 0, or -1 with err.
+ */
+static int
+submit_request(const struct node *n, const char *base,
+	       const char *const *images, size_t nimages, int cand,
+	       struct engine_request *out, struct error *err)
+{
+	*out = (struct engine_request){ .method = "POST",
+					.key_header = "Authorization: Key <redacted>" };
+	if (!(out->body = fal_input_json(n, images, nimages, cand, err)))
+		return -1;
+	out->url = xasprintf("%s/%s", base, n->model);
+	return 0;
+}
+
+static int
+fal_describe(const struct node *n, const struct engine_decl *decl,
+	     const char *const *images, size_t nimages, int cand,
+	     struct engine_request *out, struct error *err)
+{
+	char *base = queue_base(decl);
+	int rc = submit_request(n, base, images, nimages, cand, out, err);
+
+	free(base);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Per-job state                                                      */
 /* ------------------------------------------------------------------ */
@@ -947,15 +990,16 @@ static int
 submit_send(struct req *r, struct send *s, struct error *err)
 {
 	struct fal_job *fj = r->t.fj;
+	struct engine_request rq;
 
-	s->body = fal_input_json(fj->job->node,
-				 (const char *const *)fj->images, fj->nimages,
-				 r->cand, err);
-	if (!s->body)
+	if (submit_request(fj->job->node, fj->base,
+			   (const char *const *)fj->images, fj->nimages,
+			   r->cand, &rq, err) < 0)
 		return -1;
+	s->body = rq.body;
 	s->body_len = strlen(s->body);
-	s->method = "POST";
-	s->url = xasprintf("%s/%s", fj->base, fj->model);
+	s->method = rq.method;
+	s->url = rq.url;
 	s->auth = true;
 	s->bind = &fj->queue;
 	s->timeout_ms = SUBMIT_TIMEOUT_MS;
@@ -1605,7 +1649,6 @@ setup_service(struct fal_job *fj, struct error *err)
 	const char *url = d && d->url && *d->url ? d->url : NULL;
 	const char *secret = job_secret(fj->job);
 	const char *m = fj->model;
-	size_t n;
 
 	if (!m || !*m || *m == '/' || strstr(m, "..") ||
 	    m[strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/")])
@@ -1615,10 +1658,7 @@ setup_service(struct fal_job *fj, struct error *err)
 		return -1;
 	if (!secret || !*secret)
 		return error_set(err, "%s is not set", key_env(fj));
-	n = strlen(url ? url : FAL_DEFAULT_BASE);
-	while (url && n > 0 && url[n - 1] == '/')
-		n--;
-	fj->base = xstrndup(url ? url : FAL_DEFAULT_BASE, n);
+	fj->base = queue_base(d);
 	fj->rest = xstrdup(url ? fj->base : FAL_DEFAULT_REST);
 	if (url_check(fj->rest, &fj->storage, err) < 0)
 		return -1;
@@ -1816,4 +1856,5 @@ const struct engine engine_fal = {
 	.exec = ENGINE_REMOTE,
 	.start = fal_start,
 	.cancel = fal_cancel,
+	.describe = fal_describe,
 };
