@@ -35,6 +35,8 @@ struct expander {
 	size_t nleaves, capleaves;
 	struct htab bad_templates; /* templates already reported */
 	bool bad_engine[KIND_COUNT]; /* a section's engine error is reported */
+	const char *declared[KIND_COUNT]; /* the engine type the recipe gives
+				       each section (before --engine) */
 	bool too_big;                /* DAG_MAX_NODES reached: stop expanding */
 };
 
@@ -260,6 +262,7 @@ resolve_engine(struct expander *x, struct node *n, const struct section *s,
 		unknown_engine(x, s, name);
 		return;
 	}
+	x->declared[n->kind] = n->engine_type;
 	/* --engine preview puts every generative node on it; local ops stay */
 	if (x->opts->engine_override && t->generates) {
 		n->engine = recipe_engine(x->r, x->opts->engine_override);
@@ -1298,6 +1301,188 @@ expand_package(struct expander *x)
 	x->dag->package = n;
 }
 
+/* ---- fields an endpoint would drop ---- */
+
+/* What a node sets that only some request families send. */
+static const struct field_use {
+	unsigned field;     /* FIELD_* */
+	const char *key;    /* the recipe key that sets it */
+	const char *words;  /* what the endpoint takes none of */
+	const char *hint;   /* what to do instead; NULL: name the endpoints
+			       of the type that take it */
+} field_uses[] = {
+	{ FIELD_STRENGTH, "strength", "strength", NULL },
+	{ FIELD_NEGATIVE, "negative", "negative prompt", NULL },
+	/* only the multiple-angles family takes no prompt */
+	{ FIELD_PROMPT, "prompt", "prompt",
+	  "it builds its own from the camera words; add words with params: { additional_prompt: ... }" },
+};
+
+/* The fields kind's section sends: its declared type's (not --engine
+ * preview's: a recipe is judged as it would run) family for its model. A
+ * model the type does not know takes every field. */
+static unsigned
+section_takes(const struct expander *x, enum node_kind k)
+{
+	const struct engine_type *t = engine_type_find(x->declared[k]);
+
+	return model_family_fields(engine_type_family(t, x->r->sec[k].model));
+}
+
+/* "; endpoints that take one: A, B": u's hint, or the models of kind's
+ * type whose requests carry u's field. */
+static void
+field_hint(const struct expander *x, enum node_kind k,
+	   const struct field_use *u, struct buf *out)
+{
+	const struct engine_type *t = engine_type_find(x->declared[k]);
+	size_t n = 0;
+
+	if (u->hint) {
+		buf_addf(out, " (%s)", u->hint);
+		return;
+	}
+	for (size_t i = 0; t && i < t->nmodels; i++)
+		if (model_family_fields(t->models[i].family) & u->field)
+			buf_addf(out, "%s%s", n++ ? ", " : "; endpoints that take one: ",
+				 t->models[i].id);
+}
+
+/*
+ * Where the recipe set field u for node n, or NULL when it did not:
+ * *it is the item that set it (NULL: the section, or the recipe), and
+ * *inherited says it is the character's negative, which every section
+ * takes. A prompt counts only when written: every node has one.
+ */
+static const struct loc *
+field_set(const struct expander *x, const struct node *n,
+	  const struct field_use *u, const struct item **it, bool *inherited)
+{
+	const struct section *s = &x->r->sec[n->kind];
+	const struct item *own = n->item ? find_item(s, n->item) : NULL;
+
+	*it = NULL;
+	*inherited = false;
+	switch (u->field) {
+	case FIELD_STRENGTH:
+		if (n->strength < 0)
+			return NULL;
+		if (!own || own->strength < 0)
+			return &s->strength_loc;
+		*it = own;
+		return &own->strength_loc;
+	case FIELD_NEGATIVE:
+		if (!n->negative || !*n->negative)
+			return NULL;
+		if (s->negative)
+			return &s->negative_loc;
+		*inherited = true;
+		return &x->r->negative_loc;
+	default:
+		if (!own || !own->prompt)
+			return s->prompt ? &s->prompt_loc : NULL;
+		*it = own;
+		return &own->prompt_loc;
+	}
+}
+
+/* Reports of field u for a kind, each place once. */
+struct field_report {
+	const struct node *first; /* the first node inheriting it */
+	size_t n;                 /* how many inherit it */
+	bool told;                /* the section's own setting is reported */
+	bool *told_item;          /* per item index */
+};
+
+/* Say that node n's endpoint drops the u it was given (once a place). */
+static void
+drop_one(struct expander *x, const struct node *n, const struct field_use *u,
+	 struct field_report *rep)
+{
+	const struct section *s = &x->r->sec[n->kind];
+	const struct item *it;
+	bool inherited, *told;
+	const struct loc *loc = field_set(x, n, u, &it, &inherited);
+	struct buf hint;
+
+	if (!loc)
+		return;
+	if (inherited) {
+		if (!rep->n++)
+			rep->first = n;
+		return;
+	}
+	told = it ? &rep->told_item[it - s->items] : &rep->told;
+	if (*told)
+		return;
+	*told = true;
+	buf_init(&hint);
+	field_hint(x, n->kind, u, &hint);
+	if (it)
+		diag_error(x->d, *loc,
+			   "%s takes no %s: %s would be made without it; remove %s:%s",
+			   s->model, u->words, n->id, u->key, hint.data);
+	else
+		diag_error(x->d, *loc,
+			   "%s takes no %s: the %s nodes (%s, ...) would be made without it; remove %s:%s",
+			   s->model, u->words, kind_name(n->kind), n->id, u->key,
+			   hint.data);
+	buf_release(&hint);
+}
+
+/* The warning for the nodes that inherit a field their endpoint drops. */
+static void
+drop_inherited(struct expander *x, enum node_kind k, const struct field_use *u,
+	       const struct field_report *rep)
+{
+	char more[64] = "";
+
+	if (!rep->n)
+		return;
+	if (rep->n > 1)
+		snprintf(more, sizeof(more), " and %zu more %s nodes", rep->n - 1,
+			 kind_name(k));
+	diag_warning(x->d, x->r->negative_loc,
+		     "%s takes no %s: the character's %s: is not sent to %s%s",
+		     x->r->sec[k].model, u->words, u->key, rep->first->id, more);
+}
+
+/*
+ * strength:, negative: and prompt: reach an endpoint only if its request
+ * family takes them (compiler/engine_type.h), so one the endpoint would
+ * drop is said at plan time: an error where the recipe set it for those
+ * nodes (their item or section), a warning naming them where they only
+ * inherit it (the character's negative, which every section takes).
+ */
+static void
+check_dropped_fields(struct expander *x)
+{
+	enum { NUSES = LM_ARRAY_LEN(field_uses) };
+	struct field_report rep[KIND_COUNT][NUSES];
+
+	memset(rep, 0, sizeof(rep));
+	for (int k = 0; k < KIND_COUNT; k++)
+		for (size_t f = 0; f < NUSES; f++)
+			rep[k][f].told_item = xcalloc(x->r->sec[k].nitems + 1,
+						      sizeof(bool));
+	for (size_t i = 0; i < x->dag->nnodes; i++) {
+		const struct node *n = x->dag->nodes[i];
+		unsigned takes;
+
+		if (!n->image || !node_has_job(n) || !x->declared[n->kind])
+			continue;
+		takes = section_takes(x, n->kind);
+		for (size_t f = 0; f < NUSES; f++)
+			if (!(takes & field_uses[f].field))
+				drop_one(x, n, &field_uses[f], &rep[n->kind][f]);
+	}
+	for (int k = 0; k < KIND_COUNT; k++)
+		for (size_t f = 0; f < NUSES; f++) {
+			drop_inherited(x, k, &field_uses[f], &rep[k][f]);
+			free(rep[k][f].told_item);
+		}
+}
+
 struct dag *
 compile(const char *path, const struct compile_opts *opts, struct diag *d)
 {
@@ -1339,6 +1524,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	expand_upscales(&x);
 	expand_captions(&x);
 	expand_package(&x);
+	check_dropped_fields(&x);
 	free(x.leaves);
 	x.leaves = NULL;
 	htab_release(&x.bad_templates);

@@ -325,12 +325,13 @@ get_seed(struct ctx *c, const struct ynode *map, int64_t *out)
 }
 
 static void
-get_strength(struct ctx *c, const struct ynode *map, double *out)
+get_strength(struct ctx *c, const struct ynode *map, double *out,
+	     struct loc *loc)
 {
 	const struct ynode *v = get(map, "strength");
 
-	if (v)
-		as_number(c, v, "strength", 0, 1, out);
+	if (v && as_number(c, v, "strength", 0, 1, out))
+		*loc = v->loc;
 }
 
 /* Is s a name usable in node ids and file names? */
@@ -488,7 +489,7 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "from", &it->from, &it->from_loc);
 	get_text(c, v, "file", &it->file, &it->file_loc);
 	get_text(c, v, "caption", &it->caption, NULL);
-	get_strength(c, v, &it->strength);
+	get_strength(c, v, &it->strength, &it->strength_loc);
 	get_seed(c, v, &it->seed);
 	get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &it->count);
 	get_int(c, v, "candidates", 1, RECIPE_MAX_COUNT, &it->candidates);
@@ -741,14 +742,14 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "engine", &s->engine, &s->engine_loc);
 	get_text(c, v, "model", &s->model, NULL);
 	get_text(c, v, "prompt", &s->prompt, &s->prompt_loc);
-	get_text(c, v, "negative", &s->negative, NULL);
+	get_text(c, v, "negative", &s->negative, &s->negative_loc);
 	get_text(c, v, "from", &s->from, &s->from_loc);
 	get_text(c, v, "file", &s->file, &s->file_loc);
 	get_text(c, v, "files", &s->files, &s->files_loc);
 	get_text(c, v, "with", &s->with, &s->with_loc);
 	get_text(c, v, "out", &s->out, &s->out_loc);
 	get_text(c, v, "stem", &s->stem, NULL);
-	get_strength(c, v, &s->strength);
+	get_strength(c, v, &s->strength, &s->strength_loc);
 	get_seed(c, v, &s->seed);
 	get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &s->count);
 	get_int(c, v, "candidates", 1, RECIPE_MAX_COUNT, &s->candidates);
@@ -890,7 +891,7 @@ load_character(struct ctx *c, const struct ynode *v)
 	if (!check_map(c, v, "character", character_keys))
 		return;
 	get_text(c, v, "prompt", &c->r->character, NULL);
-	get_text(c, v, "negative", &c->r->negative, NULL);
+	get_text(c, v, "negative", &c->r->negative, &c->r->negative_loc);
 }
 
 /*

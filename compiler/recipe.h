@@ -81,6 +81,7 @@ struct item {
 	const char *file;      /* source image, relative to the recipe */
 	struct loc file_loc;
 	double strength;       /* < 0: unset */
+	struct loc strength_loc;
 	int64_t seed;          /* < 0: unset */
 	int count;             /* 0: unset */
 	int candidates;        /* 0: unset */
@@ -118,6 +119,7 @@ struct section {
 	const char *prompt;
 	struct loc prompt_loc;
 	const char *negative;
+	struct loc negative_loc;
 	const char *from;
 	struct loc from_loc;
 	const char *file;   /* hero: a single source image */
@@ -125,6 +127,7 @@ struct section {
 	const char *files;  /* anchor: a glob of source images */
 	struct loc files_loc;
 	double strength;    /* < 0: unset */
+	struct loc strength_loc;
 	int64_t seed;       /* < 0: unset */
 	int count;          /* 0: unset (1) */
 	int candidates;     /* 0: unset (1) */
@@ -169,6 +172,7 @@ struct recipe {
 	int concurrency;       /* -j default; 0: unset */
 	const char *character;  /* identity prompt */
 	const char *negative;
+	struct loc negative_loc;
 	struct engine_decl *engines;
 	size_t nengines;
 	struct section sec[KIND_COUNT];

@@ -411,6 +411,52 @@ test_section_params_key_items_without_their_own_as_before(void **state)
 	dag_free(b);
 }
 
+static void
+test_fields_an_endpoint_drops_are_said(void **state)
+{
+	char err[4096] = "";
+	struct dag *dag;
+
+	(void)state;
+	/* set on the item or section: an error where it is written */
+	expect_error(BASE "anchor: { engine: fal, model: fal-ai/nano-banana-pro, items: { a: { strength: 0.5 } } }\n",
+		     "6:79", "takes no strength: anchor/a would be made without it");
+	expect_error(BASE "anchor: { engine: fal, model: fal-ai/flux-pro/v1.1, negative: blur, items: [a] }\n",
+		     "6:63", "takes no negative prompt: the anchor nodes (anchor/a, ...)");
+	/* --engine preview judges the recipe as it would run */
+	{
+		struct compile_opts o = { .engine_override = "preview" };
+		char *path = path_join(tmpdir, "recipe.yaml");
+		const char *y = BASE "anchor: { engine: fal, model: fal-ai/flux-pro/v1.1, strength: 0.5, items: [a] }\n";
+		FILE *mem = fmemopen(err, sizeof(err), "w");
+		struct diag d;
+
+		assert_int_equal(write_file_atomic(path, y, strlen(y), NULL), 0);
+		diag_init(&d, mem);
+		assert_null(compile(path, &o, &d));
+		fclose(mem);
+		free(path);
+		assert_non_null(strstr(err, "takes no strength"));
+	}
+	/* the endpoints that take them, and a model the type does not know */
+	dag = must_compile(BASE "anchor: { engine: fal, model: fal-ai/flux/dev/image-to-image, strength: 0.5, items: [a] }\n"
+			   "angle: { engine: fal, model: fal-ai/qwen-image-edit-2511-multiple-angles, negative: blur, from: anchor/a, items: [front] }\n"
+			   "expression: { engine: fal, model: someone/new-model, strength: 0.3, negative: blur, items: [smile] }\n");
+	dag_free(dag);
+	/* inherited from the character: a warning, once per section */
+	memset(err, 0, sizeof(err));
+	dag = compile_text("loramake: 1\nname: t\ntrigger: TCHAR\n"
+			   "engines: { fal: { type: fal } }\n"
+			   "character: { prompt: a fox, negative: blur }\n"
+			   "anchor: { engine: fal, model: fal-ai/flux-pro/v1.1, items: [a, b, c] }\n",
+			   err, sizeof(err));
+	assert_non_null(dag);
+	assert_non_null(strstr(err, "recipe.yaml:5:39: warning: fal-ai/flux-pro/v1.1 takes no negative prompt: "
+				    "the character's negative: is not sent to anchor/a and 2 more anchor nodes"));
+	assert_null(strstr(strstr(err, "warning") + 1, "warning:"));
+	dag_free(dag);
+}
+
 static int
 setup(void **state)
 {
@@ -446,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_recipe_without_images_compiles),
 		cmocka_unit_test(test_item_params_merge_over_the_sections),
 		cmocka_unit_test(test_section_params_key_items_without_their_own_as_before),
+		cmocka_unit_test(test_fields_an_endpoint_drops_are_said),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
