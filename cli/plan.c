@@ -318,7 +318,10 @@ put_request(FILE *f, const struct session *s, const struct node *n)
 	fputs(",\"headers\":[", f);
 	if (rq.key_header)
 		put_str(f, rq.key_header);
-	fprintf(f, "],\"body\":%s,\"inputs\":[", rq.body);
+	fprintf(f, "],\"body\":%s", rq.body);
+	if (!n->keyed) /* its derived seed comes from a key not known yet */
+		put_field(f, "waits_on", n->waits_on ? n->waits_on->id : NULL, false);
+	fputs(",\"inputs\":[", f);
 	for (size_t j = 0; j < n->nin; j++) {
 		const struct hash *h = input_hash(s, n->in[j]);
 
@@ -522,6 +525,9 @@ explain_request(const struct node *n)
 		       n->engine && n->engine->key_env ? n->engine->key_env : "",
 		       n->engine && n->engine->key_env ? ")" : "");
 	printf("    %s\n", rq.body);
+	if (!n->keyed && !n->seed_fixed)
+		printf("    (its seed is derived from its key, known once %s is picked)\n",
+		       n->waits_on ? n->waits_on->id : "its input");
 	if (n->candidates > 1)
 		printf("    (candidate 1 of %d; candidate i sends seed + i - 1)\n",
 		       n->candidates);

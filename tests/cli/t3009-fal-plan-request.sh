@@ -163,11 +163,26 @@ test_expect_success 'flux-lora image-to-image sends the strength it was given' '
 	assert b["image_url"] == "<input hero>", b
 	PY
 '
+test_expect_success 'a node waiting on a pick says which, its input hash unknown' '
+	copy_recipe fitmannequin &&
+	FAL_KEY=$MARK lm plan --json fitmannequin/recipe.yaml >fit.json 2>fit.err &&
+	request fit.json angle/curl/1 >curl.json &&
+	python3 - <<-\PY &&
+	import json
+	c = json.load(open("curl.json"))
+	assert c["waits_on"] == "anchor/front", c
+	assert c["inputs"] == [{"node": "anchor/front", "hash": None}], c
+	assert c["body"]["image_url"] == "<input anchor/front>" and c["body"]["strength"] == 0.4, c
+	PY
+	FAL_KEY=$MARK lm explain fitmannequin/recipe.yaml angle/curl/1 >curl.txt 2>curl.err &&
+	grep "^    (its seed is derived from its key, known once anchor/front is picked)$" curl.txt
+'
 test_expect_success 'the key is in no output: plan, plan --json, explain, their stderr' '
 	FAL_KEY=$MARK lm plan r/recipe.yaml >table 2>table.err &&
 	FAL_KEY=$MARK lm explain r/recipe.yaml angle/front >explain3 2>explain3.err &&
 	no_secret "$MARK" plan.json plan.err explain explain.err after.json after.err \
-		explain2 explain2.err i.json i.err table table.err explain3 explain3.err &&
+		explain2 explain2.err i.json i.err table table.err explain3 explain3.err \
+		fit.json fit.err curl.txt curl.err &&
 	no_secret "$FAL_TEST_KEY" build.out build.err r
 '
 test_done

@@ -1,6 +1,7 @@
 /*
  * test_fal: unit tests for the pure parts of the fal.ai engine
- * (runtime/engines/fal.h, cmocka): the input JSON per endpoint, the
+ * (runtime/engines/fal.h, cmocka): the input JSON per endpoint (and the
+ * request describe shows plan, built by the same code), the
  * camera table of the multiple-angles endpoint, rendering of the
  * service's error bodies (cleaned of the key and of controls), base64,
  * and the retry and poll schedules (the URL rule is test_url.c's). The HTTP state machine is covered by the t3xxx-fal CLI
@@ -17,6 +18,8 @@
 #include <cmocka.h>
 
 #include "compiler/dag.h"
+#include "compiler/recipe.h"
+#include "runtime/engine.h"
 #include "runtime/engines/fal.h"
 
 /* A node as the compiler would make it for the fields fal reads. */
@@ -250,6 +253,35 @@ test_input_bad_param(void **state)
 	n.nparams = 1;
 	assert_null(fal_input_json(&n, NULL, 0, 1, &err));
 	assert_non_null(strstr(err.msg, "param 'x'"));
+}
+
+static void
+test_describe_is_what_is_sent(void **state)
+{
+	/* plan shows what describe gives; a build submits the same builder's */
+	struct node n = make_node("fal-ai/nano-banana-pro/edit", "smile", "smile");
+	struct engine_decl d = { .name = "fal", .type = "fal",
+				 .url = "http://127.0.0.1:9/" };
+	const struct engine *e = engine_find("fal");
+	struct engine_request rq;
+	struct error err;
+	char *body = fal_input_json(&n, one_image, 1, 2, &err);
+
+	(void)state;
+	assert_non_null(e->describe);
+	assert_int_equal(e->describe(&n, &d, one_image, 1, 2, &rq, &err), 0);
+	assert_string_equal(rq.method, "POST");
+	assert_string_equal(rq.url, "http://127.0.0.1:9/fal-ai/nano-banana-pro/edit");
+	assert_string_equal(rq.body, body);
+	assert_string_equal(rq.key_header, "Authorization: Key <redacted>");
+	engine_request_release(&rq);
+	assert_int_equal(e->describe(&n, NULL, one_image, 1, 2, &rq, &err), 0);
+	assert_string_equal(rq.url, FAL_DEFAULT_BASE "/fal-ai/nano-banana-pro/edit");
+	engine_request_release(&rq);
+	free(body);
+	/* engines that send no request have no describe */
+	assert_null(engine_find("preview")->describe);
+	assert_null(engine_find("local")->describe);
 }
 
 static void
@@ -493,6 +525,7 @@ main(void)
 		cmocka_unit_test(test_input_generic_params),
 		cmocka_unit_test(test_input_params_override),
 		cmocka_unit_test(test_input_bad_param),
+		cmocka_unit_test(test_describe_is_what_is_sent),
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_angles),
 		cmocka_unit_test(test_detail),
