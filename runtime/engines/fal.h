@@ -20,7 +20,6 @@ struct node;
 
 #define FAL_DEFAULT_BASE "https://queue.fal.run"
 #define FAL_DEFAULT_REST "https://rest.fal.ai"
-#define FAL_MAX_ATTEMPTS 6           /* tries of one HTTP step */
 #define FAL_UPLOAD_OVER (4u << 20)   /* inputs bigger go through storage */
 
 /* Camera of the multiple-angles endpoint (ENGINES.md 1.13 ranges). */

@@ -1,0 +1,1229 @@
+/*
+ * remote: the machinery of a paid remote job (see remote.h). The
+ * services' files say what their requests are; this file drives them.
+ *
+ *   begin_submit -> SUBMIT --(journal)--> POLL ... -> [RESULT] -> FETCH
+ *                      ^ the UPLOADs first, when an input is big
+ *   Ctrl-C: CANCEL of what is at the service; the rest stops.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/hash.h"
+#include "base/imgtype.h"
+#include "base/path.h"
+#include "base/text.h"
+#include "base/url.h"
+#include "base/util.h"
+#include "compiler/dag.h"
+#include "compiler/engine_type.h"
+#include "compiler/estimate.h"
+#include "compiler/recipe.h"
+#include "runtime/engine.h"
+#include "runtime/http.h"
+#include "runtime/loop.h"
+#include "runtime/remote.h"
+
+#define USER_AGENT "User-Agent: loramake/0.1"
+#define FETCH_TIMEOUT_MS 300000
+#define MAX_WAIT_MS (2 * 3600 * 1000)  /* a request still queued after this fails */
+
+/* ------------------------------------------------------------------ */
+/* Pure parts                                                         */
+/* ------------------------------------------------------------------ */
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Encode len bytes of p into out, which holds 4 * ceil(len / 3) + 1. */
+static void
+b64_encode(char *out, const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+
+		*out++ = b64_alphabet[v >> 18];
+		*out++ = b64_alphabet[(v >> 12) & 63];
+		*out++ = b64_alphabet[(v >> 6) & 63];
+		*out++ = b64_alphabet[v & 63];
+	}
+	if (i < len) {
+		uint32_t v = (uint32_t)p[i] << 16;
+
+		if (i + 1 < len)
+			v |= (uint32_t)p[i + 1] << 8;
+		*out++ = b64_alphabet[v >> 18];
+		*out++ = b64_alphabet[(v >> 12) & 63];
+		*out++ = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+		*out++ = '=';
+	}
+	*out = '\0';
+}
+
+char *
+remote_base64(const void *data, size_t len)
+{
+	char *out = xmalloc((len + 2) / 3 * 4 + 1);
+
+	b64_encode(out, data, len);
+	return out;
+}
+
+char *
+remote_data_uri(const char *mime, const void *data, size_t len)
+{
+	static const char prefix[] = "data:%s;base64,";
+	size_t head = (size_t)snprintf(NULL, 0, prefix, mime);
+	char *uri = xmalloc(head + (len + 2) / 3 * 4 + 1);
+
+	snprintf(uri, head + 1, prefix, mime);
+	b64_encode(uri + head, data, len);
+	return uri;
+}
+
+/* The value of base64 digit c, or -1. */
+static int
+b64_value(int c)
+{
+	const char *p;
+
+	if (c == '\0')
+		return -1;
+	p = strchr(b64_alphabet, c);
+	return p ? (int)(p - b64_alphabet) : -1;
+}
+
+int
+remote_unbase64(const char *s, size_t len, struct buf *out)
+{
+	uint32_t acc = 0;
+	int bits = 0, pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)s[i], v;
+
+		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		v = b64_value(c);
+		if (v < 0 || pad)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (buf_addc(out, (char)(acc >> bits & 0xff)) < 0)
+				return -1;
+		}
+	}
+	if (pad > 2 || bits >= 6)
+		return -1;
+	return 0;
+}
+
+int64_t
+remote_backoff_ms(int attempt, double retry_after, double jitter)
+{
+	double ms = 500;
+
+	if (retry_after >= 0) {
+		ms = retry_after * 1000 * (1 + 0.25 * jitter);
+		return ms > 300000 ? 300000 : (int64_t)ms;
+	}
+	for (int i = 1; i < attempt && ms < 30000; i++)
+		ms *= 2;
+	if (ms > 30000)
+		ms = 30000;
+	return (int64_t)(ms * (0.75 + 0.5 * jitter));
+}
+
+int64_t
+remote_poll_ms(int64_t elapsed_ms)
+{
+	int64_t ms = elapsed_ms * 15 / 100;
+
+	if (elapsed_ms < 100)
+		return 100 - (elapsed_ms > 75 ? 75 : elapsed_ms);
+	if (ms < 25)
+		return 25;
+	return ms > 5000 ? 5000 : ms;
+}
+
+bool
+remote_retryable_status(long status)
+{
+	return status == 429 || status == 500 || status == 502 ||
+	       status == 503 || status == 504;
+}
+
+bool
+remote_maybe_delivered(const char *transport_error)
+{
+	/* libcurl's words (curl_easy_strerror) for "never connected" */
+	static const char *const never[] = {
+		"Couldn't connect", "Could not connect", "Couldn't resolve",
+		"Could not resolve", "SSL connect error", "Unsupported protocol",
+		"URL using bad/illegal format",
+	};
+
+	for (size_t i = 0; i < LM_ARRAY_LEN(never); i++)
+		if (strncmp(transport_error, never[i], strlen(never[i])) == 0)
+			return false;
+	return true;
+}
+
+static const char *const step_names[] = {
+	[REMOTE_IDLE] = "wait",          [REMOTE_SUBMIT] = "submit",
+	[REMOTE_POLL] = "status check",  [REMOTE_RESULT] = "result",
+	[REMOTE_FETCH] = "download",     [REMOTE_CANCEL] = "cancel",
+	[REMOTE_UPLOAD] = "upload",      [REMOTE_UPLOAD_PUT] = "upload",
+	[REMOTE_DONE] = "done",
+};
+
+const char *
+remote_step_name(enum remote_step step)
+{
+	return step_names[step];
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-job state                                                      */
+/* ------------------------------------------------------------------ */
+
+static void send_step(struct remote_task *t);
+static void maybe_finish(struct remote_job *rj);
+static void note(const struct remote_job *rj, const char *fmt, ...) LM_PRINTF(2, 3);
+
+const char *
+remote_key_env(const struct remote_job *rj)
+{
+	const struct engine_decl *d = rj->job->decl;
+	const struct engine_type *t = engine_type_find(rj->svc->name);
+
+	if (d && d->key_env)
+		return d->key_env;
+	return t && t->key_envs ? t->key_envs[0] : "the key variable";
+}
+
+int
+remote_set_base(struct remote_job *rj, const char *url, struct error *err)
+{
+	size_t n = strlen(url);
+
+	if (url_check(url, &rj->origin, err) < 0)
+		return -1;
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	free(rj->base);
+	rj->base = xstrndup(url, n);
+	return 0;
+}
+
+static const char *
+node_id(const struct remote_job *rj)
+{
+	return rj->job->node->id;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void
+req_release(struct remote_req *r)
+{
+	free(r->id);
+	free(r->poll_url);
+	free(r->result_url);
+	free(r->cancel_url);
+	free(r->file_url);
+	r->id = r->poll_url = r->result_url = r->cancel_url = NULL;
+	r->file_url = NULL;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s && *s ? xstrdup(s) : NULL;
+}
+
+void
+remote_req_set(struct remote_req *r, const char *id, const char *poll,
+	       const char *result, const char *cancel)
+{
+	char *i = dup_or_null(id), *p = dup_or_null(poll);
+	char *re = dup_or_null(result), *c = dup_or_null(cancel);
+
+	req_release(r);
+	r->id = i;
+	r->poll_url = p;
+	r->result_url = re;
+	r->cancel_url = c;
+}
+
+void
+remote_req_output(struct remote_req *r, const char *url, long long size)
+{
+	free(r->file_url);
+	r->file_url = xstrdup(url);
+	r->file_size = size;
+}
+
+/* Release r's request and go back to "never submitted". */
+static void
+req_clear(struct remote_req *r)
+{
+	req_release(r);
+	r->resumed = false;
+	r->t.step = REMOTE_IDLE;
+}
+
+static void
+remote_job_free(struct remote_job *rj)
+{
+	if (rj->svc->release)
+		rj->svc->release(rj);
+	for (int i = 0; i < rj->job->nouts; i++) {
+		req_release(&rj->reqs[i]);
+		free(rj->reqs[i].t.where);
+	}
+	for (size_t i = 0; i < rj->nups; i++) {
+		free(rj->ups[i].data);
+		free(rj->ups[i].upload_url);
+		free(rj->ups[i].t.where);
+	}
+	for (size_t i = 0; i < rj->nimages; i++)
+		free(rj->images[i]);
+	free(rj->images);
+	free(rj->reqs);
+	free(rj->ups);
+	free(rj->base);
+	wipe_free(rj->auth);
+	free(rj);
+}
+
+/* The request ids, joined with ',', or NULL; caller frees. */
+static char *
+joined_ids(const struct remote_job *rj)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (int i = 0; i < rj->job->nouts; i++)
+		if (rj->reqs[i].id)
+			buf_addf(&b, "%s%s", b.len ? "," : "", rj->reqs[i].id);
+	if (!b.len) {
+		buf_release(&b);
+		return NULL;
+	}
+	return buf_detach(&b);
+}
+
+/* Timer: every task is idle, so hand the job back to the scheduler. */
+static void
+finish(void *ctx)
+{
+	struct remote_job *rj = ctx;
+	struct job *job = rj->job;
+
+	job->request = joined_ids(rj);
+	if (rj->resumed_ok && !rj->failed && !rj->cancelling)
+		note(rj, "%d of %d image%s came from requests an earlier build submitted",
+		     rj->resumed_ok, job->nouts, job->nouts == 1 ? "" : "s");
+	if (rj->failed) {
+		job->failed = true;
+		job->err = rj->err;
+	} else if (rj->cancelling) {
+		job->failed = true;
+		error_set(&job->err, "cancelled");
+	}
+	remote_job_free(rj);
+	job->priv = NULL;
+	job_done(job);
+}
+
+static bool
+task_idle(const struct remote_task *t)
+{
+	return !t->busy && !t->timer_set &&
+	       (t->step == REMOTE_DONE || t->step == REMOTE_IDLE);
+}
+
+/*
+ * End the job once nothing of it runs: every task idle. A task waiting
+ * in IDLE with the job failed or cancelled will never start. job_done
+ * runs from a 0 ms timer, never from inside start() or cancel().
+ */
+static void
+maybe_finish(struct remote_job *rj)
+{
+	bool stopping = rj->failed || rj->cancelling;
+
+	if (rj->finishing)
+		return;
+	for (int i = 0; i < rj->job->nouts; i++) {
+		const struct remote_task *t = &rj->reqs[i].t;
+
+		if (!task_idle(t) || (t->step == REMOTE_IDLE && !stopping))
+			return;
+	}
+	for (size_t i = 0; i < rj->nups; i++)
+		if (!task_idle(&rj->ups[i].t))
+			return;
+	rj->finishing = true;
+	loop_after(rj->job->loop, 0, finish, rj);
+}
+
+static void
+stop_timer(struct remote_task *t)
+{
+	if (t->timer_set) {
+		loop_cancel(t->rj->job->loop, t->timer);
+		t->timer_set = false;
+	}
+}
+
+/* End t now unless it waits on an HTTP answer (then it ends with it). */
+static void
+stop_if_idle(struct remote_task *t)
+{
+	if (!t->busy) {
+		stop_timer(t);
+		t->step = REMOTE_DONE;
+	}
+}
+
+static void
+stop_idle_tasks(struct remote_job *rj)
+{
+	for (int i = 0; i < rj->job->nouts; i++)
+		stop_if_idle(&rj->reqs[i].t);
+	for (size_t i = 0; i < rj->nups; i++)
+		stop_if_idle(&rj->ups[i].t);
+}
+
+/* err gets msg with the key redacted and controls escaped, whole before
+ * it is cut to size. */
+static void
+clean_into(struct error *err, const char *msg, const char *secret)
+{
+	struct buf b;
+
+	buf_init(&b);
+	b.max = sizeof(err->msg) - 1;
+	text_clean_add(&b, msg, strlen(msg), secret);
+	memcpy(err->msg, b.data, b.len + 1);
+	buf_release(&b);
+}
+
+/* Fail the job with the first reason given; stop the rest. */
+static void LM_PRINTF(2, 3)
+fail_job(struct remote_job *rj, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (rj->failed || rj->cancelling) {
+		stop_idle_tasks(rj);
+		return;
+	}
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	clean_into(&rj->err, msg, job_secret(rj->job));
+	free(msg);
+	rj->failed = true;
+	stop_idle_tasks(rj);
+}
+
+/* A warning about the job's node, its server words cleaned. */
+static void LM_PRINTF(2, 3)
+note(const struct remote_job *rj, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	struct error e;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	clean_into(&e, msg, job_secret(rj->job));
+	free(msg);
+	warn("%s: %s: %s", rj->svc->name, node_id(rj), e.msg);
+}
+
+static void
+on_timer(void *ctx)
+{
+	struct remote_task *t = ctx;
+	struct remote_job *rj = t->rj;
+
+	t->timer_set = false;
+	if (rj->failed || rj->cancelling)
+		t->step = REMOTE_DONE;
+	else
+		send_step(t);
+	maybe_finish(rj);
+}
+
+static void
+schedule(struct remote_task *t, int64_t ms)
+{
+	t->timer = loop_after(t->rj->job->loop, ms, on_timer, t);
+	t->timer_set = true;
+}
+
+static double
+jitter(struct remote_job *rj)
+{
+	return (double)rand_r(&rj->rng) / ((double)RAND_MAX + 1);
+}
+
+/*
+ * Step t failed with a retryable problem (why): try again after a backoff,
+ * or fail the job once REMOTE_MAX_ATTEMPTS tries are spent.
+ */
+static void
+retry(struct remote_task *t, double retry_after, const char *why)
+{
+	struct remote_job *rj = t->rj;
+
+	if (++t->attempts >= REMOTE_MAX_ATTEMPTS) {
+		fail_job(rj, "'%s': %s failed %d times, last: %s", rj->model,
+			 step_names[t->step], t->attempts, why);
+		return;
+	}
+	schedule(t, remote_backoff_ms(t->attempts, retry_after, jitter(rj)));
+}
+
+/*
+ * -v: one line per answer, "fal: NODE: METHOD URL: STATUS". The query is
+ * left out (signed upload URLs carry tokens); headers are never printed.
+ */
+static void
+trace(const struct remote_task *t, const struct http_response *resp)
+{
+	const struct remote_job *rj = t->rj;
+
+	if (!rj->job->verbose)
+		return;
+	if (resp->transport_error) {
+		struct error e;
+
+		clean_into(&e, resp->error, job_secret(rj->job));
+		fprintf(stderr, "%s: %s: %s %s: %s\n", rj->svc->name,
+			node_id(rj), t->method, t->where, e.msg);
+	} else
+		fprintf(stderr, "%s: %s: %s %s: %ld\n", rj->svc->name,
+			node_id(rj), t->method, t->where, resp->status);
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending                                                            */
+/* ------------------------------------------------------------------ */
+
+static void on_http(void *ctx, struct http_response *resp);
+
+/* The X-Loramake-Key header of task t (the fakes count submits by it);
+ * caller frees. */
+static char *
+key_header(const struct remote_task *t)
+{
+	const struct remote_job *rj = t->rj;
+
+	if (t->is_upload || rj->job->nouts == 1)
+		return xasprintf("X-Loramake-Key: %s", rj->key_hex);
+	return xasprintf("X-Loramake-Key: %s/%d", rj->key_hex,
+			 ((const struct remote_req *)t)->cand);
+}
+
+/* Remember what t sends, for trace(). */
+static void
+note_sent(struct remote_task *t, const struct remote_send *s)
+{
+	free(t->where);
+	t->method = s->method;
+	t->where = strncmp(s->url, "data:", 5) == 0
+			   ? xstrdup("data:...")
+			   : xstrndup(s->url, strcspn(s->url, "?"));
+}
+
+/*
+ * Send s for task t; frees s's buffers. Keyed requests carry the key and
+ * JSON headers and go only to their bound origin; raw ones (upload PUT,
+ * download) only a User-Agent and the body's type. Fails the job if the
+ * request cannot start.
+ */
+static void
+send_http(struct remote_task *t, struct remote_send *s)
+{
+	struct remote_job *rj = t->rj;
+	char *mark = s->keyed ? key_header(t)
+		   : s->ctype ? xasprintf("Content-Type: %s", s->ctype) : NULL;
+	const char *api[] = {
+		rj->auth, "Content-Type: application/json",
+		"Accept: application/json", USER_AGENT, mark, s->extra, NULL
+	};
+	const char *raw[] = { USER_AGENT, mark, NULL };
+	double max = rj->job->max_body;
+	struct http_request rq = {
+		.method = s->method, .url = s->url, .body = s->body,
+		.body_len = s->body_len, .save_to = s->save_to,
+		.timeout_ms = s->timeout_ms, .headers = s->keyed ? api : raw,
+		.max_body = max > 0 ? (size_t)max : REMOTE_DEFAULT_MAX_BODY,
+		.bind = s->keyed ? (s->bind ? s->bind : &rj->origin) : NULL,
+	};
+	struct error err;
+
+	note_sent(t, s);
+	t->busy = http_send(rj->job->loop, &rq, on_http, t, &err) == 0;
+	if (!t->busy)
+		fail_job(rj, "%s", err.msg);
+	free(mark);
+	free(s->url);
+	free(s->body);
+}
+
+/* Send whatever step t is at. */
+static void
+send_step(struct remote_task *t)
+{
+	struct remote_req *r = (struct remote_req *)t;
+	struct remote_send s = { 0 };
+	struct error err;
+
+	if (t->step == REMOTE_FETCH) {
+		s = (struct remote_send){ "GET", xstrdup(r->file_url),
+					  .save_to = t->rj->job->outs[r->cand - 1],
+					  .timeout_ms = FETCH_TIMEOUT_MS };
+	} else if (t->rj->svc->request(t, &s, &err) < 0) {
+		free(s.url);
+		free(s.body);
+		fail_job(t->rj, "%s", err.msg);
+		return;
+	}
+	send_http(t, &s);
+}
+
+/* Are all big inputs uploaded (or none needed)? */
+static bool
+uploads_done(const struct remote_job *rj)
+{
+	for (size_t i = 0; i < rj->nups; i++)
+		if (rj->ups[i].t.step != REMOTE_DONE || !rj->images[rj->ups[i].input])
+			return false;
+	return true;
+}
+
+/*
+ * Start a fresh submit of candidate r (first time, or after the service
+ * forgot a resumed request): check the spend, then send. Waits in IDLE
+ * while uploads are still running.
+ */
+static void
+begin_submit(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+
+	r->resumed = false;
+	r->t.attempts = 0;
+	if (!uploads_done(rj)) {
+		r->t.step = REMOTE_IDLE;
+		return;
+	}
+	if (!job_may_spend(rj->job, rj->price)) {
+		fail_job(rj, job_stopping(rj->job)
+				     ? "not submitted: the build is stopping"
+				     : "not submitted: --max-cost reached");
+		return;
+	}
+	r->t.step = REMOTE_SUBMIT;
+	send_step(&r->t);
+}
+
+/* ------------------------------------------------------------------ */
+/* The journal                                                        */
+/* ------------------------------------------------------------------ */
+
+void
+remote_forget(struct remote_req *r)
+{
+	struct error err;
+
+	if (r->id && job_forget(r->t.rj->job, r->cand, &err) < 0)
+		note(r->t.rj, "%s", err.msg);
+}
+
+/* What a failure message adds when the request was an earlier build's. */
+static const char *
+earlier(const struct remote_req *r)
+{
+	return r->resumed ? " (the answer to a request an earlier build submitted)"
+			  : "";
+}
+
+/* Record r's request so a later build can resume it (job_record):
+ * "ID POLL_URL RESULT_URL CANCEL_URL", '-' for a URL it has not. */
+static void
+record(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+	struct error err;
+	char *info = xasprintf("%s %s %s %s", r->id, r->poll_url,
+			       r->result_url ? r->result_url : "-",
+			       r->cancel_url ? r->cancel_url : "-");
+
+	if (job_record(rj->job, r->cand, info, &err) < 0)
+		warn("%s: %s: cannot record request %s, a rebuild after a crash may pay again: %s",
+		     rj->svc->name, node_id(rj), r->id, err.msg);
+	free(info);
+}
+
+/* The URL is on the service's origin, or may it be used? */
+static int
+check_origin(const char *u, const struct remote_job *rj, struct error *err)
+{
+	return url_check_origin(u, &rj->origin, err);
+}
+
+/*
+ * May r's id and follow-up URLs be used, recorded and sent the key? The
+ * id a text_is_token, the URLs on the service's own origin (a cancel URL
+ * that is not is dropped: cancelling is a courtesy). -1 with err.
+ */
+static int
+check_urls(struct remote_req *r, struct error *err)
+{
+	struct remote_job *rj = r->t.rj;
+
+	if (!r->id || !r->poll_url || (rj->svc->has_result && !r->result_url))
+		return error_set(err, "the answer lacks the request's id or URLs");
+	if (!text_is_token(r->id, ENGINE_MAX_REQUEST_ID))
+		return error_set(err, "request id '%.40s' is not [A-Za-z0-9._-]{1,%d}",
+				 r->id, ENGINE_MAX_REQUEST_ID);
+	if (check_origin(r->poll_url, rj, err) < 0 ||
+	    (r->result_url && check_origin(r->result_url, rj, err) < 0))
+		return -1;
+	if (r->cancel_url && check_origin(r->cancel_url, rj, NULL) < 0) {
+		free(r->cancel_url);
+		r->cancel_url = NULL;
+	}
+	return 0;
+}
+
+/* Is job->pending[i] the last line for its candidate? A later line
+ * replaces an earlier one (a request submitted anew). */
+static bool
+last_for_candidate(const struct job *job, size_t i)
+{
+	for (size_t k = i + 1; k < job->npending; k++)
+		if (job->pending[k].candidate == job->pending[i].candidate)
+			return false;
+	return true;
+}
+
+/* A journal field: '-' is none. */
+static const char *
+field(const char *s)
+{
+	return strcmp(s, "-") ? s : NULL;
+}
+
+/*
+ * Resume candidate r from info, a line of .loramake/pending; -1 with err
+ * (and r left "never submitted") if the line cannot be resumed safely.
+ */
+static int
+resume_from(struct remote_req *r, const char *info, struct error *err)
+{
+	char id[256], pu[1024], ru[1024], cu[1024];
+
+	req_clear(r);
+	if (sscanf(info, "%255s %1023s %1023s %1023s", id, pu, ru, cu) != 4)
+		return error_set(err, "the line is not 'ID STATUS_URL RESPONSE_URL CANCEL_URL'");
+	remote_req_set(r, id, field(pu), field(ru), field(cu));
+	if (check_urls(r, err) < 0) {
+		req_clear(r);
+		return -1;
+	}
+	r->resumed = true;
+	r->t_submit = now_ms();
+	r->t.step = REMOTE_POLL;
+	return 0;
+}
+
+/*
+ * Take job->pending: candidates an earlier build submitted, to poll
+ * instead of paying again. The file is not trusted (a recipe folder may
+ * come from anyone): a line whose id or URLs fail check_urls is dropped,
+ * said once, and forgotten, so the candidate is submitted anew. The
+ * forgetting waits until the lines (borrowed from the journal, which
+ * job_forget changes) are read.
+ */
+static void
+take_pending(struct remote_job *rj)
+{
+	struct job *job = rj->job;
+	bool *drop = xcalloc((size_t)job->nouts + 1, sizeof(*drop));
+	struct error err;
+
+	for (size_t i = 0; i < job->npending; i++) {
+		const struct job_pending *p = &job->pending[i];
+
+		if (p->candidate < 1 || p->candidate > job->nouts || !p->info ||
+		    !last_for_candidate(job, i))
+			continue;
+		if (resume_from(&rj->reqs[p->candidate - 1], p->info, &err) < 0) {
+			note(rj, "dropping candidate %d's request recorded in .loramake/pending: %s; it is submitted anew",
+			     p->candidate, err.msg);
+			drop[p->candidate] = true;
+		}
+	}
+	for (int c = 1; c <= job->nouts; c++)
+		if (drop[c] && job_forget(job, c, &err) < 0)
+			note(rj, "%s", err.msg);
+	free(drop);
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Fail the job from a non-retryable HTTP answer, in the service's words:
+ * a refused key names its variable; a 400 or 422 (at submit, or replayed
+ * by the result) is the model rejecting its input; anything else names
+ * the step that got it.
+ */
+static void
+fail_http(struct remote_task *t, const struct http_response *resp)
+{
+	struct remote_job *rj = t->rj;
+	char detail[384];
+	const char *sep;
+
+	rj->svc->detail(resp->body.data, resp->body.len, job_secret(rj->job),
+			detail, sizeof(detail));
+	sep = *detail ? ": " : "";
+	if (resp->status == 401 || resp->status == 403)
+		fail_job(rj, "%s refused the key in %s (%ld)%s%s", rj->svc->name,
+			 remote_key_env(rj), resp->status, sep, detail);
+	else if ((resp->status == 400 || resp->status == 422) &&
+		 (t->step == REMOTE_SUBMIT || t->step == REMOTE_RESULT))
+		fail_job(rj, "'%s' rejected the request (%ld)%s%s", rj->model,
+			 resp->status, sep, detail);
+	else
+		fail_job(rj, "'%s': %s answered %ld%s%s", rj->model,
+			 step_names[t->step], resp->status, sep, detail);
+}
+
+static bool
+retryable(const struct remote_job *rj, const struct http_response *resp)
+{
+	return rj->svc->retryable ? rj->svc->retryable(resp)
+				  : remote_retryable_status(resp->status);
+}
+
+/* A transport error: fail at once if no retry can cure it, else retry. */
+static void
+on_transport_error(struct remote_task *t, const struct http_response *resp)
+{
+	struct remote_job *rj = t->rj;
+
+	if (t->step == REMOTE_SUBMIT && remote_maybe_delivered(resp->error))
+		warn("%s: %s: submit answer lost (%s); submitting again, %s may have made (and bill) the first one too",
+		     rj->svc->name, node_id(rj), resp->error, rj->svc->name);
+	if (resp->permanent)
+		fail_job(rj, "'%s': %s failed: %s", rj->model,
+			 step_names[t->step], resp->error);
+	else
+		retry(t, -1, resp->error);
+}
+
+/* The core's judgement of an answer the service left to it. */
+static void
+as_http(struct remote_task *t, const struct http_response *resp)
+{
+	struct remote_job *rj = t->rj;
+	char why[320], detail[256];
+
+	if (!retryable(rj, resp)) {
+		fail_http(t, resp);
+		return;
+	}
+	rj->svc->detail(resp->body.data, resp->body.len, job_secret(rj->job),
+			detail, sizeof(detail));
+	snprintf(why, sizeof(why), "HTTP %ld%s%s", resp->status,
+		 *detail ? ": " : "", detail);
+	retry(t, resp->retry_after, why);
+}
+
+/* A candidate's output file is written: count it, pay it. */
+static void
+delivered(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+
+	rj->job->usd += rj->price;
+	rj->resumed_ok += r->resumed;
+	r->t.step = REMOTE_DONE;
+}
+
+/* Write a data: URI output (inline answers) straight to the file. */
+static void
+save_data_uri(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+	const char *comma = strchr(r->file_url, ',');
+	struct buf b;
+	struct error err;
+
+	buf_init(&b);
+	if (!comma || !strstr(r->file_url, ";base64,") ||
+	    remote_unbase64(comma + 1, strlen(comma + 1), &b) < 0)
+		fail_job(rj, "'%s' returned an unreadable data URI", rj->model);
+	else if (write_file_atomic(rj->job->outs[r->cand - 1], b.data, b.len,
+				   &err) < 0)
+		fail_job(rj, "%s", err.msg);
+	else
+		delivered(r);
+	buf_release(&b);
+}
+
+/* r's file_url is set: decode it, or download it (on the transport
+ * rule; no key goes there). */
+static void
+begin_fetch(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+	struct error err;
+
+	if (strncmp(r->file_url, "data:", 5) == 0) {
+		save_data_uri(r);
+	} else if (url_check(r->file_url, NULL, &err) < 0) {
+		remote_forget(r);
+		fail_job(rj, "'%s': output %s%s", rj->model, err.msg, earlier(r));
+	} else {
+		r->t.attempts = 0;
+		r->t.step = REMOTE_FETCH;
+		send_step(&r->t);
+	}
+}
+
+/* A submit was answered with r's id and URLs: check, record, go on. */
+static void
+submitted(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+	struct error err;
+
+	if (check_urls(r, &err) < 0) {
+		fail_job(rj, "'%s': unexpected submit answer: %s", rj->model,
+			 err.msg);
+		return;
+	}
+	record(r);
+	r->t_submit = now_ms();
+	r->t.attempts = 0;
+	if (r->file_url) {
+		begin_fetch(r);
+		return;
+	}
+	r->t.step = REMOTE_POLL;
+	schedule(&r->t, remote_poll_ms(0));
+}
+
+/* Not finished yet: poll again, unless it has waited too long. */
+static void
+wait_more(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+	int64_t age = now_ms() - r->t_submit;
+
+	r->t.attempts = 0;
+	if (age > MAX_WAIT_MS)
+		fail_job(rj, "'%s': request %s still not finished after %d minutes",
+			 rj->model, r->id, MAX_WAIT_MS / 60000);
+	else
+		schedule(&r->t, remote_poll_ms(age));
+}
+
+/* Size of the file at path, or -1. */
+static long long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static void
+on_fetch(struct remote_req *r, const struct http_response *resp)
+{
+	struct remote_job *rj = r->t.rj;
+	long long got;
+	char why[128];
+
+	if (retryable(rj, resp)) {
+		as_http(&r->t, resp);
+		return;
+	}
+	if (resp->status != 200) {
+		fail_job(rj, "'%s': cannot download the output (HTTP %ld)",
+			 rj->model, resp->status);
+		return;
+	}
+	got = file_size(rj->job->outs[r->cand - 1]);
+	if (r->file_size > 0 && got != r->file_size) {
+		snprintf(why, sizeof(why), "image cut short (%lld of %lld bytes)",
+			 got, r->file_size);
+		retry(&r->t, -1, why);
+		return;
+	}
+	delivered(r);
+}
+
+/* An upload finished: the submits waiting on it may go. */
+static void
+uploaded(struct remote_upload *u)
+{
+	struct remote_job *rj = u->t.rj;
+
+	free(u->data);
+	u->data = NULL;
+	u->t.step = REMOTE_DONE;
+	for (int i = 0; i < rj->job->nouts && uploads_done(rj); i++)
+		if (rj->reqs[i].t.step == REMOTE_IDLE)
+			begin_submit(&rj->reqs[i]);
+}
+
+/* Act on the service's verdict v on task t's answer. */
+static void
+act(struct remote_task *t, enum remote_verdict v,
+    const struct http_response *resp, const struct error *err)
+{
+	struct remote_job *rj = t->rj;
+	struct remote_req *r = (struct remote_req *)t;
+
+	if (v != REMOTE_AS_HTTP && v != REMOTE_RETRY)
+		t->attempts = 0;
+	switch (v) {
+	case REMOTE_AS_HTTP:
+		as_http(t, resp);
+		break;
+	case REMOTE_GO:
+		send_step(t);
+		break;
+	case REMOTE_WAIT:
+		wait_more(r);
+		break;
+	case REMOTE_SUBMITTED:
+		submitted(r);
+		break;
+	case REMOTE_DOWNLOAD:
+		begin_fetch(r);
+		break;
+	case REMOTE_FINISHED:
+		if (t->is_upload)
+			uploaded((struct remote_upload *)t);
+		else
+			delivered(r);
+		break;
+	case REMOTE_RETRY:
+		retry(t, -1, err->msg);
+		break;
+	case REMOTE_UNEXPECTED:
+		fail_job(rj, "'%s': unexpected %s answer: %s", rj->model,
+			 step_names[t->step], err->msg);
+		break;
+	case REMOTE_FAIL:
+		fail_job(rj, "%s", err->msg);
+		break;
+	case REMOTE_GONE:
+		remote_forget(r);
+		fail_job(rj, "%s%s", err->msg, earlier(r));
+		break;
+	case REMOTE_RESUBMIT:
+		begin_submit(r);
+		break;
+	}
+}
+
+/* An answer while the job stops: keep what resuming needs, end the task. */
+static void
+on_stopping(struct remote_task *t, const struct http_response *resp)
+{
+	struct remote_req *r = (struct remote_req *)t;
+	struct error err;
+
+	if (!t->is_upload && t->step == REMOTE_SUBMIT && !resp->transport_error &&
+	    resp->status >= 200 && resp->status <= 299) {
+		if (t->rj->svc->answer(t, resp, &err) == REMOTE_SUBMITTED &&
+		    check_urls(r, &err) == 0) {
+			record(r);
+			t->step = REMOTE_POLL;
+		} else {
+			t->step = REMOTE_DONE;
+		}
+	}
+	if (!t->is_upload && t->rj->cancelling && r->cancel_url &&
+	    (t->step == REMOTE_POLL || t->step == REMOTE_RESULT)) {
+		t->step = REMOTE_CANCEL;
+		send_step(t);
+		return;
+	}
+	t->step = REMOTE_DONE;
+}
+
+/* Every HTTP answer of a remote job arrives here, on the loop thread. */
+static void
+on_http(void *ctx, struct http_response *resp)
+{
+	struct remote_task *t = ctx;
+	struct remote_job *rj = t->rj;
+	struct error err = { 0 };
+
+	t->busy = false;
+	trace(t, resp);
+	if (t->step == REMOTE_CANCEL)
+		t->step = REMOTE_DONE;
+	else if (rj->failed || rj->cancelling)
+		on_stopping(t, resp);
+	else if (resp->transport_error)
+		on_transport_error(t, resp);
+	else if (t->step == REMOTE_FETCH)
+		on_fetch((struct remote_req *)t, resp);
+	else
+		act(t, rj->svc->answer(t, resp, &err), resp, &err);
+	maybe_finish(rj);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start and cancel                                                   */
+/* ------------------------------------------------------------------ */
+
+/* Input i as a data URI, or queued for upload when it is big. */
+static int
+prepare_input(struct remote_job *rj, size_t i, struct error *err)
+{
+	char *data = NULL;
+	size_t len;
+	const char *mime;
+
+	if (read_file(rj->job->inputs[i], &data, &len, err) < 0)
+		return -1;
+	mime = image_type(data, len);
+	if (!mime)
+		mime = "image/png";
+	if (rj->svc->upload_over && len > rj->svc->upload_over) {
+		struct remote_upload *u = &rj->ups[rj->nups++];
+
+		*u = (struct remote_upload){
+			.t = { .rj = rj, .step = REMOTE_UPLOAD, .is_upload = true },
+			.input = i, .data = data, .len = len, .mime = mime
+		};
+		return 0;
+	}
+	rj->images[i] = remote_data_uri(mime, data, len);
+	free(data);
+	return 0;
+}
+
+/* The service, the key and the inputs; -1 with err. */
+static int
+setup(struct remote_job *rj, struct error *err)
+{
+	struct job *job = rj->job;
+	const char *secret = job_secret(job);
+
+	rj->reqs = xcalloc((size_t)job->nouts, sizeof(*rj->reqs));
+	for (int i = 0; i < job->nouts; i++)
+		rj->reqs[i] = (struct remote_req){ .t = { .rj = rj },
+						   .cand = i + 1,
+						   .file_size = -1 };
+	rj->images = xcalloc(job->ninputs ? job->ninputs : 1, sizeof(char *));
+	rj->nimages = job->ninputs;
+	rj->ups = xcalloc(job->ninputs ? job->ninputs : 1, sizeof(*rj->ups));
+	hash_hex(&job->node->key, rj->key_hex);
+	rj->rng = (unsigned)(hash_low64(&job->node->key) ^ (uint64_t)now_ms());
+	rj->price = estimate_price(job->decl, rj->svc->name, rj->model);
+	if (rj->svc->setup(rj, err) < 0)
+		return -1;
+	if (!secret || !*secret)
+		return error_set(err, "%s is not set", remote_key_env(rj));
+	rj->auth = xasprintf("%s%s", rj->svc->auth_prefix, secret);
+	for (size_t i = 0; i < job->ninputs; i++)
+		if (prepare_input(rj, i, err) < 0)
+			return -1;
+	take_pending(rj);
+	return 0;
+}
+
+void
+remote_start(struct job *job, const struct remote_service *svc)
+{
+	struct remote_job *rj = xcalloc(1, sizeof(*rj));
+	struct error err;
+
+	rj->job = job;
+	rj->svc = svc;
+	rj->model = job->node->model;
+	job->priv = rj;
+	if (setup(rj, &err) < 0) {
+		fail_job(rj, "%s", err.msg);
+		maybe_finish(rj);
+		return;
+	}
+	for (size_t i = 0; i < rj->nups; i++)
+		send_step(&rj->ups[i].t);
+	for (int i = 0; i < job->nouts && !rj->failed; i++) {
+		struct remote_req *r = &rj->reqs[i];
+
+		if (r->t.step == REMOTE_POLL)
+			send_step(&r->t);
+		else
+			begin_submit(r);
+	}
+	maybe_finish(rj);
+}
+
+void
+remote_cancel(struct job *job)
+{
+	struct remote_job *rj = job->priv;
+
+	if (!rj || rj->cancelling || rj->finishing)
+		return; /* a finishing job keeps its outcome */
+	rj->cancelling = true;
+	for (int i = 0; i < job->nouts; i++) {
+		struct remote_req *r = &rj->reqs[i];
+
+		if (r->t.busy)
+			continue; /* on_stopping decides when it answers */
+		stop_timer(&r->t);
+		if (r->cancel_url &&
+		    (r->t.step == REMOTE_POLL || r->t.step == REMOTE_RESULT)) {
+			r->t.step = REMOTE_CANCEL;
+			send_step(&r->t);
+		} else {
+			r->t.step = REMOTE_DONE;
+		}
+	}
+	for (size_t i = 0; i < rj->nups; i++)
+		stop_if_idle(&rj->ups[i].t);
+	maybe_finish(rj);
+}
