@@ -31,6 +31,7 @@
 #define USER_AGENT "User-Agent: loramake/0.1"
 #define FETCH_TIMEOUT_MS 300000
 #define MAX_WAIT_MS (2 * 3600 * 1000)  /* a request still queued after this fails */
+#define MAX_THROTTLED_MS (10 * 60 * 1000) /* 429s of one step for this long fail it */
 
 /* ------------------------------------------------------------------ */
 /* Pure parts                                                         */
@@ -158,6 +159,55 @@ remote_poll_ms(int64_t elapsed_ms)
 	return ms > 5000 ? 5000 : ms;
 }
 
+int64_t
+remote_throttle_ms(int n, double retry_after, double jitter)
+{
+	double ms = 250;
+
+	for (int i = 1; i < n && ms < 30000; i++)
+		ms *= 2;
+	if (ms > 30000)
+		ms = 30000;
+	if (retry_after * 1000 > ms)
+		ms = retry_after * 1000;
+	ms *= 1 + jitter;
+	return ms > 300000 ? 300000 : (int64_t)ms;
+}
+
+bool
+remote_window_take(struct remote_window *w)
+{
+	if (w->size > 0 && w->held >= (int)w->size)
+		return false;
+	w->held++;
+	return true;
+}
+
+void
+remote_window_give(struct remote_window *w)
+{
+	if (w->held > 0)
+		w->held--;
+}
+
+void
+remote_window_cut(struct remote_window *w, int64_t now)
+{
+	double was = w->size > 0 && w->size < w->held ? w->size : w->held;
+
+	if (w->size > 0 && now - w->t_cut < 1000)
+		return; /* one storm, one cut */
+	w->size = was / 2 < 1 ? 1 : was / 2;
+	w->t_cut = now;
+}
+
+void
+remote_window_grow(struct remote_window *w)
+{
+	if (w->size > 0)
+		w->size += 1 / w->size;
+}
+
 bool
 remote_retryable_status(long status)
 {
@@ -193,6 +243,120 @@ const char *
 remote_step_name(enum remote_step step)
 {
 	return step_names[step];
+}
+
+/* ------------------------------------------------------------------ */
+/* Rate limits: one window per engine entry, and its queue            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The requests one engine entry (a recipe's engines: NAME) has at its
+ * service, and the candidates waiting for a place, first come first
+ * served. Only the loop thread touches them; one build per process.
+ */
+struct remote_gate {
+	const struct remote_service *svc;
+	const struct engine_decl *decl;
+	struct remote_window w;
+	struct remote_req *head, *tail;
+};
+
+static struct remote_gate gates[32];
+static size_t ngates;
+
+static void schedule(struct remote_task *t, int64_t ms);
+
+/* The gate of the job's engine entry; NULL (no limit) past the table. */
+static struct remote_gate *
+gate_for(const struct remote_service *svc, const struct engine_decl *decl)
+{
+	for (size_t i = 0; i < ngates; i++)
+		if (gates[i].svc == svc && gates[i].decl == decl)
+			return &gates[i];
+	if (ngates == LM_ARRAY_LEN(gates))
+		return NULL;
+	gates[ngates] = (struct remote_gate){ .svc = svc, .decl = decl };
+	return &gates[ngates++];
+}
+
+/* Give candidates waiting at g the places there are, in order. */
+static void
+admit_waiting(struct remote_gate *g)
+{
+	while (g->head && remote_window_take(&g->w)) {
+		struct remote_req *r = g->head;
+		struct remote_job *rj = r->t.rj;
+
+		g->head = r->next_queued;
+		if (!g->head)
+			g->tail = NULL;
+		r->queued = false;
+		r->next_queued = NULL;
+		if (rj->failed || rj->cancelling || rj->finishing ||
+		    r->t.step != REMOTE_IDLE) {
+			remote_window_give(&g->w);
+			continue;
+		}
+		r->slot = true;
+		r->t.step = REMOTE_SUBMIT;
+		schedule(&r->t, 0);
+	}
+}
+
+/* May r submit now? Takes a place, or queues r (in IDLE) and says no. */
+static bool
+take_place(struct remote_req *r)
+{
+	struct remote_gate *g = r->t.rj->gate;
+
+	if (!g || r->slot)
+		return true;
+	if (!g->head && remote_window_take(&g->w)) {
+		r->slot = true;
+		return true;
+	}
+	r->t.step = REMOTE_IDLE;
+	if (!r->queued) {
+		r->queued = true;
+		if (g->tail)
+			g->tail->next_queued = r;
+		else
+			g->head = r;
+		g->tail = r;
+	}
+	return false;
+}
+
+/* r's request left the service (or never got there): its place. */
+static void
+give_place(struct remote_req *r)
+{
+	struct remote_gate *g = r->t.rj->gate;
+
+	if (!g || !r->slot)
+		return;
+	r->slot = false;
+	remote_window_give(&g->w);
+	admit_waiting(g);
+}
+
+/* Take r out of its gate's queue (its job ends). */
+static void
+leave_queue(struct remote_req *r)
+{
+	struct remote_gate *g = r->t.rj->gate;
+	struct remote_req **p;
+
+	if (!g || !r->queued)
+		return;
+	for (p = &g->head; *p && *p != r; p = &(*p)->next_queued)
+		;
+	if (*p)
+		*p = r->next_queued;
+	g->tail = NULL;
+	for (struct remote_req *q = g->head; q; q = q->next_queued)
+		g->tail = q;
+	r->queued = false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -297,6 +461,10 @@ remote_job_free(struct remote_job *rj)
 {
 	if (rj->svc->release)
 		rj->svc->release(rj);
+	for (int i = 0; i < rj->job->nouts; i++)
+		leave_queue(&rj->reqs[i]);
+	for (int i = 0; i < rj->job->nouts; i++)
+		give_place(&rj->reqs[i]);
 	for (int i = 0; i < rj->job->nouts; i++) {
 		req_release(&rj->reqs[i]);
 		free(rj->reqs[i].t.where);
@@ -475,7 +643,8 @@ on_timer(void *ctx)
 	t->timer_set = false;
 	if (rj->failed || rj->cancelling)
 		t->step = REMOTE_DONE;
-	else
+	else if (t->is_upload || t->step != REMOTE_SUBMIT ||
+		 take_place((struct remote_req *)t))
 		send_step(t);
 	maybe_finish(rj);
 }
@@ -639,6 +808,8 @@ begin_submit(struct remote_req *r)
 {
 	struct remote_job *rj = r->t.rj;
 
+	if (r->queued)
+		return; /* already waiting for a place */
 	r->resumed = false;
 	r->t.attempts = 0;
 	if (!uploads_done(rj)) {
@@ -651,6 +822,8 @@ begin_submit(struct remote_req *r)
 				     : "not submitted: --max-cost reached");
 		return;
 	}
+	if (!take_place(r))
+		return; /* admit_waiting sends it */
 	r->t.step = REMOTE_SUBMIT;
 	send_step(&r->t);
 }
@@ -854,12 +1027,40 @@ on_transport_error(struct remote_task *t, const struct http_response *resp)
 		retry(t, -1, resp->error);
 }
 
+/*
+ * The service said 429: too much at once. Not a failed try: the engine's
+ * window is cut (fewer requests at once), a submit gives its place back,
+ * and the step comes back after Retry-After spread by jitter, however
+ * often, for up to MAX_THROTTLED_MS.
+ */
+static void
+throttled(struct remote_task *t, double retry_after, const char *why)
+{
+	struct remote_job *rj = t->rj;
+	int64_t now = now_ms();
+
+	if (!t->throttled++)
+		t->t_throttled = now;
+	if (now - t->t_throttled > MAX_THROTTLED_MS) {
+		fail_job(rj, "'%s': %s throttled for %d minutes, last: %s",
+			 rj->model, step_names[t->step], MAX_THROTTLED_MS / 60000,
+			 why);
+		return;
+	}
+	if (rj->gate)
+		remote_window_cut(&rj->gate->w, now);
+	if (!t->is_upload && t->step == REMOTE_SUBMIT)
+		give_place((struct remote_req *)t);
+	schedule(t, remote_throttle_ms(t->throttled, retry_after, jitter(rj)));
+}
+
 /* The core's judgement of an answer the service left to it. */
 static void
 as_http(struct remote_task *t, const struct http_response *resp)
 {
 	struct remote_job *rj = t->rj;
 	char why[320], detail[256];
+	double wait;
 
 	if (!retryable(rj, resp)) {
 		fail_http(t, resp);
@@ -869,7 +1070,12 @@ as_http(struct remote_task *t, const struct http_response *resp)
 			detail, sizeof(detail));
 	snprintf(why, sizeof(why), "HTTP %ld%s%s", resp->status,
 		 *detail ? ": " : "", detail);
-	retry(t, resp->retry_after, why);
+	wait = rj->svc->retry_after ? rj->svc->retry_after(resp)
+				    : resp->retry_after;
+	if (resp->status == 429)
+		throttled(t, wait, why);
+	else
+		retry(t, wait, why);
 }
 
 /* A candidate's output file is written: count it, pay it. */
@@ -881,6 +1087,7 @@ delivered(struct remote_req *r)
 	rj->job->usd += rj->price;
 	rj->resumed_ok += r->resumed;
 	r->t.step = REMOTE_DONE;
+	give_place(r);
 }
 
 /* Write a data: URI output (inline answers) straight to the file. */
@@ -937,6 +1144,8 @@ submitted(struct remote_req *r)
 		return;
 	}
 	record(r);
+	if (rj->gate)
+		remote_window_grow(&rj->gate->w);
 	r->t_submit = now_ms();
 	r->t.attempts = 0;
 	if (r->file_url) {
@@ -1099,6 +1308,8 @@ on_http(void *ctx, struct http_response *resp)
 
 	t->busy = false;
 	trace(t, resp);
+	if (resp->status != 429)
+		t->throttled = 0;
 	if (t->step == REMOTE_CANCEL)
 		t->step = REMOTE_DONE;
 	else if (rj->failed || rj->cancelling)
@@ -1182,6 +1393,7 @@ remote_start(struct job *job, const struct remote_service *svc)
 	rj->job = job;
 	rj->svc = svc;
 	rj->model = job->node->model;
+	rj->gate = gate_for(svc, job->decl);
 	job->priv = rj;
 	if (setup(rj, &err) < 0) {
 		fail_job(rj, "%s", err.msg);

@@ -82,6 +82,7 @@ enum remote_verdict {
 };
 
 struct remote_job;
+struct remote_gate;
 
 /* One HTTP conversation with retries: a candidate's request or an upload. */
 struct remote_task {
@@ -92,6 +93,8 @@ struct remote_task {
 	bool timer_set;
 	uint64_t timer;
 	bool is_upload;
+	int throttled;       /* 429s of this step in a row (not tries) */
+	int64_t t_throttled; /* now_ms() of the first of them */
 	const char *method;  /* of the request in flight, for -v */
 	char *where;         /* its URL without the query, for -v */
 };
@@ -108,6 +111,9 @@ struct remote_req {
 	char *file_url;      /* the output to download: https or data: */
 	long long file_size; /* its size as the service announced, or -1 */
 	int64_t t_submit;    /* now_ms() when the submit was answered */
+	bool slot;           /* holds a place in its engine's window */
+	bool queued;         /* waits (in IDLE) for one */
+	struct remote_req *next_queued;
 	bool model_error;    /* the status said the model failed */
 	char model_words[256]; /* and in these words */
 };
@@ -140,6 +146,7 @@ struct remote_job {
 	int resumed_ok;      /* candidates an earlier build's request made */
 	bool failed, cancelling, finishing;
 	struct error err;    /* the first failure */
+	struct remote_gate *gate; /* its engine's window and queue, or NULL */
 	void *priv;          /* the service's own (setup sets, release frees) */
 };
 
@@ -187,6 +194,9 @@ struct remote_service {
 				      struct error *err);
 	/* Is this answer worth another try? NULL: remote_retryable_status. */
 	bool (*retryable)(const struct http_response *resp);
+	/* Seconds a retryable answer asks to wait (< 0: none). NULL: the
+	 * Retry-After header. */
+	double (*retry_after)(const struct http_response *resp);
 	/* The service's words from an error body, one line, cleaned with
 	 * secret redacted, into out (always NUL-terminated). */
 	void (*detail)(const char *body, size_t len, const char *secret,
@@ -245,6 +255,35 @@ int64_t remote_backoff_ms(int attempt, double retry_after, double jitter);
  * of its run time, and a long job is asked about every 5 s.
  */
 int64_t remote_poll_ms(int64_t elapsed_ms);
+
+/*
+ * Milliseconds to wait after the n-th 429 in a row (1-based): 250 ms
+ * doubling per 429 up to 30 s, or the service's Retry-After if longer,
+ * spread over one more such interval by jitter in [0, 1), so the jobs a
+ * storm stopped do not all come back at once; capped at 5 minutes.
+ */
+int64_t remote_throttle_ms(int n, double retry_after, double jitter);
+
+/*
+ * The window of an engine's requests at the service, AIMD as TCP's:
+ * window 0 is no limit (until the first 429); a 429 cuts it to half of
+ * what was in flight (at most once a second, one cut per storm), at
+ * least 1; each request the service accepts widens it by 1/window.
+ */
+struct remote_window {
+	double size;         /* requests allowed at once; 0: no limit */
+	int held;            /* places taken */
+	int64_t t_cut;       /* now_ms() of the last cut */
+};
+
+/* May one more request go? Takes the place if so. */
+bool remote_window_take(struct remote_window *w);
+/* A request left the service (done, failed, throttled): its place. */
+void remote_window_give(struct remote_window *w);
+/* The service answered 429 at now_ms. */
+void remote_window_cut(struct remote_window *w, int64_t now);
+/* The service accepted a request. */
+void remote_window_grow(struct remote_window *w);
 
 /* Is an HTTP status worth retrying: 429, 500, 502, 503, 504? */
 bool remote_retryable_status(long status);

@@ -130,6 +130,8 @@ SETTINGS = {
     "truncate": (0.0, _prob),          # P(served file cut short)
     "burst_429": (0, _nonneg_int),     # next N API requests answer 429
     "retry_after": (1, _nonneg_num),   # Retry-After seconds on those 429s
+    "submit_rate": (0, _nonneg_num),   # submits a second (a token bucket of
+                                       # as many); over it: 429; 0: no limit
     "slow_ms": (0, _nonneg_int),       # extra delay before every answer
     "job_ms": (200, _nonneg_int),      # submit -> COMPLETED
     "queue_ms": (0, _nonneg_int),      # first part of job_ms spent IN_QUEUE
@@ -353,6 +355,8 @@ class FakeFal:
     def _reset_state(self):
         self.jobs = {}
         self.active = []        # jobs not yet known to be done, submit order
+        self.tokens = None      # submit_rate's bucket (None: full)
+        self.t_tokens = 0.0
         self.seq = 0
         self.blobs = {}         # file name -> (content_type, bytes)
         self.uploads = {}       # upload token -> pending upload
@@ -376,8 +380,8 @@ class FakeFal:
             "errors_4xx": 0,
             "errors_5xx": 0,
             "auth_failures": 0,
-            "faults": {"burst_429": 0, "fail": 0, "drop": 0, "truncate": 0,
-                       "job_fail": 0},
+            "faults": {"burst_429": 0, "rate_429": 0, "fail": 0, "drop": 0,
+                       "truncate": 0, "job_fail": 0},
         }
 
     # -- helpers used by the handler (call with self.lock held) -------------
@@ -386,6 +390,21 @@ class FakeFal:
         """Five uniform numbers per faultable request, always five, so a
         given seed and request order give the same faults."""
         return [self.rng.random() for _ in range(5)]
+
+    def over_rate(self, now):
+        """Is a submit now over submit_rate? Takes a token if not."""
+        rate = self.cfg["submit_rate"]
+        if rate <= 0:
+            return False
+        cap = max(1.0, rate)
+        if self.tokens is None:
+            self.tokens = cap
+        self.tokens = min(cap, self.tokens + (now - self.t_tokens) * rate)
+        self.t_tokens = now
+        if self.tokens < 1.0:
+            return True
+        self.tokens -= 1.0
+        return False
 
     def new_id(self):
         return str(uuid.UUID(int=self.id_rng.getrandbits(128), version=4))
@@ -836,7 +855,10 @@ class Handler(BaseHTTPRequestHandler):
             if burst:
                 fake.cfg["burst_429"] -= 1
                 fake.stats["faults"]["burst_429"] += 1
-                retry = fake.cfg["retry_after"]
+            elif kind == "submit" and fake.over_rate(time.monotonic()):
+                burst = True
+                fake.stats["faults"]["rate_429"] += 1
+            retry = fake.cfg["retry_after"]
             fail = (not burst and kind in ("submit", "status", "result")
                     and u[0] < fake.cfg["fail_500"])
             if fail:
@@ -1242,6 +1264,7 @@ def parse_args(argv):
     p.add_argument("--truncate", type=float, default=0.0)
     p.add_argument("--burst-429", type=int, default=0)
     p.add_argument("--retry-after", type=float, default=1)
+    p.add_argument("--submit-rate", type=float, default=0)
     p.add_argument("--slow-ms", type=int, default=0)
     p.add_argument("--job-fail", type=float, default=0.0)
     p.add_argument("--validate-at-submit", action="store_true")
@@ -1255,7 +1278,8 @@ def main(argv=None):
         "job_ms": a.job_ms, "queue_ms": a.queue_ms, "image_size": a.image_size,
         "fail_500": a.fail_500, "fail_kinds": a.fail_kinds, "drop": a.drop,
         "truncate": a.truncate, "burst_429": a.burst_429,
-        "retry_after": a.retry_after, "slow_ms": a.slow_ms,
+        "retry_after": a.retry_after, "submit_rate": a.submit_rate,
+        "slow_ms": a.slow_ms,
         "job_fail": a.job_fail, "validate_at_submit": a.validate_at_submit,
         "seed": a.seed,
     }
