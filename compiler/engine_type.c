@@ -28,6 +28,16 @@ static const struct engine_model fal_models[] = {
 	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE },
 };
 
+/* Replicate's official models (latest version); a pinned owner/name:version
+ * (a user's own LoRA) is priced at the type's usd unless the recipe says.
+ * Prices as Replicate lists them per output image, times typical. */
+static const struct engine_model replicate_models[] = {
+	{ "black-forest-labs/flux-dev", 0.025, 8, FAMILY_I2I },
+	{ "black-forest-labs/flux-schnell", 0.003, 2, FAMILY_TEXT },
+	{ "black-forest-labs/flux-1.1-pro-ultra", 0.06, 12, FAMILY_TEXT },
+	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT },
+};
+
 static const char *const fal_keys[] = { "FAL_KEY", NULL };
 /* ENGINES.md 1.1: queue and sync API, storage REST API, the CDN */
 static const char *const fal_hosts[] = { "queue.fal.run", "fal.run",
@@ -47,11 +57,12 @@ static const struct engine_type types[] = {
 	  .default_url = "https://queue.fal.run",
 	  .usd = 0.04, .seconds = 20, .concurrency = 4,
 	  .models = fal_models, .nmodels = LM_ARRAY_LEN(fal_models) },
-	{ .name = "replicate", .remote = true, .declarable = true,
+	{ .name = "replicate", .remote = true, .declarable = true, .runs = true,
 	  .generates = true, .takes_model = true,
 	  .key_envs = replicate_keys, .hosts = replicate_hosts,
 	  .default_url = "https://api.replicate.com",
-	  .usd = 0.04, .seconds = 20, .concurrency = 4 },
+	  .usd = 0.04, .seconds = 20, .concurrency = 4,
+	  .models = replicate_models, .nmodels = LM_ARRAY_LEN(replicate_models) },
 	{ .name = "gemini", .remote = true, .declarable = true,
 	  .generates = true, .takes_model = true,
 	  .key_envs = gemini_keys, .hosts = gemini_hosts,

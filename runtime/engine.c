@@ -11,12 +11,14 @@ extern const struct engine engine_preview;
 extern const struct engine engine_local;
 extern const struct engine engine_loramake;
 extern const struct engine engine_fal;
+extern const struct engine engine_replicate;
 
 static const struct engine *const engines[] = {
 	&engine_preview,
 	&engine_local,
 	&engine_loramake,
 	&engine_fal,
+	&engine_replicate,
 	NULL,
 };
 

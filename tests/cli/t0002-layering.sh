@@ -27,7 +27,7 @@ test_expect_success 'libvips only in runtime/image.c' 'only_in "vips/vips\.h" ru
 test_expect_success 'libarchive only in runtime/pack.c' \
 	'only_in "archive(_entry)?\.h" runtime/pack.c'
 test_expect_success 'jansson only in engines, plan and check' '
-	only_in "jansson\.h" runtime/engines/fal.c runtime/engines/builtin.c \
+	only_in "jansson\.h" runtime/engines/fal.c runtime/engines/replicate.c runtime/engines/builtin.c \
 		cli/plan.c cli/check.c quality/check.c
 '
 test_expect_success 'no loramake header speaks a library type' '

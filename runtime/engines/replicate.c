@@ -1,0 +1,401 @@
+/*
+ * replicate: Replicate's predictions API (ENGINES.md section 2), as a
+ * service of runtime/remote.c: this file maps a node to a prediction and
+ * a prediction back; the core does the rest.
+ *
+ *   SUBMIT  POST {base}/v1/models/{owner}/{name}/predictions  {"input"}
+ *           POST {base}/v1/predictions   {"version", "input"}  (pinned)
+ *   POLL    GET urls.get         starting | processing, then succeeded
+ *                                (output: a URL or a list), failed,
+ *                                canceled (or aborted)
+ *   FETCH   GET the first output URL (the core; no key), or a data: URI
+ *   CANCEL  POST urls.cancel     on Ctrl-C only
+ *
+ * No `Prefer: wait`: a blocking create holds the answer (the prediction's
+ * id) for up to a minute, and a build killed in that minute has paid for
+ * a prediction it cannot find again; an answer that is already finished
+ * (a proxy that waits) is taken as it comes. Inputs travel as data URIs.
+ *
+ * The key: "Authorization: Bearer ..." to the API's origin only; urls.get
+ * and urls.cancel are checked against it by the core.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/text.h"
+#include "base/util.h"
+#include "compiler/dag.h"
+#include "compiler/engine_type.h"
+#include "compiler/recipe.h"
+#include "runtime/engine.h"
+#include "runtime/http.h"
+#include "runtime/remote.h"
+
+#define REPLICATE_DEFAULT_BASE "https://api.replicate.com"
+#define SUBMIT_TIMEOUT_MS 120000
+#define STATUS_TIMEOUT_MS 30000
+#define CANCEL_TIMEOUT_MS 10000
+
+/* ------------------------------------------------------------------ */
+/* The model and the input                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Split "owner/name" or "owner/name:version" into its parts (each
+ * [A-Za-z0-9._-], the version hex). -1 with err.
+ */
+static int
+split_model(const char *m, char *path, size_t pathsz, const char **version,
+	    struct error *err)
+{
+	static const char word[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-";
+	size_t owner = m ? strspn(m, word) : 0, name, nv = 0;
+
+	*version = NULL;
+	if (!owner || m[owner] != '/' || strstr(m, ".."))
+		goto bad;
+	name = strspn(m + owner + 1, word);
+	if (!name)
+		goto bad;
+	if (m[owner + 1 + name] == ':') {
+		*version = m + owner + 2 + name;
+		nv = strspn(*version, "0123456789abcdef");
+		if (!nv || (*version)[nv] || nv > 128)
+			goto bad;
+	} else if (m[owner + 1 + name]) {
+		goto bad;
+	}
+	snprintf(path, pathsz, "%.*s", (int)(owner + 1 + name), m);
+	return 0;
+bad:
+	return error_set(err, "'%s' is not a Replicate model (owner/name, or owner/name:version with a hex version id)",
+			 m ? m : "");
+}
+
+/* The seed of a candidate: n->seed + (candidate - 1), mod 2^31 (the
+ * models' seeds are signed 32-bit). */
+static long long
+candidate_seed(int64_t seed, int candidate)
+{
+	return (long long)(((uint64_t)seed + (uint64_t)(candidate - 1)) & 0x7fffffff);
+}
+
+/*
+ * The prediction's "input": the node's prompt, negative prompt, strength
+ * (prompt_strength), seed and first input image (input_image for the
+ * Kontext edit family, else image), output_format png, then every
+ * params: entry over them (guidance, num_inference_steps, lora_scale...).
+ */
+static json_t *
+input_object(const struct node *n, const char *const *images, size_t nimages,
+	     int cand, struct error *err)
+{
+	enum model_family family =
+		engine_type_family(engine_type_find("replicate"), n->model);
+	json_t *o = json_object();
+
+	if (n->prompt)
+		json_object_set_new(o, "prompt", json_string(n->prompt));
+	if (n->negative && *n->negative)
+		json_object_set_new(o, "negative_prompt", json_string(n->negative));
+	if (nimages) {
+		/* Kontext edits name their image input_image */
+		json_object_set_new(o, family == FAMILY_EDIT ? "input_image" : "image",
+				    json_string(images[0]));
+		if (n->strength >= 0)
+			json_object_set_new(o, "prompt_strength", json_real(n->strength));
+	}
+	json_object_set_new(o, "seed", json_integer(candidate_seed(n->seed, cand)));
+	json_object_set_new(o, "output_format", json_string("png"));
+	for (size_t i = 0; i < n->nparams; i++) {
+		const struct param *p = &n->params[i];
+		json_error_t jerr;
+		json_t *v = json_loads(p->value, JSON_DECODE_ANY, &jerr);
+
+		if (!v) {
+			error_set(err, "param '%s': not a JSON value: %s", p->name,
+				  jerr.text);
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, p->name, v);
+	}
+	return o;
+}
+
+/* The create request of candidate cand of node n at base. */
+static int
+create_request(const struct node *n, const char *base,
+	       const char *const *images, size_t nimages, int cand,
+	       struct engine_request *out, struct error *err)
+{
+	char path[512];
+	const char *version;
+	json_t *body, *input;
+
+	*out = (struct engine_request){ .method = "POST",
+					.key_header = "Authorization: Bearer <redacted>" };
+	if (split_model(n->model, path, sizeof(path), &version, err) < 0 ||
+	    !(input = input_object(n, images, nimages, cand, err)))
+		return -1;
+	body = json_object();
+	if (version)
+		json_object_set_new(body, "version", json_string(version));
+	json_object_set_new(body, "input", input);
+	out->body = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	out->url = version ? xasprintf("%s/v1/predictions", base)
+			   : xasprintf("%s/v1/models/%s/predictions", base, path);
+	return 0;
+}
+
+/* The API's base of engine entry d, no trailing '/'; caller frees. */
+static char *
+api_base(const struct engine_decl *d)
+{
+	const char *url = d && d->url && *d->url ? d->url : REPLICATE_DEFAULT_BASE;
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return xstrndup(url, n);
+}
+
+static int
+replicate_describe(const struct node *n, const struct engine_decl *decl,
+		   const char *const *images, size_t nimages, int cand,
+		   struct engine_request *out, struct error *err)
+{
+	char *base = api_base(decl);
+	int rc = create_request(n, base, images, nimages, cand, out, err);
+
+	free(base);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The service                                                        */
+/* ------------------------------------------------------------------ */
+
+static int
+replicate_setup(struct remote_job *rj, struct error *err)
+{
+	char path[512];
+	const char *version;
+	char *base;
+	int rc;
+
+	if (split_model(rj->model, path, sizeof(path), &version, err) < 0)
+		return -1;
+	base = api_base(rj->job->decl);
+	rc = remote_set_base(rj, base, err);
+	free(base);
+	return rc;
+}
+
+static int
+replicate_request(struct remote_task *t, struct remote_send *s,
+		  struct error *err)
+{
+	struct remote_req *r = (struct remote_req *)t;
+	struct remote_job *rj = t->rj;
+	struct engine_request rq;
+
+	switch (t->step) {
+	case REMOTE_SUBMIT:
+		if (create_request(rj->job->node, rj->base,
+				   (const char *const *)rj->images, rj->nimages,
+				   r->cand, &rq, err) < 0)
+			return -1;
+		*s = (struct remote_send){ rq.method, rq.url, rq.body,
+					   strlen(rq.body), .keyed = true,
+					   .timeout_ms = SUBMIT_TIMEOUT_MS };
+		return 0;
+	case REMOTE_POLL:
+		*s = (struct remote_send){ "GET", xstrdup(r->poll_url),
+					   .keyed = true,
+					   .timeout_ms = STATUS_TIMEOUT_MS };
+		return 0;
+	case REMOTE_CANCEL:
+		*s = (struct remote_send){ "POST", xstrdup(r->cancel_url),
+					   .keyed = true,
+					   .timeout_ms = CANCEL_TIMEOUT_MS };
+		return 0;
+	default:
+		BUG("replicate: send in step %d", (int)t->step);
+	}
+}
+
+static const char *
+str_member(json_t *o, const char *name)
+{
+	return json_string_value(json_object_get(o, name));
+}
+
+/* The first output: a URL string, or the first string of a list. */
+static const char *
+first_output(json_t *pred)
+{
+	json_t *out = json_object_get(pred, "output");
+
+	if (json_is_array(out))
+		out = json_array_get(out, 0);
+	return json_string_value(out);
+}
+
+/*
+ * What a prediction object says: still running (WAIT), an output to
+ * download, or the end without one.
+ */
+static enum remote_verdict
+prediction(struct remote_req *r, json_t *pred, struct error *err)
+{
+	struct remote_job *rj = r->t.rj;
+	const char *status = str_member(pred, "status");
+	const char *out = first_output(pred);
+	const char *why = str_member(pred, "error");
+
+	if (!status)
+		return error_set(err, "no status in the prediction"), REMOTE_UNEXPECTED;
+	if (strcmp(status, "succeeded") == 0) {
+		if (!out || !*out) {
+			error_set(err, "'%s' succeeded without an output", rj->model);
+			return REMOTE_GONE;
+		}
+		remote_req_output(r, out, -1);
+		return REMOTE_DOWNLOAD;
+	}
+	if (strcmp(status, "failed") == 0) {
+		error_set(err, "'%s' failed: %s", rj->model,
+			  why && *why ? why : "(no reason given)");
+		return REMOTE_GONE;
+	}
+	if (strcmp(status, "canceled") == 0 || strcmp(status, "aborted") == 0) {
+		if (r->resumed)
+			return REMOTE_RESUBMIT; /* an earlier Ctrl-C, or its deadline */
+		error_set(err, "'%s': prediction %s was %s at Replicate",
+			  rj->model, r->id, status);
+		return REMOTE_GONE;
+	}
+	return REMOTE_WAIT; /* starting, processing */
+}
+
+static enum remote_verdict
+on_create(struct remote_req *r, const struct http_response *resp,
+	  struct error *err)
+{
+	json_t *pred, *urls;
+	enum remote_verdict v;
+
+	if (resp->status < 200 || resp->status > 299)
+		return REMOTE_AS_HTTP;
+	pred = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	urls = json_object_get(pred, "urls");
+	remote_req_set(r, str_member(pred, "id"), str_member(urls, "get"), NULL,
+		       str_member(urls, "cancel"));
+	if (!r->id || !r->poll_url) {
+		json_decref(pred);
+		error_set(err, "the answer lacks id or urls.get");
+		return REMOTE_UNEXPECTED;
+	}
+	/* a prediction that already finished (Prefer: wait at a proxy) */
+	v = prediction(r, pred, err);
+	json_decref(pred);
+	return v == REMOTE_DOWNLOAD || v == REMOTE_WAIT ? REMOTE_SUBMITTED : v;
+}
+
+static enum remote_verdict
+on_poll(struct remote_req *r, const struct http_response *resp,
+	struct error *err)
+{
+	json_t *pred;
+	enum remote_verdict v;
+
+	if (resp->status == 404 && r->resumed)
+		return REMOTE_RESUBMIT; /* the service forgot it */
+	if (resp->status != 200)
+		return REMOTE_AS_HTTP;
+	pred = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	v = prediction(r, pred, err);
+	json_decref(pred);
+	return v;
+}
+
+static enum remote_verdict
+replicate_answer(struct remote_task *t, const struct http_response *resp,
+		 struct error *err)
+{
+	struct remote_req *r = (struct remote_req *)t;
+
+	if (t->step == REMOTE_SUBMIT)
+		return on_create(r, resp, err);
+	if (t->step == REMOTE_POLL)
+		return on_poll(r, resp, err);
+	BUG("replicate: answer in step %d", (int)t->step);
+}
+
+/*
+ * The words of an error body (RFC 7807: detail, else title), one line,
+ * cleaned whole before it is cut.
+ */
+static void
+replicate_detail(const char *body, size_t len, const char *secret,
+		 char *out, size_t outsz)
+{
+	json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
+	const char *d = str_member(root, "detail");
+	struct buf b;
+
+	if (!d)
+		d = str_member(root, "title");
+	buf_init(&b);
+	b.max = outsz > 1 ? outsz - 1 : 0;
+	text_clean_add(&b, d ? d : "", d ? strlen(d) : 0, secret);
+	snprintf(out, outsz, "%s", b.data);
+	buf_release(&b);
+	json_decref(root);
+}
+
+/* A 429's wait: Retry-After, else the body's retry_after (seconds). */
+static double
+replicate_retry_after(const struct http_response *resp)
+{
+	json_t *root;
+	double s = -1;
+
+	if (resp->retry_after >= 0 || resp->status != 429)
+		return resp->retry_after;
+	root = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	if (json_is_number(json_object_get(root, "retry_after")))
+		s = json_number_value(json_object_get(root, "retry_after"));
+	json_decref(root);
+	return s >= 0 && s <= 3600 ? s : -1;
+}
+
+static const struct remote_service replicate_service = {
+	.name = "replicate",
+	.auth_prefix = "Authorization: Bearer ",
+	.setup = replicate_setup,
+	.request = replicate_request,
+	.answer = replicate_answer,
+	.detail = replicate_detail,
+	.retry_after = replicate_retry_after,
+};
+
+static void
+replicate_start(struct job *job)
+{
+	remote_start(job, &replicate_service);
+}
+
+const struct engine engine_replicate = {
+	.type = "replicate",
+	.exec = ENGINE_REMOTE,
+	.start = replicate_start,
+	.cancel = remote_cancel,
+	.describe = replicate_describe,
+};
