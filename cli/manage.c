@@ -12,6 +12,7 @@
 
 #include "base/path.h"
 #include "cache/tree.h"
+#include "runtime/normalise.h"
 #include "cli.h"
 
 /*
@@ -257,6 +258,42 @@ mark_outs(const struct store *st, struct htab *live, const struct hash *outs,
 	}
 }
 
+/*
+ * The normalised images the recipe's package reads now (their keys
+ * computed as the scheduler does, runtime/normalise.h): kept, with their
+ * log lines, so the package after an edit makes only what changed. Those
+ * of earlier packages go; they cost nothing to make again.
+ */
+static void
+mark_normalised(const struct session *s, struct htab *live)
+{
+	const struct node *pkg = s->dag->package;
+	struct norm_spec spec;
+
+	if (!pkg)
+		return;
+	norm_spec_of(pkg, &spec);
+	for (size_t i = 0; i < pkg->nin; i++) {
+		const struct node *in = pkg->in[i];
+		const struct status *st = &s->st[in->idx];
+		const struct hash *outs = NULL;
+		struct hash img, key, obj;
+		size_t n = 0;
+
+		if (in->kind == KIND_CAPTION || !dag_selected(pkg, in, s->dag->picks))
+			continue;
+		if (st->action)
+			outs = st->action->outs, n = st->action->nouts;
+		else if (st->from_lock && st->was)
+			outs = st->was->outs, n = st->was->nouts;
+		if (!norm_image_hash(in, outs, n, node_pick(in, s->dag->picks), &img))
+			continue;
+		key = norm_key(&img, &spec);
+		if (norm_cached(&s->acts, &s->store, &key, &obj))
+			mark(live, &obj, 1);
+	}
+}
+
 static bool
 same_file(const char *a, const char *b)
 {
@@ -427,6 +464,7 @@ cmd_gc(const struct cli *cli)
 			mark_outs(&s.store, &live, w->outs, w->nouts, tree);
 	}
 	mark_sibling_locks(&s, &live);
+	mark_normalised(&s, &live);
 	if (lk.lockfd >= 0) {
 		struct error err;
 

@@ -202,7 +202,7 @@ params_facet(struct buf *b, const struct node *n)
 		const struct section *s = &n->recipe->sec[KIND_PACKAGE];
 
 		/* bump when runtime/engines/builtin.c packs differently */
-		field(b, "layout", "3");
+		field(b, "layout", "4");
 		field(b, "format", s->format ? s->format : "fal-zip");
 		field(b, "select", s->select ? s->select : "all");
 		field(b, "stem", s->stem ? s->stem : n->recipe->name);

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/hash.h"
 #include "base/util.h"
 #include "compiler/dag.h"
 
@@ -88,6 +89,10 @@ struct job {
 	const char **inputs;    /* cached files of the input images, in order
 				   (the picked candidate of each) */
 	size_t ninputs;
+	const struct hash *input_objs; /* a package's: the content hash of
+				   each image input, which the scheduler
+				   normalised (runtime/normalise.h); else
+				   NULL */
 	char **outs;            /* temp paths to write, one per candidate */
 	int nouts;
 	const char *workdir;    /* an empty temp folder for outputs of more

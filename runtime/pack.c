@@ -56,6 +56,10 @@ static const char pack_options[] =
 static __typeof__(archive_write_new) *p_archive_write_new;
 static __typeof__(archive_write_set_format_zip) *p_archive_write_set_format_zip;
 static __typeof__(archive_write_set_options) *p_archive_write_set_options;
+static __typeof__(archive_write_zip_set_compression_deflate)
+	*p_archive_write_zip_set_compression_deflate;
+static __typeof__(archive_write_zip_set_compression_store)
+	*p_archive_write_zip_set_compression_store;
 static __typeof__(archive_write_set_bytes_in_last_block)
 	*p_archive_write_set_bytes_in_last_block;
 static __typeof__(archive_write_open_fd) *p_archive_write_open_fd;
@@ -83,6 +87,8 @@ static const struct dl_sym syms[] = {
 	DL_SYM(archive_write_new),
 	DL_SYM(archive_write_set_format_zip),
 	DL_SYM(archive_write_set_options),
+	DL_SYM(archive_write_zip_set_compression_deflate),
+	DL_SYM(archive_write_zip_set_compression_store),
 	DL_SYM(archive_write_set_bytes_in_last_block),
 	DL_SYM(archive_write_open_fd),
 	DL_SYM(archive_write_header),
@@ -256,16 +262,22 @@ check_names(const struct pack_entry *entries, size_t n, struct error *err)
 }
 
 /*
- * Write the header of a regular-file entry of size bytes. Everything
+ * Write the header of a regular-file entry of size bytes, stored or
+ * deflated (libarchive reads the method at each header). Everything
  * that could carry the time, the owner or the input file's mode is set
  * to a constant or left unset. 0, or -1 with err.
  */
 static int
-begin_entry(struct pack_ctx *c, const char *name, int64_t size,
+begin_entry(struct pack_ctx *c, const char *name, int64_t size, bool stored,
 	    struct error *err)
 {
 	struct archive_entry *ae = c->ae;
+	int rc = stored ? p_archive_write_zip_set_compression_store(c->a)
+			: p_archive_write_zip_set_compression_deflate(c->a);
 
+	if (rc != ARCHIVE_OK)
+		return error_set(err, "cannot add '%s' to '%s': %s", name,
+				 c->out, archive_why(c->a));
 	p_archive_entry_clear(ae);
 	p_archive_entry_set_pathname_utf8(ae, name);
 	p_archive_entry_set_filetype(ae, AE_IFREG);
@@ -354,7 +366,8 @@ add_file(struct pack_ctx *c, const struct pack_entry *e, struct error *err)
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = error_set(err, "'%s' is not a regular file", e->path);
 	} else {
-		rc = begin_entry(c, e->name, (int64_t)st.st_size, err);
+		rc = begin_entry(c, e->name, (int64_t)st.st_size,
+					 e->stored, err);
 		if (rc == 0)
 			rc = copy_file(c, e, fd, (int64_t)st.st_size, err);
 	}
@@ -369,7 +382,7 @@ static int
 add_memory(struct pack_ctx *c, const struct pack_entry *e,
 	   struct error *err)
 {
-	if (begin_entry(c, e->name, (int64_t)e->len, err) < 0 ||
+	if (begin_entry(c, e->name, (int64_t)e->len, e->stored, err) < 0 ||
 	    put_data(c, e->name, e->data, e->len, err) < 0 ||
 	    end_entry(c, e->name, err) < 0)
 		return -1;

@@ -9,8 +9,11 @@
  * (callers sort them), each with a fixed timestamp (PACK_MTIME), mode 0644,
  * no owner names, and fixed compression settings, so the same inputs give
  * a byte-identical file. The archive is written to a temp file beside out
- * and renamed into place.
+ * and renamed into place. Entries are deflated, except those marked
+ * stored: bytes that are compressed already (PNG, JPEG), which deflate
+ * would spend time on to save nothing.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +27,7 @@ struct pack_entry {
 	const char *path;  /* file to copy in, or NULL to use data/len */
 	const void *data;
 	size_t len;
+	bool stored;       /* copy the bytes as they are (method 0), no deflate */
 };
 
 /* Write a flat ZIP of entries to out. -1 with err. */

@@ -9,7 +9,9 @@
  *
  * A job's life: start -> engine (worker or HTTP) -> finalize on a worker
  * (check each image, move outputs into the store) -> record on the loop
- * thread (action log, lock, build/ copy, unblock dependents).
+ * thread (action log, lock, build/ copy, unblock dependents). A package
+ * first has its images normalised, each a cached step of its own on the
+ * workers (runtime/normalise.h), and its engine only assembles them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "engine.h"
 #include "image.h"
 #include "loop.h"
+#include "normalise.h"
 #include "sched.h"
 #include "workers.h"
 
@@ -53,6 +56,10 @@ struct sjob {
 	struct hash *outs;         /* cached outputs, after finalize */
 	size_t nouts;
 	struct job_pending *pend;  /* earlier submissions of this key */
+	struct hash *in_objs;      /* a package: its images, normalised */
+	size_t norm_running;       /* a package: normalisations in flight */
+	size_t norm_made, norm_reused;
+	bool norm_failed;          /* one failed: job.err says why */
 	double reserved;           /* dollars held by job_may_spend */
 	int64_t started;
 	char why[512];             /* failure or skip reason */
@@ -183,6 +190,9 @@ say_done(struct sched *s, const struct sjob *j)
 	if (j->job.usd > 0)
 		fprintf(stderr, "%.3f", j->job.usd);
 	fputs(")\n", stderr);
+	if (j->node->kind == KIND_PACKAGE)
+		fprintf(stderr, "package: %zu image%s normalised, %zu from the cache\n",
+			j->norm_made, j->norm_made == 1 ? "" : "s", j->norm_reused);
 }
 
 static void
@@ -677,6 +687,7 @@ work_decode(void *ctx)
 }
 
 static void launch(struct sched *s, struct sjob *j);
+static void engage(struct sched *s, struct sjob *j);
 
 /* Loop: j's sources are decoded; refuse it or hand it to its engine. */
 static void
@@ -691,7 +702,7 @@ decode_done(void *ctx)
 			work_done(j);
 			return;
 		}
-	launch(j->s, j);
+	engage(j->s, j);
 }
 
 static bool
@@ -768,6 +779,119 @@ start(struct sched *s, struct sjob *j)
 	status_line(s, n);
 	if (sources_undecoded(s, j))
 		workers_submit(s->workers, work_decode, decode_done, j);
+	else
+		engage(s, j);
+}
+
+/* ---- a package's images, normalised (runtime/normalise.h) ---- */
+
+/* One image of a package being normalised on a worker. */
+struct norm_work {
+	struct sjob *j;
+	size_t input;              /* its index in job.inputs */
+	struct norm_spec spec;
+	struct hash key, obj;
+	struct error err;
+	int rc;
+};
+
+/* The package reads the normalised object h for input i from now on. */
+static void
+use_normalised(struct sjob *j, size_t i, const struct hash *h)
+{
+	free((char *)j->job.inputs[i]);
+	j->job.inputs[i] = store_object_path(j->s->store, h);
+	j->in_objs[i] = *h;
+}
+
+static void
+norm_work(void *ctx)
+{
+	struct norm_work *w = ctx;
+	struct sjob *j = w->j;
+
+	w->rc = norm_make(j->s->store, j->s->acts->path, j->job.inputs[w->input],
+			  &w->spec, &w->key, &w->obj, &w->err);
+}
+
+/* Loop thread: one image is normalised (or failed); the last one done
+ * hands the package to its engine, or fails it with the first words. */
+static void
+norm_done(void *ctx)
+{
+	struct norm_work *w = ctx;
+	struct sjob *j = w->j;
+
+	if (w->rc == 0) {
+		struct action rec = norm_record(&w->key, &w->obj);
+
+		actions_add(j->s->acts, &rec);
+		use_normalised(j, w->input, &w->obj);
+		j->norm_made++;
+	} else if (!j->norm_failed) {
+		j->norm_failed = true;
+		snprintf(j->job.err.msg, sizeof(j->job.err.msg),
+			 "cannot normalise %s: %.400s", j->node->in[w->input]->id,
+			 w->err.msg);
+	}
+	free(w);
+	if (--j->norm_running == 0 && j->norm_failed) {
+		j->job.failed = true;
+		work_done(j);
+	} else if (j->norm_running == 0) {
+		launch(j->s, j);
+	}
+}
+
+/*
+ * A package: normalise each selected image whose normalisation is not
+ * cached, all at once on the workers; launch the engine when none is
+ * left. What is cached is only looked up here, on the loop thread.
+ */
+static void
+normalise_images(struct sched *s, struct sjob *j)
+{
+	const struct node *n = j->node;
+	struct norm_spec spec;
+
+	norm_spec_of(n, &spec);
+	j->in_objs = xcalloc(n->nin + 1, sizeof(*j->in_objs));
+	j->job.input_objs = j->in_objs;
+	j->norm_running = 1; /* held until every image is looked at */
+	for (size_t i = 0; i < n->nin; i++) {
+		const struct node *in = n->in[i];
+		const struct hash *outs;
+		struct norm_work *w;
+		struct hash img;
+		size_t nouts;
+
+		if (!j->job.inputs[i] || in->kind == KIND_CAPTION)
+			continue;
+		outs = outputs_of(s, in, &nouts);
+		if (!norm_image_hash(in, outs, nouts, node_pick(in, s->dag->picks), &img))
+			BUG("%s: an input without a cached image", in->id);
+		w = xcalloc(1, sizeof(*w));
+		*w = (struct norm_work){ .j = j, .input = i, .spec = spec,
+					 .key = norm_key(&img, &spec) };
+		if (norm_cached(s->acts, s->store, &w->key, &w->obj)) {
+			use_normalised(j, i, &w->obj);
+			j->norm_reused++;
+			free(w);
+			continue;
+		}
+		j->norm_running++;
+		workers_submit(s->workers, norm_work, norm_done, w);
+	}
+	if (--j->norm_running == 0)
+		launch(s, j);
+}
+
+/* Inputs ready and checked: a package normalises first, the rest launch. */
+static void
+engage(struct sched *s, struct sjob *j)
+{
+	if (j->node->kind == KIND_PACKAGE)
+		normalise_images(s, j);
 	else
 		launch(s, j);
 }
@@ -896,6 +1020,7 @@ free_jobs(struct sched *s)
 		free(j->workdir);
 		free(j->outs);
 		free(j->pend);
+		free(j->in_objs);
 		free(j);
 	}
 }

@@ -4,13 +4,15 @@
  * A caption node writes its caption (compiled with the recipe) as one
  * UTF-8 line with no line break.
  *
- * A package node normalises every selected image into its workdir (one
- * square size: size:, else the target's; cropped around the subject by
- * libvips' attention smartcrop; EXIF orientation baked in; alpha
- * flattened onto white; always a fresh PNG, the cached original is only
- * read) beside its caption, in the layout package.format names, plus a
- * manifest.json. It lists the files, one relative path a line, in
- * job->outs[0]; the scheduler caches them as a tree (cache/tree.h).
+ * A package node assembles its selected images, which the scheduler has
+ * normalised already (runtime/normalise.h: one square size, size: else
+ * the target's; cropped around the subject; upright; alpha flattened;
+ * a PNG, each a cached object), beside their captions, in the layout
+ * package.format names, plus a manifest.json. Nothing is decoded or
+ * encoded here: a folder layout hard-links each normalised object into
+ * the workdir, and a ZIP streams it in, stored as it is. It lists the
+ * files, one relative path a line, in job->outs[0]; the scheduler caches
+ * them as a tree (cache/tree.h).
  *
  *   fal-zip      STEM.zip: the pairs, flat, and manifest.json
  *   kohya        N_TRIGGER/ (pairs), dataset_config.toml, manifest.json
@@ -34,7 +36,7 @@
 #include "base/path.h"
 #include "compiler/caption.h"
 #include "runtime/engine.h"
-#include "runtime/image.h"
+#include "runtime/normalise.h"
 #include "runtime/pack.h"
 
 #define MANIFEST_FORMAT 1
@@ -58,6 +60,14 @@ struct staged {
 	struct hash image_hash, caption_hash;
 };
 
+/* A file of the package: where it goes, and where its bytes are. */
+struct pfile {
+	char *rel;               /* its path in the package */
+	char *src;               /* the file to read (a cached object), or
+				    NULL: rel in the workdir */
+	bool stored;             /* compressed already: a ZIP stores it */
+};
+
 struct pkg {
 	struct job *job;
 	const struct recipe *r;
@@ -67,7 +77,7 @@ struct pkg {
 	int size, repeats;
 	struct staged *v;
 	size_t n;
-	char **files;            /* every file written, relative to workdir */
+	struct pfile *files;     /* every file of the package */
 	size_t nfiles, capfiles;
 };
 
@@ -132,11 +142,13 @@ file_stem(const struct pkg *p, const struct node *img, size_t k)
 	return name;
 }
 
+/* List rel, whose bytes are in src (NULL: written to the workdir). */
 static void
-add_file(struct pkg *p, const char *rel)
+add_file(struct pkg *p, const char *rel, const char *src, bool stored)
 {
 	LM_GROW(p->files, p->nfiles + 1, p->capfiles);
-	p->files[p->nfiles++] = xstrdup(rel);
+	p->files[p->nfiles++] = (struct pfile){ xstrdup(rel),
+						src ? xstrdup(src) : NULL, stored };
 }
 
 /* "dir/name" or "name" when dir is the package's top. */
@@ -156,31 +168,53 @@ put_text(struct pkg *p, const char *rel, const char *text, size_t len,
 
 	free(path);
 	if (rc == 0)
-		add_file(p, rel);
+		add_file(p, rel, NULL, false);
 	if (rc == 0 && h)
 		*h = hash_bytes(text, len);
 	return rc;
 }
 
-/* Normalise the image of input i into the package as image number k. */
+/*
+ * Put the normalised image of input i in the package as image number
+ * k: a ZIP reads the cached object itself; a folder gets a hard link to
+ * it in the workdir (the store is on the same filesystem), which the
+ * scheduler finds already cached.
+ */
+static int
+stage_image(struct pkg *p, size_t i, struct staged *st, struct error *err)
+{
+	const char *obj = p->job->inputs[i];
+	char *path;
+	int rc = 0;
+
+	st->image_hash = p->job->input_objs[i];
+	if (strcmp(p->format, "fal-zip") == 0) {
+		add_file(p, st->image, obj, true);
+		return 0;
+	}
+	path = path_join(p->job->workdir, st->image);
+	if (link(obj, path) < 0)
+		rc = error_set(err, "cannot link '%s' to '%s':", obj, path);
+	else
+		add_file(p, st->image, NULL, true);
+	free(path);
+	return rc;
+}
+
+/* Stage input i's image and its caption as the package's image k. */
 static int
 stage_one(struct pkg *p, size_t i, struct staged *st, size_t k,
 	  struct error *err)
 {
 	struct job *job = p->job;
-	struct image_op op = { .size = p->size, .crop = IMAGE_CROP_ATTENTION };
-	char *stem = file_stem(p, job->node->in[i], k), *path, *text;
+	char *stem = file_stem(p, job->node->in[i], k), *text;
 	size_t len;
 	int rc;
 
 	st->node = job->node->in[i];
 	st->name = xasprintf("%s.png", stem);
 	st->image = in_dir(p->dir, st->name);
-	path = path_join(job->workdir, st->image);
-	rc = image_transform(job->inputs[i], path, &op, err);
-	if (rc == 0 && (rc = hash_file(path, &st->image_hash, err)) == 0)
-		add_file(p, st->image);
-	free(path);
+	rc = stage_image(p, i, st, err);
 	if (rc == 0 && (rc = read_file(job->inputs[i + 1], &text, &len, err)) == 0) {
 		st->text = text;
 		st->caption_hash = hash_bytes(text, len);
@@ -209,6 +243,8 @@ stage_all(struct pkg *p, struct error *err)
 		if (rc < 0)
 			return -1;
 	}
+	if (!job->input_objs)
+		return error_set(err, "the package's images were not normalised");
 	p->v = xcalloc(job->ninputs / 2 + 1, sizeof(*p->v));
 	for (size_t i = 0; i + 1 < job->ninputs; i += 2) {
 		if (!job->inputs[i])
@@ -435,11 +471,22 @@ write_manifest(struct pkg *p, struct error *err)
 static int
 by_path(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct pfile *)a)->rel, ((const struct pfile *)b)->rel);
 }
 
-/* fal-zip: zip every file written so far into STEM.zip, which replaces
- * them in the listing (they are removed from the workdir). */
+static void
+drop_files(struct pkg *p)
+{
+	for (size_t i = 0; i < p->nfiles; i++) {
+		free(p->files[i].rel);
+		free(p->files[i].src);
+	}
+	p->nfiles = 0;
+}
+
+/* fal-zip: zip every file listed so far into STEM.zip, which replaces
+ * them in the listing (those written to the workdir are removed; cached
+ * objects are only read). */
 static int
 zip_files(struct pkg *p, struct error *err)
 {
@@ -450,18 +497,23 @@ zip_files(struct pkg *p, struct error *err)
 	int rc;
 
 	for (size_t i = 0; i < p->nfiles; i++) {
-		paths[i] = path_join(p->job->workdir, p->files[i]);
-		e[i] = (struct pack_entry){ p->files[i], paths[i], NULL, 0 };
+		const struct pfile *f = &p->files[i];
+
+		if (!f->src)
+			paths[i] = path_join(p->job->workdir, f->rel);
+		e[i] = (struct pack_entry){ .name = f->rel,
+					    .path = f->src ? f->src : paths[i],
+					    .stored = f->stored };
 	}
 	rc = pack_zip(zip, e, p->nfiles, err);
 	for (size_t i = 0; i < p->nfiles; i++) {
-		unlink(paths[i]);
+		if (paths[i])
+			unlink(paths[i]);
 		free(paths[i]);
-		free(p->files[i]);
 	}
-	p->nfiles = 0;
+	drop_files(p);
 	if (rc == 0)
-		add_file(p, zipname);
+		add_file(p, zipname, NULL, false);
 	free(paths);
 	free(e);
 	free(zip);
@@ -523,8 +575,7 @@ pkg_init(struct pkg *p, struct job *job)
 	p->r = job->node->recipe;
 	p->format = s->format ? s->format : "fal-zip";
 	p->stem = package_stem(job->node);
-	p->size = job->node->size ? job->node->size
-				  : caption_profile(p->r->target)->size;
+	p->size = norm_package_size(job->node);
 	p->repeats = s->repeats ? s->repeats : RECIPE_DEFAULT_REPEATS;
 	p->dir = images_dir(p);
 }
@@ -538,8 +589,7 @@ pkg_release(struct pkg *p)
 		free(p->v[i].caption);
 		free(p->v[i].text);
 	}
-	for (size_t i = 0; i < p->nfiles; i++)
-		free(p->files[i]);
+	drop_files(p);
 	free(p->files);
 	free(p->v);
 	free(p->stem);
@@ -556,7 +606,7 @@ write_listing(struct pkg *p, struct error *err)
 	qsort(p->files, p->nfiles, sizeof(*p->files), by_path);
 	buf_init(&b);
 	for (size_t i = 0; i < p->nfiles; i++)
-		buf_addf(&b, "%s\n", p->files[i]);
+		buf_addf(&b, "%s\n", p->files[i].rel);
 	rc = write_file_atomic(p->job->outs[0], b.data, b.len, err);
 	buf_release(&b);
 	return rc;
@@ -567,8 +617,11 @@ static void
 unstage(struct pkg *p)
 {
 	for (size_t i = 0; i < p->nfiles; i++) {
-		char *path = path_join(p->job->workdir, p->files[i]);
+		char *path;
 
+		if (p->files[i].src)
+			continue; /* a cached object: never removed */
+		path = path_join(p->job->workdir, p->files[i].rel);
 		unlink(path);
 		free(path);
 	}

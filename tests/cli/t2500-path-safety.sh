@@ -114,7 +114,7 @@ test_expect_success 'a state file planted as a link is never written through' '
 	rm st/.loramake/actions && ln -s ../../bashrc st/.loramake/actions &&
 	sed -i "s/size: 128/size: 256/" st/recipe.yaml &&
 	expect_exit 1 lm st/recipe.yaml >out 2>err &&
-	grep "FAILED package: .st/.loramake/actions. is a symbolic link" err &&
+	grep "FAILED package: .*st/.loramake/actions. is a symbolic link" err &&
 	test "$(cat bashrc)" = "keep me" &&
 	rm st/.loramake/actions && mv st/recipe.lock lock.saved &&
 	ln -s ../bashrc st/recipe.lock &&

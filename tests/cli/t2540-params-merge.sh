@@ -2,7 +2,8 @@
 # t2540: an item's params: merge over its section's key by key
 # (docs/recipe.md, "params"): the keys of recipes whose items have no
 # params of their own are what they were before (tests/data/jinx-keys and
-# jinx-params-keys were written by loramake before the merge), and an item
+# jinx-params-keys were written by loramake before the merge; their package
+# line since package layout 4, which stores PNGs in the ZIP), and an item
 # given params of its own changes only its own nodes (its captions are
 # words, not keys of the image: they stay).
 . "$(dirname "$0")/lib.sh"
