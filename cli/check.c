@@ -13,7 +13,9 @@
  * Rules on the recipe's words (framing, angles, expressions, wardrobe,
  * backgrounds, captions, trigger, prompts) need nothing built; rules on
  * pixels (resolution, duplicates) warn about images not built yet, so
- * check can run before money is spent.
+ * check can run before money is spent. What is measured of an image
+ * (sides, dHash) is cached by its bytes' hash (cache/facts.h), so a check
+ * after a one-image edit decodes one image.
  * Exit 1 when a rule fails, else 0 (2: bad recipe or usage).
  */
 #include <jansson.h>
@@ -21,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/path.h"
+#include "cache/facts.h"
 #include "cli.h"
 #include "compiler/caption.h"
 #include "quality/check.h"
@@ -33,6 +37,9 @@ struct gathered {
 	struct check_prompt *prompts;
 	size_t nprompts;
 	struct lint *lint;
+	struct facts facts;   /* measurements by image hash (cache/facts.h) */
+	size_t measured;      /* images decoded by this check */
+	size_t known;         /* images whose facts were cached */
 	int size;
 	bool package_built;
 	size_t earlier;       /* images made with other keys than this plan's */
@@ -74,19 +81,24 @@ last_outputs(const struct session *s, const struct node *n, size_t *nouts,
 	return st->was->outs;
 }
 
-/* The cached file of n's picked output, or NULL. Caller frees. */
+/* The cached file of n's picked output, or NULL; *h the hash of its
+ * bytes. Caller frees. */
 static char *
-output_path(const struct session *s, const struct node *n, bool *earlier)
+output_path(const struct session *s, const struct node *n, struct hash *h,
+	    bool *earlier)
 {
 	size_t nouts;
 	const struct hash *outs = last_outputs(s, n, &nouts, earlier);
 	int pick = node_pick(n, s->dag->picks);
 
-	if (n->file)
+	if (n->file) {
+		*h = n->file_hash;
 		return xstrdup(n->file);
+	}
 	if (!outs || pick < 1 || (size_t)pick > nouts)
 		return NULL;
-	return store_object_path(&s->store, &outs[pick - 1]);
+	*h = outs[pick - 1];
+	return store_object_path(&s->store, h);
 }
 
 /*
@@ -110,22 +122,51 @@ placeholder(const struct session *s, const struct node *n)
 	return false;
 }
 
+/*
+ * The sides and dHash of the image at path, whose bytes hash to h: from
+ * the facts of an earlier check, else decoded and learned. false (warned)
+ * when it is broken.
+ */
+static bool
+image_facts_of(const struct node *n, const char *path, const struct hash *h,
+	       struct gathered *g, struct image_facts *v)
+{
+	const struct image_facts *known = facts_get(&g->facts, h);
+	struct error err;
+
+	if (known) {
+		*v = *known;
+		g->known++;
+		return true;
+	}
+	if (image_probe(path, &v->w, &v->h, &err) < 0 ||
+	    image_dhash(path, &v->dhash, &err) < 0) {
+		warn("%s: %s", n->id, err.msg);
+		return false;
+	}
+	g->measured++;
+	facts_put(&g->facts, h, v);
+	return true;
+}
+
 /* Measure one image: sides and dHash. A broken file counts as unbuilt. */
 static void
 measure(const struct session *s, const struct node *n, struct check_image *ci,
 	struct gathered *g)
 {
+	struct image_facts v;
+	struct hash h;
 	bool earlier;
-	char *path = output_path(s, n, &earlier);
-	struct error err;
+	char *path = output_path(s, n, &h, &earlier);
 
 	if (!path)
 		return;
-	if (image_probe(path, &ci->w, &ci->h, &err) == 0 &&
-	    image_dhash(path, &ci->dhash, &err) == 0)
+	if (image_facts_of(n, path, &h, g, &v)) {
 		ci->built = true;
-	else
-		warn("%s: %s", n->id, err.msg);
+		ci->w = v.w;
+		ci->h = v.h;
+		ci->dhash = v.dhash;
+	}
 	free(path);
 	ci->placeholder = ci->built && placeholder(s, n);
 	if (ci->built && earlier && !g->earlier++)
@@ -177,6 +218,34 @@ gather_prompts(const struct dag *dag, struct gathered *g)
 	}
 }
 
+/* .loramake/facts, when there is a cache (check creates none). */
+static char *
+facts_path(const struct session *s)
+{
+	return path_exists(s->store.root) ? path_join(s->store.root, "facts") : NULL;
+}
+
+static void
+load_facts(const struct session *s, struct gathered *g)
+{
+	char *path = facts_path(s);
+	struct error err;
+
+	if (facts_load(&g->facts, path, &err) < 0)
+		warn("%s; every image is decoded", err.msg);
+	free(path);
+}
+
+/* Keep what this check learned; a failure costs only the next check's time. */
+static void
+save_facts(struct gathered *g)
+{
+	struct error err;
+
+	if (g->measured && facts_save(&g->facts, &err) < 0)
+		warn("%s", err.msg);
+}
+
 static int
 gather(const struct session *s, struct gathered *g)
 {
@@ -198,7 +267,9 @@ gather(const struct session *s, struct gathered *g)
 	g->size = pkg && pkg->size ? pkg->size : p->size;
 	g->package_built = pkg && (s->st[pkg->idx].state == STATE_CACHED ||
 				   lock_outputs_stored(s, s->st[pkg->idx].was));
+	load_facts(s, g);
 	gather_images(s, g);
+	save_facts(g);
 	gather_prompts(s->dag, g);
 	return 0;
 }
@@ -209,6 +280,7 @@ gathered_release(struct gathered *g)
 	free(g->v);
 	free(g->prompts);
 	lint_free(g->lint);
+	facts_release(&g->facts);
 }
 
 static void
@@ -223,6 +295,9 @@ print_text(const struct session *s, const struct gathered *g,
 	       p->target, p->label, g->n, ps->format ? ps->format : "fal-zip",
 	       !s->dag->package ? " (none)" : g->package_built ? ""
 								: " (not built yet)");
+	if (s->cli->verbose)
+		printf("  (%zu image%s decoded, %zu measured before: .loramake/facts)\n",
+		       g->measured, g->measured == 1 ? "" : "s", g->known);
 	if (g->earlier)
 		printf("  (the images are the last build's: %zu of %zu differ from "
 		       "what this plan would build: %s)\n", g->earlier, g->n,

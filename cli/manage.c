@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/path.h"
+#include "cache/facts.h"
 #include "cache/tree.h"
 #include "runtime/normalise.h"
 #include "cli.h"
@@ -295,6 +296,35 @@ mark_normalised(const struct session *s, struct htab *live)
 }
 
 static bool
+fact_live(const char *hex, void *live)
+{
+	return htab_get(live, hex, HASH_HEX_LEN) != NULL;
+}
+
+/*
+ * After the sweep: keep check's facts (cache/facts.h) of the objects
+ * kept and of the recipe's source files (marked into live for this).
+ */
+static void
+compact_facts(const struct session *s, struct htab *live)
+{
+	char *path = path_join(s->store.root, "facts");
+	struct facts f;
+	struct error err;
+
+	for (size_t i = 0; i < s->dag->nnodes; i++)
+		if (s->dag->nodes[i]->file)
+			mark(live, &s->dag->nodes[i]->file_hash, 1);
+	if (path_exists(path)) {
+		if (facts_load(&f, path, &err) < 0 ||
+		    facts_compact(&f, fact_live, live, &err) < 0)
+			warn("%s", err.msg);
+		facts_release(&f);
+	}
+	free(path);
+}
+
+static bool
 same_file(const char *a, const char *b)
 {
 	struct stat sa, sb;
@@ -469,6 +499,7 @@ cmd_gc(const struct cli *cli)
 		struct error err;
 
 		dropped = sweep(&s.store, &live, &kept);
+		compact_facts(&s, &live);
 		if (actions_compact(&s.acts, is_live, &live, &err) < 0 &&
 		    path_exists(s.acts.path))
 			warn("%s", err.msg);
