@@ -582,6 +582,75 @@ write_file_atomic(const char *path, const void *data, size_t len,
 	return rc;
 }
 
+/* Copy all of in to out from their current offsets: copy_file_range,
+ * else (another filesystem, an old kernel) read and write. */
+static int
+copy_fd(int in, int out)
+{
+	char buf[65536];
+	ssize_t n;
+	bool kernel = true;
+
+	for (;;) {
+		n = kernel ? copy_file_range(in, NULL, out, NULL, 1 << 30, 0) : -1;
+		if (n < 0 && kernel && (errno == EXDEV || errno == ENOSYS ||
+					errno == EINVAL || errno == EOPNOTSUPP)) {
+			kernel = false;
+			continue;
+		}
+		if (!kernel && (n = read(in, buf, sizeof(buf))) > 0 &&
+		    write_all(out, buf, (size_t)n) < 0)
+			return -1;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+	}
+}
+
+int
+copy_file_atomic(const char *src, const char *dst, struct error *err)
+{
+	int in = path_open(src, O_RDONLY, 0, err), out;
+	char *tmp;
+	bool ok;
+	int rc;
+
+	if (in < 0)
+		return -1;
+	if ((out = path_tmp_create(dst, &tmp, err)) < 0) {
+		close(in);
+		return -1;
+	}
+	ok = copy_fd(in, out) == 0 && fsync(out) == 0;
+	if (!ok)
+		error_set(err, "cannot copy '%s' to '%s':", src, tmp);
+	close(in);
+	if (close(out) < 0 && ok)
+		ok = !error_set(err, "cannot write '%s':", tmp);
+	rc = path_rename_atomic(tmp, dst, ok, err);
+	free(tmp);
+	return rc;
+}
+
+int
+write_file_new(const char *path, const void *data, size_t len,
+	       struct error *err)
+{
+	int fd = path_open(path, O_WRONLY | O_CREAT | O_EXCL, 0644, err);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0)
+		rc = error_set(err, "cannot write '%s':", path);
+	if (close(fd) < 0 && rc == 0)
+		rc = error_set(err, "cannot write '%s':", path);
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
 int
 path_rename_atomic(const char *tmp, const char *path, bool ok,
 		   struct error *err)

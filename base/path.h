@@ -84,6 +84,19 @@ int mkdirs(const char *path, struct error *err);
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      struct error *err);
 /*
+ * Copy the file src to dst atomically (tmp + fsync + rename), in the
+ * kernel where it can (copy_file_range: no pass through memory, a clone
+ * on filesystems that share extents). -1 with err.
+ */
+int copy_file_atomic(const char *src, const char *dst, struct error *err);
+/*
+ * Create path, which must not exist (O_EXCL, walked), and write data, not
+ * synced: a scratch file that its reader syncs, such as a package's file
+ * that the scheduler moves into the store. -1 with err.
+ */
+int write_file_new(const char *path, const void *data, size_t len,
+		   struct error *err);
+/*
  * Finish an atomic write. With ok, rename the finished (fsynced) tmp, in
  * path's folder, onto path and fsync the folder; otherwise, or if the rename fails, remove
  * tmp. Returns 0, or -1 (err filled by the rename; callers that pass

@@ -49,27 +49,38 @@ replaceable(const char *out)
 	return ok;
 }
 
+/* Does dst hold object h's bytes already? Sizes first: a package is
+ * big, and one that changed seldom keeps its size. */
+static bool
+holds_object(const struct store *st, const struct hash *h, const char *dst)
+{
+	char *src = store_object_path(st, h);
+	struct stat a, b;
+	struct hash have;
+	bool same = stat(src, &a) == 0 && lstat(dst, &b) == 0 &&
+		    S_ISREG(b.st_mode) && a.st_size == b.st_size &&
+		    hash_file(dst, &have, NULL) == 0 && hash_eq(&have, h);
+
+	free(src);
+	return same;
+}
+
 /* Copy object h of the store to dst, making its folders. -1 with err. */
 static int
 copy_object(const struct store *st, const struct hash *h, const char *dst,
 	    struct error *err)
 {
-	char *src, *dir, *data = NULL;
-	struct hash have;
-	size_t len;
+	char *src, *dir;
 	int rc;
 
 	/* a no-op build rewrites nothing: same bytes, same file */
-	if (hash_file(dst, &have, NULL) == 0 && hash_eq(&have, h))
+	if (holds_object(st, h, dst))
 		return 0;
 	src = store_object_path(st, h);
 	dir = path_dir(dst);
 	rc = mkdirs(dir, err);
 	if (rc == 0)
-		rc = read_file(src, &data, &len, err);
-	if (rc == 0)
-		rc = write_file_atomic(dst, data, len, err);
-	free(data);
+		rc = copy_file_atomic(src, dst, err);
 	free(dir);
 	free(src);
 	return rc;

@@ -64,7 +64,9 @@ struct staged {
 struct pfile {
 	char *rel;               /* its path in the package */
 	char *src;               /* the file to read (a cached object), or
-				    NULL: rel in the workdir */
+				    NULL: rel in the workdir, or data */
+	char *data;              /* a ZIP's text, kept in memory, or NULL */
+	size_t len;
 	bool stored;             /* compressed already: a ZIP stores it */
 };
 
@@ -147,8 +149,9 @@ static void
 add_file(struct pkg *p, const char *rel, const char *src, bool stored)
 {
 	LM_GROW(p->files, p->nfiles + 1, p->capfiles);
-	p->files[p->nfiles++] = (struct pfile){ xstrdup(rel),
-						src ? xstrdup(src) : NULL, stored };
+	p->files[p->nfiles++] = (struct pfile){ .rel = xstrdup(rel),
+						.src = src ? xstrdup(src) : NULL,
+						.stored = stored };
 }
 
 /* "dir/name" or "name" when dir is the package's top. */
@@ -158,19 +161,30 @@ in_dir(const char *dir, const char *name)
 	return *dir ? xasprintf("%s/%s", dir, name) : xstrdup(name);
 }
 
-/* Write text to rel in the workdir and list it. -1 with err. */
+/*
+ * List text as rel: a ZIP's is kept in memory (the ZIP is the only file
+ * written); a folder's is written to the workdir, plainly: the scheduler
+ * syncs it as it moves it into the store. -1 with err.
+ */
 static int
 put_text(struct pkg *p, const char *rel, const char *text, size_t len,
-	 struct hash *h, struct error *err)
+	 struct error *err)
 {
-	char *path = path_join(p->job->workdir, rel);
-	int rc = write_file_atomic(path, text, len, err);
+	char *path;
+	int rc;
 
+	if (strcmp(p->format, "fal-zip") == 0) {
+		add_file(p, rel, NULL, false);
+		p->files[p->nfiles - 1].data = xmalloc(len + 1);
+		memcpy(p->files[p->nfiles - 1].data, text, len);
+		p->files[p->nfiles - 1].len = len;
+		return 0;
+	}
+	path = path_join(p->job->workdir, rel);
+	rc = write_file_new(path, text, len, err);
 	free(path);
 	if (rc == 0)
 		add_file(p, rel, NULL, false);
-	if (rc == 0 && h)
-		*h = hash_bytes(text, len);
 	return rc;
 }
 
@@ -223,7 +237,7 @@ stage_one(struct pkg *p, size_t i, struct staged *st, size_t k,
 
 			st->caption = in_dir(p->dir, name);
 			free(name);
-			rc = put_text(p, st->caption, text, len, NULL, err);
+			rc = put_text(p, st->caption, text, len, err);
 		}
 	}
 	free(stem);
@@ -306,7 +320,7 @@ write_kohya(struct pkg *p, struct error *err)
 	buf_addf(&b, "\n  num_repeats = %d\n  class_tokens = ", p->repeats);
 	add_quoted(&b, p->r->trigger ? p->r->trigger : p->r->name);
 	buf_addc(&b, '\n');
-	rc = put_text(p, "dataset_config.toml", b.data, b.len, NULL, err);
+	rc = put_text(p, "dataset_config.toml", b.data, b.len, err);
 	buf_release(&b);
 	return rc;
 }
@@ -331,7 +345,7 @@ write_aitk(struct pkg *p, struct error *err)
 	buf_addf(&b, "\n    caption_ext: \"txt\"\n    shuffle_tokens: false\n"
 		 "    cache_latents_to_disk: true\n    num_repeats: %d\n"
 		 "    resolution: [%d]\n", p->repeats, p->size);
-	rc = put_text(p, "dataset.yaml", b.data, b.len, NULL, err);
+	rc = put_text(p, "dataset.yaml", b.data, b.len, err);
 	buf_release(&b);
 	return rc;
 }
@@ -361,7 +375,7 @@ write_jsonl(struct pkg *p, struct error *err)
 	}
 	rel = in_dir(p->dir, "metadata.jsonl");
 	if (rc == 0)
-		rc = put_text(p, rel, b.data, b.len, NULL, err);
+		rc = put_text(p, rel, b.data, b.len, err);
 	free(rel);
 	buf_release(&b);
 	return rc;
@@ -463,7 +477,7 @@ write_manifest(struct pkg *p, struct error *err)
 	char *nl = xasprintf("%s\n", text);
 
 	free(text);
-	rc = put_text(p, "manifest.json", nl, strlen(nl), NULL, err);
+	rc = put_text(p, "manifest.json", nl, strlen(nl), err);
 	free(nl);
 	return rc;
 }
@@ -480,6 +494,7 @@ drop_files(struct pkg *p)
 	for (size_t i = 0; i < p->nfiles; i++) {
 		free(p->files[i].rel);
 		free(p->files[i].src);
+		free(p->files[i].data);
 	}
 	p->nfiles = 0;
 }
@@ -499,10 +514,11 @@ zip_files(struct pkg *p, struct error *err)
 	for (size_t i = 0; i < p->nfiles; i++) {
 		const struct pfile *f = &p->files[i];
 
-		if (!f->src)
+		if (!f->src && !f->data)
 			paths[i] = path_join(p->job->workdir, f->rel);
 		e[i] = (struct pack_entry){ .name = f->rel,
-					    .path = f->src ? f->src : paths[i],
+					    .path = f->data ? NULL : f->src ? f->src : paths[i],
+					    .data = f->data, .len = f->len,
 					    .stored = f->stored };
 	}
 	rc = pack_zip(zip, e, p->nfiles, err);
@@ -619,8 +635,8 @@ unstage(struct pkg *p)
 	for (size_t i = 0; i < p->nfiles; i++) {
 		char *path;
 
-		if (p->files[i].src)
-			continue; /* a cached object: never removed */
+		if (p->files[i].src || p->files[i].data)
+			continue; /* a cached object, or in memory */
 		path = path_join(p->job->workdir, p->files[i].rel);
 		unlink(path);
 		free(path);
