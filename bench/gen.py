@@ -20,6 +20,12 @@ so the plan has about --nodes nodes:
     nodes = 1 hero + N angles + 3 * (expression, upscale, caption per
             dataset image) + 1 package - what the two special rules drop
 
+    python3 bench/gen.py DIR --images 480 [--format fal-zip]
+        a recipe whose package holds exactly that many images (for
+        bench/package.sh): as above, with enough angles that the five
+        expressions, a00001's two and a00002 passed through add up, and a
+        last angle taking the first few expressions for the rest.
+
 Python 3 standard library only.
 """
 import argparse
@@ -88,11 +94,21 @@ def angles_for(nodes):
     return best
 
 
+def angles_for_images(images):
+    """(angles, expressions of the last angle or 0) for exactly images."""
+    e = len(EXPRESSIONS)
+    rest = images - 3  # a00001: two, a00002: passed through
+    if rest < 0:
+        raise ValueError("need at least 3 images")
+    full, part = divmod(rest, e)
+    return 2 + full + (1 if part else 0), part
+
+
 def angle_name(i):
     return "a%05d" % i
 
 
-def write_recipe(d, n_angles, cheap):
+def write_recipe(d, n_angles, cheap, last_part=0, fmt="imagefolder"):
     os.makedirs(os.path.join(d, "keystones"), exist_ok=True)
     copy(HERO, os.path.join(d, "keystones", "hero.png"))
     w = []
@@ -134,6 +150,9 @@ def write_recipe(d, n_angles, cheap):
     w.append("  apply:")
     w.append("    %s: [neutral, tired]" % angle_name(1))
     w.append("    %s: skip" % angle_name(2))
+    if last_part:
+        w.append("    %s: [%s]" % (angle_name(n_angles),
+                                  ", ".join(x for x, _ in EXPRESSIONS[:last_part])))
     w.append('    "*": all')
     w.append("")
     w.append("environment:")
@@ -146,8 +165,9 @@ def write_recipe(d, n_angles, cheap):
     w.append("")
     w.append("caption: { }")
     w.append("")
-    w.append("package: { format: imagefolder, out: dist/bench%s }"
-             % (", size: 64" if cheap else ""))
+    out = "dist/bench.zip" if fmt == "fal-zip" else "dist/bench"
+    w.append("package: { format: %s, out: %s%s }"
+             % (fmt, out, ", size: 64" if cheap else ""))
     put(os.path.join(d, "recipe.yaml"), ("\n".join(w) + "\n").encode())
 
 
@@ -183,6 +203,10 @@ def main():
     ap.add_argument("--nodes", type=int, default=10000,
                     help="about how many plan nodes (default 10000)")
     ap.add_argument("--angles", type=int, help="angle items (overrides --nodes)")
+    ap.add_argument("--images", type=int,
+                    help="exactly this many packaged images (overrides --nodes)")
+    ap.add_argument("--format", default="imagefolder",
+                    help="package format (default imagefolder)")
     ap.add_argument("--cheap", action="store_true",
                     help="angles and expressions as local flips: fast to build")
     ap.add_argument("--ninja", metavar="NINJADIR",
@@ -192,10 +216,18 @@ def main():
     ap.add_argument("--loramake", default=os.path.join(ROOT, "loramake"))
     a = ap.parse_args()
 
-    n = a.angles if a.angles else angles_for(a.nodes)
-    write_recipe(a.dir, n, a.cheap)
-    print("%s/recipe.yaml: %d angles, %d nodes expected"
-          % (a.dir, n, count_nodes(n)), file=sys.stderr)
+    part = 0
+    if a.images:
+        n, part = angles_for_images(a.images)
+    else:
+        n = a.angles if a.angles else angles_for(a.nodes)
+    write_recipe(a.dir, n, a.cheap, part, a.format)
+    if a.images:
+        print("%s/recipe.yaml: %d angles, %d packaged images"
+              % (a.dir, n, a.images), file=sys.stderr)
+    else:
+        print("%s/recipe.yaml: %d angles, %d nodes expected"
+              % (a.dir, n, count_nodes(n)), file=sys.stderr)
     if a.ninja:
         if a.plan_json:
             with open(a.plan_json) as f:
