@@ -11,7 +11,8 @@
  * settings, NORM_VERSION); its output is an object in the store and its
  * record a line of the action log like any node's (KEY OBJ 0 0 -), so
  * it shares the log's atomic, durable append. After a one-image edit a
- * package normalises that image and finds the others in the log.
+ * package normalises that image and finds the others in the log. The
+ * scheduler starts each as soon as its image is made (runtime/sched.c).
  *
  * What keeps a normalised image alive: gc marks the normalisations of
  * the recipe's current package (norm_key of its selected images, as the

@@ -9,9 +9,10 @@
  *
  * A job's life: start -> engine (worker or HTTP) -> finalize on a worker
  * (check each image, move outputs into the store) -> record on the loop
- * thread (action log, lock, build/ copy, unblock dependents). A package
- * first has its images normalised, each a cached step of its own on the
- * workers (runtime/normalise.h), and its engine only assembles them.
+ * thread (action log, lock, build/ copy, unblock dependents). A package's
+ * images are normalised each as a cached step of its own on the workers
+ * (runtime/normalise.h), as soon as each is made; the package waits for
+ * them, and its engine only assembles.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ struct sjob {
 	size_t nouts;
 	struct job_pending *pend;  /* earlier submissions of this key */
 	struct hash *in_objs;      /* a package: its images, normalised */
-	size_t norm_running;       /* a package: normalisations in flight */
+	size_t norm_waiting;       /* a package: its images still in flight */
 	size_t norm_made, norm_reused;
 	bool norm_failed;          /* one failed: job.err says why */
 	double reserved;           /* dollars held by job_may_spend */
@@ -91,6 +92,11 @@ struct sched {
 				    * image, -1 not one (probed once) */
 	struct sjob **failures;
 	size_t nfailures, capfailures;
+	/* the package this build makes: its images' normalisations */
+	struct norm_spec norm_spec;
+	struct norm_slot *norms;   /* by node index, or NULL: no package */
+	bool *norm_wanted;         /* by node index: a selected image */
+	size_t norm_running;       /* on the workers */
 };
 
 /* ---- outputs of nodes, wherever they come from ---- */
@@ -235,6 +241,7 @@ pool_for(struct sched *s, const struct node *n)
 /* ---- finishing ---- */
 
 static void skip_below(struct sched *s, struct sjob *j);
+static void norm_begin(struct sched *s, const struct node *n);
 
 /* A lock rewrite in flight on a worker: its text and how it went. */
 struct lock_write {
@@ -409,6 +416,8 @@ record(struct sched *s, struct sjob *j)
 	j->state = SJ_DONE;
 	s->finished++;
 	say_done(s, j);
+	if (s->norms && s->norm_wanted[j->node->idx] && !s->stopping)
+		norm_begin(s, j->node); /* while the rest is built */
 	for (size_t i = 0; i < j->node->nout; i++) {
 		struct sjob *d = s->byidx[j->node->out[i]->idx];
 
@@ -785,12 +794,24 @@ start(struct sched *s, struct sjob *j)
 
 /* ---- a package's images, normalised (runtime/normalise.h) ---- */
 
-/* One image of a package being normalised on a worker. */
-struct norm_work {
-	struct sjob *j;
-	size_t input;              /* its index in job.inputs */
-	struct norm_spec spec;
+/*
+ * Each selected image of the package to build is normalised as soon as
+ * it is made (record), so the work overlaps the rest of the build (a
+ * fal build's wait, the other images), or when the package starts, for
+ * an image made by an earlier build. One slot per image node, on the
+ * loop thread; the worker sees only its own slot.
+ */
+enum norm_state { NORM_NONE, NORM_RUNNING, NORM_DONE, NORM_FAILED };
+
+struct norm_slot {
+	struct sched *s;
+	const struct node *node;   /* the image */
+	enum norm_state state;
+	bool made;                 /* by this build, not found cached */
 	struct hash key, obj;
+	char *in;                  /* the file it reads, while running */
+	struct sjob *waiter;       /* the package, once it waits on this */
+	size_t input;              /* the image's index in its inputs */
 	struct error err;
 	int rc;
 };
@@ -804,86 +825,130 @@ use_normalised(struct sjob *j, size_t i, const struct hash *h)
 	j->in_objs[i] = *h;
 }
 
+/* The package j takes slot x's outcome for input i. */
 static void
-norm_work(void *ctx)
+take_normalised(struct sjob *j, size_t i, const struct norm_slot *x)
 {
-	struct norm_work *w = ctx;
-	struct sjob *j = w->j;
-
-	w->rc = norm_make(j->s->store, j->s->acts->path, j->job.inputs[w->input],
-			  &w->spec, &w->key, &w->obj, &w->err);
-}
-
-/* Loop thread: one image is normalised (or failed); the last one done
- * hands the package to its engine, or fails it with the first words. */
-static void
-norm_done(void *ctx)
-{
-	struct norm_work *w = ctx;
-	struct sjob *j = w->j;
-
-	if (w->rc == 0) {
-		struct action rec = norm_record(&w->key, &w->obj);
-
-		actions_add(j->s->acts, &rec);
-		use_normalised(j, w->input, &w->obj);
-		j->norm_made++;
+	if (x->state == NORM_DONE) {
+		use_normalised(j, i, &x->obj);
+		if (x->made)
+			j->norm_made++;
+		else
+			j->norm_reused++;
 	} else if (!j->norm_failed) {
 		j->norm_failed = true;
 		snprintf(j->job.err.msg, sizeof(j->job.err.msg),
-			 "cannot normalise %s: %.400s", j->node->in[w->input]->id,
-			 w->err.msg);
-	}
-	free(w);
-	if (--j->norm_running == 0 && j->norm_failed) {
-		j->job.failed = true;
-		work_done(j);
-	} else if (j->norm_running == 0) {
-		launch(j->s, j);
+			 "cannot normalise %s: %.400s", x->node->id, x->err.msg);
 	}
 }
 
+/* Every image is taken: hand the package to its engine, or fail it. */
+static void
+package_ready(struct sched *s, struct sjob *j)
+{
+	if (j->norm_failed) {
+		j->job.failed = true;
+		work_done(j);
+	} else {
+		launch(s, j);
+	}
+}
+
+static void
+norm_work(void *ctx)
+{
+	struct norm_slot *x = ctx;
+
+	x->rc = norm_make(x->s->store, x->s->acts->path, x->in, &x->s->norm_spec,
+			  &x->key, &x->obj, &x->err);
+}
+
+/* Loop thread: one image is normalised (or failed); a package waiting
+ * on it takes it, and the last one it waits on readies it. */
+static void
+norm_done(void *ctx)
+{
+	struct norm_slot *x = ctx;
+	struct sched *s = x->s;
+	struct sjob *j = x->waiter;
+
+	s->norm_running--;
+	free(x->in);
+	x->in = NULL;
+	if (x->rc == 0) {
+		struct action rec = norm_record(&x->key, &x->obj);
+
+		actions_add(s->acts, &rec);
+		x->state = NORM_DONE;
+		x->made = true;
+	} else {
+		x->state = NORM_FAILED;
+	}
+	if (!j)
+		return;
+	take_normalised(j, x->input, x);
+	if (--j->norm_waiting == 0)
+		package_ready(s, j);
+}
+
 /*
- * A package: normalise each selected image whose normalisation is not
- * cached, all at once on the workers; launch the engine when none is
- * left. What is cached is only looked up here, on the loop thread.
+ * Start normalising image node n, unless it is started already: found
+ * in the log (done at once), or on a worker. Loop thread.
+ */
+static void
+norm_begin(struct sched *s, const struct node *n)
+{
+	struct norm_slot *x = &s->norms[n->idx];
+	const struct hash *outs;
+	struct hash img;
+	size_t nouts;
+
+	if (x->state != NORM_NONE)
+		return;
+	outs = outputs_of(s, n, &nouts);
+	if (!norm_image_hash(n, outs, nouts, node_pick(n, s->dag->picks), &img))
+		return; /* not picked yet: the package is not ready either */
+	*x = (struct norm_slot){ .s = s, .node = n,
+				 .key = norm_key(&img, &s->norm_spec) };
+	if (norm_cached(s->acts, s->store, &x->key, &x->obj)) {
+		x->state = NORM_DONE;
+		return;
+	}
+	x->state = NORM_RUNNING;
+	x->in = input_path(s, n);
+	s->norm_running++;
+	workers_submit(s->workers, norm_work, norm_done, x);
+}
+
+/*
+ * A package starts: every selected image is normalised, found cached,
+ * or in flight; it waits for those in flight, then launches.
  */
 static void
 normalise_images(struct sched *s, struct sjob *j)
 {
 	const struct node *n = j->node;
-	struct norm_spec spec;
 
-	norm_spec_of(n, &spec);
 	j->in_objs = xcalloc(n->nin + 1, sizeof(*j->in_objs));
 	j->job.input_objs = j->in_objs;
-	j->norm_running = 1; /* held until every image is looked at */
 	for (size_t i = 0; i < n->nin; i++) {
-		const struct node *in = n->in[i];
-		const struct hash *outs;
-		struct norm_work *w;
-		struct hash img;
-		size_t nouts;
+		struct norm_slot *x = &s->norms[n->in[i]->idx];
 
-		if (!j->job.inputs[i] || in->kind == KIND_CAPTION)
+		if (!j->job.inputs[i] || n->in[i]->kind == KIND_CAPTION)
 			continue;
-		outs = outputs_of(s, in, &nouts);
-		if (!norm_image_hash(in, outs, nouts, node_pick(in, s->dag->picks), &img))
-			BUG("%s: an input without a cached image", in->id);
-		w = xcalloc(1, sizeof(*w));
-		*w = (struct norm_work){ .j = j, .input = i, .spec = spec,
-					 .key = norm_key(&img, &spec) };
-		if (norm_cached(s->acts, s->store, &w->key, &w->obj)) {
-			use_normalised(j, i, &w->obj);
-			j->norm_reused++;
-			free(w);
-			continue;
+		norm_begin(s, n->in[i]);
+		if (x->state == NORM_NONE)
+			BUG("%s: a package input without a cached image", n->in[i]->id);
+		if (x->state == NORM_RUNNING) {
+			x->waiter = j;
+			x->input = i;
+			j->norm_waiting++;
+		} else {
+			take_normalised(j, i, x);
 		}
-		j->norm_running++;
-		workers_submit(s->workers, norm_work, norm_done, w);
 	}
-	if (--j->norm_running == 0)
-		launch(s, j);
+	if (j->norm_waiting == 0)
+		package_ready(s, j);
 }
 
 /* Inputs ready and checked: a package normalises first, the rest launch. */
@@ -964,6 +1029,23 @@ add_jobs(struct sched *s)
 	}
 }
 
+/* The package is built: which images it takes, with which settings. */
+static void
+plan_normalisation(struct sched *s)
+{
+	const struct node *pkg = s->dag->package;
+
+	if (!pkg || !s->byidx[pkg->idx])
+		return;
+	norm_spec_of(pkg, &s->norm_spec);
+	s->norms = xcalloc(s->dag->nnodes + 1, sizeof(*s->norms));
+	s->norm_wanted = xcalloc(s->dag->nnodes + 1, sizeof(*s->norm_wanted));
+	for (size_t i = 0; i < pkg->nin; i++)
+		if (pkg->in[i]->kind != KIND_CAPTION &&
+		    dag_selected(pkg, pkg->in[i], s->dag->picks))
+			s->norm_wanted[pkg->in[i]->idx] = true;
+}
+
 static bool
 in_dag(const char *id, void *dag)
 {
@@ -1037,7 +1119,7 @@ run_loop(struct sched *s)
 			cancel_remote(s);
 		}
 		start_ready(s);
-		if (s->running == 0)
+		if (s->running == 0 && s->norm_running == 0)
 			break;
 		loop_run_once(s->loop, 500);
 		workers_collect(s->workers);
@@ -1069,6 +1151,7 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 		warn("%s", err.msg); /* every node will fail with the same words */
 	sync_lock(&s);
 	add_jobs(&s);
+	plan_normalisation(&s);
 	run_loop(&s);
 	clear_status(&s);
 	flush_lock(&s);
@@ -1086,6 +1169,8 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 	pending_release(&s.pending);
 	free_jobs(&s);
 	free(s.failures);
+	free(s.norms);
+	free(s.norm_wanted);
 	free(s.byidx);
 	free(s.decoded);
 	free(s.pools);
