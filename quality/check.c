@@ -474,7 +474,7 @@ pair_detail(struct check_result *r, const struct check_image *a,
  * Every pair is looked at, but a look is a popcount and a compare of
  * two 64-bit digests (the attributes are compared as text only when
  * their digests agree): all the rules over 5,000 images (12.5 million
- * pairs) take 0.2 s of CPU, over 10,000 0.5 s (docs/bench.md), so no
+ * pairs) take 0.2-0.3 s of CPU, over 10,000 0.5-0.7 s (docs/bench.md), so no
  * index over the hashes (blocks, a BK-tree) is needed; at a radius of 10
  * bits in 64 neither would prune much.
  */
