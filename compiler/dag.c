@@ -20,6 +20,7 @@
 #include "base/imgtype.h"
 #include "base/path.h"
 #include "assign.h"
+#include "camera.h"
 #include "caption.h"
 #include "dag.h"
 #include "engine_type.h"
@@ -194,13 +195,6 @@ several_engines(struct expander *x, enum node_kind kind, const struct section *s
 	buf_release(&names);
 }
 
-/*
- * Which engine runs section s's generative nodes. An unset engine means
- * the one declared engine that can generate (any type but local);
- * --engine overrides all.
- */
-/* The one declared engine that can generate (any type but local), or
- * NULL after saying why there is none or several. */
 static const char *
 default_engine(struct expander *x, const struct node *n, const struct section *s)
 {
@@ -595,6 +589,39 @@ resolve_from(struct expander *x, const char *id, struct loc loc)
 	return NULL;
 }
 
+/*
+ * Angle item it must name a camera in words the endpoint's request is
+ * made from, when its section's model places the camera from the name
+ * and the node's params do not place it themselves: found now, not when
+ * the paid request is built.
+ */
+static void
+check_camera_words(struct expander *x, const struct section *s,
+		   const struct item *it, const struct node *n)
+{
+	static const char *const camera_params[] = {
+		"horizontal_angle", "vertical_angle", "zoom",
+	};
+	const struct engine_type *t = engine_type_find(x->declared[KIND_ANGLE]);
+	struct camera cam;
+	struct error why;
+	char words[512];
+
+	if (!t || !(model_family_fields(engine_type_family(t, s->model)) &
+		    FIELD_CAMERA))
+		return;
+	for (size_t i = 0; i < n->nparams; i++)
+		for (size_t j = 0; j < LM_ARRAY_LEN(camera_params); j++)
+			if (strcmp(n->params[i].name, camera_params[j]) == 0)
+				return; /* the recipe places the camera itself */
+	if (camera_of_angle(it->name, &cam, &why) == 0)
+		return;
+	camera_list_words(words, sizeof(words));
+	diag_error(x->d, it->loc,
+		   "%s (%s reads the camera from the item's name); camera words: %s; or set params horizontal_angle, vertical_angle and zoom",
+		   why.msg, s->model, words);
+}
+
 /* Expand one item of anchor or angle into count nodes. */
 static void
 expand_item(struct expander *x, enum node_kind kind, const struct item *it,
@@ -633,6 +660,8 @@ expand_item(struct expander *x, enum node_kind kind, const struct item *it,
 		free(suffix);
 		if (!n)
 			continue;
+		if (kind == KIND_ANGLE && i == 1)
+			check_camera_words(x, s, it, n);
 		if (it->caption)
 			n->attrs[ATTR_ANGLE] = it->caption;
 		else if (it->text)
@@ -1483,6 +1512,27 @@ check_dropped_fields(struct expander *x)
 		}
 }
 
+/*
+ * A recipe must make at least one image: one that makes none (only a
+ * package, or nothing but engines) would build an empty dataset. Said
+ * once, where the package is, else at the top; only when nothing else
+ * went wrong, since an error elsewhere may be what dropped the images.
+ */
+static void
+check_some_image(struct expander *x)
+{
+	const struct section *pkg = &x->r->sec[KIND_PACKAGE];
+	struct loc at = { &x->dag->src, 1, 1 };
+
+	if (x->d->nerrors)
+		return;
+	for (size_t i = 0; i < x->dag->nnodes; i++)
+		if (x->dag->nodes[i]->image)
+			return;
+	diag_error(x->d, pkg->present ? pkg->loc : at,
+		   "the recipe makes no images; give it a hero: (file: or prompt:), anchor files: or other sections (see recipes/quickstart)");
+}
+
 struct dag *
 compile(const char *path, const struct compile_opts *opts, struct diag *d)
 {
@@ -1525,6 +1575,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	expand_captions(&x);
 	expand_package(&x);
 	check_dropped_fields(&x);
+	check_some_image(&x);
 	free(x.leaves);
 	x.leaves = NULL;
 	htab_release(&x.bad_templates);

@@ -460,6 +460,17 @@ get_params(struct ctx *c, const struct ynode *map, struct param **out,
 	buf_release(&b);
 }
 
+/* Does section kind k take key (section_keys)? Items take what their
+ * section takes: count: makes copies only where the section can. */
+static bool
+section_takes(enum node_kind k, const char *key)
+{
+	for (const char *const *p = section_keys[k]; *p; p++)
+		if (strcmp(*p, key) == 0)
+			return true;
+	return false;
+}
+
 static void
 load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 	  const struct ynode *v, struct item *it)
@@ -491,7 +502,12 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "caption", &it->caption, NULL);
 	get_strength(c, v, &it->strength, &it->strength_loc);
 	get_seed(c, v, &it->seed);
-	get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &it->count);
+	if (get(v, "count") && !section_takes(k, "count"))
+		diag_error(c->d, get(v, "count")->loc,
+			   "%s items take no count: (each is made once for every image it applies to); use candidates: for alternatives to pick from",
+			   kind_name(k));
+	else
+		get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &it->count);
 	get_int(c, v, "candidates", 1, RECIPE_MAX_COUNT, &it->candidates);
 	const struct ynode *f = get(v, "framing");
 	if (f)
@@ -741,6 +757,9 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 		return;
 	get_text(c, v, "engine", &s->engine, &s->engine_loc);
 	get_text(c, v, "model", &s->model, NULL);
+	if (s->model && !*s->model)
+		diag_error(c->d, get(v, "model")->loc,
+			   "model is empty; give the endpoint id (e.g. fal-ai/nano-banana-pro/edit) or leave model: out");
 	get_text(c, v, "prompt", &s->prompt, &s->prompt_loc);
 	get_text(c, v, "negative", &s->negative, &s->negative_loc);
 	get_text(c, v, "from", &s->from, &s->from_loc);
@@ -910,6 +929,27 @@ misspelt(const struct ynode *map, const char *key)
 	return false;
 }
 
+/*
+ * The trigger starts every caption, so it must be one printable word:
+ * an empty one, or one with a space, tab, newline, comma or other
+ * control character, would break every caption of the dataset.
+ */
+static void
+check_trigger(struct ctx *c, struct loc loc, const char *t)
+{
+	if (!*t) {
+		diag_error(c->d, loc,
+			   "trigger is empty; it is the word every caption starts with (e.g. JINXCHAR)");
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+		if (*p <= ' ' || *p == ',' || *p == 0x7f) {
+			diag_error(c->d, loc,
+				   "trigger must be one word (no spaces, tabs, newlines, commas or control characters)");
+			return;
+		}
+}
+
 static void
 load_top(struct ctx *c, const struct ynode *root)
 {
@@ -935,9 +975,8 @@ load_top(struct ctx *c, const struct ynode *root)
 		diag_error(c->d, get(root, "name")->loc,
 			   "name may hold only letters, digits, '_' and '-'");
 	get_text(c, root, "trigger", &r->trigger, NULL);
-	if (r->trigger && (strchr(r->trigger, ' ') || strchr(r->trigger, ',')))
-		diag_error(c->d, get(root, "trigger")->loc,
-			   "trigger must be one word (no spaces or commas)");
+	if (r->trigger)
+		check_trigger(c, get(root, "trigger")->loc, r->trigger);
 	if ((v = get(root, "target")))
 		as_choice(c, v, "target", targets, &r->target);
 	get_seed(c, root, &r->seed);

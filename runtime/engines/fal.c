@@ -34,6 +34,7 @@
 #include "base/url.h"
 #include "base/util.h"
 #include "compiler/dag.h"
+#include "compiler/camera.h"
 #include "compiler/engine_type.h"
 #include "compiler/recipe.h"
 #include "runtime/engine.h"
@@ -166,108 +167,6 @@ fal_detail(const char *body, size_t len, const char *secret, char *out,
 	json_decref(root);
 }
 
-/* Camera words: what each word of an angle item name sets. */
-enum angle_kind {
-	ANGLE_YAW,    /* degrees around the subject, before left/right */
-	ANGLE_SIDE,   /* -1 left, +1 right */
-	ANGLE_PITCH,  /* vertical_angle */
-	ANGLE_ZOOM,
-	ANGLE_FILLER, /* no meaning of its own ("angle", "view") */
-};
-
-static const struct angle_word {
-	const char *word;
-	enum angle_kind kind;
-	double value;
-} angle_words[] = {
-	{ "front", ANGLE_YAW, 0 },      { "frontal", ANGLE_YAW, 0 },
-	{ "quarter", ANGLE_YAW, 45 },   { "threequarter", ANGLE_YAW, 45 },
-	{ "3q", ANGLE_YAW, 45 },        { "profile", ANGLE_YAW, 90 },
-	{ "side", ANGLE_YAW, 90 },      { "back", ANGLE_YAW, 180 },
-	{ "behind", ANGLE_YAW, 180 },   { "rear", ANGLE_YAW, 180 },
-	{ "left", ANGLE_SIDE, -1 },     { "right", ANGLE_SIDE, 1 },
-	{ "low", ANGLE_PITCH, -30 },    { "below", ANGLE_PITCH, -30 },
-	{ "worms", ANGLE_PITCH, -30 },  { "high", ANGLE_PITCH, 45 },
-	{ "above", ANGLE_PITCH, 45 },   { "top", ANGLE_PITCH, 90 },
-	{ "overhead", ANGLE_PITCH, 90 }, { "birds", ANGLE_PITCH, 90 },
-	{ "birdseye", ANGLE_PITCH, 90 }, { "closeup", ANGLE_ZOOM, 8 },
-	{ "close", ANGLE_ZOOM, 8 },     { "medium", ANGLE_ZOOM, 5 },
-	{ "mid", ANGLE_ZOOM, 5 },       { "full", ANGLE_ZOOM, 3 },
-	{ "wide", ANGLE_ZOOM, 2 },      { "angle", ANGLE_FILLER, 0 },
-	{ "view", ANGLE_FILLER, 0 },    { "shot", ANGLE_FILLER, 0 },
-	{ "up", ANGLE_FILLER, 0 },      { "three", ANGLE_FILLER, 0 },
-	{ "eye", ANGLE_FILLER, 0 },     { "level", ANGLE_FILLER, 0 },
-	{ "body", ANGLE_FILLER, 0 },    { "camera", ANGLE_FILLER, 0 },
-};
-
-static const struct angle_word *
-find_angle_word(const char *w, size_t n)
-{
-	for (size_t i = 0; i < LM_ARRAY_LEN(angle_words); i++)
-		if (strlen(angle_words[i].word) == n &&
-		    strncasecmp(angle_words[i].word, w, n) == 0)
-			return &angle_words[i];
-	return NULL;
-}
-
-/*
- * Degrees in [0, 360) from a yaw word (< 0: none) and a side (-1 left,
- * 0 none, +1 right), in the endpoint's convention: 90 is right, 270 left.
- * A side alone is a profile, "front" with a side a three-quarter view,
- * and "back" with a side sits halfway between back and that side.
- */
-static double
-angle_yaw(double yaw, int side)
-{
-	if (yaw < 0)
-		yaw = side ? 90 : 0;
-	if (!side)
-		return yaw;
-	if (yaw == 0)
-		yaw = 45;
-	if (yaw == 180)
-		yaw = 135;
-	return side < 0 ? 360 - yaw : yaw;
-}
-
-int
-fal_angle(const char *item, struct fal_angle *out, struct error *err)
-{
-	double yaw = -1;
-	int side = 0;
-	bool any = false;
-
-	*out = (struct fal_angle){ 0, 0, 5 };
-	if (!item || !*item)
-		return error_set(err, "the node has no angle item name");
-	for (const char *p = item; *p;) {
-		size_t n = strcspn(p, "_- ");
-		const struct angle_word *w = find_angle_word(p, n);
-
-		if (n && !w)
-			return error_set(err, "unknown camera word '%.*s' in angle '%s'",
-					 (int)n, p, item);
-		if (w) {
-			any |= w->kind != ANGLE_FILLER;
-			if (w->kind == ANGLE_YAW)
-				yaw = w->value;
-			else if (w->kind == ANGLE_SIDE)
-				side = (int)w->value;
-			else if (w->kind == ANGLE_PITCH)
-				out->vertical = w->value;
-			else if (w->kind == ANGLE_ZOOM)
-				out->zoom = w->value;
-		}
-		p += n;
-		if (*p)
-			p++;
-	}
-	if (!any)
-		return error_set(err, "angle '%s' names no camera word", item);
-	out->horizontal = angle_yaw(yaw, side);
-	return 0;
-}
-
 /* A JSON array of the input image URLs. */
 static json_t *
 url_array(const char *const *images, size_t nimages)
@@ -297,14 +196,14 @@ map_angles(json_t *o, const struct node *n, struct error *err)
 	static const char *const camera[] = {
 		"horizontal_angle", "vertical_angle", "zoom", NULL
 	};
-	struct fal_angle a;
+	struct camera a;
 	struct error why;
 
-	if (fal_angle(n->item, &a, &why) < 0) {
+	if (camera_of_angle(n->item, &a, &why) < 0) {
 		if (has_param(n, camera))
 			return 0; /* the recipe places the camera itself */
-		return error_set(err, "%s for '%s'; use words like front, three_quarter_left, profile_right, back_left, low_angle, high_angle, closeup_front, or set params horizontal_angle, vertical_angle and zoom",
-				 why.msg, n->model);
+		return error_set(err, "%s for '%s'; %s", why.msg, n->model,
+				 CAMERA_HINT);
 	}
 	json_object_set_new(o, "horizontal_angle", json_real(a.horizontal));
 	json_object_set_new(o, "vertical_angle", json_real(a.vertical));

@@ -22,22 +22,6 @@ struct node;
 #define FAL_DEFAULT_REST "https://rest.fal.ai"
 #define FAL_UPLOAD_OVER (4u << 20)   /* inputs bigger go through storage */
 
-/* Camera of the multiple-angles endpoint (ENGINES.md 1.13 ranges). */
-struct fal_angle {
-	double horizontal;  /* degrees, 0..360: 0 front, 90 right, 180 back */
-	double vertical;    /* degrees, -30..90: -30 low, 0 eye level */
-	double zoom;        /* 0 wide .. 10 close-up; 5 the default */
-};
-
-/*
- * The camera for an angle item name such as "three_quarter_left" or
- * "closeup_front": the words split at '_' or '-', each from a fixed
- * vocabulary (docs/engines.md has the table). Only the item name is
- * read, because it is what the node key holds. -1 with err naming the
- * first word it does not know.
- */
-int fal_angle(const char *item, struct fal_angle *out, struct error *err);
-
 /*
  * The JSON input object for one candidate (1-based) of node n on
  * n->model, as compact text the caller frees. images are the input image

@@ -325,18 +325,60 @@ test_format_double_prints_the_shortest_that_reads_back(void **state)
 }
 
 static void
-test_recipe_without_images_compiles(void **state)
+test_recipe_without_images_is_refused(void **state)
 {
-	struct dag *dag;
+	char err[4096] = "";
 
 	(void)state;
-	/* take_leaves passed NULL to memcpy, settle_leaves NULL to qsort */
-	dag = must_compile("loramake: 1\nname: x\ntrigger: zqx\ntarget: flux2\n"
-			   "engines: { gen: { type: preview } }\n"
-			   "expression: { engine: gen, items: [smile] }\n"
-			   "environment: { engine: gen, rotate: [a beach] }\n");
-	assert_int_equal(dag->nnodes, 0);
-	dag_free(dag);
+	/* every expander still runs on empty leaves (take_leaves passed NULL
+	 * to memcpy, settle_leaves NULL to qsort) before the refusal */
+	assert_null(compile_text("loramake: 1\nname: x\ntrigger: zqx\ntarget: flux2\n"
+				 "engines: { gen: { type: preview } }\n"
+				 "expression: { engine: gen, items: [smile] }\n"
+				 "environment: { engine: gen, rotate: [a beach] }\n",
+				 err, sizeof(err)));
+	assert_non_null(strstr(err, "recipe.yaml:1:1: error: the recipe makes no images"));
+}
+
+/* The hero of a recipe whose hero has params: PARAMS. */
+static struct dag *
+hero_with_params(const char *params)
+{
+	char yaml[512];
+
+	snprintf(yaml, sizeof(yaml),
+		 "loramake: 1\ntrigger: zqx\nengines: { gen: { type: preview } }\n"
+		 "hero: { engine: gen, prompt: a fox, params: %s }\n", params);
+	return must_compile(yaml);
+}
+
+/*
+ * In params:, values are sent as YAML types them: a quoted number is a
+ * string, so it is sent as one and keyed apart from the number, while
+ * spellings of one number are one key (docs/keys.md).
+ */
+static void
+test_quoted_param_number_is_a_string(void **state)
+{
+	struct dag *num = hero_with_params("{ guidance_scale: 3.5 }");
+	struct dag *same = hero_with_params("{ guidance_scale: 3.50 }");
+	struct dag *quoted = hero_with_params("{ guidance_scale: \"3.5\" }");
+	const struct node *n = dag_find(num, "hero"), *q = dag_find(quoted, "hero");
+	char k[HASH_HEX_LEN + 1];
+
+	(void)state;
+	assert_int_equal(n->nparams, 1);
+	assert_string_equal(n->params[0].value, "3.5");
+	assert_false(n->params[0].is_string);
+	assert_int_equal(q->nparams, 1);
+	assert_string_equal(q->params[0].value, "\"3.5\"");
+	assert_true(q->params[0].is_string);
+	strcpy(k, key_of(num, "hero"));
+	assert_string_equal(k, key_of(same, "hero"));
+	assert_string_not_equal(k, key_of(quoted, "hero"));
+	dag_free(num);
+	dag_free(same);
+	dag_free(quoted);
 }
 
 /* The value node id sends for param name, or NULL when it sends none. */
@@ -489,7 +531,8 @@ main(void)
 		cmocka_unit_test(test_errors_are_located),
 		cmocka_unit_test(test_placeholder_subst),
 		cmocka_unit_test(test_format_double_prints_the_shortest_that_reads_back),
-		cmocka_unit_test(test_recipe_without_images_compiles),
+		cmocka_unit_test(test_recipe_without_images_is_refused),
+		cmocka_unit_test(test_quoted_param_number_is_a_string),
 		cmocka_unit_test(test_item_params_merge_over_the_sections),
 		cmocka_unit_test(test_section_params_key_items_without_their_own_as_before),
 		cmocka_unit_test(test_fields_an_endpoint_drops_are_said),

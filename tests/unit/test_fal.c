@@ -294,49 +294,6 @@ test_seed(void **state)
 	assert_int_equal(fal_seed(0, 10), 9);
 }
 
-static void
-test_angles(void **state)
-{
-	static const struct {
-		const char *item;
-		double h, v, z;
-	} cases[] = {
-		{ "front", 0, 0, 5 },
-		{ "closeup_front", 0, 0, 8 },
-		{ "closeup_three_quarter", 45, 0, 8 },
-		{ "three_quarter_left", 315, 0, 5 },
-		{ "three_quarter_right", 45, 0, 5 },
-		{ "profile_left", 270, 0, 5 },
-		{ "profile_right", 90, 0, 5 },
-		{ "low_angle", 0, -30, 5 },
-		{ "high_angle", 0, 45, 5 },
-		{ "back", 180, 0, 5 },
-		{ "back_left", 225, 0, 5 },
-		{ "back_right", 135, 0, 5 },
-		{ "left", 270, 0, 5 },
-		{ "front-left", 315, 0, 5 },
-		{ "full_body_front", 0, 0, 3 },
-		{ "birds_eye", 0, 90, 5 },
-		{ "Close_Up_Profile_Right", 90, 0, 8 },
-	};
-	struct fal_angle a;
-	struct error err;
-
-	for (size_t i = 0; i < LM_ARRAY_LEN(cases); i++) {
-		if (fal_angle(cases[i].item, &a, &err) < 0)
-			fail_msg("%s: %s", cases[i].item, err.msg);
-		if (a.horizontal != cases[i].h || a.vertical != cases[i].v ||
-		    a.zoom != cases[i].z)
-			fail_msg("%s: got %g/%g/%g, want %g/%g/%g", cases[i].item,
-				 a.horizontal, a.vertical, a.zoom, cases[i].h,
-				 cases[i].v, cases[i].z);
-	}
-	assert_int_equal(fal_angle("pullup_top", &a, &err), -1);
-	assert_non_null(strstr(err.msg, "'pullup'"));
-	assert_int_equal(fal_angle("angle_view", &a, &err), -1);
-	assert_int_equal(fal_angle(NULL, &a, &err), -1);
-}
-
 /* fal_detail of a body given as text. */
 static const char *
 detail(const char *body)
@@ -527,7 +484,6 @@ main(void)
 		cmocka_unit_test(test_input_bad_param),
 		cmocka_unit_test(test_describe_is_what_is_sent),
 		cmocka_unit_test(test_seed),
-		cmocka_unit_test(test_angles),
 		cmocka_unit_test(test_detail),
 		cmocka_unit_test(test_detail_truncates),
 		cmocka_unit_test(test_detail_cleans),
