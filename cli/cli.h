@@ -61,6 +61,15 @@ int session_open(struct session *s, const struct cli *cli);
 void session_close(struct session *s);
 /* Recompute keys and statuses (after a pick changed). */
 void session_refresh(struct session *s);
+/*
+ * Change the lock as it is on disk: take the build lock (a running build
+ * rewrites the lock too, so a pick or reroll made during a build is never
+ * lost), load the lock again, let edit change it, and write it if edit
+ * returns EXIT_OK. Returns edit's exit code, or EXIT_FAILED after saying
+ * why the lock could not be read or written.
+ */
+typedef int lock_edit_fn(struct lock *fresh, void *arg);
+int session_edit_lock(const struct session *s, lock_edit_fn *edit, void *arg);
 /* The -j to use: --jobs, else the recipe's concurrency:, else cores. */
 int session_jobs(const struct session *s);
 

@@ -16,43 +16,23 @@
 #include "runtime/normalise.h"
 #include "cli.h"
 
-/*
- * Write one pick (0: drop it) into the lock. A running build rewrites the
- * lock too, so take the build lock first and apply the pick to the lock as
- * it is on disk then: a pick made during a build is never lost.
- */
-static int
-record_pick(struct session *s, const struct node *n, int candidate)
-{
-	char *dir = path_dir(s->cli->recipe);
-	struct store st;
-	struct lock fresh = { 0 };
-	struct error err;
-	int rc = EXIT_OK;
+/* One pick to write (0: drop it). */
+struct pick_edit {
+	const char *id;
+	int candidate;
+};
 
-	if (store_open(&st, dir, true, &err) < 0 || store_lock(&st, &err) < 0 ||
-	    lock_load(&fresh, s->lock_path, &err) < 0 ||
-	    lock_writable(&fresh, &err) < 0) {
-		lock_report(&fresh);
-		warn("%s", err.msg);
-		lock_release(&fresh);
-		store_close(&st);
-		free(dir);
-		return EXIT_FAILED;
-	}
-	if (candidate)
-		picks_set(&fresh.picks, n->id, candidate);
-	else if (htab_get(&fresh.picks.byid, n->id, strlen(n->id)))
-		htab_put(&fresh.picks.byid, n->id, strlen(n->id), NULL);
-	fresh.dirty = true;
-	if (lock_write(&fresh, &err) < 0) {
-		warn("%s", err.msg);
-		rc = EXIT_FAILED;
-	}
-	lock_release(&fresh);
-	store_close(&st); /* releases the build lock */
-	free(dir);
-	return rc;
+/* Write one pick into the lock (a lock_edit_fn). */
+static int
+apply_pick(struct lock *fresh, void *arg)
+{
+	const struct pick_edit *e = arg;
+
+	if (e->candidate)
+		picks_set(&fresh->picks, e->id, e->candidate);
+	else if (htab_get(&fresh->picks.byid, e->id, strlen(e->id)))
+		htab_put(&fresh->picks.byid, e->id, strlen(e->id), NULL);
+	return EXIT_OK;
 }
 
 /* loramake pick RECIPE: every node a person can pick or keep, and its
@@ -119,7 +99,8 @@ cmd_pick(const struct cli *cli)
 		session_close(&s);
 		return EXIT_USAGE;
 	}
-	rc = record_pick(&s, n, cli->drop ? 0 : (int)want);
+	rc = session_edit_lock(&s, apply_pick,
+			       &(struct pick_edit){ n->id, cli->drop ? 0 : (int)want });
 	if (rc == EXIT_OK && cli->drop)
 		printf("%s: pick dropped\n", n->id);
 	else if (rc == EXIT_OK && n->candidates > 1)

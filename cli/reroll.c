@@ -39,41 +39,28 @@ count_below(const struct dag *dag, const struct node *n)
 	return count;
 }
 
-/* Apply the rerolls to the lock as it is on disk, under the build lock
- * (a running build rewrites the lock too). */
+/* Apply the command line's rerolls (or undos) to the lock (a
+ * lock_edit_fn; arg is the session). */
 static int
-write_rerolls(const struct session *s, const struct cli *cli)
+apply_rerolls(struct lock *fresh, void *arg)
 {
-	char *dir = path_dir(cli->recipe);
-	struct store st;
-	struct lock fresh = { 0 };
-	struct error err;
-	int rc = EXIT_OK;
+	const struct session *s = arg;
+	const struct cli *cli = s->cli;
 
-	if (store_open(&st, dir, true, &err) < 0 || store_lock(&st, &err) < 0 ||
-	    lock_load(&fresh, s->lock_path, &err) < 0 ||
-	    lock_writable(&fresh, &err) < 0) {
-		lock_report(&fresh);
-		warn("%s", err.msg);
-		rc = EXIT_FAILED;
-		goto out;
-	}
-	for (int i = 0; i < cli->nargs && rc == EXIT_OK; i++) {
+	for (int i = 0; i < cli->nargs; i++) {
 		const char *id = cli->args[i];
-		int times = picks_reroll(&fresh.picks, id);
+		int times = picks_reroll(&fresh->picks, id);
 
 		if (cli->undo && times == 0) {
 			warn("'%s' was never rerolled; nothing to undo", id);
-			rc = EXIT_USAGE;
-			break;
+			return EXIT_USAGE;
 		}
 		times += cli->undo ? -1 : 1;
 		if (times > LOCK_MAX_REROLLS) {
 			warn("'%s' was rerolled %d times already", id, times - 1);
-			rc = EXIT_USAGE;
-			break;
+			return EXIT_USAGE;
 		}
-		picks_set_reroll(&fresh.picks, id, times);
+		picks_set_reroll(&fresh->picks, id, times);
 		if (cli->undo) {
 			printf("undid a reroll of %s (now reroll %d): its earlier image is in the cache\n",
 			       id, times);
@@ -84,16 +71,7 @@ write_rerolls(const struct session *s, const struct cli *cli)
 			       id, times, n, n == 1 ? "" : "s");
 		}
 	}
-	fresh.dirty = true;
-	if (rc == EXIT_OK && lock_write(&fresh, &err) < 0) {
-		warn("%s", err.msg);
-		rc = EXIT_FAILED;
-	}
-out:
-	lock_release(&fresh);
-	store_close(&st); /* releases the build lock */
-	free(dir);
-	return rc;
+	return EXIT_OK;
 }
 
 int
@@ -114,7 +92,7 @@ cmd_reroll(const struct cli *cli)
 			return EXIT_USAGE;
 		}
 	}
-	rc = write_rerolls(&s, cli);
+	rc = session_edit_lock(&s, apply_rerolls, &s);
 	session_close(&s);
 	return rc;
 }

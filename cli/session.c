@@ -129,3 +129,33 @@ session_bill(const struct session *s, struct bill *b)
 		}
 	}
 }
+
+int
+session_edit_lock(const struct session *s, lock_edit_fn *edit, void *arg)
+{
+	char *dir = path_dir(s->cli->recipe);
+	struct store st;
+	struct lock fresh = { 0 };
+	struct error err;
+	int rc;
+
+	if (store_open(&st, dir, true, &err) < 0 || store_lock(&st, &err) < 0 ||
+	    lock_load(&fresh, s->lock_path, &err) < 0 ||
+	    lock_writable(&fresh, &err) < 0) {
+		lock_report(&fresh);
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	rc = edit(&fresh, arg);
+	fresh.dirty = true;
+	if (rc == EXIT_OK && lock_write(&fresh, &err) < 0) {
+		warn("%s", err.msg);
+		rc = EXIT_FAILED;
+	}
+out:
+	lock_release(&fresh);
+	store_close(&st); /* releases the build lock */
+	free(dir);
+	return rc;
+}

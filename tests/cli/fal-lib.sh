@@ -62,6 +62,30 @@ use_fake() {
 	grep -q "url: \"$FAKE_URL\"" "$1"
 }
 
+MA=fal-ai/qwen-image-edit-2511-multiple-angles
+
+# tiny DIR: two fal nodes from one hero, pointed at the fake
+tiny() {
+	mkdir -p "$1" && cp "$SRC/recipes/jinx/keystones/hero.png" "$1/" &&
+	cat >"$1/recipe.yaml" <<-EOF &&
+	loramake: 1
+	name: tiny
+	trigger: TINYCHAR
+	target: flux2
+	engines:
+	  fal: { type: fal, concurrency: 4 }
+	hero: { file: hero.png }
+	angle:
+	  engine: fal
+	  model: $MA
+	  from: hero
+	  items:
+	    front: { caption: "seen from the front", framing: medium }
+	    back: { caption: "seen from behind", framing: back }
+	EOF
+	use_fake "$1/recipe.yaml"
+}
+
 check_pngs() {
 	python3 - "$1" <<-'PY'
 	import os, struct, sys, zlib

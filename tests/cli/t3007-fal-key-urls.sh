@@ -16,29 +16,7 @@ start_fake --job-ms 100 || exit 1
 start_other --job-ms 100 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
-MA=fal-ai/qwen-image-edit-2511-multiple-angles
 
-# tiny DIR: two fal nodes from one hero, pointed at the fake
-tiny() {
-	mkdir -p "$1" && cp "$SRC/recipes/jinx/keystones/hero.png" "$1/" &&
-	cat >"$1/recipe.yaml" <<-EOF &&
-	loramake: 1
-	name: tiny
-	trigger: TINYCHAR
-	target: flux2
-	engines:
-	  fal: { type: fal, concurrency: 4 }
-	hero: { file: hero.png }
-	angle:
-	  engine: fal
-	  model: $MA
-	  from: hero
-	  items:
-	    front: { caption: "seen from the front", framing: medium }
-	    back: { caption: "seen from behind", framing: back }
-	EOF
-	use_fake "$1/recipe.yaml"
-}
 
 other_requests() { other_stat "sum(d[\"requests_by_kind\"].values())"; }
 
@@ -166,7 +144,7 @@ test_expect_success 'a build with a key in use can leave no core file' '
 	pid=$! &&
 	wait_for "test \$(fake_stat \"d[\\\"submits_total\\\"]\") -ge 1" &&
 	wait_for "grep \"^Max core file size *0 *0 \" /proc/$pid/limits" &&
-	kill -9 $pid && { wait $pid || :; } &&
+	signal_build 9 $pid && { wait $pid || :; } &&
 	fake_control "{\"job_ms\": 100}"
 '
 test_expect_success 'no output or file shows the key' '

@@ -8,29 +8,7 @@ Q="'"  # a quote, for the patterns inside test bodies
 . "$(dirname "$0")/fal-lib.sh"
 start_fake --job-ms 100 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
-MA=fal-ai/qwen-image-edit-2511-multiple-angles
 
-# tiny DIR: two fal nodes from one hero, pointed at the fake
-tiny() {
-	mkdir -p "$1" && cp "$SRC/recipes/jinx/keystones/hero.png" "$1/" &&
-	cat >"$1/recipe.yaml" <<-EOF &&
-	loramake: 1
-	name: tiny
-	trigger: TINYCHAR
-	target: flux2
-	engines:
-	  fal: { type: fal, concurrency: 4 }
-	hero: { file: hero.png }
-	angle:
-	  engine: fal
-	  model: $MA
-	  from: hero
-	  items:
-	    front: { caption: "seen from the front", framing: medium }
-	    back: { caption: "seen from behind", framing: back }
-	EOF
-	use_fake "$1/recipe.yaml"
-}
 
 files() { fake_stat "d[\"requests_by_kind\"].get(\"file\", 0)"; }
 
