@@ -15,11 +15,12 @@ _loramake() {
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	}
-	local cmds="plan graph explain pick check clean gc merge-lock"
+	local cmds="plan graph explain pick reroll check clean gc merge-lock"
 	local opts="-j --jobs --engine --pick --max-cost --fail-fast --json -v
-		--verbose --format --drop -h --help --version"
+		--verbose --format --drop --undo --allow-host --allow-key-env -h
+		--help --version"
 	case $prev in
-	-j | --jobs | --max-cost) return ;;
+	-j | --jobs | --max-cost | --allow-host | --allow-key-env) return ;;
 	--engine) COMPREPLY=($(compgen -W "preview" -- "$cur")); return ;;
 	--pick) COMPREPLY=($(compgen -W "first" -- "$cur")); return ;;
 	--format) COMPREPLY=($(compgen -W "dot mermaid" -- "$cur")); return ;;
@@ -34,7 +35,8 @@ _loramake() {
 		w=${words[i]}
 		if [[ -n $skip ]]; then skip=""; continue; fi
 		case $w in
-		-j | --jobs | --engine | --pick | --max-cost | --format) skip=1 ;;
+		-j | --jobs | --engine | --pick | --max-cost | --format | --allow-host | \
+		--allow-key-env) skip=1 ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd && " $cmds " == *" $w "* ]]; then
@@ -45,7 +47,7 @@ _loramake() {
 			;;
 		esac
 	done
-	if [[ -n $recipe && ( $cmd == explain || $cmd == pick ) ]]; then
+	if [[ -n $recipe && ( $cmd == explain || $cmd == pick || $cmd == reroll ) ]]; then
 		COMPREPLY=($(compgen -W "$(_loramake_nodes "$recipe")" -- "$cur"))
 		return
 	fi

@@ -20,10 +20,10 @@ test_expect_success 'man -l renders the page: every subcommand, every option, no
 	MANWIDTH=120 man -l x/usr/share/man/man1/loramake.1 >man.txt 2>man.err &&
 	test ! -s man.err &&
 	grep "^NAME" man.txt && grep "loramake - make for LoRA training datasets" man.txt &&
-	for c in plan graph explain pick check clean gc merge-lock; do
+	for c in plan graph explain pick reroll check clean gc merge-lock; do
 		grep -q "loramake $c " man.txt || { echo "no $c" && return 1; }
 	done &&
-	for o in --jobs --engine --pick --max-cost --fail-fast --json; do
+	for o in --jobs --engine --pick --max-cost --fail-fast --json --undo --allow-host --allow-key-env; do
 		grep -q -- "$o" man.txt || { echo "no $o" && return 1; }
 	done &&
 	groff -ww -man -z x/usr/share/man/man1/loramake.1 2>groff.err &&
@@ -58,6 +58,48 @@ test_expect_success 'bash completes subcommands, options and the node ids of the
 	! grep -v "^angle/" ids.out &&
 	grep -x expression/front/smiling ids2.out
 '
+test_expect_success 'bash completes every subcommand --help lists, and reroll takes node ids' '
+	"$LORAMAKE" --help >help.txt &&
+	sed -n "s/^ *\(usage: \)\{0,1\}loramake \([a-z][a-z-]*\) .*/\2/p" help.txt | sort -u >want &&
+	test "$(wc -l <want)" -ge 9 &&
+	cat >comp2.sh <<-\EOF &&
+	. x/usr/share/bash-completion/completions/loramake
+	PATH=$PWD/x/usr/bin:$PATH
+	COMP_WORDS=(loramake ""); COMP_CWORD=1; COMPREPLY=(); _loramake
+	printf "%s\n" "${COMPREPLY[@]}" | sort -u >got
+	COMP_WORDS=(loramake reroll quickstart/recipe.yaml angle/ba); COMP_CWORD=3
+	COMPREPLY=(); _loramake; printf "%s\n" "${COMPREPLY[@]}" >ids3.out
+	EOF
+	bash comp2.sh 2>comp2.err &&
+	test ! -s comp2.err &&
+	comm -23 want got >missing &&
+	test ! -s missing &&
+	grep -x angle/back ids3.out
+'
+if command -v zsh >/dev/null; then
+test_expect_success 'zsh completes subcommands, options and node ids, and every subcommand --help lists' '
+	PATH=$TRASH/x/usr/bin:$PATH timeout 60 zsh -f "$SRC/tests/cli/zsh-complete.zsh" \
+		"$TRASH/x/usr/share/zsh/site-functions" \
+		"loramake expl" "loramake --max-c" "loramake rer" \
+		"loramake explain quickstart/recipe.yaml angle/fr" \
+		"loramake pick quickstart/recipe.yaml expression/front/sm" \
+		"loramake reroll quickstart/recipe.yaml angle/ba" >zsh.out 2>zsh.err &&
+	cat >zsh.want <<-\EOF &&
+	loramake explain 
+	loramake --max-cost 
+	loramake reroll 
+	loramake explain quickstart/recipe.yaml angle/front 
+	loramake pick quickstart/recipe.yaml expression/front/smiling 
+	loramake reroll quickstart/recipe.yaml angle/back 
+	EOF
+	diff -u zsh.want zsh.out &&
+	for c in $(cat want); do
+		grep -q "^		.$c:" "$SRC/completions/_loramake" || { echo "zsh lacks $c" && return 1; }
+	done
+'
+else
+test_skip 'zsh completes subcommands, options and node ids' 'zsh is not installed (tests/deps.sh installs it)'
+fi
 test_expect_success 'the README commands work with the installed loramake' '
 	(
 		PATH=$TRASH/x/usr/bin:$PATH &&
