@@ -631,7 +631,12 @@ finish(struct session *s, const struct sched_result *res, bool ran,
 	buf_init(&say);
 	zip = materialize(s, &watch, &unwritten);
 	waiting = list_waiting(s);
-	if (!ran || (!res->ran && !res->failed && !res->skipped && !res->interrupted))
+	if ((!ran || (!res->ran && !res->failed && !res->skipped &&
+		      !res->interrupted)) && waiting)
+		buf_addf(&say, "nothing to do until the picks: %zu of %zu nodes are up to date\n",
+			 buildable_nodes(s) - waiting, buildable_nodes(s));
+	else if (!ran || (!res->ran && !res->failed && !res->skipped &&
+			  !res->interrupted))
 		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n",
 			 buildable_nodes(s));
 	else

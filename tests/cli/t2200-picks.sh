@@ -31,6 +31,11 @@ test_expect_success 'the build stops before nodes waiting on a pick, exit 3' '
 	test -f r/build/anchor/front/candidate-03.png &&
 	test ! -e r/build/angle/wave.png
 '
+test_expect_success 'a rerun before the picks counts the waiting nodes apart, exit 3' '
+	expect_exit 3 lm r/recipe.yaml >out 2>err &&
+	grep -x "nothing to do until the picks: 4 of 6 nodes are up to date" out &&
+	grep "^2 nodes wait for a pick" err
+'
 test_expect_success 'pick with no node lists what waits for a pick' '
 	lm pick r/recipe.yaml >list &&
 	grep "^anchor/front  *not picked: 3 candidates in build/anchor/front/" list &&
