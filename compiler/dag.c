@@ -11,9 +11,11 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -39,6 +41,7 @@ struct expander {
 	const char *declared[KIND_COUNT]; /* the engine type the recipe gives
 				       each section (before --engine) */
 	bool too_big;                /* DAG_MAX_NODES reached: stop expanding */
+	struct htab files;           /* "dev:ino" of every file node's file */
 };
 
 bool
@@ -271,6 +274,34 @@ resolve_engine(struct expander *x, struct node *n, const struct section *s,
 		n->model = NULL; /* preview ignores the model; keep keys honest */
 }
 
+/* The identity of the file at path ("dev:ino" into buf), or NULL if it
+ * cannot be stat'ed: one file by any spelling of its path. */
+static const char *
+file_identity(const char *path, char *buf, size_t bufsz)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return NULL;
+	snprintf(buf, bufsz, "%ju:%ju", (uintmax_t)st.st_dev,
+		 (uintmax_t)st.st_ino);
+	return buf;
+}
+
+/* Remember that a node has the file at path (for file_taken). */
+static void
+note_file(struct expander *x, const char *path)
+{
+	char id[64];
+
+	if (file_identity(path, id, sizeof(id)) &&
+	    !htab_get(&x->files, id, strlen(id))) {
+		char *key = arena_strdup(&x->dag->arena, id);
+
+		htab_put(&x->files, key, strlen(key), key);
+	}
+}
+
 /* resolve_engine, reporting a section's engine problem once, not per node. */
 static void
 set_engine(struct expander *x, struct node *n, const struct section *s,
@@ -303,6 +334,8 @@ set_file(struct expander *x, struct node *n, const char *rel, struct loc loc)
 	if (!image_type_of(n->file, &err) ||
 	    hash_file(n->file, &n->file_hash, &err) < 0)
 		diag_error(x->d, loc, "%s", err.msg);
+	else
+		note_file(x, n->file);
 }
 
 /* What names an image inside the ids of nodes below it: "closeup_front"
@@ -698,21 +731,15 @@ file_item(struct expander *x, const struct item *it)
 	push_leaf(x, n);
 }
 
-/* Is path (as glob gave it) the file of an anchor made already? */
+/* Is path (as glob gave it) the file of an anchor made already? One
+ * lookup, whatever the number of files. */
 static bool
 file_taken(struct expander *x, const char *path)
 {
-	char real[PATH_MAX], other[PATH_MAX];
+	char id[64];
 
-	if (!realpath(path, real))
-		return false;
-	for (size_t i = 0; i < x->dag->nnodes; i++) {
-		const struct node *n = x->dag->nodes[i];
-
-		if (n->file && realpath(n->file, other) && !strcmp(real, other))
-			return true;
-	}
-	return false;
+	return file_identity(path, id, sizeof(id)) &&
+	       htab_get(&x->files, id, strlen(id));
 }
 
 /*
@@ -1545,6 +1572,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	arena_init(&dag->arena);
 	htab_init(&dag->byid);
 	htab_init(&x.bad_templates);
+	htab_init(&x.files);
 	dag->recipe_path = xstrdup(path);
 	dag->dir = path_dir(path);
 	dag->picks = x.opts->picks;
@@ -1579,6 +1607,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	free(x.leaves);
 	x.leaves = NULL;
 	htab_release(&x.bad_templates);
+	htab_release(&x.files);
 	trust_check(dag, x.opts->trust, d);
 	if (d->nerrors)
 		goto fail;
@@ -1588,6 +1617,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 fail:
 	free(x.leaves);
 	htab_release(&x.bad_templates);
+	htab_release(&x.files);
 	dag_free(dag);
 	return NULL;
 }
