@@ -6,6 +6,9 @@
 # where a dropped connection lost a submit's answer (the build says so
 # for each); no broken image reaches the cache; a rebuild with the faults
 # off finishes the rest and submits only for nodes that did not finish.
+# With seed 7 the first 61 downloads (one per paid image) hold 4 dropped
+# and 2 truncated ones, whatever the timing: the fake draws file faults
+# from a stream of their own, so each kind of fault surely happens.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fal-lib.sh"
 start_fake --job-ms 150 --fail-500 0.1 --drop 0.05 --truncate 0.05 \

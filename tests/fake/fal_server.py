@@ -304,7 +304,7 @@ class FakeFal:
         self.cfg = {k: (list(d) if isinstance(d, list) else d)
                     for k, (d, _) in SETTINGS.items()}
         self.set(settings)
-        self.rng = random.Random(self.cfg["seed"])
+        self.streams = {}   # kind of request -> its random.Random
         self.id_rng = random.Random("ids-%d" % self.cfg["seed"])
         self.log_file = open(log_path, "a", buffering=1) if log_path else None
         self.log_lock = threading.Lock()
@@ -347,8 +347,8 @@ class FakeFal:
             except (TypeError, ValueError) as e:
                 raise ValueError("%s: %s" % (k, e))
         self.cfg.update(parsed)
-        if "seed" in parsed and hasattr(self, "rng"):
-            self.rng.seed(parsed["seed"])
+        if "seed" in parsed and hasattr(self, "streams"):
+            self.streams.clear()
             self.id_rng.seed("ids-%d" % parsed["seed"])
         return parsed
 
@@ -386,10 +386,16 @@ class FakeFal:
 
     # -- helpers used by the handler (call with self.lock held) -------------
 
-    def draws(self):
-        """Five uniform numbers per faultable request, always five, so a
-        given seed and request order give the same faults."""
-        return [self.rng.random() for _ in range(5)]
+    def draws(self, stream):
+        """Five uniform numbers per faultable request, always five, from a
+        stream of their own per kind of request ("file" downloads, "api"
+        calls), so a seed fixes how many of the first N of a kind get a
+        fault, however the kinds interleave (which they do by timing)."""
+        r = self.streams.get(stream)
+        if r is None:
+            r = self.streams[stream] = random.Random(
+                "%s:%s" % (self.cfg["seed"], stream))
+        return [r.random() for _ in range(5)]
 
     def over_rate(self, now):
         """Is a submit now over submit_rate? Takes a token if not."""
@@ -830,7 +836,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, {"detail": "Request not found"})
         if kind == "file":
             with fake.lock:
-                u = fake.draws()
+                u = fake.draws("file")
                 drop = u[2] < fake.cfg["drop"]
                 trunc = not drop and u[3] < fake.cfg["truncate"]
                 moved = fake.cfg["redirect_files"]
@@ -850,7 +856,7 @@ class Handler(BaseHTTPRequestHandler):
                    if not auth.startswith("Key ") else "Invalid API key")
             return self._send(401, {"detail": msg})
         with fake.lock:
-            u = fake.draws()
+            u = fake.draws("api")
             burst = fake.cfg["burst_429"] > 0
             if burst:
                 fake.cfg["burst_429"] -= 1
@@ -1215,7 +1221,7 @@ class Handler(BaseHTTPRequestHandler):
                     # reseed the faults, not the request ids: a real queue
                     # never hands out an id twice, and a client resuming an
                     # old id must not find someone else's new job under it
-                    fake.rng.seed(fake.cfg["seed"])
+                    fake.streams.clear()
                 elif release_ms is not None:
                     try:
                         fake.release(time.monotonic(), _nonneg_int(release_ms))

@@ -495,6 +495,30 @@ class FakeFalTest(unittest.TestCase):
         self.assertIn(500, a[0])
         self.assertIn(200, a[0])
 
+    def test_file_faults_do_not_depend_on_api_calls_between(self):
+        png = fal_server.make_png(8, 8, bytes(range(32)))
+
+        def cut_downloads(api_between):
+            self.control(reset=True, seed=7, truncate=0.5)
+            st, _, init = self.call("POST", "/storage/upload/initiate?storage_type=fal-cdn-v3",
+                                    {"content_type": "image/png", "file_name": "r.png"})
+            self.call("PUT", init["upload_url"], raw=png, auth=False,
+                      headers={"Content-Type": "image/png"})
+            cut = []
+            for _ in range(12):
+                for _ in range(api_between):
+                    self.submit()
+                try:
+                    st, _, data = self.call("GET", init["file_url"], auth=False)
+                    cut.append(data != png)
+                except http.client.IncompleteRead:
+                    cut.append(True)
+            return cut
+        alone = cut_downloads(0)
+        self.assertEqual(alone, cut_downloads(3))
+        self.assertIn(True, alone)
+        self.assertIn(False, alone)
+
     def test_control_rejects_bad_input(self):
         st, _, e = self.call("POST", "/_control", {"nope": 1}, auth=False)
         self.assertEqual(st, 400)
