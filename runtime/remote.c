@@ -378,6 +378,19 @@ remote_key_env(const struct remote_job *rj)
 	return t && t->key_envs ? t->key_envs[0] : "the key variable";
 }
 
+char *
+remote_base_of(const struct engine_decl *d, const char *type)
+{
+	const struct engine_type *t = engine_type_find(type);
+	const char *url = d && d->url && *d->url ? d->url
+			: t && t->default_url ? t->default_url : "";
+	size_t n = strlen(url);
+
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return xstrndup(url, n);
+}
+
 int
 remote_set_base(struct remote_job *rj, const char *url, struct error *err)
 {

@@ -226,6 +226,11 @@ void remote_forget(struct remote_req *r);
 /* The key variable of the job (the recipe's key_env, or the type's). */
 const char *remote_key_env(const struct remote_job *rj);
 
+/* The base URL of engine entry d of engine type type: its url:, else the
+ * type's default_url (compiler/engine_type.c), without trailing '/'s.
+ * Caller frees. */
+char *remote_base_of(const struct engine_decl *d, const char *type);
+
 /* Set rj->base (url without trailing '/'s) and rj->origin; -1 with err. */
 int remote_set_base(struct remote_job *rj, const char *url,
 		    struct error *err);

@@ -273,19 +273,6 @@ fal_input_json(const struct node *n, const char *const *images,
 }
 
 
-/* The queue API's base URL of engine entry d (NULL: the default), no
- * trailing '/'; caller frees. */
-static char *
-queue_base(const struct engine_decl *d)
-{
-	const char *url = d && d->url && *d->url ? d->url : FAL_DEFAULT_BASE;
-	size_t n = strlen(url);
-
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	return xstrndup(url, n);
-}
-
 /*
  * The submit of candidate cand of node n to the queue at base: what a
  * build sends (submit_send) and what plan shows (fal_describe), so the
@@ -309,7 +296,7 @@ fal_describe(const struct node *n, const struct engine_decl *decl,
 	     const char *const *images, size_t nimages, int cand,
 	     struct engine_request *out, struct error *err)
 {
-	char *base = queue_base(decl);
+	char *base = remote_base_of(decl, "fal");
 	int rc = submit_request(n, base, images, nimages, cand, out, err);
 
 	free(base);
@@ -334,12 +321,17 @@ fal_setup(struct remote_job *rj, struct error *err)
 	const char *url = d && d->url && *d->url ? d->url : NULL;
 	const char *m = rj->model;
 	struct fal_priv *fp;
+	char *base;
+	int rc;
 
 	if (!m || !*m || *m == '/' || strstr(m, "..") ||
 	    m[strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/")])
 		return error_set(err, "'%s' is not a fal endpoint id (owner/alias[/path])",
 				 m ? m : "");
-	if (remote_set_base(rj, url ? url : FAL_DEFAULT_BASE, err) < 0)
+	base = remote_base_of(d, "fal");
+	rc = remote_set_base(rj, base, err);
+	free(base);
+	if (rc < 0)
 		return -1;
 	fp = rj->priv = xcalloc(1, sizeof(*fp));
 	fp->rest = xstrdup(url ? rj->base : FAL_DEFAULT_REST);

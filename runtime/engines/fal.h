@@ -18,7 +18,6 @@
 
 struct node;
 
-#define FAL_DEFAULT_BASE "https://queue.fal.run"
 #define FAL_DEFAULT_REST "https://rest.fal.ai"
 #define FAL_UPLOAD_OVER (4u << 20)   /* inputs bigger go through storage */
 

@@ -34,7 +34,6 @@
 #include "runtime/http.h"
 #include "runtime/remote.h"
 
-#define REPLICATE_DEFAULT_BASE "https://api.replicate.com"
 #define SUBMIT_TIMEOUT_MS 120000
 #define STATUS_TIMEOUT_MS 30000
 #define CANCEL_TIMEOUT_MS 10000
@@ -153,24 +152,12 @@ create_request(const struct node *n, const char *base,
 	return 0;
 }
 
-/* The API's base of engine entry d, no trailing '/'; caller frees. */
-static char *
-api_base(const struct engine_decl *d)
-{
-	const char *url = d && d->url && *d->url ? d->url : REPLICATE_DEFAULT_BASE;
-	size_t n = strlen(url);
-
-	while (n > 0 && url[n - 1] == '/')
-		n--;
-	return xstrndup(url, n);
-}
-
 static int
 replicate_describe(const struct node *n, const struct engine_decl *decl,
 		   const char *const *images, size_t nimages, int cand,
 		   struct engine_request *out, struct error *err)
 {
-	char *base = api_base(decl);
+	char *base = remote_base_of(decl, "replicate");
 	int rc = create_request(n, base, images, nimages, cand, out, err);
 
 	free(base);
@@ -191,7 +178,7 @@ replicate_setup(struct remote_job *rj, struct error *err)
 
 	if (split_model(rj->model, path, sizeof(path), &version, err) < 0)
 		return -1;
-	base = api_base(rj->job->decl);
+	base = remote_base_of(rj->job->decl, "replicate");
 	rc = remote_set_base(rj, base, err);
 	free(base);
 	return rc;

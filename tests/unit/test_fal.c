@@ -276,7 +276,7 @@ test_describe_is_what_is_sent(void **state)
 	assert_string_equal(rq.key_header, "Authorization: Key <redacted>");
 	engine_request_release(&rq);
 	assert_int_equal(e->describe(&n, NULL, one_image, 1, 2, &rq, &err), 0);
-	assert_string_equal(rq.url, FAL_DEFAULT_BASE "/fal-ai/nano-banana-pro/edit");
+	assert_string_equal(rq.url, "https://queue.fal.run/fal-ai/nano-banana-pro/edit");
 	engine_request_release(&rq);
 	free(body);
 	/* engines that send no request have no describe */
