@@ -8,6 +8,7 @@
 
 #include "base/util.h"
 #include "compiler/camera.h"
+#include "compiler/recipe.h"
 
 /* Camera words: what each word of an angle item name sets. */
 enum camera_kind {
@@ -127,4 +128,18 @@ camera_list_words(char *out, size_t outsz)
 			break;
 		used += (size_t)n;
 	}
+}
+
+bool
+camera_set_by_params(const struct param *params, size_t n)
+{
+	static const char *const fields[] = {
+		"horizontal_angle", "vertical_angle", "zoom",
+	};
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < LM_ARRAY_LEN(fields); j++)
+			if (strcmp(params[i].name, fields[j]) == 0)
+				return true;
+	return false;
 }

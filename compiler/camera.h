@@ -9,6 +9,7 @@
  * item with an unknown word before anything runs. Only the item name is
  * read, because it is what the node key holds.
  */
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/util.h" /* struct error */
@@ -28,6 +29,13 @@ struct camera {
  * it does not know, or saying that no word places the camera.
  */
 int camera_of_angle(const char *item, struct camera *out, struct error *err);
+
+struct param;
+
+/* Does one of params (n of them) place the camera itself
+ * (horizontal_angle, vertical_angle or zoom)? Then the item's name need
+ * not. */
+bool camera_set_by_params(const struct param *params, size_t n);
 
 /* Every camera word, comma-separated, for messages (cut to outsz). */
 void camera_list_words(char *out, size_t outsz);

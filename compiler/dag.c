@@ -632,9 +632,6 @@ static void
 check_camera_words(struct expander *x, const struct section *s,
 		   const struct item *it, const struct node *n)
 {
-	static const char *const camera_params[] = {
-		"horizontal_angle", "vertical_angle", "zoom",
-	};
 	const struct engine_type *t = engine_type_find(x->declared[KIND_ANGLE]);
 	struct camera cam;
 	struct error why;
@@ -643,10 +640,8 @@ check_camera_words(struct expander *x, const struct section *s,
 	if (!t || !(model_family_fields(engine_type_family(t, s->model)) &
 		    FIELD_CAMERA))
 		return;
-	for (size_t i = 0; i < n->nparams; i++)
-		for (size_t j = 0; j < LM_ARRAY_LEN(camera_params); j++)
-			if (strcmp(n->params[i].name, camera_params[j]) == 0)
-				return; /* the recipe places the camera itself */
+	if (camera_set_by_params(n->params, n->nparams))
+		return; /* the recipe places the camera itself */
 	if (camera_of_angle(it->name, &cam, &why) == 0)
 		return;
 	camera_list_words(words, sizeof(words));

@@ -178,29 +178,15 @@ url_array(const char *const *images, size_t nimages)
 	return a;
 }
 
-/* Does the node's params: set any of these names? */
-static bool
-has_param(const struct node *n, const char *const *names)
-{
-	for (size_t i = 0; i < n->nparams; i++)
-		for (size_t j = 0; names[j]; j++)
-			if (strcmp(n->params[i].name, names[j]) == 0)
-				return true;
-	return false;
-}
-
 /* Camera fields of the multiple-angles endpoint, from the item name. */
 static int
 map_angles(json_t *o, const struct node *n, struct error *err)
 {
-	static const char *const camera[] = {
-		"horizontal_angle", "vertical_angle", "zoom", NULL
-	};
 	struct camera a;
 	struct error why;
 
 	if (camera_of_angle(n->item, &a, &why) < 0) {
-		if (has_param(n, camera))
+		if (camera_set_by_params(n->params, n->nparams))
 			return 0; /* the recipe places the camera itself */
 		return error_set(err, "%s for '%s'; %s", why.msg, n->model,
 				 CAMERA_HINT);

@@ -12,6 +12,7 @@
 
 #include "base/util.h"
 #include "compiler/camera.h"
+#include "compiler/recipe.h"
 
 static void
 test_angle_names_place_the_camera(void **state)
@@ -78,12 +79,30 @@ test_word_list_names_every_word(void **state)
 			fail_msg("listed word '%s' refused: %s", w, err.msg);
 }
 
+/* Any one of the three camera params places the camera; others do not. */
+static void
+test_camera_params_place_the_camera(void **state)
+{
+	const struct param none[] = { { "loras", "[]", false },
+				      { "seed", "3", false } };
+	const struct param zoom[] = { { "loras", "[]", false },
+				      { "zoom", "8", false } };
+
+	(void)state;
+	assert_false(camera_set_by_params(none, 2));
+	assert_false(camera_set_by_params(NULL, 0));
+	assert_true(camera_set_by_params(zoom, 2));
+	assert_true(camera_set_by_params(&(struct param){ "horizontal_angle", "30", false }, 1));
+	assert_true(camera_set_by_params(&(struct param){ "vertical_angle", "0", false }, 1));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_angle_names_place_the_camera),
 		cmocka_unit_test(test_word_list_names_every_word),
+		cmocka_unit_test(test_camera_params_place_the_camera),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
