@@ -14,13 +14,14 @@
 #                    sh tests/deps.sh fuzz installs it)
 #   make fuzz-run    run each for FUZZ_SECONDS (default 30), one at a time
 #
-# libvips, libcurl and libarchive are loaded with dlopen() when first
-# needed (see base/dl.h), so only their headers are used at build time.
+# libvips, libcurl, libarchive and libmicrohttpd are loaded with dlopen()
+# when first needed (see base/dl.h), so only their headers are used at
+# build time.
 
 CC      ?= cc
 PKG     ?= pkg-config
 LINKED  := yaml-0.1 libxxhash libpcre2-8 jansson
-DLOPEN  := vips libcurl libarchive
+DLOPEN  := vips libcurl libarchive libmicrohttpd
 CSTD    := -std=gnu11
 WARN    := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -Wvla -Wwrite-strings -Wno-unused-parameter
@@ -59,6 +60,9 @@ $(OBJDIR)/%.o: %.c $(HDR)
 $(SANDIR)/%.o: %.c $(HDR) $(SANDIR)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(SANFLAGS) -DLM_UNITTEST -c -o $@ $<
+
+# the review page is built into the binary (cli/review_page.c)
+$(OBJDIR)/cli/review_page.o $(SANDIR)/cli/review_page.o: cli/review/page.html
 
 $(SANDIR)/loramake: $(SANOBJ)
 	$(CC) $(SANFLAGS) -o $@ $(SANOBJ) $(LDLIBS)

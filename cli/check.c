@@ -321,9 +321,10 @@ print_text(const struct session *s, const struct gathered *g,
 	       rep->count[CHECK_WARN], rep->count[CHECK_FAIL]);
 }
 
-static void
-print_json(const struct session *s, const struct gathered *g,
-	   const struct check_report *rep)
+/* The report as JSON text (check --json, the review page). Caller frees. */
+static char *
+report_json(const struct session *s, const struct gathered *g,
+	    const struct check_report *rep)
 {
 	const struct recipe *r = &s->dag->recipe;
 	json_t *root = json_object(), *rules = json_array();
@@ -352,10 +353,10 @@ print_json(const struct session *s, const struct gathered *g,
 	json_object_set_new(root, "warn", json_integer(rep->count[CHECK_WARN]));
 	json_object_set_new(root, "fail", json_integer(rep->count[CHECK_FAIL]));
 	text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (text)
-		printf("%s\n", text);
-	free(text);
 	json_decref(root);
+	if (!text)
+		fatal(EXIT_FAILED, "out of memory");
+	return text;
 }
 
 /* Run every rule on the session's set into *rep. -1 if it cannot start. */
@@ -388,15 +389,33 @@ cmd_check(const struct cli *cli)
 		session_close(&s);
 		return EXIT_FAILED;
 	}
-	if (cli->json)
-		print_json(&s, &g, &rep);
-	else
+	if (cli->json) {
+		char *text = report_json(&s, &g, &rep);
+
+		printf("%s\n", text);
+		free(text);
+	} else
 		print_text(&s, &g, &rep);
 	rc = rep.count[CHECK_FAIL] ? EXIT_FAILED : EXIT_OK;
 	check_report_release(&rep);
 	gathered_release(&g);
 	session_close(&s);
 	return rc;
+}
+
+char *
+check_json(const struct session *s)
+{
+	struct gathered g;
+	struct check_report rep;
+	char *text;
+
+	if (judge(s, &g, &rep) < 0)
+		return NULL;
+	text = report_json(s, &g, &rep);
+	check_report_release(&rep);
+	gathered_release(&g);
+	return text;
 }
 
 void

@@ -41,6 +41,9 @@ struct cli {
 	bool fail_fast;       /* --fail-fast: stop starting nodes after a failure */
 	char *allow_hosts;    /* --allow-host HOST..., joined with ',' */
 	char *allow_key_envs; /* --allow-key-env NAME..., joined with ',' */
+	int port;             /* review --port N; 0: a free one */
+	bool no_open;         /* review --no-open: do not start a browser */
+	const char *html;     /* review --html DIR: static files, no server */
 };
 
 struct session {
@@ -87,6 +90,24 @@ struct bill {
 };
 void session_bill(const struct session *s, struct bill *b);
 
+/*
+ * The decisions a person makes, the same from the command line and from
+ * the review page: each takes the build lock (session_edit_lock) and
+ * says what it did on stdout. Callers check the node first.
+ *
+ * pick_apply: candidate N of n (1 for a one-candidate image: kept for a
+ * select: picked package), or 0 to drop the pick (cli/manage.c).
+ */
+int pick_apply(const struct session *s, const struct node *n, int candidate);
+/* Rerolls of ids, or (undo) one reroll less of each (cli/reroll.c). */
+int reroll_apply(const struct session *s, const char *const *ids, int nids,
+		 bool undo);
+/* Can a reroll change n's output? Only nodes that make an image. */
+bool node_rerollable(const struct node *n);
+/* The nodes a reroll of n runs again (n and all below it), and their
+ * estimated dollars in *usd. */
+size_t reroll_cost(const struct dag *dag, const struct node *n, double *usd);
+
 int cmd_build(const struct cli *cli);
 int cmd_plan(const struct cli *cli);
 int cmd_graph(const struct cli *cli);
@@ -97,6 +118,7 @@ int cmd_clean(const struct cli *cli);
 int cmd_gc(const struct cli *cli);
 int cmd_merge_lock(const struct cli *cli);
 int cmd_check(const struct cli *cli);
+int cmd_review(const struct cli *cli);
 
 /*
  * Where the package goes, relative to the recipe's folder: its out:, or
@@ -118,5 +140,8 @@ int package_out_check(const struct session *s, const char *rel, bool writing,
 /* After a build that made the package: run the dataset rules and print
  * their one-line summary (cli/check.c). */
 void check_after_build(const struct session *s);
+/* What `loramake check --json` prints for s, or NULL if check cannot
+ * start (said why). Caller frees. */
+char *check_json(const struct session *s);
 
 #endif

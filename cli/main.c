@@ -35,6 +35,7 @@ static const struct command {
 	{ "check", cmd_check, 0, 0, NULL },
 	{ "clean", cmd_clean, 0, 0, NULL },
 	{ "gc", cmd_gc, 0, 0, NULL },
+	{ "review", cmd_review, 0, 0, NULL },
 	{ "merge-lock", cmd_merge_lock, 2, 2, "OURS and THEIRS" },
 };
 
@@ -49,6 +50,8 @@ static const char usage_text[] =
 	"       loramake clean RECIPE                remove build/ and the package\n"
 	"                                            (the cache is kept; see gc)\n"
 	"       loramake gc RECIPE                   drop cache objects nothing uses\n"
+	"       loramake review RECIPE [--port N] [--no-open] [--html DIR]\n"
+	"                                            see, pick and cull in a browser\n"
 	"       loramake merge-lock BASE OURS THEIRS git's merge driver for recipe.lock\n"
 	"\n"
 	"options (the same for plan and build, before or after the recipe):\n"
@@ -126,6 +129,15 @@ parse_option(struct cli *c, int *i, int argc, char **argv)
 		c->drop = true;
 	} else if (!strcmp(a, "--undo")) {
 		c->undo = true;
+	} else if (!strcmp(a, "--port")) {
+		v = need_value(i, argc, argv);
+		if (!parse_int64(v, &n) || n < 0 || n > 65535)
+			fatal(EXIT_USAGE, "--port takes a number from 0 to 65535, not '%s'", v);
+		c->port = (int)n;
+	} else if (!strcmp(a, "--no-open")) {
+		c->no_open = true;
+	} else if (!strcmp(a, "--html")) {
+		c->html = need_value(i, argc, argv);
 	} else if (!strcmp(a, "--fail-fast")) {
 		c->fail_fast = true;
 	} else if (!strcmp(a, "--allow-host")) {

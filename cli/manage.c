@@ -35,6 +35,23 @@ apply_pick(struct lock *fresh, void *arg)
 	return EXIT_OK;
 }
 
+int
+pick_apply(const struct session *s, const struct node *n, int candidate)
+{
+	int rc = session_edit_lock(s, apply_pick,
+				   &(struct pick_edit){ n->id, candidate });
+
+	if (rc == EXIT_OK && !candidate)
+		printf("%s: pick dropped\n", n->id);
+	else if (rc == EXIT_OK && n->candidates > 1)
+		printf("%s: candidate %d of %d picked\n", n->id, candidate,
+		       n->candidates);
+	else if (rc == EXIT_OK)
+		printf("%s: kept for the package\n", n->id);
+	fflush(stdout);
+	return rc;
+}
+
 /* loramake pick RECIPE: every node a person can pick or keep, and its
  * pick; the candidates wait in build/NODE/. */
 static int
@@ -99,15 +116,7 @@ cmd_pick(const struct cli *cli)
 		session_close(&s);
 		return EXIT_USAGE;
 	}
-	rc = session_edit_lock(&s, apply_pick,
-			       &(struct pick_edit){ n->id, cli->drop ? 0 : (int)want });
-	if (rc == EXIT_OK && cli->drop)
-		printf("%s: pick dropped\n", n->id);
-	else if (rc == EXIT_OK && n->candidates > 1)
-		printf("%s: candidate %lld of %d picked\n", n->id, (long long)want,
-		       n->candidates);
-	else if (rc == EXIT_OK)
-		printf("%s: kept for the package\n", n->id);
+	rc = pick_apply(&s, n, cli->drop ? 0 : (int)want);
 	session_close(&s);
 	return rc;
 }

@@ -13,20 +13,19 @@
 #include "base/path.h"
 #include "cli.h"
 
-/* Can a reroll change node n's output? Only nodes that make an image. */
-static bool
-rerollable(const struct node *n)
+bool
+node_rerollable(const struct node *n)
 {
 	return n->image && node_has_job(n);
 }
 
-/* The nodes a reroll of n makes stale: n and everything below it. */
-static size_t
-count_below(const struct dag *dag, const struct node *n)
+size_t
+reroll_cost(const struct dag *dag, const struct node *n, double *usd)
 {
 	bool *hit = xcalloc(dag->nnodes + 1, sizeof(*hit));
 	size_t count = 0;
 
+	*usd = 0;
 	hit[n->idx] = true;
 	for (size_t i = n->idx; i < dag->nnodes; i++) {
 		const struct node *m = dag->nodes[i];
@@ -34,44 +33,63 @@ count_below(const struct dag *dag, const struct node *n)
 		for (size_t j = 0; j < m->nin && !hit[i]; j++)
 			hit[i] = hit[m->in[j]->idx];
 		count += hit[i];
+		if (hit[i])
+			*usd += m->usd;
 	}
 	free(hit);
 	return count;
 }
 
-/* Apply the command line's rerolls (or undos) to the lock (a
- * lock_edit_fn; arg is the session). */
+/* What apply_rerolls does: these nodes, one more reroll or one less. */
+struct reroll_edit {
+	const struct session *s;
+	const char *const *ids;
+	int nids;
+	bool undo;
+};
+
+/* Apply rerolls (or undos) to the lock (a lock_edit_fn; arg is a
+ * struct reroll_edit). */
 static int
 apply_rerolls(struct lock *fresh, void *arg)
 {
-	const struct session *s = arg;
-	const struct cli *cli = s->cli;
+	const struct reroll_edit *e = arg;
 
-	for (int i = 0; i < cli->nargs; i++) {
-		const char *id = cli->args[i];
+	for (int i = 0; i < e->nids; i++) {
+		const char *id = e->ids[i];
 		int times = picks_reroll(&fresh->picks, id);
 
-		if (cli->undo && times == 0) {
+		if (e->undo && times == 0) {
 			warn("'%s' was never rerolled; nothing to undo", id);
 			return EXIT_USAGE;
 		}
-		times += cli->undo ? -1 : 1;
+		times += e->undo ? -1 : 1;
 		if (times > LOCK_MAX_REROLLS) {
 			warn("'%s' was rerolled %d times already", id, times - 1);
 			return EXIT_USAGE;
 		}
 		picks_set_reroll(&fresh->picks, id, times);
-		if (cli->undo) {
+		if (e->undo) {
 			printf("undid a reroll of %s (now reroll %d): its earlier image is in the cache\n",
 			       id, times);
 		} else {
-			size_t n = count_below(s->dag, dag_find(s->dag, id));
+			double usd;
+			size_t n = reroll_cost(e->s->dag, dag_find(e->s->dag, id), &usd);
 
 			printf("rerolled %s (reroll %d): %zu node%s to run again\n",
 			       id, times, n, n == 1 ? "" : "s");
 		}
 	}
 	return EXIT_OK;
+}
+
+int
+reroll_apply(const struct session *s, const char *const *ids, int nids,
+	     bool undo)
+{
+	struct reroll_edit e = { s, ids, nids, undo };
+
+	return session_edit_lock(s, apply_rerolls, &e);
 }
 
 int
@@ -85,14 +103,14 @@ cmd_reroll(const struct cli *cli)
 	for (int i = 0; i < cli->nargs; i++) {
 		const struct node *n = dag_find(s.dag, cli->args[i]);
 
-		if (!n || !rerollable(n)) {
+		if (!n || !node_rerollable(n)) {
 			warn("'%s' is not an image node of %s that a seed decides (see loramake plan)",
 			     cli->args[i], cli->recipe);
 			session_close(&s);
 			return EXIT_USAGE;
 		}
 	}
-	rc = session_edit_lock(&s, apply_rerolls, &s);
+	rc = reroll_apply(&s, (const char *const *)cli->args, cli->nargs, cli->undo);
 	session_close(&s);
 	return rc;
 }

@@ -15,12 +15,14 @@ _loramake() {
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	}
-	local cmds="plan graph explain pick reroll check clean gc merge-lock"
+	local cmds="plan graph explain pick reroll check clean gc review merge-lock"
 	local opts="-j --jobs --engine --pick --max-cost --fail-fast --json -v
-		--verbose --format --drop --undo --allow-host --allow-key-env -h
+		--verbose --format --drop --undo --allow-host --allow-key-env --port
+		--no-open --html -h
 		--help --version"
 	case $prev in
-	-j | --jobs | --max-cost | --allow-host | --allow-key-env) return ;;
+	-j | --jobs | --max-cost | --allow-host | --allow-key-env | --port) return ;;
+	--html) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	--engine) COMPREPLY=($(compgen -W "preview" -- "$cur")); return ;;
 	--pick) COMPREPLY=($(compgen -W "first" -- "$cur")); return ;;
 	--format) COMPREPLY=($(compgen -W "dot mermaid" -- "$cur")); return ;;
@@ -36,7 +38,7 @@ _loramake() {
 		if [[ -n $skip ]]; then skip=""; continue; fi
 		case $w in
 		-j | --jobs | --engine | --pick | --max-cost | --format | --allow-host | \
-		--allow-key-env) skip=1 ;;
+		--allow-key-env | --port | --html) skip=1 ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd && " $cmds " == *" $w "* ]]; then

@@ -6,8 +6,8 @@
 #   sh tests/deps.sh fuzz    also clang and its libFuzzer runtime (make fuzz)
 set -e
 pkgs="build-essential pkg-config libyaml-dev libxxhash-dev libcurl4-openssl-dev
-libarchive-dev libpcre2-dev libjansson-dev libvips-dev libcmocka-dev python3 unzip
-xxhash zsh man-db groff-base"
+libarchive-dev libpcre2-dev libjansson-dev libvips-dev libmicrohttpd-dev libcmocka-dev python3 unzip
+xxhash zsh man-db groff-base curl"
 # CLANG=1: also clang and its sanitizer runtime, for `sh tests/check.sh
 # CC=clang` (CI runs gcc; see README)
 [ "${CLANG:-0}" = 1 ] && pkgs="$pkgs clang libclang-rt-14-dev"

@@ -26,13 +26,14 @@ test_expect_success 'libcurl only in runtime/http.c' 'only_in "curl/curl\.h" run
 test_expect_success 'libvips only in runtime/image.c' 'only_in "vips/vips\.h" runtime/image.c'
 test_expect_success 'libarchive only in runtime/pack.c' \
 	'only_in "archive(_entry)?\.h" runtime/pack.c'
-test_expect_success 'jansson only in engines, plan and check' '
+test_expect_success 'libmicrohttpd only in runtime/httpd.c' 'only_in "microhttpd\.h" runtime/httpd.c'
+test_expect_success 'jansson only in engines, plan, check and review' '
 	only_in "jansson\.h" runtime/engines/fal.c runtime/engines/replicate.c runtime/engines/builtin.c \
-		cli/plan.c cli/check.c quality/check.c
+		cli/plan.c cli/check.c cli/review.c quality/check.c
 '
 test_expect_success 'no loramake header speaks a library type' '
 	cd "$SRC" &&
-	! grep -lE "#include <(yaml|xxhash|pcre2|curl/curl|vips/vips|archive|jansson)\.h>" \
+	! grep -lE "#include <(yaml|xxhash|pcre2|curl/curl|vips/vips|archive|jansson|microhttpd)\.h>" \
 		base/*.h compiler/*.h cache/*.h runtime/*.h quality/*.h cli/*.h
 '
 # deps_left DIR FORBIDDEN...: DIR includes none of the folders named
@@ -53,6 +54,6 @@ test_expect_success 'runtime includes neither quality nor cli' '
 '
 test_expect_success 'quality never includes cli' 'deps_left quality cli'
 test_expect_success 'a plan or no-op links no lazy library' '
-	! ldd "$LORAMAKE" | grep -E "libvips|libcurl|libarchive"
+	! ldd "$LORAMAKE" | grep -E "libvips|libcurl|libarchive|libmicrohttpd"
 '
 test_done

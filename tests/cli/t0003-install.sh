@@ -20,10 +20,10 @@ test_expect_success 'man -l renders the page: every subcommand, every option, no
 	MANWIDTH=120 man -l x/usr/share/man/man1/loramake.1 >man.txt 2>man.err &&
 	test ! -s man.err &&
 	grep "^NAME" man.txt && grep "loramake - make for LoRA training datasets" man.txt &&
-	for c in plan graph explain pick reroll check clean gc merge-lock; do
+	for c in plan graph explain pick reroll check clean gc review merge-lock; do
 		grep -q "loramake $c " man.txt || { echo "no $c" && return 1; }
 	done &&
-	for o in --jobs --engine --pick --max-cost --fail-fast --json --undo --allow-host --allow-key-env; do
+	for o in --jobs --engine --pick --max-cost --fail-fast --json --undo --allow-host --allow-key-env --port --no-open --html; do
 		grep -q -- "$o" man.txt || { echo "no $o" && return 1; }
 	done &&
 	groff -ww -man -z x/usr/share/man/man1/loramake.1 2>groff.err &&
