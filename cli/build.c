@@ -17,6 +17,7 @@
 #include "cache/stamp.h"
 #include "cache/tree.h"
 #include "cli.h"
+#include "compiler/engine_type.h"
 #include "compiler/estimate.h"
 #include "runtime/sched.h"
 
@@ -453,9 +454,12 @@ keys_present(const struct session *s)
 	for (size_t e = 0; e < s->dag->recipe.nengines; e++) {
 		const struct engine_decl *d = &s->dag->recipe.engines[e];
 		const char *v = d->key_env ? getenv(d->key_env) : NULL;
+		const struct engine_type *t = engine_type_find(d->type);
 
 		if (!d->key_env || !engine_runs(s, d))
 			continue;
+		if (t && t->own_server && !(v && *v))
+			continue; /* its server may want no key */
 		if (v && *v) {
 			loaded = true;
 			continue;

@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "cli.h"
+#include "compiler/engine_type.h"
 #include "compiler/estimate.h"
 #include "compiler/trust.h"
 #include "runtime/engine.h"
@@ -150,7 +151,11 @@ print_keys(const struct session *s)
 		if (!remote_used(s, d))
 			continue;
 		trust_host(d, host, sizeof(host));
-		if (d->key_env)
+		if (d->key_env && engine_type_find(d->type) &&
+		    engine_type_find(d->type)->own_server)
+			printf("engine %s sends $%s, when it is set, to %s\n", d->name,
+			       d->key_env, host);
+		else if (d->key_env)
 			printf("engine %s sends $%s to %s\n", d->name, d->key_env, host);
 		else
 			printf("engine %s sends no key, to %s\n", d->name, host);

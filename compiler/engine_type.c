@@ -49,6 +49,8 @@ static const char *const gemini_keys[] = { "GEMINI_API_KEY", "GOOGLE_API_KEY",
 static const char *const gemini_hosts[] = {
 	"generativelanguage.googleapis.com", NULL
 };
+/* the server's --api-auth user:password, sent as basic auth when set */
+static const char *const a1111_keys[] = { "A1111_API_AUTH", NULL };
 static const char *const no_hosts[] = { NULL };
 
 static const struct engine_type types[] = {
@@ -71,13 +73,15 @@ static const struct engine_type types[] = {
 	/* servers on the user's own machine: remote (HTTP) but free;
 	 * each runs one generation at a time (ENGINES.md 4, 5.1) */
 	{ .name = "comfyui", .remote = true, .declarable = true,
-	  .generates = true, .takes_model = true,
+	  .generates = true, .takes_model = true, .own_server = true,
 	  .hosts = no_hosts, .default_url = "http://127.0.0.1:8188",
 	  .usd = 0, .seconds = 20, .concurrency = 1 },
-	{ .name = "a1111", .remote = true, .declarable = true,
-	  .generates = true, .takes_model = true,
+	/* seconds: an SDXL image of 30 steps on a consumer GPU */
+	{ .name = "a1111", .remote = true, .declarable = true, .runs = true,
+	  .generates = true, .takes_model = true, .own_server = true,
+	  .key_envs = a1111_keys,
 	  .hosts = no_hosts, .default_url = "http://127.0.0.1:7860",
-	  .usd = 0, .seconds = 20, .concurrency = 1 },
+	  .usd = 0, .seconds = 15, .concurrency = 1 },
 	{ .name = "local", .declarable = true, .runs = true, .implicit = true,
 	  .takes_model = true, .hosts = no_hosts, .seconds = 0.3 },
 	/* placeholders: ignores model:, so a model never splits its keys;

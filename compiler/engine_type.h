@@ -63,6 +63,10 @@ struct engine_type {
 	const char *const *key_envs; /* key variables the vendor documents,
 				    NULL-terminated; the first is the
 				    default; NULL when it takes no key */
+	bool own_server;         /* a server the user runs (ComfyUI, A1111):
+				    free, its key optional (sent when set),
+				    and one that takes no connection is
+				    down, not flaky (runtime/remote.h) */
 	const char *const *hosts;    /* the vendor's own hosts, NULL-terminated:
 				    where its API and files are served */
 	const char *default_url; /* base URL when the recipe sets none */

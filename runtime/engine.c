@@ -12,6 +12,7 @@ extern const struct engine engine_local;
 extern const struct engine engine_loramake;
 extern const struct engine engine_fal;
 extern const struct engine engine_replicate;
+extern const struct engine engine_a1111;
 
 static const struct engine *const engines[] = {
 	&engine_preview,
@@ -19,6 +20,7 @@ static const struct engine *const engines[] = {
 	&engine_loramake,
 	&engine_fal,
 	&engine_replicate,
+	&engine_a1111,
 	NULL,
 };
 

@@ -111,6 +111,11 @@ struct job {
 				   text_is_token; malloc'd, freed by the
 				   scheduler */
 	bool failed;
+	bool unreachable;       /* with failed: the engine's server took no
+				   connection (a server of the user's own
+				   that is not running); the scheduler
+				   skips the rest of that engine's nodes
+				   rather than fail each with the same words */
 	struct error err;       /* why it failed, in the engine's words (the
 				   scheduler escapes it and redacts the key
 				   before showing or storing it) */

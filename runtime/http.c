@@ -280,8 +280,10 @@ set_common(struct xfer *x, const struct http_request *req)
 	p_curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	p_curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 	p_curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* follow_redirect */
-	p_curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
-	p_curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, x->h->low_speed_secs);
+	if (!req->waits) {
+		p_curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
+		p_curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, x->h->low_speed_secs);
+	}
 	/* a Content-Length over the cap fails before a byte is read */
 	p_curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
 	p_curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L);

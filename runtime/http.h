@@ -24,7 +24,8 @@
  * headers are dropped when a redirect leaves the first URL's origin).
  * Loopback requests never go through a proxy (http_proxy and friends
  * would otherwise see a plain-http key). A transfer slower than 1 KiB/s
- * for 30 s is aborted (a retryable transport error).
+ * for 30 s is aborted (a retryable transport error), unless the request
+ * waits for work to be done (req->waits).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -43,6 +44,9 @@ struct http_request {
 	const char *save_to;         /* stream the response body to this file */
 	size_t max_body;             /* cap on the body; 0: 64 MiB */
 	long timeout_ms;             /* whole transfer; 0: 120 s */
+	bool waits;                  /* the server works before it answers
+					(a synchronous generation): no
+					low-speed cut, only timeout_ms */
 	const struct url *bind;      /* the only origin the request (and its
 					redirects) may reach: set it on every
 					request that carries a secret */

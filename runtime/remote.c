@@ -216,6 +216,12 @@ remote_retryable_status(long status)
 }
 
 bool
+remote_retryable_own(const struct http_response *resp)
+{
+	return resp->status != 500 && remote_retryable_status(resp->status);
+}
+
+bool
 remote_maybe_delivered(const char *transport_error)
 {
 	/* libcurl's words (curl_easy_strerror) for "never connected" */
@@ -487,6 +493,7 @@ remote_job_free(struct remote_job *rj)
 		free(rj->ups[i].upload_url);
 		free(rj->ups[i].t.where);
 	}
+	free(rj->stop.where);
 	for (size_t i = 0; i < rj->nimages; i++)
 		free(rj->images[i]);
 	free(rj->images);
@@ -565,6 +572,8 @@ maybe_finish(struct remote_job *rj)
 	for (size_t i = 0; i < rj->nups; i++)
 		if (!task_idle(&rj->ups[i].t))
 			return;
+	if (!task_idle(&rj->stop))
+		return;
 	rj->finishing = true;
 	loop_after(rj->job->loop, 0, finish, rj);
 }
@@ -727,7 +736,7 @@ key_header(const struct remote_task *t)
 {
 	const struct remote_job *rj = t->rj;
 
-	if (t->is_upload || rj->job->nouts == 1)
+	if (t->is_upload || t->is_side || rj->job->nouts == 1)
 		return xasprintf("X-Loramake-Key: %s", rj->key_hex);
 	return xasprintf("X-Loramake-Key: %s/%d", rj->key_hex,
 			 ((const struct remote_req *)t)->cand);
@@ -756,21 +765,27 @@ send_http(struct remote_task *t, struct remote_send *s)
 	struct remote_job *rj = t->rj;
 	char *mark = s->keyed ? key_header(t)
 		   : s->ctype ? xasprintf("Content-Type: %s", s->ctype) : NULL;
-	const char *api[] = {
+	const char *want[] = {
 		rj->auth, "Content-Type: application/json",
-		"Accept: application/json", USER_AGENT, mark, s->extra, NULL
+		"Accept: application/json", USER_AGENT, mark, s->extra,
 	};
-	const char *raw[] = { USER_AGENT, mark, NULL };
+	const char *api[LM_ARRAY_LEN(want) + 1], *raw[] = { USER_AGENT, mark, NULL };
+	size_t n = 0;
 	double max = rj->job->max_body;
 	struct http_request rq = {
 		.method = s->method, .url = s->url, .body = s->body,
 		.body_len = s->body_len, .save_to = s->save_to,
-		.timeout_ms = s->timeout_ms, .headers = s->keyed ? api : raw,
+		.timeout_ms = s->timeout_ms, .waits = s->waits,
+		.headers = s->keyed ? api : raw,
 		.max_body = max > 0 ? (size_t)max : REMOTE_DEFAULT_MAX_BODY,
 		.bind = s->keyed ? (s->bind ? s->bind : &rj->origin) : NULL,
 	};
 	struct error err;
 
+	for (size_t i = 0; i < LM_ARRAY_LEN(want); i++)
+		if (want[i]) /* no key (a server of the user's own), no extra */
+			api[n++] = want[i];
+	api[n] = NULL;
 	note_sent(t, s);
 	t->busy = http_send(rj->job->loop, &rq, on_http, t, &err) == 0;
 	if (!t->busy)
@@ -1030,6 +1045,12 @@ on_transport_error(struct remote_task *t, const struct http_response *resp)
 {
 	struct remote_job *rj = t->rj;
 
+	if (rj->own_server && !remote_maybe_delivered(resp->error)) {
+		rj->job->unreachable = true;
+		fail_job(rj, "%s at %s does not answer (%s): %s", rj->svc->name,
+			 rj->base, resp->error, rj->svc->down_hint);
+		return;
+	}
 	if (t->step == REMOTE_SUBMIT && remote_maybe_delivered(resp->error))
 		warn("%s: %s: submit answer lost (%s); submitting again, %s may have made (and bill) the first one too",
 		     rj->svc->name, node_id(rj), resp->error, rj->svc->name);
@@ -1311,6 +1332,19 @@ on_stopping(struct remote_task *t, const struct http_response *resp)
 	t->step = REMOTE_DONE;
 }
 
+/* A CANCEL request was answered: send the service's next one, if any. */
+static void
+cancel_next(struct remote_task *t)
+{
+	struct remote_req *r = (struct remote_req *)t;
+	int steps = t->rj->svc->cancel_steps ? t->rj->svc->cancel_steps : 1;
+
+	if (t->is_side || t->is_upload || ++r->cancels >= steps)
+		t->step = REMOTE_DONE;
+	else
+		send_step(t);
+}
+
 /* Every HTTP answer of a remote job arrives here, on the loop thread. */
 static void
 on_http(void *ctx, struct http_response *resp)
@@ -1324,7 +1358,7 @@ on_http(void *ctx, struct http_response *resp)
 	if (resp->status != 429)
 		t->throttled = 0;
 	if (t->step == REMOTE_CANCEL)
-		t->step = REMOTE_DONE;
+		cancel_next(t);
 	else if (rj->failed || rj->cancelling)
 		on_stopping(t, resp);
 	else if (resp->transport_error)
@@ -1367,6 +1401,21 @@ prepare_input(struct remote_job *rj, size_t i, struct error *err)
 	return 0;
 }
 
+/* The header that carries secret: the service's prefix and the key, or
+ * its base64 for basic auth; wiped when the job ends. */
+static char *
+key_header_line(const struct remote_service *svc, const char *secret)
+{
+	char *b64, *line;
+
+	if (!svc->basic_auth)
+		return xasprintf("%s%s", svc->auth_prefix, secret);
+	b64 = remote_base64(secret, strlen(secret));
+	line = xasprintf("%s%s", svc->auth_prefix, b64);
+	wipe_free(b64);
+	return line;
+}
+
 /* The service, the key and the inputs; -1 with err. */
 static int
 setup(struct remote_job *rj, struct error *err)
@@ -1387,9 +1436,10 @@ setup(struct remote_job *rj, struct error *err)
 	rj->price = estimate_price(job->decl, rj->svc->name, rj->model);
 	if (rj->svc->setup(rj, err) < 0)
 		return -1;
-	if (!secret || !*secret)
+	if (secret && *secret)
+		rj->auth = key_header_line(rj->svc, secret);
+	else if (!rj->own_server)
 		return error_set(err, "%s is not set", remote_key_env(rj));
-	rj->auth = xasprintf("%s%s", rj->svc->auth_prefix, secret);
 	for (size_t i = 0; i < job->ninputs; i++)
 		if (prepare_input(rj, i, err) < 0)
 			return -1;
@@ -1407,6 +1457,8 @@ remote_start(struct job *job, const struct remote_service *svc)
 	rj->svc = svc;
 	rj->model = job->node->model;
 	rj->gate = gate_for(svc, job->decl);
+	rj->own_server = engine_type_find(svc->name) &&
+			 engine_type_find(svc->name)->own_server;
 	job->priv = rj;
 	if (setup(rj, &err) < 0) {
 		fail_job(rj, "%s", err.msg);
@@ -1437,6 +1489,13 @@ remote_cancel(struct job *job)
 	for (int i = 0; i < job->nouts; i++) {
 		struct remote_req *r = &rj->reqs[i];
 
+		if (r->t.busy && r->t.step == REMOTE_SUBMIT &&
+		    rj->svc->cancel_in_flight && !rj->stop.rj) {
+			/* the submit is the generation: stop it at the server */
+			rj->stop = (struct remote_task){ .rj = rj, .is_side = true,
+							 .step = REMOTE_CANCEL };
+			send_step(&rj->stop);
+		}
 		if (r->t.busy)
 			continue; /* on_stopping decides when it answers */
 		stop_timer(&r->t);

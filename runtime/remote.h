@@ -93,6 +93,7 @@ struct remote_task {
 	bool timer_set;
 	uint64_t timer;
 	bool is_upload;
+	bool is_side;        /* rj->stop: an interrupt beside a submit */
 	int throttled;       /* 429s of this step in a row (not tries) */
 	int64_t t_throttled; /* now_ms() of the first of them */
 	const char *method;  /* of the request in flight, for -v */
@@ -114,6 +115,7 @@ struct remote_req {
 	bool slot;           /* holds a place in its engine's window */
 	bool queued;         /* waits (in IDLE) for one */
 	struct remote_req *next_queued;
+	int cancels;         /* CANCEL requests of it sent so far */
 	bool model_error;    /* the status said the model failed */
 	char model_words[256]; /* and in these words */
 };
@@ -147,6 +149,9 @@ struct remote_job {
 	bool failed, cancelling, finishing;
 	struct error err;    /* the first failure */
 	struct remote_gate *gate; /* its engine's window and queue, or NULL */
+	bool own_server;     /* its type's: a server the user runs */
+	struct remote_task stop; /* the interrupt sent beside a submit in
+				    flight (cancel_in_flight services) */
 	void *priv;          /* the service's own (setup sets, release frees) */
 };
 
@@ -163,6 +168,8 @@ struct remote_send {
 	const char *extra;   /* one more header of a keyed request, or NULL */
 	const char *save_to; /* stream the body to this file (FETCH) */
 	long timeout_ms;
+	bool waits;          /* the answer comes when the work is done
+			        (http.h's waits: no low-speed cut) */
 };
 
 /*
@@ -177,6 +184,20 @@ struct remote_service {
 	bool has_result;         /* a finished request's answer is a RESULT
 				    step of its own (journal lines must
 				    name its URL) */
+	/* A type of own_server (compiler/engine_type.h: ComfyUI, A1111):
+	 * the key is optional (sent when its variable is set), and a server
+	 * that takes no connection is down, not flaky: the node fails at
+	 * once with down_hint (how to start it) and job->unreachable set, so
+	 * the scheduler skips the engine's other nodes instead of failing
+	 * each. */
+	const char *down_hint;
+	bool basic_auth;         /* the key is "user:password", sent as HTTP
+				    basic auth (auth_prefix "...Basic ") */
+	bool cancel_in_flight;   /* the submit's answer is the image (A1111):
+				    Ctrl-C during a submit sends the CANCEL
+				    step beside it, on a task of its own */
+	int cancel_steps;        /* CANCEL requests one request takes, sent
+				    in turn (r->cancels says which); 0 is 1 */
 	/* Check the model id, set rj->base and rj->origin (and anything of
 	 * priv). -1 with err. */
 	int (*setup)(struct remote_job *rj, struct error *err);
@@ -292,6 +313,11 @@ void remote_window_grow(struct remote_window *w);
 
 /* Is an HTTP status worth retrying: 429, 500, 502, 503, 504? */
 bool remote_retryable_status(long status);
+
+/* A retryable op for a server the user runs: 429, 502, 503, 504 (a
+ * proxy's or a restart's trouble); not 500, which such a server answers
+ * when the generation itself failed, and would fail again. */
+bool remote_retryable_own(const struct http_response *resp);
 
 /*
  * Could a failed transfer have reached the service? Not when libcurl

@@ -43,6 +43,9 @@ enum sj_state { SJ_WAIT, SJ_READY, SJ_RUNNING, SJ_DONE, SJ_FAILED, SJ_SKIPPED };
 struct pool {
 	const char *name;
 	int limit, running;
+	const struct node *down;   /* its server took no connection: this
+				      node failed saying so; the rest wait
+				      no more, they are skipped */
 };
 
 struct sjob {
@@ -234,7 +237,7 @@ pool_for(struct sched *s, const struct node *n)
 			return &s->pools[i];
 	if (!limit)
 		limit = cpus > 0 ? (int)cpus : 2; /* CPU work: one per core */
-	s->pools[s->npools] = (struct pool){ name, limit, 0 };
+	s->pools[s->npools] = (struct pool){ .name = name, .limit = limit };
 	return &s->pools[s->npools++];
 }
 
@@ -358,6 +361,18 @@ skip_below(struct sched *s, struct sjob *j)
 		s->skipped++;
 		skip_below(s, d);
 	}
+}
+
+/* j's engine server is down (pool->down says where it was found):
+ * skipped, not failed, so the reason is said once, by that node. */
+static void
+skip_engine_down(struct sched *s, struct sjob *j)
+{
+	j->state = SJ_SKIPPED;
+	snprintf(j->why, sizeof(j->why), "engine '%s' does not answer (%s)",
+		 j->pool->name, j->pool->down->id);
+	s->skipped++;
+	skip_below(s, j);
 }
 
 /* Copy n's outputs into build/ for people to look at (hard links: objects
@@ -544,6 +559,8 @@ work_done(void *ctx)
 		text_clean(j->job.err.msg, sizeof(j->job.err.msg),
 			   job_secret(&j->job));
 		snprintf(j->why, sizeof(j->why), "%s", j->job.err.msg);
+		if (j->job.unreachable && !j->pool->down)
+			j->pool->down = j->node;
 		fail(s, j);
 	} else {
 		record(s, j);
@@ -982,6 +999,10 @@ start_ready(struct sched *s)
 
 		if (j->state != SJ_READY)
 			continue; /* skipped while it waited */
+		if (j->pool->down) {
+			skip_engine_down(s, j);
+			continue;
+		}
 		if (s->stopping || s->running >= s->opts.jobs ||
 		    j->pool->running >= j->pool->limit) {
 			s->ready[keep++] = j;

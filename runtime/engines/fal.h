@@ -6,7 +6,8 @@
  * mapping per endpoint, the camera table of the multiple-angles endpoint,
  * error rendering, base64, and the retry and poll schedules.
  *
- * Only fal.c and its test include this header. It speaks in C strings;
+ * Only fal.c, its test and a1111.c (whose server speaks FastAPI errors
+ * too: fal_detail) include this header. It speaks in C strings;
  * JSON stays inside fal.c (the test parses what it gets back).
  */
 #include <stdbool.h>
