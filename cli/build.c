@@ -408,7 +408,10 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	o.times = &s->times;
 	sched_run(s->dag, s->st, &s->store, &s->acts, &s->lock, &o, res);
+	if (times_save(&s->times, &err) < 0) /* advice for the next plan */
+		warn("%s", err.msg);
 	session_refresh(s);
 	return EXIT_OK;
 }

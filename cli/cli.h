@@ -13,6 +13,7 @@
 #include "cache/status.h"
 #include "cache/tree.h"
 #include "cache/store.h"
+#include "cache/times.h"
 #include "compiler/dag.h"
 
 /* Exit codes, the same for every command (docs/cli.md). */
@@ -53,6 +54,7 @@ struct session {
 	struct store store;
 	struct actions acts;
 	struct status *st;    /* one per node */
+	struct times times;   /* how long jobs took here (cache/times.h) */
 	char *lock_path;
 };
 
@@ -64,6 +66,9 @@ int session_open(struct session *s, const struct cli *cli);
 void session_close(struct session *s);
 /* Recompute keys and statuses (after a pick changed). */
 void session_refresh(struct session *s);
+/* Each node's seconds from the build's own history, where it has one
+ * (cli/eta.c); called by session_open and session_refresh. */
+void session_learn_times(struct session *s);
 /*
  * Change the lock as it is on disk: take the build lock (a running build
  * rewrites the lock too, so a pick or reroll made during a build is never

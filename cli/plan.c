@@ -64,6 +64,8 @@ struct totals {
 	struct bill bill;
 	double seconds;          /* this build */
 	double waiting_seconds;  /* the build after the picks: the waiting work */
+	size_t timed;            /* jobs to run whose seconds a build here
+				  * measured (cli/eta.c) */
 };
 
 static void
@@ -73,8 +75,11 @@ sum(const struct session *s, struct totals *t)
 	bool *runs = xcalloc(n + 1, sizeof(*runs));
 
 	session_bill(s, &t->bill);
-	for (size_t i = 0; i < n; i++)
+	t->timed = 0;
+	for (size_t i = 0; i < n; i++) {
 		runs[i] = will_run(&s->st[i]);
+		t->timed += runs[i] && s->dag->nodes[i]->timed;
+	}
 	t->seconds = estimate_wall(s->dag, runs, session_jobs(s));
 	t->waiting_seconds = 0;
 	if (t->bill.waiting) {
@@ -191,6 +196,9 @@ print_totals(const struct session *s, const struct totals *t)
 	printf("\nestimated cost $%.2f, about %s at -j %d", b->usd, dur,
 	       session_jobs(s));
 	print_pools(s);
+	if (t->timed)
+		printf(" (%zu of the %zu jobs timed by earlier builds here)",
+		       t->timed, b->jobs);
 	putchar('\n');
 	if (b->waiting) {
 		buf_reset(&line);
@@ -367,6 +375,8 @@ put_node(FILE *f, const struct session *s, size_t i)
 	putc(']', f);
 	put_num(f, "candidates", n->candidates);
 	put_num(f, "cost_usd", priced(st) ? n->usd : 0);
+	put_num(f, "seconds", n->seconds);
+	fprintf(f, ",\"timed\":%s", n->timed ? "true" : "false");
 	if (n->prompt)
 		put_field(f, "prompt", n->prompt, false);
 	if (n->caption)

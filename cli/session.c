@@ -27,7 +27,7 @@ session_open(struct session *s, const struct cli *cli)
 	struct trust trust;
 	struct diag d;
 	struct error err;
-	char *dir, *actions_path;
+	char *dir, *actions_path, *times_path;
 
 	memset(s, 0, sizeof(*s));
 	s->cli = cli;
@@ -63,9 +63,13 @@ session_open(struct session *s, const struct cli *cli)
 	if (actions_load(&s->acts, actions_path, &err) < 0)
 		warn("%s (treating the cache as empty)", err.msg);
 	free(actions_path);
+	times_path = xasprintf("%s/times", s->store.root);
+	times_load(&s->times, times_path);
+	free(times_path);
 	free(dir);
 	s->st = xcalloc(s->dag->nnodes + 1, sizeof(*s->st));
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+	session_learn_times(s);
 	return EXIT_OK;
 }
 
@@ -74,6 +78,7 @@ session_refresh(struct session *s)
 {
 	dag_key(s->dag);
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+	session_learn_times(s);
 }
 
 void
@@ -83,6 +88,7 @@ session_close(struct session *s)
 	lock_release(&s->lock);
 	store_close(&s->store);
 	actions_release(&s->acts);
+	times_release(&s->times);
 	free(s->st);
 	free(s->lock_path);
 	memset(s, 0, sizeof(*s));

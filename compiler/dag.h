@@ -102,6 +102,8 @@ struct node {
 	/* estimates */
 	double usd;               /* for all its candidates */
 	double seconds;           /* wall time of one run */
+	bool timed;               /* seconds are what a build here took
+				   * (cli/eta.c), not the table's */
 };
 
 /*

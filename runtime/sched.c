@@ -66,6 +66,8 @@ struct sjob {
 	bool norm_failed;          /* one failed: job.err says why */
 	double reserved;           /* dollars held by job_may_spend */
 	int64_t started;
+	int64_t launched;          /* handed to its engine (a package: after
+				    * its images were normalised) */
 	char why[512];             /* failure or skip reason */
 };
 
@@ -417,12 +419,44 @@ action_of(const struct sjob *j)
 	return rec;
 }
 
+/* The package's images that are not captions. */
+static size_t
+package_images(const struct node *pkg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < pkg->nin; i++)
+		n += pkg->in[i]->kind != KIND_CAPTION;
+	return n;
+}
+
+/* What j took, for the next plan's ETA (cache/times.h): a package by the
+ * image, since the next one may hold more or fewer. */
+static void
+learn_time(struct sched *s, const struct sjob *j)
+{
+	double secs = (double)(now_ms() - j->started) / 1000.0;
+	size_t images;
+
+	if (!s->opts.times)
+		return;
+	if (j->node->kind != KIND_PACKAGE) {
+		times_add_node(s->opts.times, j->node, secs);
+		return;
+	}
+	images = package_images(j->node);
+	if (images)
+		times_add(s->opts.times, "package", "assemble", "package",
+			  (double)(now_ms() - j->launched) / 1000.0 / (double)images);
+}
+
 /* Loop thread: finalize() made the node durable; now the rest learn. */
 static void
 record(struct sched *s, struct sjob *j)
 {
 	struct action rec = action_of(j);
 
+	learn_time(s, j);
 	actions_add(s->acts, &rec);
 	lock_set(s->lock, j->node, j->outs, j->nouts, j->job.usd, j->job.request);
 	/* a paid node is in the lock at once; free ones at most every 200 ms */
@@ -827,6 +861,7 @@ struct norm_slot {
 	bool made;                 /* by this build, not found cached */
 	struct hash key, obj;
 	char *in;                  /* the file it reads, while running */
+	double seconds;            /* what normalising took, on its worker */
 	struct sjob *waiter;       /* the package, once it waits on this */
 	size_t input;              /* the image's index in its inputs */
 	struct error err;
@@ -875,9 +910,11 @@ static void
 norm_work(void *ctx)
 {
 	struct norm_slot *x = ctx;
+	int64_t t0 = now_ms();
 
 	x->rc = norm_make(x->s->store, x->s->acts->path, x->in, &x->s->norm_spec,
 			  &x->key, &x->obj, &x->err);
+	x->seconds = (double)(now_ms() - t0) / 1000.0;
 }
 
 /* Loop thread: one image is normalised (or failed); a package waiting
@@ -898,6 +935,9 @@ norm_done(void *ctx)
 		actions_add(s->acts, &rec);
 		x->state = NORM_DONE;
 		x->made = true;
+		if (s->opts.times)
+			times_add(s->opts.times, "package", "normalise", "package",
+				  x->seconds);
 	} else {
 		x->state = NORM_FAILED;
 	}
@@ -982,6 +1022,7 @@ engage(struct sched *s, struct sjob *j)
 static void
 launch(struct sched *s, struct sjob *j)
 {
+	j->launched = now_ms();
 	if (j->engine->exec == ENGINE_LOCAL)
 		workers_submit(s->workers, work_local, work_done, j);
 	else

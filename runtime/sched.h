@@ -24,6 +24,7 @@
 #include "cache/lock.h"
 #include "cache/status.h"
 #include "cache/store.h"
+#include "cache/times.h"
 #include "compiler/dag.h"
 
 struct sched_opts {
@@ -34,6 +35,7 @@ struct sched_opts {
 	bool tty;             /* stderr is a terminal: one status line */
 	bool color;           /* NO_COLOR unset and a terminal */
 	volatile sig_atomic_t *interrupted; /* set by the SIGINT handler */
+	struct times *times;  /* learns how long each job took, or NULL */
 };
 
 struct sched_result {
