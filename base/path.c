@@ -634,6 +634,34 @@ copy_file_atomic(const char *src, const char *dst, struct error *err)
 }
 
 int
+path_link(const char *src, const char *dst, struct error *err)
+{
+	struct walk from, to;
+	struct stat st;
+	int rc = -1, e;
+
+	if (walk(src, false, false, &from, err) < 0)
+		return -1;
+	if (fstatat(from.fd, from.leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		error_set(err, "cannot open '%s':", src);
+	} else if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		error_set(err, "'%s' is not a regular file", src);
+	} else if (walk(dst, true, false, &to, err) == 0) {
+		/* flags 0: a link at src is linked as itself, never followed */
+		if ((rc = linkat(from.fd, from.leaf, to.fd, to.leaf, 0)) < 0)
+			error_set(err, "cannot link '%s' to '%s':", dst, src);
+		e = errno;
+		close(to.fd);
+		errno = e;
+	}
+	e = errno;
+	close(from.fd);
+	errno = e;
+	return rc;
+}
+
+int
 write_file_new(const char *path, const void *data, size_t len,
 	       struct error *err)
 {

@@ -90,6 +90,13 @@ int write_file_atomic(const char *path, const void *data, size_t len,
  */
 int copy_file_atomic(const char *src, const char *dst, struct error *err);
 /*
+ * Make dst, which must not exist, a hard link to the regular file src
+ * (both walked as above; missing folders of dst made; a link is neither
+ * followed nor linked to). -1 with err and errno (EXDEV: src is on
+ * another filesystem).
+ */
+int path_link(const char *src, const char *dst, struct error *err);
+/*
  * Create path, which must not exist (O_EXCL, walked), and write data, not
  * synced: a scratch file that its reader syncs, such as a package's file
  * that the scheduler moves into the store. -1 with err.

@@ -32,14 +32,14 @@ EDITS=${EDITS:-3}
 RUNS=${RUNS:-5}
 JOBS=${JOBS:-2}
 LM=${LORAMAKE:-./loramake}
-OUT=bench/out/package-$IMAGES
+OUT=bench/out/package-$IMAGES${FORMAT:+-$FORMAT}
 R=$OUT/r/recipe.yaml
 export NO_HYPERFINE=1 # check's runs restore the facts first: a plain loop
 
 [ -x "$LM" ] || make >/dev/null
 rm -rf "$OUT"
 mkdir -p "$OUT"
-python3 bench/gen.py "$OUT/r" --images "$IMAGES" --format fal-zip
+python3 bench/gen.py "$OUT/r" --images "$IMAGES" --format "${FORMAT:-fal-zip}"
 
 # the field after "(loramake, " on the package's line of build log $1
 package_secs() { sed -n 's/^\[[0-9]*\/[0-9]*\] package (loramake, \([0-9.]*\)s.*/\1/p' "$1"; }

@@ -88,6 +88,23 @@ copy_object(const struct store *st, const struct hash *h, const char *dst,
 }
 
 /*
+ * Put object h at dst in a folder being built: a hard link to the same
+ * file of the folder it replaces (old) when that one holds the same
+ * bytes, so a one-image edit writes one image, not the set; else a copy.
+ * The old folder is removed once the new one is in place, so each file
+ * ends with one name again, and none is the store's own (a person who
+ * edits a package file edits the package, never the cache).
+ */
+static int
+place_object(const struct store *st, const struct hash *h, const char *old,
+	     const char *dst, struct error *err)
+{
+	if (old && holds_object(st, h, old) && path_link(old, dst, NULL) == 0)
+		return 0;
+	return copy_object(st, h, dst, err);
+}
+
+/*
  * A trainer folder: every tree entry under out, built beside it in
  * OUT.tmp.PID.XXXXXX and swapped in whole, so a package never mixes two builds
  * (an image dropped from the set is gone from the folder too).
@@ -127,9 +144,11 @@ write_folder(const struct store *st, const struct tree_entry *v, size_t n,
 		rc = -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		char *dst = path_join(tmp, v[i].path);
+		char *was = old ? path_join(out, v[i].path) : NULL;
 
-		rc = copy_object(st, &v[i].obj, dst, err);
+		rc = place_object(st, &v[i].obj, was, dst, err);
 		free(dst);
+		free(was);
 	}
 	/* both temps sit beside out and were just made: plain renames */
 	if (rc == 0 && old && rename(out, old) < 0)

@@ -475,7 +475,29 @@ record(struct sched *s, struct sjob *j)
 	}
 }
 
-/* Worker: check every output and move it into the store. */
+/*
+ * Is the file at path the store's object h itself (a hard link to it)?
+ * The package names the objects it linked (runtime/engines/builtin.c);
+ * the inodes, not its word, decide.
+ */
+static bool
+is_object(const struct store *st, const char *path, const struct hash *h)
+{
+	char *obj = store_object_path(st, h);
+	struct stat a, b;
+	bool same = lstat(path, &a) == 0 && lstat(obj, &b) == 0 &&
+		    S_ISREG(a.st_mode) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+
+	free(obj);
+	return same;
+}
+
+/*
+ * Worker: move every file of a folder package into the store and cache
+ * its tree. The listing has a line per file, "PATH" or "PATH<TAB>OBJ"
+ * for a hard link to a cached object (a normalised image, a caption):
+ * that one is not hashed and fsynced again (480 images are 700 MB).
+ */
 static int
 store_tree(struct sjob *j, struct hash *out, struct error *err)
 {
@@ -489,14 +511,21 @@ store_tree(struct sjob *j, struct hash *out, struct error *err)
 	buf_init(&tree);
 	for (char *p = strtok_r(list, "\n", &save); p && rc == 0;
 	     p = strtok_r(NULL, "\n", &save)) {
-		char *src = path_join(j->workdir, p), hex[HASH_HEX_LEN + 1];
+		char *tab = strchr(p, '\t'), *src, hex[HASH_HEX_LEN + 1];
 		struct hash h;
+		bool linked;
 
+		if (tab)
+			*tab++ = '\0';
+		src = path_join(j->workdir, p);
+		linked = tab && hash_parse(tab, &h) && is_object(st, src, &h);
 		if (!path_is_contained(p)) {
 			rc = error_set(err, "package lists '%s', outside its folder", p);
-		} else if ((rc = store_put_file(st, src, &h, err)) == 0) {
+		} else if (linked || (rc = store_put_file(st, src, &h, err)) == 0) {
 			hash_hex(&h, hex);
 			buf_addf(&tree, "%s\t%s\n", hex, p);
+			if (linked)
+				unlink(src); /* the store has it by its name */
 		}
 		free(src);
 	}

@@ -9,10 +9,12 @@
  * the target's; cropped around the subject; upright; alpha flattened;
  * a PNG, each a cached object), beside their captions, in the layout
  * package.format names, plus a manifest.json. Nothing is decoded or
- * encoded here: a folder layout hard-links each normalised object into
- * the workdir, and a ZIP streams it in, stored as it is. It lists the
- * files, one relative path a line, in job->outs[0]; the scheduler caches
- * them as a tree (cache/tree.h).
+ * encoded here: a folder layout hard-links each normalised image and each
+ * caption's object into the workdir, and a ZIP streams them in, stored as
+ * they are. It lists the files, one relative path a line, in
+ * job->outs[0], a hard link followed by a tab and the object it links
+ * (the scheduler checks the inode and neither hashes nor syncs it
+ * again); the scheduler caches them as a tree (cache/tree.h).
  *
  *   fal-zip      STEM.zip: the pairs, flat, and manifest.json
  *   kohya        N_TRIGGER/ (pairs), dataset_config.toml, manifest.json
@@ -57,6 +59,7 @@ struct staged {
 	char *image;             /* its path in the package */
 	char *caption;           /* "....txt" in the package, or NULL */
 	char *text;              /* the caption */
+	size_t text_len;
 	struct hash image_hash, caption_hash;
 };
 
@@ -66,6 +69,9 @@ struct pfile {
 	char *src;               /* the file to read (a cached object), or
 				    NULL: rel in the workdir, or data */
 	char *data;              /* a ZIP's text, kept in memory, or NULL */
+	bool linked;             /* rel in the workdir is a hard link to the
+				    cached object obj: the listing says so */
+	struct hash obj;
 	size_t len;
 	bool stored;             /* compressed already: a ZIP stores it */
 };
@@ -154,6 +160,15 @@ add_file(struct pkg *p, const char *rel, const char *src, bool stored)
 						.stored = stored };
 }
 
+/* List rel, a hard link in the workdir to the cached object h. */
+static void
+add_linked(struct pkg *p, const char *rel, const struct hash *h, bool stored)
+{
+	add_file(p, rel, NULL, stored);
+	p->files[p->nfiles - 1].linked = true;
+	p->files[p->nfiles - 1].obj = *h;
+}
+
 /* "dir/name" or "name" when dir is the package's top. */
 static char *
 in_dir(const char *dir, const char *name)
@@ -210,8 +225,31 @@ stage_image(struct pkg *p, size_t i, struct staged *st, struct error *err)
 	if (link(obj, path) < 0)
 		rc = error_set(err, "cannot link '%s' to '%s':", obj, path);
 	else
-		add_file(p, st->image, NULL, true);
+		add_linked(p, st->image, &st->image_hash, true);
 	free(path);
+	return rc;
+}
+
+/*
+ * A folder's caption file: a hard link to the caption node's cached
+ * object (the same bytes as st->text), named in the listing so the
+ * scheduler need not hash and sync it again; a ZIP keeps the text.
+ */
+static int
+link_caption(struct pkg *p, struct staged *st, const char *obj,
+	     struct error *err)
+{
+	char *path;
+	int rc = -1;
+
+	if (strcmp(p->format, "fal-zip") != 0) {
+		path = path_join(p->job->workdir, st->caption);
+		if ((rc = link(obj, path)) == 0)
+			add_linked(p, st->caption, &st->caption_hash, false);
+		free(path);
+	}
+	if (rc < 0) /* a ZIP, or no link here: the text is written */
+		rc = put_text(p, st->caption, st->text, st->text_len, err);
 	return rc;
 }
 
@@ -231,13 +269,14 @@ stage_one(struct pkg *p, size_t i, struct staged *st, size_t k,
 	rc = stage_image(p, i, st, err);
 	if (rc == 0 && (rc = read_file(job->inputs[i + 1], &text, &len, err)) == 0) {
 		st->text = text;
+		st->text_len = len;
 		st->caption_hash = hash_bytes(text, len);
 		if (strcmp(p->format, "imagefolder") != 0) {
 			char *name = xasprintf("%s.txt", stem);
 
 			st->caption = in_dir(p->dir, name);
 			free(name);
-			rc = put_text(p, st->caption, text, len, err);
+			rc = link_caption(p, st, job->inputs[i + 1], err);
 		}
 	}
 	free(stem);
@@ -621,8 +660,16 @@ write_listing(struct pkg *p, struct error *err)
 
 	qsort(p->files, p->nfiles, sizeof(*p->files), by_path);
 	buf_init(&b);
-	for (size_t i = 0; i < p->nfiles; i++)
-		buf_addf(&b, "%s\n", p->files[i].rel);
+	for (size_t i = 0; i < p->nfiles; i++) {
+		char hex[HASH_HEX_LEN + 1];
+
+		buf_adds(&b, p->files[i].rel);
+		if (p->files[i].linked) {
+			hash_hex(&p->files[i].obj, hex);
+			buf_addf(&b, "\t%s", hex);
+		}
+		buf_addc(&b, '\n');
+	}
 	rc = write_file_atomic(p->job->outs[0], b.data, b.len, err);
 	buf_release(&b);
 	return rc;

@@ -90,4 +90,37 @@ test_expect_success 'a kohya folder after a one-image edit is the one built from
 	diff -r r/dist/k kscratch/dist/k
 '
 
+# inodes DIR: "INODE LINKS PATH" of every PNG under DIR, sorted by path
+inodes() {
+	find "$1" -name "*.png" -exec stat -c "%i %h %n" {} + | sort -k3
+}
+
+test_expect_success 'a one-image edit writes one file of the folder: the rest are the same files, one name each, no temp left' '
+	inodes r/dist/k >before &&
+	test "$(wc -l <before)" -eq 4 &&
+	cp "$SRC/tests/data/images/dhash9x8.png" r/grey16a.png &&
+	lm r/recipe.yaml >k4.out 2>k4.err &&
+	grep "^package: 1 image normalised, 3 from the cache$" k4.err &&
+	inodes r/dist/k >after &&
+	join -1 3 -2 3 before after >both &&
+	test "$(wc -l <both)" -eq 4 &&
+	awk "\$2 != \$4" both >changed &&
+	test "$(wc -l <changed)" -eq 1 &&
+	grep -q grey changed &&
+	awk "\$3 != 1 || \$5 != 1" both >multi &&
+	test ! -s multi &&
+	ls r/dist >dist &&
+	! grep "\.tmp\." dist
+'
+
+test_expect_success 'a package file edited by hand is copied afresh, never linked' '
+	f=$(find r/dist/k -name "*.png" ! -name "*grey*" | head -n 1) &&
+	printf x >>"$f" &&
+	cp "$SRC/tests/data/images/grey16a.png" r/grey16a.png &&
+	lm r/recipe.yaml >k5.out 2>k5.err &&
+	fresh kscratch2 &&
+	lm kscratch2/recipe.yaml >k6.out 2>k6.err &&
+	diff -r r/dist/k kscratch2/dist/k
+'
+
 test_done
