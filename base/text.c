@@ -6,12 +6,8 @@
 
 #include "text.h"
 
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes) and its code
- * point in *cp; 0 if s does not start one (overlong, surrogate, cut).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
+size_t
+utf8_char(const unsigned char *s, size_t n, unsigned *cp)
 {
 	size_t len;
 	unsigned c, min;
@@ -39,6 +35,24 @@ utf8_seq(const unsigned char *s, size_t n, unsigned *cp)
 		return 0;
 	*cp = c;
 	return len;
+}
+
+size_t
+utf8_bad_at(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+	unsigned cp;
+
+	while (i < len && (n = utf8_char(p + i, len - i, &cp)))
+		i += n;
+	return i;
+}
+
+bool
+utf8_valid(const char *s, size_t len)
+{
+	return utf8_bad_at(s, len) == len;
 }
 
 /* Append one character (len bytes at s, code point cp; len 0 for a byte
@@ -79,7 +93,7 @@ text_clean_add(struct buf *out, const char *s, size_t len, const char *secret)
 			i += slen;
 			continue;
 		}
-		n = utf8_seq(p + i, len - i, &cp);
+		n = utf8_char(p + i, len - i, &cp);
 		if (add_char(out, p + i, n, cp) < 0)
 			return -1;
 		i += n ? n : 1;

@@ -25,6 +25,18 @@
 
 #include "buf.h"
 
+/*
+ * The length of the well-formed UTF-8 character at s (at most n bytes,
+ * n >= 1), its code point in *cp; 0 if s starts none (an overlong form,
+ * a surrogate, past U+10FFFF, cut short). The one UTF-8 decoder.
+ */
+size_t utf8_char(const unsigned char *s, size_t n, unsigned *cp);
+/* The offset of the first byte of s[0..len) that is not well-formed
+ * UTF-8, or len when all of it is. */
+size_t utf8_bad_at(const char *s, size_t len);
+/* Is all of s[0..len) well-formed UTF-8? */
+bool utf8_valid(const char *s, size_t len);
+
 /* What replaces a secret. */
 #define TEXT_REDACTED "[redacted]"
 

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "base/htab.h"
+#include "base/text.h"
 #include "ytree.h"
 
 struct builder {
@@ -43,43 +44,6 @@ static size_t
 utf8_width(unsigned char c)
 {
 	return c < 0xc0 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-}
-
-/* Length of the valid UTF-8 character at p (end bounds it), or 0. */
-static size_t
-utf8_valid(const unsigned char *p, const unsigned char *end)
-{
-	size_t n = utf8_width(p[0]);
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] < 0xc2 || p[0] > 0xf4 || (size_t)(end - p) < n)
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	/* overlong forms, UTF-16 surrogates, past U+10FFFF */
-	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
-	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
-}
-
-/* Offset of the first byte of src that is not UTF-8, or SIZE_MAX. */
-static size_t
-find_bad_utf8(const struct source *src)
-{
-	const unsigned char *p = (const unsigned char *)src->text;
-	const unsigned char *end = p + src->len;
-
-	while (p < end) {
-		size_t n = utf8_valid(p, end);
-
-		if (!n)
-			return (size_t)(p - (const unsigned char *)src->text);
-		p += n;
-	}
-	return SIZE_MAX;
 }
 
 /* Record where each line starts, so marks convert to byte columns. */
@@ -486,8 +450,8 @@ check_text(const struct source *src, struct diag *d)
 			   at.line, at.col);
 		return -1;
 	}
-	bad = find_bad_utf8(src);
-	if (bad != SIZE_MAX) {
+	bad = utf8_bad_at(src->text, src->len);
+	if (bad != src->len) {
 		diag_error(d, offset_loc(src, bad),
 			   "byte 0x%02x is not UTF-8; save the recipe as UTF-8 text",
 			   (unsigned char)src->text[bad]);

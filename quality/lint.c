@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 #include "compiler/clip.h"
 #include "lint.h"
 #include "words.h"
@@ -155,37 +156,6 @@ find(const pcre2_code *re, const char *text, size_t *start, size_t *end)
 	return rc >= 0;
 }
 
-static bool
-valid_utf8(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end) {
-		unsigned c = *p++, need, min;
-		unsigned long cp;
-
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf)
-			need = 1, min = 0x80, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			need = 2, min = 0x800, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			need = 3, min = 0x10000, cp = c & 0x07;
-		else
-			return false;
-		if ((size_t)(end - p) < need)
-			return false;
-		for (unsigned i = 0; i < need; i++, p++) {
-			if ((*p & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (*p & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-	}
-	return true;
-}
 
 /* ASCII-lowercase s[0..len) into out (outsz >= 2); false if too long. */
 static bool
@@ -308,11 +278,11 @@ build_identity(struct lint *l, const struct lint_opts *o, struct error *err)
 	buf_init(&w.alt);
 	buf_init(&w.names);
 	buf_adds(&w.alt, "(?<![\\p{L}\\p{N}])(?:");
-	if (o->character && valid_utf8(o->character, strlen(o->character)))
+	if (o->character && utf8_valid(o->character, strlen(o->character)))
 		each_match(l->word, o->character, strlen(o->character),
 			   on_character_word, &w);
 	for (size_t i = 0; i < o->nidentity; i++)
-		if (valid_utf8(o->identity[i], strlen(o->identity[i])))
+		if (utf8_valid(o->identity[i], strlen(o->identity[i])))
 			add_alternative(&w, o->identity[i], false);
 	buf_adds(&w.alt, ")(?![\\p{L}\\p{N}])");
 	if (w.n && !(l->identity = compile_re("identity", w.alt.data, err)))
@@ -542,7 +512,7 @@ lint_caption(const struct lint *l, const char *s, struct lint_result *r)
 		add(r, LINT_EMPTY, LINT_FAIL, 0, 0, "the caption is empty");
 		return;
 	}
-	if (!valid_utf8(s, len)) {
+	if (!utf8_valid(s, len)) {
 		add(r, LINT_UTF8, LINT_FAIL, 0, 0, "the caption is not valid UTF-8");
 		return;
 	}
@@ -573,7 +543,7 @@ lint_prompt(const struct lint *l, const char *s, struct lint_result *r)
 
 	memset(r, 0, sizeof(*r));
 	r->words = caption_words(s);
-	if (!valid_utf8(s, strlen(s))) {
+	if (!utf8_valid(s, strlen(s))) {
 		add(r, LINT_UTF8, LINT_FAIL, 0, 0, "the prompt is not valid UTF-8");
 		return;
 	}

@@ -36,6 +36,7 @@
 #include "runtime/pack.h"
 #include "base/dl.h"
 #include "base/path.h"
+#include "base/text.h"
 
 /* Bytes read from an input file per archive_write_data() call. */
 #define PACK_CHUNK 65536
@@ -152,37 +153,6 @@ archive_why(struct archive *a)
 	return s ? s : "unknown libarchive error";
 }
 
-/*
- * Is s well-formed UTF-8 (shortest forms, no surrogates, at most
- * U+10FFFF)? Names must be, so that hdrcharset=UTF-8 copies them as is.
- */
-static bool
-utf8_valid(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s++, n, cp;
-
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return false;
-		for (; n; n--, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (*s & 0x3f);
-		}
-		if ((c == 0xe0 && cp < 0x800) || (c == 0xf0 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-	}
-	return true;
-}
 
 /*
  * Check one '/'-separated name: not empty, not absolute, no empty, "."
@@ -205,7 +175,8 @@ check_name(const char *name, struct error *err)
 			return error_set(err, "entry name '%s' has a "
 					 "backslash or control character", name);
 	}
-	if (!utf8_valid((const unsigned char *)name))
+	/* well-formed, so that hdrcharset=UTF-8 copies it as is */
+	if (!utf8_valid(name, strlen(name)))
 		return error_set(err, "entry name '%s' is not UTF-8", name);
 	for (p = name; *p;) {
 		size_t n = strcspn(p, "/");

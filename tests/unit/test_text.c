@@ -72,6 +72,38 @@ test_tokens(void **state)
 	assert_true(text_is_token(long_id, 128));
 }
 
+/* The one UTF-8 check every reader of outside text uses (the recipe,
+ * captions, ZIP names): shortest forms only, no surrogates, nothing past
+ * U+10FFFF, nothing cut short. */
+static void
+test_utf8_bad_at_finds_the_first_ill_formed_byte(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t bad; /* its offset; strlen(s): none */
+	} cases[] = {
+		{ "plain ascii", 11 },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14 },
+		{ "a\xc0\xaf" "b", 1 },              /* overlong '/' */
+		{ "ab\xe0\x80\xaf" "c", 2 },        /* overlong, 3 bytes */
+		{ "\xed\xa0\x80", 0 },           /* a UTF-16 surrogate */
+		{ "x\xf4\x90\x80\x80", 1 },     /* past U+10FFFF */
+		{ "xy\xf5\x80\x80\x80", 2 },    /* no such lead byte */
+		{ "end\xe2\x82", 3 },             /* cut short */
+		{ "\x80", 0 },                     /* a lone continuation */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].s);
+
+		assert_int_equal(utf8_bad_at(cases[i].s, len), cases[i].bad);
+		assert_true(utf8_valid(cases[i].s, len) == (cases[i].bad == len));
+	}
+	/* a NUL is a character like any other: the length decides */
+	assert_int_equal(utf8_bad_at("a\0b", 3), 3);
+}
+
 int
 main(void)
 {
@@ -79,6 +111,7 @@ main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_redacts),
 		cmocka_unit_test(test_tokens),
+		cmocka_unit_test(test_utf8_bad_at_finds_the_first_ill_formed_byte),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
