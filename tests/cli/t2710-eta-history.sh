@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2700: the plan's ETA comes from the build's own history (cache/times.h,
+# t2710: the plan's ETA comes from the build's own history (cache/times.h,
 # cli/eta.c). Before any build a node takes the engine table's seconds;
 # after one, a job of the same engine, model and kind takes what it took
 # here, and the package what assembling and normalising took per image,
