@@ -18,6 +18,7 @@
  * next poll. Thumbnails are cached steps like a package's normalised
  * images (runtime/normalise.h), objects in the store.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -202,6 +203,7 @@ node_json(struct review *r, const struct node *n, const char *caption)
 	json_object_set_new(o, "id", json_string(n->id));
 	json_object_set_new(o, "kind", json_string(kind_name(n->kind)));
 	json_object_set_new(o, "item", jstr(n->item));
+	json_object_set_new(o, "engine", jstr(n->engine_type));
 	json_object_set_new(o, "state", json_string(shown_state(&s->st[n->idx])));
 	json_object_set_new(o, "reason", json_string(s->st[n->idx].reason));
 	json_object_set_new(o, "earlier", json_boolean(earlier));
@@ -353,9 +355,16 @@ thumb_of(struct review *r, const struct hash *src, struct hash *out,
 	if (!norm_cached(&r->s.acts, &r->s.store, &key, out)) {
 		if (!(st = rw_store(r, err)))
 			return -1;
+		struct file_mark before;
+
 		in = store_object_path(&r->s.store, src);
 		actions = xasprintf("%s/actions", st->root);
+		mark_of(actions, &before);
 		rc = norm_make(st, actions, in, &spec, &key, out, err);
+		/* our own line in the log is no news: the state is the same
+		 * (a build's line written meanwhile is seen at its next one) */
+		if (rc == 0 && !memcmp(&before, &r->marks[2], sizeof(before)))
+			mark_of(actions, &r->marks[2]);
 		free(actions);
 		free(in);
 		if (rc < 0)
@@ -681,6 +690,182 @@ on_request(void *ctx, const struct httpd_request *rq, struct httpd_answer *a)
 	httpd_text(a, 404, "no such page\n");
 }
 
+/* ---- --html DIR: the page as static files ---- */
+
+/* The file name extension of an image type. */
+static const char *
+type_ext(const char *type)
+{
+	static const struct { const char *type, *ext; } exts[] = {
+		{ "image/png", ".png" }, { "image/jpeg", ".jpg" },
+		{ "image/webp", ".webp" }, { "image/gif", ".gif" },
+	};
+
+	for (size_t i = 0; type && i < LM_ARRAY_LEN(exts); i++)
+		if (!strcmp(type, exts[i].type))
+			return exts[i].ext;
+	return "";
+}
+
+/* The file that marks DIR as a static review page loramake wrote. */
+#define HTML_MARK ".loramake-review"
+
+/* Is the folder dir empty? */
+static bool
+dir_empty(const char *dir, struct error *err)
+{
+	int fd = path_open_dir(dir, false, err);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+	bool empty = d != NULL;
+
+	while (d && (e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = false;
+	if (d)
+		closedir(d);
+	else if (fd >= 0)
+		close(fd);
+	return empty;
+}
+
+/* May loramake write its page into dir: missing, empty, or its own? */
+static int
+html_dir_check(const char *dir, struct error *err)
+{
+	char *mark = path_join(dir, HTML_MARK);
+	struct stat st;
+	bool ours = path_lstat(mark, &st, err) == 0;
+
+	free(mark);
+	if (ours)
+		return 0;
+	if (path_lstat(dir, &st, err) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return error_set(err, "'%s' is not a folder", dir);
+	if (!dir_empty(dir, err))
+		return error_set(err, "'%s' holds files loramake did not write there "
+				 "(no %s): give an empty or a new folder", dir, HTML_MARK);
+	return 0;
+}
+
+/* Copy object h to dir/sub/NAME.EXT; its extension into *ext. */
+static int
+html_copy(struct review *r, const char *dir, const char *sub,
+	  const struct hash *h, const char *name, const char **ext,
+	  struct error *err)
+{
+	char *src = store_object_path(&r->s.store, h), *dst;
+	const char *type = image_type_of(src, err);
+	int rc;
+
+	*ext = type_ext(type);
+	dst = xasprintf("%s/%s/%s%s", dir, sub, name, *ext);
+	rc = type ? copy_file_atomic(src, dst, err) : -1;
+	free(src);
+	free(dst);
+	return rc;
+}
+
+/* Every image the state shows (obj/HEX.EXT) and its thumbnail
+ * (thumb/HEX.png, named by the image) into dir; their extensions into
+ * files (hex -> ".png"). */
+static int
+html_images(struct review *r, const char *dir, json_t *files, struct error *err)
+{
+	for (size_t i = 0; i < r->known.cap; i++) {
+		const char *hex = r->known.slots[i].key, *ext, *text;
+		struct hash h, t;
+
+		if (!hex)
+			continue;
+		hash_parse(hex, &h);
+		if (html_copy(r, dir, "obj", &h, hex, &ext, err) < 0 ||
+		    thumb_of(r, &h, &t, err) < 0 ||
+		    html_copy(r, dir, "thumb", &t, hex, &text, err) < 0)
+			return -1;
+		json_object_set_new(files, hex, json_string(ext));
+	}
+	return 0;
+}
+
+/* The state for the static page: with its files, and every '<' written
+ * \u003c, so no text of the recipe can end or open a script element. */
+static char *
+html_state(const struct review *r, json_t *files)
+{
+	json_t *root = json_loads(r->state, 0, NULL);
+	struct buf b;
+	char *text;
+
+	if (!root)
+		fatal(EXIT_FAILED, "out of memory");
+	json_object_set_new(root, "files", files);
+	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ESCAPE_SLASH);
+	json_decref(root);
+	if (!text)
+		fatal(EXIT_FAILED, "out of memory");
+	buf_init(&b);
+	for (const char *p = text; *p; p++)
+		if (*p == '<')
+			buf_adds(&b, "\\u003c");
+		else
+			buf_addc(&b, *p);
+	free(text);
+	return buf_detach(&b);
+}
+
+/* index.html: the page with the state in a script element. */
+static int
+html_index(const char *dir, const char *state, struct error *err)
+{
+	const char *page = review_page, *mark = strstr(page, STATE_MARK);
+	char *path = path_join(dir, "index.html");
+	struct buf b;
+	int rc;
+
+	if (!mark)
+		BUG("the review page has no " STATE_MARK);
+	buf_init(&b);
+	buf_add(&b, page, (size_t)(mark - page));
+	buf_addf(&b, "<script id=\"state\" type=\"application/json\">%s</script>", state);
+	buf_adds(&b, mark + strlen(STATE_MARK));
+	rc = write_file_atomic(path, b.data, b.len, err);
+	buf_release(&b);
+	free(path);
+	return rc;
+}
+
+static int
+write_html(struct review *r, const char *dir)
+{
+	json_t *files = json_object();
+	struct error err;
+	char *state = NULL, *sub[2] = { path_join(dir, "obj"), path_join(dir, "thumb") };
+	char *mark = path_join(dir, HTML_MARK);
+	int rc = -1;
+
+	if (html_dir_check(dir, &err) == 0 && mkdirs(sub[0], &err) == 0 &&
+	    mkdirs(sub[1], &err) == 0 &&
+	    write_file_atomic(mark, "loramake review --html\n", 23, &err) == 0 &&
+	    html_images(r, dir, files, &err) == 0) {
+		state = html_state(r, files);
+		files = NULL;
+		rc = html_index(dir, state, &err);
+	}
+	json_decref(files);
+	if (rc < 0)
+		warn("review: %s", err.msg);
+	else
+		printf("review: %s/index.html (%zu images, read-only)\n", dir, r->known.len);
+	free(state);
+	free(mark);
+	free(sub[0]);
+	free(sub[1]);
+	return rc < 0 ? EXIT_FAILED : EXIT_OK;
+}
+
 /* ---- the command ---- */
 
 /* xdg-open url when there is a display to show it on (and not --no-open). */
@@ -755,7 +940,7 @@ cmd_review(const struct cli *cli)
 		review_release(&r);
 		return EXIT_USAGE;
 	}
-	rc = cli->html ? EXIT_USAGE : serve(&r);
+	rc = cli->html ? write_html(&r, cli->html) : serve(&r);
 	review_release(&r);
 	return rc;
 }

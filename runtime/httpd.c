@@ -108,7 +108,7 @@ common_headers(struct MHD_Response *r, const struct httpd_answer *a)
 	p_MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	p_MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	p_MHD_add_response_header(r, "Content-Security-Policy",
-				  "default-src 'none'; img-src 'self'; connect-src 'self'; "
+				  "default-src 'none'; img-src 'self' data:; connect-src 'self'; "
 				  "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
 				  "frame-ancestors 'none'; form-action 'none'");
 	p_MHD_add_response_header(r, "Cache-Control",
