@@ -45,6 +45,9 @@ extern const char review_page_end[];
 
 /* The longest side of a thumbnail: a grid cell at 2x. */
 #define THUMB_SIDE 256
+/* Lines of one check rule the page is sent: a set of look-alike
+ * placeholders has a pair for every two images (500,000 for 1,000). */
+#define CHECK_MAX_DETAILS 200
 /* Where the page's state goes in the static (--html) page. */
 #define STATE_MARK "<!--STATE-->"
 
@@ -70,11 +73,13 @@ struct decision {
 
 struct review {
 	const struct cli *cli;
-	struct session s;
+	struct session *s;         /* heap: its dag points into it */
 	bool open;
 	unsigned version;          /* bumped on every reload */
 	struct file_mark marks[3]; /* recipe, lock, action log */
 	char *state;               /* the state's JSON of this version */
+	char *check;               /* check's report as JSON, of check_version */
+	unsigned check_version;
 	struct htab known;         /* object hex -> its hex (owned): the
 				      objects the state shows, may be served */
 	struct htab thumbs;        /* object hex -> struct thumb (owned) */
@@ -98,10 +103,11 @@ mark_of(const char *path, struct file_mark *m)
 static void
 marks_now(const struct review *r, struct file_mark m[3])
 {
-	char *actions = xasprintf("%s/.loramake/actions", r->s.dag ? r->s.dag->dir : ".");
+	const struct session *s = r->open ? r->s : NULL;
+	char *actions = xasprintf("%s/.loramake/actions", s ? s->dag->dir : ".");
 
 	mark_of(r->cli->recipe, &m[0]);
-	mark_of(r->s.lock_path ? r->s.lock_path : "", &m[1]);
+	mark_of(s ? s->lock_path : "", &m[1]);
 	mark_of(actions, &m[2]);
 	free(actions);
 }
@@ -177,7 +183,7 @@ static const char *const attr_names[ATTR_COUNT] = {
 static json_t *
 node_json(struct review *r, const struct node *n, const char *caption)
 {
-	const struct session *s = &r->s;
+	const struct session *s = r->s;
 	const struct picks *p = &s->lock.picks;
 	json_t *o = json_object(), *outs = json_array(), *in = json_array(),
 	       *attrs = json_object();
@@ -259,10 +265,10 @@ totals_json(const struct session *s)
 static char *
 state_json(struct review *r)
 {
-	const struct dag *dag = r->s.dag;
+	const struct dag *dag = r->s->dag;
 	const char **captions = xcalloc(dag->nnodes + 1, sizeof(*captions));
-	json_t *root = json_object(), *nodes = json_array(), *check = NULL;
-	char *check_text = check_json(&r->s), *text;
+	json_t *root = json_object(), *nodes = json_array();
+	char *text;
 
 	for (size_t i = 0; i < dag->nnodes; i++)
 		if (dag->nodes[i]->subject)
@@ -270,24 +276,44 @@ state_json(struct review *r)
 	for (size_t i = 0; i < dag->nnodes; i++)
 		if (dag->nodes[i]->image)
 			json_array_append_new(nodes, node_json(r, dag->nodes[i], captions[i]));
-	if (check_text)
-		check = json_loads(check_text, 0, NULL);
 	json_object_set_new(root, "version", json_integer(r->version));
 	json_object_set_new(root, "recipe", json_string(dag->recipe.name));
 	json_object_set_new(root, "readonly", json_boolean(r->readonly));
 	json_object_set_new(root, "can_undo", json_boolean(r->nundo > 0));
-	json_object_set_new(root, "totals", totals_json(&r->s));
+	json_object_set_new(root, "totals", totals_json(r->s));
 	json_object_set_new(root, "nodes", nodes);
-	json_object_set_new(root, "check", check ? check : json_null());
 	/* JSON_ESCAPE_SLASH: "</script>" in a caption cannot end the static
 	 * page's script element */
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ESCAPE_SLASH);
 	json_decref(root);
-	free(check_text);
 	free(captions);
 	if (!text)
 		fatal(EXIT_FAILED, "out of memory");
 	return text;
+}
+
+/* check's report, as the page reads it: each rule's details cut at
+ * CHECK_MAX_DETAILS ("more": how many were left out); null when check
+ * could not run (it said why). */
+static json_t *
+check_report(struct review *r)
+{
+	char *text = check_json(r->s);
+	json_t *rep = text ? json_loads(text, 0, NULL) : NULL, *rule;
+	size_t i;
+
+	free(text);
+	if (!rep)
+		return json_null();
+	json_array_foreach(json_object_get(rep, "rules"), i, rule) {
+		json_t *d = json_object_get(rule, "details");
+		size_t n = json_array_size(d);
+
+		while (json_array_size(d) > CHECK_MAX_DETAILS)
+			json_array_remove(d, json_array_size(d) - 1);
+		json_object_set_new(rule, "more", json_integer((json_int_t)(n - json_array_size(d))));
+	}
+	return rep;
 }
 
 /* ---- the session, kept up to date ---- */
@@ -298,19 +324,24 @@ static void
 refresh(struct review *r, bool force)
 {
 	struct file_mark now[3];
-	struct session fresh;
+	struct session *fresh;
 
 	marks_now(r, now);
 	if (r->open && !force && !memcmp(now, r->marks, sizeof(now)))
 		return;
-	if (session_open(&fresh, r->cli) != EXIT_OK) {
+	/* not opened in place: the last good state stays if this fails */
+	fresh = xmalloc(sizeof(*fresh));
+	if (session_open(fresh, r->cli) != EXIT_OK) {
+		free(fresh);
 		warn("review: %s does not compile now; showing it as it was",
 		     r->cli->recipe);
 		memcpy(r->marks, now, sizeof(now));
 		return;
 	}
-	if (r->open)
-		session_close(&r->s);
+	if (r->open) {
+		session_close(r->s);
+		free(r->s);
+	}
 	r->s = fresh;
 	r->open = true;
 	r->version++;
@@ -326,7 +357,7 @@ static struct store *
 rw_store(struct review *r, struct error *err)
 {
 	if (!r->rw_open) {
-		if (store_open(&r->rw, r->s.dag->dir, true, err) < 0)
+		if (store_open(&r->rw, r->s->dag->dir, true, err) < 0)
 			return NULL;
 		r->rw_open = true;
 	}
@@ -352,12 +383,12 @@ thumb_of(struct review *r, const struct hash *src, struct hash *out,
 		*out = seen->obj;
 		return 0;
 	}
-	if (!norm_cached(&r->s.acts, &r->s.store, &key, out)) {
+	if (!norm_cached(&r->s->acts, &r->s->store, &key, out)) {
 		if (!(st = rw_store(r, err)))
 			return -1;
 		struct file_mark before;
 
-		in = store_object_path(&r->s.store, src);
+		in = store_object_path(&r->s->store, src);
 		actions = xasprintf("%s/actions", st->root);
 		mark_of(actions, &before);
 		rc = norm_make(st, actions, in, &spec, &key, out, err);
@@ -383,7 +414,7 @@ thumb_of(struct review *r, const struct hash *src, struct hash *out,
 static void
 send_object(struct review *r, const struct hash *h, struct httpd_answer *a)
 {
-	char *path = store_object_path(&r->s.store, h);
+	char *path = store_object_path(&r->s->store, h);
 	char head[IMGTYPE_HEAD];
 	struct error err;
 	struct stat st;
@@ -493,13 +524,38 @@ serve_state(struct review *r, const struct httpd_request *rq,
 		send_json(a, xstrdup(r->state));
 }
 
+/* GET /api/check: check's report on this version of the state. Apart
+ * from the state: on a large set it takes seconds, and the page asks
+ * only while it shows it. */
+static void
+serve_check(struct review *r, const struct httpd_request *rq,
+	    struct httpd_answer *a)
+{
+	json_t *o;
+	char *text;
+
+	refresh(r, false);
+	if (!r->check || r->check_version != r->version) {
+		o = json_pack("{s:I, s:o}", "version", (json_int_t)r->version,
+			      "check", check_report(r));
+		text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ESCAPE_SLASH);
+		json_decref(o);
+		if (!text)
+			fatal(EXIT_FAILED, "out of memory");
+		free(r->check);
+		r->check = text;
+		r->check_version = r->version;
+	}
+	send_json(a, xstrdup(r->check));
+}
+
 /* The node the request's node= names, an image a person decides on. */
 static const struct node *
 node_named(struct review *r, const struct httpd_request *rq,
 	   struct httpd_answer *a)
 {
 	const char *id = httpd_arg(rq, "node");
-	const struct node *n = id ? dag_find(r->s.dag, id) : NULL;
+	const struct node *n = id ? dag_find(r->s->dag, id) : NULL;
 
 	if (!n || !n->image || !node_has_job(n)) {
 		httpd_text(a, 404, "node= must name a generated image of this recipe\n");
@@ -518,7 +574,7 @@ remember(struct review *r, const char *id, bool reroll, int before)
 static int
 current_pick(const struct review *r, const struct node *n)
 {
-	const struct htab *t = &r->s.lock.picks.byid;
+	const struct htab *t = &r->s->lock.picks.byid;
 
 	return (int)(uintptr_t)htab_get(t, n->id, strlen(n->id));
 }
@@ -541,7 +597,7 @@ decide_pick(struct review *r, const struct node *n, int candidate,
 	    struct httpd_answer *a)
 {
 	int before = current_pick(r, n);
-	int rc = pick_apply(&r->s, n, candidate);
+	int rc = pick_apply(r->s, n, candidate);
 
 	if (rc == EXIT_OK)
 		remember(r, n->id, false, before);
@@ -609,7 +665,7 @@ act_reroll(struct review *r, const struct httpd_request *rq,
 		httpd_text(a, 400, "%s is not an image a seed decides\n", n->id);
 		return;
 	}
-	rc = reroll_apply(&r->s, &n->id, 1, false);
+	rc = reroll_apply(r->s, &n->id, 1, false);
 	if (rc == EXIT_OK)
 		remember(r, n->id, true, 0);
 	answer_done(r, rc, a);
@@ -629,12 +685,12 @@ act_undo(struct review *r, const struct httpd_request *rq,
 		return;
 	}
 	d = r->undo[--r->nundo];
-	if (!(n = dag_find(r->s.dag, d.id)))
+	if (!(n = dag_find(r->s->dag, d.id)))
 		rc = EXIT_USAGE; /* the recipe lost the node since */
 	else if (d.reroll)
-		rc = reroll_apply(&r->s, &n->id, 1, true);
+		rc = reroll_apply(r->s, &n->id, 1, true);
 	else
-		rc = pick_apply(&r->s, n, d.before);
+		rc = pick_apply(r->s, n, d.before);
 	free(d.id);
 	answer_done(r, rc, a);
 }
@@ -651,6 +707,7 @@ static const struct route {
 } routes[] = {
 	{ "/", false, serve_page },
 	{ "/api/state", false, serve_state },
+	{ "/api/check", false, serve_check },
 	{ "/obj/", false, serve_object },
 	{ "/thumb/", false, serve_thumb },
 	{ "/api/pick", true, act_pick },
@@ -756,7 +813,7 @@ html_copy(struct review *r, const char *dir, const char *sub,
 	  const struct hash *h, const char *name, const char **ext,
 	  struct error *err)
 {
-	char *src = store_object_path(&r->s.store, h), *dst;
+	char *src = store_object_path(&r->s->store, h), *dst;
 	const char *type = image_type_of(src, err);
 	int rc;
 
@@ -790,10 +847,11 @@ html_images(struct review *r, const char *dir, json_t *files, struct error *err)
 	return 0;
 }
 
-/* The state for the static page: with its files, and every '<' written
- * \u003c, so no text of the recipe can end or open a script element. */
+/* The state for the static page: with check's report and its files, and
+ * every '<' written \u003c, so no text of the recipe can end or open a
+ * script element. */
 static char *
-html_state(const struct review *r, json_t *files)
+html_state(struct review *r, json_t *files)
 {
 	json_t *root = json_loads(r->state, 0, NULL);
 	struct buf b;
@@ -802,6 +860,7 @@ html_state(const struct review *r, json_t *files)
 	if (!root)
 		fatal(EXIT_FAILED, "out of memory");
 	json_object_set_new(root, "files", files);
+	json_object_set_new(root, "check", check_report(r));
 	text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ESCAPE_SLASH);
 	json_decref(root);
 	if (!text)
@@ -884,8 +943,10 @@ open_browser(const struct cli *cli, const char *url)
 static void
 review_release(struct review *r)
 {
-	if (r->open)
-		session_close(&r->s);
+	if (r->open) {
+		session_close(r->s);
+		free(r->s);
+	}
 	if (r->rw_open)
 		store_close(&r->rw);
 	htab_free_all(&r->thumbs);
@@ -894,6 +955,7 @@ review_release(struct review *r)
 		free(r->undo[i].id);
 	free(r->undo);
 	free(r->state);
+	free(r->check);
 }
 
 static int
@@ -917,7 +979,7 @@ serve(struct review *r)
 	char *url = xasprintf("http://127.0.0.1:%d/?token=%s", httpd_port(h), token);
 
 	printf("review: %s\n", url);
-	printf("review: %s, %zu nodes; Ctrl-C stops\n", r->cli->recipe, r->s.dag->nnodes);
+	printf("review: %s, %zu nodes; Ctrl-C stops\n", r->cli->recipe, r->s->dag->nnodes);
 	fflush(stdout);
 	open_browser(r->cli, url);
 	free(url);

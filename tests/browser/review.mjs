@@ -1,5 +1,5 @@
 // The review page in a real browser: Debian's chromium, headless, driven by
-// playwright-core (tests/cli/t2710-review-browser.sh runs it).
+// playwright-core (tests/cli/t2810-review-browser.sh runs it).
 //
 //   node review.mjs URL RECIPE_DIR SHOTS_DIR
 //

@@ -1,16 +1,16 @@
 #!/bin/sh
-# t2700: the HTTP contract of loramake review: it listens on 127.0.0.1
+# t2800: the HTTP contract of loramake review: it listens on 127.0.0.1
 # only and prints its address with a token; every request needs the token
 # (403), a Host other than the loopback address and port is refused (DNS
 # rebinding), the lock changes only by POST with the token in the header,
 # images are served by object hash only (no path, no unknown hash, no
-# node id that is not an image), and a pick, keep, drop, reroll and undo
+# node id that is not an image), check's report is its own request, and a pick, keep, drop, reroll and undo
 # made there are lines of recipe.lock written as `loramake pick` and
 # `loramake reroll` write them.
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null || {
-	echo "t2700 needs curl (sh tests/deps.sh installs it)" >&2
+	echo "t2800 needs curl (sh tests/deps.sh installs it)" >&2
 	exit 1
 }
 
@@ -143,6 +143,11 @@ test_expect_success 'a pick made elsewhere shows in the state at the next poll' 
 	lm pick fitmannequin anchor/back 2 >pick.out 2>pick.err &&
 	test "$(top version)" -gt "$v" &&
 	test "$(field anchor/back pick)" = 2
+'
+test_expect_success 'check'"'"'s report is a request of its own: every rule with its figure, details capped' '
+	test "$(code "$(base)/api/check")" = 403 &&
+	curl -sf "$(base)/api/check?token=$(tok)" >check.json &&
+	python3 -c "import json, sys; r = json.load(open(\"check.json\"))[\"check\"][\"rules\"]; sys.exit(not (len(r) >= 10 and all(\"figure\" in x and x[\"more\"] >= 0 for x in r)))"
 '
 test_expect_success 'a taken port is one clear message, exit 1' '
 	expect_exit 1 lm review --no-open --port "$(port)" fitmannequin >taken.out 2>taken.err &&

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t2710: the review page in a real browser (Debian's chromium, headless,
+# t2810: the review page in a real browser (Debian's chromium, headless,
 # driven by playwright-core: tests/browser/review.mjs). On fitmannequin
 # built with the preview engine, a candidate of each of the 8 anchors is
 # picked with the keyboard, a build elsewhere shows up on the page, a
