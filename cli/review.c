@@ -391,7 +391,10 @@ thumb_of(struct review *r, const struct hash *src, struct hash *out,
 		in = store_object_path(&r->s->store, src);
 		actions = xasprintf("%s/actions", st->root);
 		mark_of(actions, &before);
-		rc = norm_make(st, actions, in, &spec, &key, out, err);
+		/* a build that starts meanwhile empties .loramake/tmp/ (its
+		 * store_clean_tmp) and may take the temp: once more, then */
+		if ((rc = norm_make(st, actions, in, &spec, &key, out, err)) < 0)
+			rc = norm_make(st, actions, in, &spec, &key, out, err);
 		/* our own line in the log is no news: the state is the same
 		 * (a build's line written meanwhile is seen at its next one) */
 		if (rc == 0 && !memcmp(&before, &r->marks[2], sizeof(before)))
@@ -482,6 +485,7 @@ serve_thumb(struct review *r, const struct httpd_request *rq,
 	if (!object_named(r, rq, "/thumb/", &h, a))
 		return;
 	if (thumb_of(r, &h, &t, &err) < 0) {
+		warn("review: cannot make a thumbnail of %s: %s", rq->path + 7, err.msg);
 		httpd_text(a, 500, "cannot make the thumbnail: %s\n", err.msg);
 		return;
 	}
