@@ -38,6 +38,15 @@ static const struct engine_model replicate_models[] = {
 	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT },
 };
 
+/* Gemini's image models (ENGINES.md 3): Google's list prices per output
+ * image (2.5 Flash Image: 1290 output tokens at $30 per million; 3 Pro
+ * Image: $0.134 at 1K or 2K, $0.24 at 4K), times typical. */
+static const struct engine_model gemini_models[] = {
+	{ "gemini-2.5-flash-image", 0.039, 10, FAMILY_GEMINI },
+	{ "gemini-2.5-flash-image-preview", 0.039, 10, FAMILY_GEMINI },
+	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED },
+};
+
 static const char *const fal_keys[] = { "FAL_KEY", NULL };
 /* ENGINES.md 1.1: queue and sync API, storage REST API, the CDN */
 static const char *const fal_hosts[] = { "queue.fal.run", "fal.run",
@@ -65,11 +74,13 @@ static const struct engine_type types[] = {
 	  .default_url = "https://api.replicate.com",
 	  .usd = 0.04, .seconds = 20, .concurrency = 4,
 	  .models = replicate_models, .nmodels = LM_ARRAY_LEN(replicate_models) },
-	{ .name = "gemini", .remote = true, .declarable = true,
+	/* an unknown model is priced as the dearest known one */
+	{ .name = "gemini", .remote = true, .declarable = true, .runs = true,
 	  .generates = true, .takes_model = true,
 	  .key_envs = gemini_keys, .hosts = gemini_hosts,
 	  .default_url = "https://generativelanguage.googleapis.com",
-	  .usd = 0.04, .seconds = 20, .concurrency = 4 },
+	  .usd = 0.134, .seconds = 30, .concurrency = 4,
+	  .models = gemini_models, .nmodels = LM_ARRAY_LEN(gemini_models) },
 	/* servers on the user's own machine: remote (HTTP) but free;
 	 * each runs one generation at a time (ENGINES.md 4, 5.1) */
 	{ .name = "comfyui", .remote = true, .declarable = true,
@@ -94,12 +105,16 @@ static const struct engine_type types[] = {
 
 static const unsigned family_fields[FAMILY_COUNT] = {
 	[FAMILY_GENERIC] = FIELD_PROMPT | FIELD_NEGATIVE | FIELD_STRENGTH |
-			   FIELD_IMAGE | FIELD_SEED,
+			   FIELD_IMAGE | FIELD_SEED | FIELD_ASPECT |
+			   FIELD_IMAGE_SIZE,
 	[FAMILY_TEXT] = FIELD_PROMPT | FIELD_SEED,
 	[FAMILY_I2I] = FIELD_PROMPT | FIELD_STRENGTH | FIELD_IMAGE | FIELD_SEED,
 	[FAMILY_ANGLES] = FIELD_NEGATIVE | FIELD_IMAGE | FIELD_SEED | FIELD_CAMERA,
 	[FAMILY_EDIT] = FIELD_PROMPT | FIELD_IMAGE | FIELD_SEED,
 	[FAMILY_UPSCALE] = FIELD_IMAGE | FIELD_SEED,
+	[FAMILY_GEMINI] = FIELD_PROMPT | FIELD_IMAGE | FIELD_SEED | FIELD_ASPECT,
+	[FAMILY_GEMINI_SIZED] = FIELD_PROMPT | FIELD_IMAGE | FIELD_SEED |
+				FIELD_ASPECT | FIELD_IMAGE_SIZE,
 };
 
 const struct engine_type *

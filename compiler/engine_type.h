@@ -26,10 +26,13 @@ enum engine_field {
 	FIELD_IMAGE = 1 << 3,    /* the input image(s) */
 	FIELD_SEED = 1 << 4,
 	FIELD_CAMERA = 1 << 5,   /* camera angles from the angle item's name */
+	FIELD_ASPECT = 1 << 6,   /* params aspect_ratio (Gemini's imageConfig) */
+	FIELD_IMAGE_SIZE = 1 << 7, /* params image_size: 1K, 2K, 4K (Gemini 3) */
 };
 
 /* How a model's request is shaped: the endpoint families of fal.ai
- * (ENGINES.md 1.13), and GENERIC for a model loramake does not know. */
+ * (ENGINES.md 1.13), Gemini's generateContent (3.2), and GENERIC for a
+ * model loramake does not know. */
 enum model_family {
 	FAMILY_GENERIC,  /* prompt, image_url, seed, negative_prompt, strength */
 	FAMILY_TEXT,     /* text to image: prompt, seed */
@@ -37,6 +40,8 @@ enum model_family {
 	FAMILY_ANGLES,   /* image_urls + camera angles + negative_prompt */
 	FAMILY_EDIT,     /* image_urls + prompt */
 	FAMILY_UPSCALE,  /* image_url */
+	FAMILY_GEMINI,   /* prompt + image parts + seed, aspectRatio */
+	FAMILY_GEMINI_SIZED, /* the same and imageSize (Gemini 3) */
 	FAMILY_COUNT
 };
 

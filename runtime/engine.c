@@ -13,6 +13,7 @@ extern const struct engine engine_loramake;
 extern const struct engine engine_fal;
 extern const struct engine engine_replicate;
 extern const struct engine engine_a1111;
+extern const struct engine engine_gemini;
 
 static const struct engine *const engines[] = {
 	&engine_preview,
@@ -21,6 +22,7 @@ static const struct engine *const engines[] = {
 	&engine_fal,
 	&engine_replicate,
 	&engine_a1111,
+	&engine_gemini,
 	NULL,
 };
 

@@ -371,6 +371,8 @@ leave_queue(struct remote_req *r)
 
 static void send_step(struct remote_task *t);
 static void maybe_finish(struct remote_job *rj);
+static void forget_calls(struct remote_job *rj);
+static void journal_call(struct remote_req *r);
 static void note(const struct remote_job *rj, const char *fmt, ...) LM_PRINTF(2, 3);
 
 const char *
@@ -529,13 +531,15 @@ finish(void *ctx)
 	struct job *job = rj->job;
 
 	job->request = joined_ids(rj);
+	if (rj->svc->synchronous)
+		forget_calls(rj);
 	if (rj->resumed_ok && !rj->failed && !rj->cancelling)
 		note(rj, "%d of %d image%s came from requests an earlier build submitted",
 		     rj->resumed_ok, job->nouts, job->nouts == 1 ? "" : "s");
 	if (rj->failed) {
 		job->failed = true;
 		job->err = rj->err;
-	} else if (rj->cancelling) {
+	} else if (rj->cancelling && rj->delivered < job->nouts) {
 		job->failed = true;
 		error_set(&job->err, "cancelled");
 	}
@@ -813,6 +817,8 @@ send_step(struct remote_task *t)
 		fail_job(t->rj, "%s", err.msg);
 		return;
 	}
+	if (t->step == REMOTE_SUBMIT && t->rj->svc->synchronous && !r->journaled)
+		journal_call(r);
 	send_http(t, &s);
 }
 
@@ -865,8 +871,36 @@ remote_forget(struct remote_req *r)
 {
 	struct error err;
 
-	if (r->id && job_forget(r->t.rj->job, r->cand, &err) < 0)
+	if ((r->id || r->journaled) && job_forget(r->t.rj->job, r->cand, &err) < 0)
 		note(r->t.rj, "%s", err.msg);
+	r->journaled = false;
+}
+
+/* The journal line of a synchronous call, written before it is sent: a
+ * build killed before the answer leaves it for the next one to find. */
+#define SYNC_CALL_LINE "call-in-flight"
+
+static void
+journal_call(struct remote_req *r)
+{
+	struct remote_job *rj = r->t.rj;
+	struct error err;
+
+	if (job_record(rj->job, r->cand, SYNC_CALL_LINE, &err) < 0)
+		warn("%s: %s: cannot record a call in flight, a rebuild after a crash will not know it may have been billed: %s",
+		     rj->svc->name, node_id(rj), err.msg);
+	else
+		r->journaled = true;
+}
+
+/* The job ends: none of its synchronous calls is in flight any more
+ * (answered, or given up), whatever the scheduler makes of the images. */
+static void
+forget_calls(struct remote_job *rj)
+{
+	for (int i = 0; i < rj->job->nouts; i++)
+		if (rj->reqs[i].journaled)
+			remote_forget(&rj->reqs[i]);
 }
 
 /* What a failure message adds when the request was an earlier build's. */
@@ -988,7 +1022,11 @@ take_pending(struct remote_job *rj)
 		if (p->candidate < 1 || p->candidate > job->nouts || !p->info ||
 		    !last_for_candidate(job, i))
 			continue;
-		if (resume_from(&rj->reqs[p->candidate - 1], p->info, &err) < 0) {
+		if (rj->svc->synchronous) {
+			note(rj, "candidate %d's call was in flight when an earlier build was killed: its answer is lost (%s may have billed it); calling again",
+			     p->candidate, rj->svc->name);
+			rj->reqs[p->candidate - 1].journaled = true;
+		} else if (resume_from(&rj->reqs[p->candidate - 1], p->info, &err) < 0) {
 			note(rj, "dropping candidate %d's request recorded in .loramake/pending: %s; it is submitted anew",
 			     p->candidate, err.msg);
 			drop[p->candidate] = true;
@@ -1120,6 +1158,7 @@ delivered(struct remote_req *r)
 
 	rj->job->usd += rj->price;
 	rj->resumed_ok += r->resumed;
+	rj->delivered++;
 	r->t.step = REMOTE_DONE;
 	give_place(r);
 }
@@ -1287,6 +1326,9 @@ act(struct remote_task *t, enum remote_verdict v,
 			delivered(r);
 		break;
 	case REMOTE_RETRY:
+		if (t->step == REMOTE_SUBMIT)
+			note(rj, "submit answer lost (%s); submitting again, %s may have made (and bill) the first one too",
+			     err->msg, rj->svc->name);
 		retry(t, -1, err->msg);
 		break;
 	case REMOTE_UNEXPECTED:
@@ -1315,8 +1357,15 @@ on_stopping(struct remote_task *t, const struct http_response *resp)
 
 	if (!t->is_upload && t->step == REMOTE_SUBMIT && !resp->transport_error &&
 	    resp->status >= 200 && resp->status <= 299) {
-		if (t->rj->svc->answer(t, resp, &err) == REMOTE_SUBMITTED &&
-		    check_urls(r, &err) == 0) {
+		enum remote_verdict v = t->rj->svc->answer(t, resp, &err);
+
+		if (v == REMOTE_DOWNLOAD && t->rj->svc->synchronous &&
+		    strncmp(r->file_url, "data:", 5) == 0) {
+			save_data_uri(r); /* paid for: kept */
+			t->step = REMOTE_DONE;
+			return;
+		}
+		if (v == REMOTE_SUBMITTED && check_urls(r, &err) == 0) {
 			record(r);
 			t->step = REMOTE_POLL;
 		} else {

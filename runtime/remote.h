@@ -19,7 +19,10 @@
  *   - polling on a loop timer that stretches with the request's age;
  *   - the durable journal (job_record before waiting; job_forget when a
  *     request ended for good) and resume after a kill: a recorded
- *     request is polled, never paid for again;
+ *     request is polled, never paid for again; a synchronous service's
+ *     call (Gemini: the answer is the image) is journalled before it is
+ *     sent, so a rebuild knows which calls a kill cut off (their answers
+ *     are lost: said, and sent again);
  *   - Ctrl-C: what is queued or running at the service is cancelled;
  *   - the download: on base/url.h's transport rule, no key sent, capped
  *     at job->max_body, a short file retried; a data: URI decoded;
@@ -116,6 +119,7 @@ struct remote_req {
 	bool queued;         /* waits (in IDLE) for one */
 	struct remote_req *next_queued;
 	int cancels;         /* CANCEL requests of it sent so far */
+	bool journaled;      /* a synchronous call's journal line is written */
 	bool model_error;    /* the status said the model failed */
 	char model_words[256]; /* and in these words */
 };
@@ -146,6 +150,7 @@ struct remote_job {
 	double price;        /* of one image */
 	unsigned rng;        /* jitter */
 	int resumed_ok;      /* candidates an earlier build's request made */
+	int delivered;       /* candidates whose output is written */
 	bool failed, cancelling, finishing;
 	struct error err;    /* the first failure */
 	struct remote_gate *gate; /* its engine's window and queue, or NULL */
@@ -198,6 +203,14 @@ struct remote_service {
 				    step beside it, on a task of its own */
 	int cancel_steps;        /* CANCEL requests one request takes, sent
 				    in turn (r->cancels says which); 0 is 1 */
+	bool synchronous;        /* the submit's answer is the output (REMOTE_
+				    DOWNLOAD of a data: URI): no id to poll or
+				    cancel. The call is journalled before it
+				    is sent; a line a later build finds is a
+				    call a killed build had in flight, its
+				    answer lost: said, and the call sent
+				    again. Ctrl-C lets calls in flight end and
+				    keeps their images */
 	/* Check the model id, set rj->base and rj->origin (and anything of
 	 * priv). -1 with err. */
 	int (*setup)(struct remote_job *rj, struct error *err);
