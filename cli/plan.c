@@ -373,6 +373,15 @@ put_node(FILE *f, const struct session *s, size_t i)
 		put_str(f, n->in[j]->id);
 	}
 	putc(']', f);
+	if (n->nrefs) {
+		fputs(",\"refs\":[", f);
+		for (size_t j = n->nin - n->nrefs; j < n->nin; j++) {
+			if (j > n->nin - n->nrefs)
+				putc(',', f);
+			put_str(f, n->in[j]->id);
+		}
+		putc(']', f);
+	}
 	put_num(f, "candidates", n->candidates);
 	put_num(f, "cost_usd", priced(st) ? n->usd : 0);
 	put_num(f, "seconds", n->seconds);
@@ -500,7 +509,8 @@ cmd_graph(const struct cli *cli)
 }
 
 /* "  input angle/front: cached, image 3fa2…": each input's state and the
- * hash of the image it gives (once there is one). */
+ * hash of the image it gives (once there is one); "  ref anchor/front:
+ * ..." for the images sent beside the source (refs:). */
 static void
 explain_inputs(const struct session *s, const struct node *n)
 {
@@ -513,7 +523,8 @@ explain_inputs(const struct session *s, const struct node *n)
 
 		if (h)
 			hash_hex(h, hex);
-		printf("  input %s: %s%s%s%s%s%s\n", in->id, state_name(st->state),
+		printf("  %s %s: %s%s%s%s%s%s\n", j >= n->nin - n->nrefs ? "ref" : "input",
+		       in->id, state_name(st->state),
 		       st->reason[0] ? " (" : "", st->reason,
 		       st->reason[0] ? ")" : "", h ? ", image " : "", h ? hex : "");
 	}

@@ -37,6 +37,7 @@ struct expander {
 	struct node **leaves; /* the current dataset images, in order */
 	size_t nleaves, capleaves;
 	struct htab bad_templates; /* templates already reported */
+	struct htab told_refs;     /* "WHAT LINE:COL" of refs: problems said */
 	bool bad_engine[KIND_COUNT]; /* a section's engine error is reported */
 	const char *declared[KIND_COUNT]; /* the engine type the recipe gives
 				       each section (before --engine) */
@@ -48,6 +49,15 @@ bool
 node_has_job(const struct node *n)
 {
 	return strcmp(n->engine_type, "file") != 0;
+}
+
+bool
+node_is_ref_of(const struct node *n, const struct node *user)
+{
+	for (size_t i = user->nin - user->nrefs; i < user->nin; i++)
+		if (user->in[i] == n)
+			return true;
+	return false;
 }
 
 bool
@@ -518,6 +528,76 @@ struct gen_spec {
 	int index;
 };
 
+static struct node *resolve_from(struct expander *x, const char *id,
+				 struct loc loc, const char *key);
+
+/* A section's refs: reach many nodes: each problem is said once, at its
+ * first node. Was what at loc said? said() records that it is. */
+static bool
+was_said(struct expander *x, const char *what, struct loc loc)
+{
+	char key[48];
+
+	snprintf(key, sizeof(key), "%s %u:%u", what, loc.line, loc.col);
+	return htab_get(&x->told_refs, key, strlen(key)) != NULL;
+}
+
+static void
+said(struct expander *x, const char *what, struct loc loc)
+{
+	char key[48];
+
+	snprintf(key, sizeof(key), "%s %u:%u", what, loc.line, loc.col);
+	htab_put(&x->told_refs, arena_strdup(&x->dag->arena, key), strlen(key),
+		 x);
+}
+
+/*
+ * Refuse refs that make node n carry more images than its model takes
+ * (compiler/engine_type.c: max_images of the type the recipe declares,
+ * not --engine preview's), once a refs: place.
+ */
+static void
+check_ref_limit(struct expander *x, const struct node *n, const struct refs *r)
+{
+	const struct engine_type *t = engine_type_find(x->declared[n->kind]);
+	int max = engine_type_max_images(t, n->model);
+
+	if (max < 0 || n->nin <= (size_t)max || was_said(x, "limit", r->loc))
+		return;
+	said(x, "limit", r->loc);
+	diag_error(x->d, r->loc,
+		   "%s takes at most %d image%s in all, and %s would send %zu (%s%zu ref%s)",
+		   n->model ? n->model : t->name, max, max == 1 ? "" : "s", n->id,
+		   n->nin, n->nin > n->nrefs ? "its source and " : "", n->nrefs,
+		   n->nrefs == 1 ? "" : "s");
+}
+
+/* refs r of node n: extra inputs after its source, each an earlier image;
+ * the source itself is not sent twice. */
+static void
+add_refs(struct expander *x, struct node *n, const struct refs *r)
+{
+	bool bad = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		struct node *ref = NULL;
+
+		if (was_said(x, "ref", r->locs[i]) ||
+		    !(ref = resolve_from(x, r->ids[i], r->locs[i], "refs"))) {
+			said(x, "ref", r->locs[i]);
+			bad = true;
+			continue;
+		}
+		if (n->nin && n->in[0] == ref)
+			continue; /* an expression of the keystone itself: sent once */
+		add_input(x, n, ref);
+		n->nrefs++;
+	}
+	if (n->nrefs && !bad)
+		check_ref_limit(x, n, r);
+}
+
 /* Make one generative (or edit) node from spec. */
 static struct node *
 gen_node(struct expander *x, const struct gen_spec *g)
@@ -537,6 +617,7 @@ gen_node(struct expander *x, const struct gen_spec *g)
 		add_input(x, n, g->from);
 		inherit(n, g->from);
 	}
+	add_refs(x, n, it && it->refs.set ? &it->refs : &s->refs);
 	n->prompt = expand_prompt(x, g->tmpl, g->tmpl_loc, &g->vars);
 	n->negative = s->negative ? s->negative : x->r->negative;
 	n->strength = it && it->strength >= 0 ? it->strength : s->strength;
@@ -589,7 +670,8 @@ expand_hero(struct expander *x)
  * it must name one of its images.
  */
 static struct node *
-resolve_from(struct expander *x, const char *id, struct loc loc)
+resolve_from(struct expander *x, const char *id, struct loc loc,
+	     const char *key)
 {
 	struct node *n = dag_find(x->dag, id);
 	const char *ids[4096];
@@ -614,11 +696,11 @@ resolve_from(struct expander *x, const char *id, struct loc loc)
 			ids[k++] = x->dag->nodes[i]->id;
 	const char *hint = closest_word(id, ids, k);
 	if (hint)
-		diag_error(x->d, loc, "unknown node '%s' in from:; did you mean '%s'?",
-			   id, hint);
+		diag_error(x->d, loc, "unknown node '%s' in %s:; did you mean '%s'?",
+			   id, key, hint);
 	else
-		diag_error(x->d, loc, "unknown node '%s' in from: (it must be an earlier image, e.g. 'hero' or 'anchor/NAME')",
-			   id);
+		diag_error(x->d, loc, "unknown node '%s' in %s: (it must be an earlier image, e.g. 'hero' or 'anchor/NAME')",
+			   id, key);
 	return NULL;
 }
 
@@ -661,7 +743,7 @@ expand_item(struct expander *x, enum node_kind kind, const struct item *it,
 	struct loc from_loc = it->from ? it->from_loc : s->from_loc;
 	struct gen_spec g = { .kind = kind, .s = s, .it = it };
 
-	if (from && !(g.from = resolve_from(x, from, from_loc)))
+	if (from && !(g.from = resolve_from(x, from, from_loc, "from")))
 		return;
 	if (!from && kind == KIND_ANGLE) {
 		g.from = dag_find(x->dag, "hero");
@@ -947,7 +1029,8 @@ prune_leaves(struct expander *x)
 		bool edited = false;
 
 		for (size_t j = 0; j < n->nout; j++)
-			if (n->out[j]->image && n->out[j]->kind != KIND_UPSCALE)
+			if (n->out[j]->image && n->out[j]->kind != KIND_UPSCALE &&
+			    !node_is_ref_of(n, n->out[j]))
 				edited = true;
 		if (!edited)
 			x->leaves[k++] = n;
@@ -1567,6 +1650,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	arena_init(&dag->arena);
 	htab_init(&dag->byid);
 	htab_init(&x.bad_templates);
+	htab_init(&x.told_refs);
 	htab_init(&x.files);
 	dag->recipe_path = xstrdup(path);
 	dag->dir = path_dir(path);
@@ -1602,6 +1686,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	free(x.leaves);
 	x.leaves = NULL;
 	htab_release(&x.bad_templates);
+	htab_release(&x.told_refs);
 	htab_release(&x.files);
 	trust_check(dag, x.opts->trust, d);
 	if (d->nerrors)
@@ -1612,6 +1697,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 fail:
 	free(x.leaves);
 	htab_release(&x.bad_templates);
+	htab_release(&x.told_refs);
 	htab_release(&x.files);
 	dag_free(dag);
 	return NULL;

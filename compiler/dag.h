@@ -80,8 +80,11 @@ struct node {
 	const char *caption;      /* caption nodes: the caption text */
 
 	/* edges */
-	struct node **in;         /* inputs, in order */
+	struct node **in;         /* inputs, in order: the source, then the
+				     refs (the last nrefs) */
 	size_t nin, capin;
+	size_t nrefs;             /* refs: images sent beside the source
+				     (identity keystones), not edited */
 	struct node **out;        /* nodes that take this one as input */
 	size_t nout, capout;
 	const struct node *subject; /* caption: the image it describes */
@@ -157,6 +160,8 @@ struct node *dag_find(const struct dag *dag, const char *id);
 
 /* Does the node run a job (as opposed to being a source file)? */
 bool node_has_job(const struct node *n);
+/* Is n one of user's refs (sent beside its source, not edited)? */
+bool node_is_ref_of(const struct node *n, const struct node *user);
 /* Does its engine cost money or call a network service? */
 bool node_is_remote(const struct node *n);
 

@@ -12,39 +12,43 @@
 
 #include "base/util.h"
 #include "engine_type.h"
+#include "recipe.h"
 
 static const struct engine_model fal_models[] = {
-	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12, FAMILY_TEXT },
-	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT },
-	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I },
-	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I },
-	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT },
-	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT },
-	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22, FAMILY_ANGLES },
+	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12, FAMILY_TEXT, 0 },
+	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT, 0 },
+	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I, 1 },
+	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I, 1 },
+	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT, 0 },
+	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT, 0 },
+	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22,
+	  FAMILY_ANGLES, 1 },
 	{ "fal-ai/qwen-image-edit-2509-lora-gallery/multiple-angles", 0.035, 22,
-	  FAMILY_ANGLES },
-	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT },
-	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT },
-	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE },
+	  FAMILY_ANGLES, 1 },
+	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT, 14 },
+	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT, 0 },
+	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE, 1 },
 };
 
 /* Replicate's official models (latest version); a pinned owner/name:version
  * (a user's own LoRA) is priced at the type's usd unless the recipe says.
  * Prices as Replicate lists them per output image, times typical. */
 static const struct engine_model replicate_models[] = {
-	{ "black-forest-labs/flux-dev", 0.025, 8, FAMILY_I2I },
-	{ "black-forest-labs/flux-schnell", 0.003, 2, FAMILY_TEXT },
-	{ "black-forest-labs/flux-1.1-pro-ultra", 0.06, 12, FAMILY_TEXT },
-	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT },
+	{ "black-forest-labs/flux-dev", 0.025, 8, FAMILY_I2I, 1 },
+	{ "black-forest-labs/flux-schnell", 0.003, 2, FAMILY_TEXT, 0 },
+	{ "black-forest-labs/flux-1.1-pro-ultra", 0.06, 12, FAMILY_TEXT, 0 },
+	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT, 1 },
+	/* Gemini 2.5 Flash Image on Replicate: its images as image_input */
+	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3 },
 };
 
 /* Gemini's image models (ENGINES.md 3): Google's list prices per output
  * image (2.5 Flash Image: 1290 output tokens at $30 per million; 3 Pro
  * Image: $0.134 at 1K or 2K, $0.24 at 4K), times typical. */
 static const struct engine_model gemini_models[] = {
-	{ "gemini-2.5-flash-image", 0.039, 10, FAMILY_GEMINI },
-	{ "gemini-2.5-flash-image-preview", 0.039, 10, FAMILY_GEMINI },
-	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED },
+	{ "gemini-2.5-flash-image", 0.039, 10, FAMILY_GEMINI, 3 },
+	{ "gemini-2.5-flash-image-preview", 0.039, 10, FAMILY_GEMINI, 3 },
+	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED, 14 },
 };
 
 static const char *const fal_keys[] = { "FAL_KEY", NULL };
@@ -66,39 +70,41 @@ static const struct engine_type types[] = {
 	{ .name = "fal", .remote = true, .declarable = true, .runs = true,
 	  .generates = true, .takes_model = true, .key_envs = fal_keys, .hosts = fal_hosts,
 	  .default_url = "https://queue.fal.run",
-	  .usd = 0.04, .seconds = 20, .concurrency = 4,
+	  .usd = 0.04, .seconds = 20, .concurrency = 4, .max_images = 1,
 	  .models = fal_models, .nmodels = LM_ARRAY_LEN(fal_models) },
 	{ .name = "replicate", .remote = true, .declarable = true, .runs = true,
 	  .generates = true, .takes_model = true,
 	  .key_envs = replicate_keys, .hosts = replicate_hosts,
 	  .default_url = "https://api.replicate.com",
-	  .usd = 0.04, .seconds = 20, .concurrency = 4,
+	  .usd = 0.04, .seconds = 20, .concurrency = 4, .max_images = 1,
 	  .models = replicate_models, .nmodels = LM_ARRAY_LEN(replicate_models) },
 	/* an unknown model is priced as the dearest known one */
 	{ .name = "gemini", .remote = true, .declarable = true, .runs = true,
 	  .generates = true, .takes_model = true,
 	  .key_envs = gemini_keys, .hosts = gemini_hosts,
 	  .default_url = "https://generativelanguage.googleapis.com",
-	  .usd = 0.134, .seconds = 30, .concurrency = 4,
+	  .usd = 0.134, .seconds = 30, .concurrency = 4, .max_images = 3,
 	  .models = gemini_models, .nmodels = LM_ARRAY_LEN(gemini_models) },
 	/* servers on the user's own machine: remote (HTTP) but free;
 	 * each runs one generation at a time (ENGINES.md 4, 5.1) */
 	{ .name = "comfyui", .remote = true, .declarable = true,
 	  .generates = true, .takes_model = true, .own_server = true,
 	  .hosts = no_hosts, .default_url = "http://127.0.0.1:8188",
-	  .usd = 0, .seconds = 20, .concurrency = 1 },
+	  .usd = 0, .seconds = 20, .concurrency = 1, .max_images = 1 },
 	/* seconds: an SDXL image of 30 steps on a consumer GPU */
 	{ .name = "a1111", .remote = true, .declarable = true, .runs = true,
 	  .generates = true, .takes_model = true, .own_server = true,
 	  .key_envs = a1111_keys,
 	  .hosts = no_hosts, .default_url = "http://127.0.0.1:7860",
-	  .usd = 0, .seconds = 15, .concurrency = 1 },
+	  .usd = 0, .seconds = 15, .concurrency = 1, .max_images = 1 },
 	{ .name = "local", .declarable = true, .runs = true, .implicit = true,
-	  .takes_model = true, .hosts = no_hosts, .seconds = 0.3 },
+	  .takes_model = true, .hosts = no_hosts, .seconds = 0.3,
+	  .max_images = 1 },
 	/* placeholders: ignores model:, so a model never splits its keys;
 	 * 0.18 s CPU a node all in, measured (docs/bench.md) */
 	{ .name = "preview", .declarable = true, .runs = true, .generates = true,
-	  .implicit = true, .hosts = no_hosts, .seconds = 0.18 },
+	  .implicit = true, .hosts = no_hosts, .seconds = 0.18,
+	  .max_images = RECIPE_MAX_REFS + 1 },
 	{ .name = "loramake", .runs = true, .hosts = no_hosts, .seconds = 0.01 },
 	{ .name = "file", .runs = true, .hosts = no_hosts, .seconds = 0 },
 };
@@ -148,6 +154,14 @@ engine_type_family(const struct engine_type *t, const char *model)
 	const struct engine_model *m = engine_type_model(t, model);
 
 	return m ? m->family : FAMILY_GENERIC;
+}
+
+int
+engine_type_max_images(const struct engine_type *t, const char *model)
+{
+	const struct engine_model *m = engine_type_model(t, model);
+
+	return m ? m->max_images : t ? t->max_images : -1;
 }
 
 unsigned

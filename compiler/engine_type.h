@@ -51,6 +51,8 @@ struct engine_model {
 	double usd;              /* one image */
 	double seconds;          /* a typical job */
 	enum model_family family;
+	int max_images;          /* input images one request may carry (its
+				    source and refs: in all) */
 };
 
 struct engine_type {
@@ -78,6 +80,7 @@ struct engine_type {
 	double usd;              /* one image of a model not in models */
 	double seconds;          /* one job of a model not in models */
 	int concurrency;         /* default jobs in flight; 0: -j only */
+	int max_images;          /* max_images of a model not in models */
 	const struct engine_model *models;
 	size_t nmodels;
 };
@@ -95,6 +98,10 @@ const struct engine_model *engine_type_model(const struct engine_type *t,
 /* The request family of model on type t (FAMILY_GENERIC if unknown). */
 enum model_family engine_type_family(const struct engine_type *t,
 				     const char *model);
+
+/* Input images (source and refs) model's request on type t may carry:
+ * the model's row, else the type's; t NULL: no limit (-1). */
+int engine_type_max_images(const struct engine_type *t, const char *model);
 
 /* The FIELD_* bits a family's requests carry. */
 unsigned model_family_fields(enum model_family f);

@@ -49,13 +49,13 @@ static const char *const section_keys[KIND_COUNT][16] = {
 	[KIND_HERO] = { "engine", "model", "prompt", "negative", "file",
 			"candidates", "seed", "params", NULL },
 	[KIND_ANCHOR] = { "engine", "model", "prompt", "negative", "items",
-			  "files", "from", "candidates", "count", "seed",
-			  "strength", "params", NULL },
+			  "files", "from", "refs", "candidates", "count",
+			  "seed", "strength", "params", NULL },
 	[KIND_ANGLE] = { "engine", "model", "prompt", "negative", "from",
-			 "items", "candidates", "count", "seed", "strength",
-			 "params", NULL },
+			 "refs", "items", "candidates", "count", "seed",
+			 "strength", "params", NULL },
 	[KIND_EXPRESSION] = { "engine", "model", "prompt", "negative",
-			      "items", "apply", "candidates", "seed",
+			      "items", "apply", "refs", "candidates", "seed",
 			      "strength", "params", NULL },
 	[KIND_ENVIRONMENT] = { "engine", "model", "prompt", "negative",
 			       "with", "rotate", "seed", "strength", "params",
@@ -66,7 +66,7 @@ static const char *const section_keys[KIND_COUNT][16] = {
 			   NULL },
 };
 static const char *const item_keys[] = {
-	"prompt", "text", "from", "file", "strength", "seed", "count",
+	"prompt", "text", "from", "refs", "file", "strength", "seed", "count",
 	"candidates", "caption", "framing", "expression", "wardrobe", "pose",
 	"place", "light", "params", NULL,
 };
@@ -304,6 +304,45 @@ get_text(struct ctx *c, const struct ynode *map, const char *key,
 		*loc = v->loc;
 }
 
+/* refs: [ID, ...] (or one ID): node ids, each text, none twice. */
+static void
+get_refs(struct ctx *c, const struct ynode *map, struct refs *r)
+{
+	const struct ynode *v = get(map, "refs");
+	const struct ynode *const *ids;
+	size_t n;
+
+	if (!v)
+		return;
+	r->set = true;
+	r->loc = v->loc;
+	ids = v->kind == Y_SEQ ? (const struct ynode *const *)v->items : &v;
+	n = v->kind == Y_SEQ ? v->n : 1;
+	if (n > RECIPE_MAX_REFS) {
+		diag_error(c->d, v->loc, "refs takes at most %d images, not %zu",
+			   RECIPE_MAX_REFS, n);
+		return;
+	}
+	r->ids = arena_alloc(c->a, (n + 1) * sizeof(*r->ids));
+	r->locs = arena_alloc(c->a, (n + 1) * sizeof(*r->locs));
+	for (size_t i = 0; i < n; i++) {
+		const char *id;
+
+		if (!as_text(c, ids[i], "a ref (a node id, e.g. anchor/front)", &id))
+			continue;
+		for (size_t k = 0; k < r->n; k++)
+			if (strcmp(r->ids[k], id) == 0) {
+				diag_error(c->d, ids[i]->loc, "'%s' is in refs twice", id);
+				id = NULL;
+				break;
+			}
+		if (!id)
+			continue;
+		r->locs[r->n] = ids[i]->loc;
+		r->ids[r->n++] = id;
+	}
+}
+
 static void
 get_int(struct ctx *c, const struct ynode *map, const char *key, int64_t lo,
 	int64_t hi, int *out)
@@ -498,7 +537,15 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "text", &it->text, &it->text_loc);
 	get_text(c, v, "prompt", &it->prompt, &it->prompt_loc);
 	get_text(c, v, "from", &it->from, &it->from_loc);
+	get_refs(c, v, &it->refs);
 	get_text(c, v, "file", &it->file, &it->file_loc);
+	if (it->refs.set && !section_takes(k, "refs"))
+		diag_error(c->d, it->refs.loc,
+			   "%s items take no refs: (only anchor, angle and expression edits send images beside their source)",
+			   kind_name(k));
+	else if (it->refs.set && it->file)
+		diag_error(c->d, it->refs.loc,
+			   "a file: item is the user's image, nothing makes it: refs: has no use there");
 	get_text(c, v, "caption", &it->caption, NULL);
 	get_strength(c, v, &it->strength, &it->strength_loc);
 	get_seed(c, v, &it->seed);
@@ -763,6 +810,7 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "prompt", &s->prompt, &s->prompt_loc);
 	get_text(c, v, "negative", &s->negative, &s->negative_loc);
 	get_text(c, v, "from", &s->from, &s->from_loc);
+	get_refs(c, v, &s->refs);
 	get_text(c, v, "file", &s->file, &s->file_loc);
 	get_text(c, v, "files", &s->files, &s->files_loc);
 	get_text(c, v, "with", &s->with, &s->with_loc);

@@ -17,6 +17,7 @@
 
 #define RECIPE_FORMAT 1
 #define RECIPE_MAX_COUNT 100       /* count: and candidates: per item */
+#define RECIPE_MAX_REFS 16         /* refs: of a section or an item */
 #define RECIPE_MAX_CONCURRENCY 256
 #define RECIPE_DEFAULT_REPEATS 10  /* package repeats: (FluxGym's default) */
 #define RECIPE_MAX_REPEATS 1000
@@ -68,6 +69,19 @@ struct param {
 	bool is_string;
 };
 
+/*
+ * refs: extra images an edit sends beside its source, e.g. identity
+ * keystones: [anchor/front, anchor/three_quarter]. Node ids, resolved as
+ * from: is (compiler/dag.c); they are inputs, so in the key.
+ */
+struct refs {
+	const char **ids;
+	struct loc *locs;      /* where each id is written */
+	size_t n;
+	struct loc loc;        /* the refs: value */
+	bool set;              /* written (an item's [] drops its section's) */
+};
+
 /* An item of a section: one name and what it sets for its nodes. */
 struct item {
 	const char *name;
@@ -78,6 +92,7 @@ struct item {
 	struct loc prompt_loc;
 	const char *from;      /* input node id, or NULL */
 	struct loc from_loc;
+	struct refs refs;      /* over the section's when set */
 	const char *file;      /* source image, relative to the recipe */
 	struct loc file_loc;
 	double strength;       /* < 0: unset */
@@ -122,6 +137,7 @@ struct section {
 	struct loc negative_loc;
 	const char *from;
 	struct loc from_loc;
+	struct refs refs;   /* anchor, angle, expression */
 	const char *file;   /* hero: a single source image */
 	struct loc file_loc;
 	const char *files;  /* anchor: a glob of source images */

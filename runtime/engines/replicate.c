@@ -83,25 +83,41 @@ candidate_seed(int64_t seed, int candidate)
 	return (long long)(((uint64_t)seed + (uint64_t)(candidate - 1)) & 0x7fffffff);
 }
 
+/* A JSON array of the input images. */
+static json_t *
+image_list(const char *const *images, size_t nimages)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < nimages; i++)
+		json_array_append_new(a, json_string(images[i]));
+	return a;
+}
+
 /*
  * The prediction's "input": the node's prompt, negative prompt, strength
- * (prompt_strength), seed and first input image (input_image for the
- * Kontext edit family, else image), output_format png, then every
- * params: entry over them (guidance, num_inference_steps, lora_scale...).
+ * (prompt_strength), seed and its input images: a model that takes more
+ * than one (max_images in compiler/engine_type.c: google/nano-banana) gets
+ * them all, the source and its refs:, as the list image_input; else the
+ * first, as input_image for the Kontext edit family or image. Then
+ * output_format png and every params: entry over them (guidance,
+ * num_inference_steps, lora_scale...).
  */
 static json_t *
 input_object(const struct node *n, const char *const *images, size_t nimages,
 	     int cand, struct error *err)
 {
-	enum model_family family =
-		engine_type_family(engine_type_find("replicate"), n->model);
+	const struct engine_type *t = engine_type_find("replicate");
+	enum model_family family = engine_type_family(t, n->model);
 	json_t *o = json_object();
 
 	if (n->prompt)
 		json_object_set_new(o, "prompt", json_string(n->prompt));
 	if (n->negative && *n->negative)
 		json_object_set_new(o, "negative_prompt", json_string(n->negative));
-	if (nimages) {
+	if (nimages && engine_type_max_images(t, n->model) > 1) {
+		json_object_set_new(o, "image_input", image_list(images, nimages));
+	} else if (nimages) {
 		/* Kontext edits name their image input_image */
 		json_object_set_new(o, family == FAMILY_EDIT ? "input_image" : "image",
 				    json_string(images[0]));

@@ -90,6 +90,23 @@ test_prices_and_families(void **state)
 	assert_true(model_family_fields(FAMILY_ANGLES) & FIELD_NEGATIVE);
 }
 
+/* refs: are bounded by what each model's request carries (the source and
+ * refs in all); a model the table does not know has its type's bound. */
+static void
+test_max_images(void **state)
+{
+	const struct engine_type *gem = engine_type_find("gemini");
+	const struct engine_type *fal = engine_type_find("fal");
+
+	(void)state;
+	assert_int_equal(engine_type_max_images(gem, "gemini-2.5-flash-image"), 3);
+	assert_int_equal(engine_type_max_images(gem, "gemini-9-unknown"), 3);
+	assert_int_equal(engine_type_max_images(fal, "fal-ai/nano-banana-pro/edit"), 14);
+	assert_int_equal(engine_type_max_images(fal, "fal-ai/flux/dev/image-to-image"), 1);
+	assert_int_equal(engine_type_max_images(fal, "fal-ai/flux-pro/v1.1-ultra"), 0);
+	assert_int_equal(engine_type_max_images(NULL, "x"), -1);
+}
+
 static void
 test_type_list_reads_as_english(void **state)
 {
@@ -108,6 +125,7 @@ main(void)
 		cmocka_unit_test(test_comfyui_is_remote_and_free),
 		cmocka_unit_test(test_keys_and_hosts_are_the_vendors),
 		cmocka_unit_test(test_prices_and_families),
+		cmocka_unit_test(test_max_images),
 		cmocka_unit_test(test_type_list_reads_as_english),
 	};
 
