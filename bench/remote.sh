@@ -1,10 +1,10 @@
 #!/bin/sh
-# bench/remote.sh: the remote-engine bench, shared by bench/fal.sh and
-# bench/replicate.sh (which set ENGINE): JOBS jobs against the engine's
+# bench/remote.sh: the remote-engine bench, shared by bench/fal.sh,
+# bench/replicate.sh and bench/gemini.sh (which set ENGINE): JOBS jobs against the engine's
 # fake answering each job in JOB_MS, at concurrency CONC. The ideal is
 # ceil(JOBS / CONC) * JOB_MS (320 / 16 * 0.2 s = 4 s).
 #
-#   ENGINE     fal or replicate
+#   ENGINE     fal, replicate or gemini
 #   LORAMAKE   the binary (default ./loramake)
 #   RUNS       runs (default 5)       JOBS    jobs (default 320)
 #   JOB_MS     fake job time (200)    CONC    engine concurrency (16)
@@ -23,7 +23,10 @@ JOB_MS=${JOB_MS:-200}
 CONC=${CONC:-16}
 RUNS=${RUNS:-5}
 ENGINE=${ENGINE:-fal}
-# what differs per engine: its fake, key variable, model, poll counter
+# what differs per engine: its fake, key variable, model, its counters
+# of submits and polls (Gemini's call is synchronous: no polls), and
+# whether the model takes strength:
+submits_stat=submits_total strength="  strength: 0.5\n"
 case $ENGINE in
 fal)
 	fake=fal_server.py key_env=FAL_KEY model=fal-ai/flux/dev/image-to-image
@@ -31,8 +34,11 @@ fal)
 replicate)
 	fake=replicate_fake.py key_env=REPLICATE_API_TOKEN
 	model=black-forest-labs/flux-dev polls_stat=polls ;;
+gemini)
+	fake=gemini_fake.py key_env=GEMINI_API_KEY model=gemini-2.5-flash-image
+	submits_stat=calls_total polls_stat= strength= ;;
 *)
-	echo "bench/remote.sh: ENGINE must be fal or replicate" >&2
+	echo "bench/remote.sh: ENGINE must be fal, replicate or gemini" >&2
 	exit 2 ;;
 esac
 work=$top/bench/out/$ENGINE
@@ -63,16 +69,17 @@ start_fake() {
 write_recipe() {
 	mkdir -p "$1/keystones"
 	cp "$top/recipes/jinx/keystones/hero.png" "$1/keystones/hero.png"
-	python3 - "$1/recipe.yaml" "$port" "$JOBS" "$CONC" "$ENGINE" "$model" <<'PY'
+	python3 - "$1/recipe.yaml" "$port" "$JOBS" "$CONC" "$ENGINE" "$model" "$strength" <<'PY'
 import sys
 path, port, jobs, conc, engine, model = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+strength = sys.argv[7].replace("\\n", "\n")
 with open(path, "w") as f:
     f.write("loramake: 1\nname: bench%s\ntrigger: BENCH\ntarget: flux\n" % engine)
     f.write("engines:\n  %s: { type: %s, url: \"http://127.0.0.1:%s\", "
             "concurrency: %s }\n" % (engine, engine, port, conc))
     f.write("hero: { file: keystones/hero.png }\n")
     f.write("angle:\n  engine: %s\n  model: %s\n" % (engine, model))
-    f.write("  from: hero\n  strength: 0.5\n  items:\n")
+    f.write("  from: hero\n%s  items:\n" % strength)
     for i in range(jobs):
         f.write("    pose%04d: { prompt: \"pose number %d\", caption: \"pose %d\" }\n"
                 % (i, i, i))
@@ -99,9 +106,10 @@ for r in $(seq 1 "$RUNS"); do
 	wall=$(sed -n 's/^\([0-9]*\) nodes built in \([0-9.]*\)s.*/\2/p' "$d/out")
 	elapsed=$(awk '/Elapsed \(wall clock\)/{print $NF}' "$d/time")
 	rss=$(awk -F': ' '/Maximum resident set size/{print $2}' "$d/time")
-	submits=$(stat_of submits_total)
+	submits=$(stat_of "$submits_stat")
 	inflight=$(stat_of max_inflight)
-	polls=$(stat_of "$polls_stat")
+	polls=0
+	[ -z "$polls_stat" ] || polls=$(stat_of "$polls_stat")
 	echo "run $r: $JOBS jobs built in ${wall}s (process ${elapsed}), ideal ${ideal}s," \
 	     "peak RSS $((rss / 1024)) MiB, submits $submits, max in flight $inflight," \
 	     "status polls $polls"
