@@ -7,12 +7,26 @@
 #include "status.h"
 
 static const char *const names[] = { "input", "cached", "new", "stale",
-				     "waiting" };
+				     "waiting", "unasked" };
 
 const char *
 state_name(enum state s)
 {
 	return names[s];
+}
+
+void
+status_aim(const struct dag *dag, bool train_asked, struct status *st)
+{
+	struct status *t = dag->train ? &st[dag->train->idx] : NULL;
+	size_t len;
+
+	if (!t || train_asked || t->state == STATE_CACHED)
+		return;
+	len = strlen(t->reason);
+	snprintf(t->reason + len, sizeof(t->reason) - len, "%s%s",
+		 len ? "; " : "", "only 'loramake RECIPE train' trains");
+	t->state = STATE_UNASKED;
 }
 
 void

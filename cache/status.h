@@ -10,6 +10,8 @@
  *   new      never built
  *   stale    built before with another key; reason names the facet
  *   waiting  its key needs a pick a person has not made
+ *   unasked  it would run, but lies beyond the build's target: the
+ *            training, which only `loramake RECIPE train` runs
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +21,8 @@
 #include "lock.h"
 #include "store.h"
 
-enum state { STATE_INPUT, STATE_CACHED, STATE_NEW, STATE_STALE, STATE_WAITING };
+enum state { STATE_INPUT, STATE_CACHED, STATE_NEW, STATE_STALE, STATE_WAITING,
+	     STATE_UNASKED };
 
 struct status {
 	enum state state;
@@ -30,6 +33,13 @@ struct status {
 };
 
 const char *state_name(enum state s);
+
+/*
+ * Aim st at a target (make's): a training that would run becomes
+ * unasked unless train_asked, and says why; everything else a build runs
+ * leads to the package. Called after every status_compute.
+ */
+void status_aim(const struct dag *dag, bool train_asked, struct status *st);
 
 /*
  * Fill st[dag->nnodes]. A node whose output is cached only through the

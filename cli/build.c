@@ -509,12 +509,16 @@ stamp_path(const struct cli *cli)
 	return p;
 }
 
-/* The options that change keys; -j, -v and --max-cost do not. */
+/* The options that change keys, and the target (the package's
+ * up-to-date says nothing of the training); -j, -v and --max-cost do
+ * not. */
 static char *
 stamp_options(const struct cli *cli)
 {
-	return xasprintf("engine=%s pick=%s", cli->engine ? cli->engine : "-",
-			 cli->pick_first ? "first" : "-");
+	return xasprintf("engine=%s pick=%s target=%s",
+			 cli->engine ? cli->engine : "-",
+			 cli->pick_first ? "first" : "-",
+			 cli->target ? cli->target : "package");
 }
 
 /* A no-op decided by the stamp alone (cache/stamp.h): nothing compiled. */

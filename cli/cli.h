@@ -29,6 +29,8 @@ struct cli {
 	const char *cmd;
 	const char *recipe;
 	char **args;          /* positional words after the recipe */
+	const char *target;   /* build and plan: "package" (NULL: the
+				 default) or "train" */
 	int nargs;
 	int jobs;             /* -j N; 0: the recipe's or the default */
 	const char *engine;   /* --engine NAME */
@@ -64,6 +66,8 @@ struct session {
  */
 int session_open(struct session *s, const struct cli *cli);
 void session_close(struct session *s);
+/* Aim the statuses at cli->target (cache/status.h's status_aim). */
+void session_aim(struct session *s);
 /* Recompute keys and statuses (after a pick changed). */
 void session_refresh(struct session *s);
 /* Each node's seconds from the build's own history, where it has one
@@ -89,6 +93,7 @@ int session_jobs(const struct session *s);
  */
 struct bill {
 	size_t jobs, cached, waiting;      /* nodes: run now, cached, wait on a pick */
+	size_t unasked;                    /* beyond the target: the training */
 	size_t kinds[KIND_COUNT];          /* the jobs that run now, by kind */
 	size_t waiting_kinds[KIND_COUNT];  /* the waiting ones, by kind */
 	double usd, waiting_usd;           /* dollars now; once the picks are made */

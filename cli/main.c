@@ -25,23 +25,25 @@ static const struct command {
 	int min_args, max_args; /* positional words after the recipe */
 	const char *args;       /* what they are, for the message when they
 				 * are wrong (NULL: node id words) */
+	bool targets;           /* the word is a target, as make takes one */
 } commands[] = {
-	{ "build", cmd_build, 0, 0, NULL },
-	{ "plan", cmd_plan, 0, 0, NULL },
-	{ "graph", cmd_graph, 0, 0, NULL },
-	{ "explain", cmd_explain, 1, 1, NULL },
-	{ "pick", cmd_pick, 0, 2, NULL },
-	{ "reroll", cmd_reroll, 1, 1000, NULL },
-	{ "check", cmd_check, 0, 0, NULL },
-	{ "clean", cmd_clean, 0, 0, NULL },
-	{ "gc", cmd_gc, 0, 0, NULL },
-	{ "review", cmd_review, 0, 0, NULL },
-	{ "merge-lock", cmd_merge_lock, 2, 2, "OURS and THEIRS" },
+	{ "build", cmd_build, 0, 1, "at most a target (package or train)", true },
+	{ "plan", cmd_plan, 0, 1, "at most a target (package or train)", true },
+	{ "graph", cmd_graph, 0, 0, NULL, false },
+	{ "explain", cmd_explain, 1, 1, NULL, false },
+	{ "pick", cmd_pick, 0, 2, NULL, false },
+	{ "reroll", cmd_reroll, 1, 1000, NULL, false },
+	{ "check", cmd_check, 0, 0, NULL, false },
+	{ "clean", cmd_clean, 0, 0, NULL, false },
+	{ "gc", cmd_gc, 0, 0, NULL, false },
+	{ "review", cmd_review, 0, 0, NULL, false },
+	{ "merge-lock", cmd_merge_lock, 2, 2, "OURS and THEIRS", false },
 };
 
 static const char usage_text[] =
-	"usage: loramake [OPTIONS] RECIPE            build the dataset\n"
-	"       loramake plan [--json] RECIPE        what a build would run and cost\n"
+	"usage: loramake [OPTIONS] RECIPE [TARGET]   build the dataset (TARGET:\n"
+	"                                            package, the default, or train)\n"
+	"       loramake plan [--json] RECIPE [TARGET] what a build would run and cost\n"
 	"       loramake graph [--format dot|mermaid] RECIPE\n"
 	"       loramake explain RECIPE NODE         why a node would run\n"
 	"       loramake pick RECIPE [NODE [N|--drop]] list picks; choose candidate N\n"
@@ -172,6 +174,15 @@ recipe_in(const char *arg)
 	return p;
 }
 
+static bool
+in_words(const char *const *words, const char *w)
+{
+	for (size_t i = 0; words[i]; i++)
+		if (!strcmp(words[i], w))
+			return true;
+	return false;
+}
+
 static const struct command *
 find_command(const char *name)
 {
@@ -229,6 +240,14 @@ main(int argc, char **argv)
 		      cmd->name, cmd->args ? cmd->args
 				 : cmd->max_args == 0 ? "nothing"
 				 : cmd->min_args ? "a node id" : "at most a node id and a number");
+	if (cmd->targets && c.nargs == 1) {
+		static const char *const targets[] = { "package", "train", NULL };
+
+		c.target = c.args[0];
+		if (!in_words(targets, c.target))
+			fatal(EXIT_USAGE, "unknown target '%s' (targets: package, train)",
+			      c.target);
+	}
 	rc = cmd->run(&c);
 	if (c.recipe != pos[0])
 		free((char *)c.recipe); /* made by recipe_in */

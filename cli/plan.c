@@ -211,6 +211,13 @@ print_totals(const struct session *s, const struct totals *t)
 		printf("in all, with the waiting work: $%.2f, about %s\n",
 		       b->usd + b->waiting_usd, dur);
 	}
+	if (b->unasked && s->dag->train) {
+		const struct node *n = s->dag->train;
+
+		format_duration(dur, sizeof(dur), n->seconds);
+		printf("not asked for: %s, $%.2f, about %s (loramake plan %s train)\n",
+		       n->id, n->usd, dur, s->cli->recipe);
+	}
 	print_keys(s);
 	buf_release(&line);
 }
@@ -472,7 +479,7 @@ int
 cmd_graph(const struct cli *cli)
 {
 	static const char *const colour[] = { "lightgrey", "palegreen", "lightblue",
-					      "orange", "khaki" };
+					      "orange", "khaki", "white" };
 	const char *fmt = cli->format ? cli->format : "dot";
 	bool mermaid = !strcmp(fmt, "mermaid");
 	struct session s;
@@ -500,7 +507,7 @@ cmd_graph(const struct cli *cli)
 		}
 	}
 	if (mermaid)
-		for (int k = 0; k <= STATE_WAITING; k++)
+		for (int k = 0; k <= STATE_UNASKED; k++)
 			printf("  classDef %s fill:%s\n", state_name(k), colour[k]);
 	else
 		puts("}");

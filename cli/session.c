@@ -68,9 +68,22 @@ session_open(struct session *s, const struct cli *cli)
 	free(times_path);
 	free(dir);
 	s->st = xcalloc(s->dag->nnodes + 1, sizeof(*s->st));
+	if (cli->target && !strcmp(cli->target, "train") && !s->dag->train) {
+		warn("%s has no train: section, so no target 'train'", cli->recipe);
+		session_close(s);
+		return EXIT_USAGE;
+	}
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+	session_aim(s);
 	session_learn_times(s);
 	return EXIT_OK;
+}
+
+void
+session_aim(struct session *s)
+{
+	status_aim(s->dag, s->cli->target && !strcmp(s->cli->target, "train"),
+		   s->st);
 }
 
 void
@@ -78,6 +91,7 @@ session_refresh(struct session *s)
 {
 	dag_key(s->dag);
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+	session_aim(s);
 	session_learn_times(s);
 }
 
@@ -129,6 +143,9 @@ session_bill(const struct session *s, struct bill *b)
 			break;
 		case STATE_CACHED:
 			b->cached++;
+			break;
+		case STATE_UNASKED:
+			b->unasked++;
 			break;
 		case STATE_INPUT:
 			break;

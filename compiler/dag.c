@@ -1435,6 +1435,142 @@ expand_package(struct expander *x)
 	x->dag->package = n;
 }
 
+/* ---- the training ---- */
+
+/* A param of the train node: name = value (canonical JSON), unless the
+ * section's params: set name (those win). */
+static void
+train_param(struct expander *x, struct node *n, const struct section *s,
+	    const char *name, const char *json)
+{
+	if (params_have(s->params, s->nparams, name))
+		return;
+	n->params[n->nparams++] = (struct param){
+		.name = name, .value = arena_strdup(&x->dag->arena, json),
+		.is_string = json[0] == '"'
+	};
+}
+
+/* The trigger as a JSON string. */
+static const char *
+json_text(struct expander *x, const char *text)
+{
+	struct buf b;
+	const char *out;
+
+	buf_init(&b);
+	recipe_json_string(&b, text);
+	out = arena_strdup(&x->dag->arena, b.data);
+	buf_release(&b);
+	return out;
+}
+
+/*
+ * The trainer's fields, named as its endpoint names them (engine_type.c's
+ * trainer table, not a chain of names here): the trigger, the caption
+ * fallback, steps and learning rate; the section's params: go over
+ * them. All are params, so all are in the key.
+ */
+static void
+train_params(struct expander *x, struct node *n, const struct section *s,
+	     const struct trainer *t)
+{
+	double lr = s->learning_rate >= 0 ? s->learning_rate : t->learning_rate;
+	char num[32];
+
+	n->params = arena_alloc(&x->dag->arena, (s->nparams + 5) * sizeof(*n->params));
+	if (t->trigger_field)
+		train_param(x, n, s, t->trigger_field, json_text(x, x->r->trigger));
+	if (t->caption_field)
+		train_param(x, n, s, t->caption_field, json_text(x, x->r->trigger));
+	snprintf(num, sizeof(num), "%d", n->steps);
+	train_param(x, n, s, "steps", num);
+	if (lr > 0) {
+		format_double(num, sizeof(num), lr);
+		train_param(x, n, s, "learning_rate", num);
+	}
+	for (size_t i = 0; i < s->nparams; i++)
+		if (!param_is_null(&s->params[i]))
+			n->params[n->nparams++] = s->params[i];
+}
+
+/* The engine entry a training runs on: engine:, else the one entry whose
+ * type has trainers loramake knows (fal). NULL after an error. */
+static const struct engine_decl *
+train_engine(struct expander *x, const struct section *s)
+{
+	const struct engine_decl *e = NULL;
+
+	if (s->engine && !(e = recipe_engine(x->r, s->engine))) {
+		unknown_engine(x, s, s->engine);
+		return NULL;
+	}
+	for (size_t i = 0; !e && i < x->r->nengines; i++)
+		if (strcmp(x->r->engines[i].type, "fal") == 0)
+			e = &x->r->engines[i];
+	if (!e)
+		diag_error(x->d, s->loc, "train needs a fal engine: declare one "
+			   "under engines: (type: fal) and name it in engine:");
+	else if (strcmp(e->type, "fal") != 0)
+		diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
+			   "train runs on fal's trainers; engine '%s' is of type %s",
+			   e->name, e->type);
+	return e && strcmp(e->type, "fal") == 0 ? e : NULL;
+}
+
+/*
+ * train: the package into a trainer, a LoRA file out. Only a build that
+ * asks for the target `train` runs it (cli/session.c): the default
+ * target is the package. --engine does not move it: a training runs on
+ * its trainer or not at all.
+ */
+static void
+expand_train(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_TRAIN];
+	const struct engine_decl *e;
+	const struct trainer *t;
+	const char *model;
+	struct node *n;
+
+	if (!s->present)
+		return;
+	if (!x->dag->package) {
+		diag_error(x->d, s->loc, "train needs a package: section (the ZIP "
+			   "it trains on; format: fal-zip)");
+		return;
+	}
+	if (x->r->sec[KIND_PACKAGE].format &&
+	    strcmp(x->r->sec[KIND_PACKAGE].format, "fal-zip") != 0) {
+		diag_error(x->d, s->loc, "train uploads a fal-zip package; this "
+			   "package's format is %s", x->r->sec[KIND_PACKAGE].format);
+		return;
+	}
+	if (!(e = train_engine(x, s)))
+		return;
+	model = s->model ? s->model : engine_type_default_trainer(x->r->target);
+	if (!model) {
+		diag_error(x->d, s->loc, "loramake knows no fal trainer for target "
+			   "%s; name one in model:", x->r->target);
+		return;
+	}
+	if (!(t = engine_type_trainer(engine_type_find("fal"), model))) {
+		diag_error(x->d, s->loc, "'%s' is not a fal trainer loramake knows "
+			   "(fal-ai/flux-lora-fast-training, fal-ai/flux-2-trainer, "
+			   "fal-ai/z-image-trainer, ...)", model);
+		return;
+	}
+	if (!(n = new_node(x, KIND_TRAIN, x->r->name, s->loc)))
+		return;
+	n->engine = e;
+	n->engine_type = e->type;
+	n->model = model;
+	n->steps = s->steps ? s->steps : t->steps;
+	train_params(x, n, s, t);
+	add_input(x, n, x->dag->package);
+	x->dag->train = n;
+}
+
 /* ---- fields an endpoint would drop ---- */
 
 /* What a node sets that only some request families send. */
@@ -1681,6 +1817,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	expand_upscales(&x);
 	expand_captions(&x);
 	expand_package(&x);
+	expand_train(&x);
 	check_dropped_fields(&x);
 	check_some_image(&x);
 	free(x.leaves);

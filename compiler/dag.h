@@ -67,6 +67,8 @@ struct node {
 	size_t nparams;
 	double strength;          /* < 0: none */
 	int size;                 /* upscale/package: target side; 0: none */
+	int steps;                /* train: the trainer's steps (its price
+				     is per 1,000); 0: not a training */
 	int candidates;           /* images made; a pick chooses one (>= 1) */
 	int index;                /* 1..count for count > 1, else 0 */
 	int64_t seed;             /* the seed it runs with (fixed or derived) */
@@ -144,6 +146,7 @@ struct dag {
 	size_t nnodes, capnodes;
 	struct htab byid;         /* id -> node */
 	struct node *package;     /* NULL if the recipe has none */
+	struct node *train;       /* the training (train:), or NULL */
 	const struct picks *picks;
 };
 

@@ -14,41 +14,78 @@
 #include "engine_type.h"
 #include "recipe.h"
 
+/* fal's trainers (TRAINERS.md 1.7; seed 004 section 6 for the defaults:
+ * Flux 2 about 1000 steps at 0.0001-0.00015, since fal's own 0.00005 is
+ * too low for a character; Z-Image 1000-2000 steps at 0.0001). */
+static const struct trainer flux_fast_trainer = {
+	"images_data_url", "trigger_word", NULL, 1000, 0
+};
+static const struct trainer flux2_trainer = {
+	"image_data_url", NULL, "default_caption", 1000, 0.0001
+};
+static const struct trainer zimage_trainer = {
+	"image_data_url", NULL, "default_caption", 1000, 0.0001
+};
+static const struct trainer portrait_trainer = {
+	"images_data_url", "trigger_phrase", NULL, 2500, 0.00009
+};
+
+/* Which trainer a target's LoRA goes to by default. */
+static const struct {
+	const char *target, *endpoint;
+} default_trainers[] = {
+	{ "flux", "fal-ai/flux-lora-fast-training" },
+	{ "flux2", "fal-ai/flux-2-trainer" },
+	{ "zimage", "fal-ai/z-image-trainer" },
+};
+
 static const struct engine_model fal_models[] = {
-	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12, FAMILY_TEXT, 0 },
-	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT, 0 },
-	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I, 1 },
-	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I, 1 },
-	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT, 0 },
-	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT, 0 },
+	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12, FAMILY_TEXT, 0, NULL },
+	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT, 0, NULL },
+	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I, 1, NULL },
+	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I, 1, NULL },
+	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT, 0, NULL },
+	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT, 0, NULL },
 	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22,
-	  FAMILY_ANGLES, 1 },
+	  FAMILY_ANGLES, 1, NULL },
 	{ "fal-ai/qwen-image-edit-2509-lora-gallery/multiple-angles", 0.035, 22,
-	  FAMILY_ANGLES, 1 },
-	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT, 14 },
-	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT, 0 },
-	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE, 1 },
+	  FAMILY_ANGLES, 1, NULL },
+	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT, 14, NULL },
+	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT, 0, NULL },
+	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE, 1, NULL },
+	/* trainers: usd and seconds per 1,000 steps; seed 004 section 8's
+	 * prices (the Flux 2 and portrait trainers have no figure there:
+	 * priced as the fast trainer, never as free), the issue's "half an
+	 * hour" a training */
+	{ "fal-ai/flux-lora-fast-training", 3.0, 1800, FAMILY_TRAIN, 1,
+	  &flux_fast_trainer },
+	{ "fal-ai/flux-lora-portrait-trainer", 3.0, 1800, FAMILY_TRAIN, 1,
+	  &portrait_trainer },
+	{ "fal-ai/flux-2-trainer", 3.0, 1800, FAMILY_TRAIN, 1, &flux2_trainer },
+	{ "fal-ai/z-image-trainer", 0.85, 1800, FAMILY_TRAIN, 1, &zimage_trainer },
+	{ "fal-ai/z-image-base-trainer", 0.85, 1800, FAMILY_TRAIN, 1,
+	  &zimage_trainer },
 };
 
 /* Replicate's official models (latest version); a pinned owner/name:version
  * (a user's own LoRA) is priced at the type's usd unless the recipe says.
  * Prices as Replicate lists them per output image, times typical. */
 static const struct engine_model replicate_models[] = {
-	{ "black-forest-labs/flux-dev", 0.025, 8, FAMILY_I2I, 1 },
-	{ "black-forest-labs/flux-schnell", 0.003, 2, FAMILY_TEXT, 0 },
-	{ "black-forest-labs/flux-1.1-pro-ultra", 0.06, 12, FAMILY_TEXT, 0 },
-	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT, 1 },
+	{ "black-forest-labs/flux-dev", 0.025, 8, FAMILY_I2I, 1, NULL },
+	{ "black-forest-labs/flux-schnell", 0.003, 2, FAMILY_TEXT, 0, NULL },
+	{ "black-forest-labs/flux-1.1-pro-ultra", 0.06, 12, FAMILY_TEXT, 0, NULL },
+	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT, 1, NULL },
 	/* Gemini 2.5 Flash Image on Replicate: its images as image_input */
-	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3 },
+	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3, NULL },
 };
 
 /* Gemini's image models (ENGINES.md 3): Google's list prices per output
  * image (2.5 Flash Image: 1290 output tokens at $30 per million; 3 Pro
  * Image: $0.134 at 1K or 2K, $0.24 at 4K), times typical. */
 static const struct engine_model gemini_models[] = {
-	{ "gemini-2.5-flash-image", 0.039, 10, FAMILY_GEMINI, 3 },
-	{ "gemini-2.5-flash-image-preview", 0.039, 10, FAMILY_GEMINI, 3 },
-	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED, 14 },
+	{ "gemini-2.5-flash-image", 0.039, 10, FAMILY_GEMINI, 3, NULL },
+	{ "gemini-2.5-flash-image-preview", 0.039, 10, FAMILY_GEMINI, 3, NULL },
+	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED, 14, NULL },
 };
 
 static const char *const fal_keys[] = { "FAL_KEY", NULL };
@@ -121,6 +158,7 @@ static const unsigned family_fields[FAMILY_COUNT] = {
 	[FAMILY_GEMINI] = FIELD_PROMPT | FIELD_IMAGE | FIELD_SEED | FIELD_ASPECT,
 	[FAMILY_GEMINI_SIZED] = FIELD_PROMPT | FIELD_IMAGE | FIELD_SEED |
 				FIELD_ASPECT | FIELD_IMAGE_SIZE,
+	[FAMILY_TRAIN] = FIELD_IMAGE,
 };
 
 const struct engine_type *
@@ -162,6 +200,23 @@ engine_type_max_images(const struct engine_type *t, const char *model)
 	const struct engine_model *m = engine_type_model(t, model);
 
 	return m ? m->max_images : t ? t->max_images : -1;
+}
+
+const struct trainer *
+engine_type_trainer(const struct engine_type *t, const char *model)
+{
+	const struct engine_model *m = engine_type_model(t, model);
+
+	return m ? m->train : NULL;
+}
+
+const char *
+engine_type_default_trainer(const char *target)
+{
+	for (size_t i = 0; target && i < LM_ARRAY_LEN(default_trainers); i++)
+		if (strcmp(default_trainers[i].target, target) == 0)
+			return default_trainers[i].endpoint;
+	return NULL;
 }
 
 unsigned

@@ -42,7 +42,25 @@ enum model_family {
 	FAMILY_UPSCALE,  /* image_url */
 	FAMILY_GEMINI,   /* prompt + image parts + seed, aspectRatio */
 	FAMILY_GEMINI_SIZED, /* the same and imageSize (Gemini 3) */
+	FAMILY_TRAIN,    /* a trainer: the package's ZIP in, a LoRA file out */
 	FAMILY_COUNT
+};
+
+/*
+ * A trainer endpoint: what its request calls the package, the trigger
+ * and the caption fallback (the names differ per endpoint: TRAINERS.md
+ * 1.7, seed 004 sections 6 and 8), and its defaults. A trainer model's
+ * usd and seconds are per 1,000 steps.
+ */
+struct trainer {
+	const char *data_field;    /* "images_data_url" | "image_data_url" */
+	const char *trigger_field; /* "trigger_word" | "trigger_phrase"; NULL:
+				      the endpoint takes none */
+	const char *caption_field; /* "default_caption" (the trigger) for a
+				      trainer that fails on an image without
+				      a caption; NULL: none */
+	int steps;                 /* default steps */
+	double learning_rate;      /* default; 0: the endpoint's own (not sent) */
 };
 
 /* A model an engine type knows: its price, time and request shape. */
@@ -53,6 +71,7 @@ struct engine_model {
 	enum model_family family;
 	int max_images;          /* input images one request may carry (its
 				    source and refs: in all) */
+	const struct trainer *train; /* FAMILY_TRAIN: its fields and defaults */
 };
 
 struct engine_type {
@@ -102,6 +121,14 @@ enum model_family engine_type_family(const struct engine_type *t,
 /* Input images (source and refs) model's request on type t may carry:
  * the model's row, else the type's; t NULL: no limit (-1). */
 int engine_type_max_images(const struct engine_type *t, const char *model);
+
+/* The trainer endpoint model of type t, or NULL when it is none. */
+const struct trainer *engine_type_trainer(const struct engine_type *t,
+					  const char *model);
+
+/* The trainer endpoint a target's LoRA is trained on by default (on fal),
+ * or NULL when loramake knows none for it. */
+const char *engine_type_default_trainer(const char *target);
 
 /* The FIELD_* bits a family's requests carry. */
 unsigned model_family_fields(enum model_family f);

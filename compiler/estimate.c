@@ -50,6 +50,13 @@ engine_concurrency(const struct engine_decl *e, const char *type)
 	return t ? t->concurrency : 0;
 }
 
+double
+estimate_per_job(const struct node *n, double per_model)
+{
+	/* steps first: 3.0 * 1400 / 1000 is 4.2, 3.0 * 1.4 is not */
+	return n->steps ? per_model * n->steps / 1000.0 : per_model;
+}
+
 void
 dag_estimate(struct dag *dag)
 {
@@ -57,8 +64,10 @@ dag_estimate(struct dag *dag)
 		struct node *n = dag->nodes[i];
 
 		n->usd = n->candidates *
-			 estimate_price(n->engine, n->engine_type, n->model);
-		n->seconds = estimate_seconds(n->engine_type, n->model);
+			 estimate_per_job(n, estimate_price(n->engine, n->engine_type,
+							    n->model));
+		n->seconds = estimate_per_job(n, estimate_seconds(n->engine_type,
+								  n->model));
 		if (n->kind == KIND_PACKAGE) /* inputs: an image and its caption */
 			n->seconds += PACKAGE_SECONDS_PER_IMAGE * (double)n->nin / 2;
 	}

@@ -14,6 +14,9 @@
 double estimate_price(const struct engine_decl *e, const char *type,
 		      const char *model);
 /* Typical seconds one job of this engine type and model takes. */
+/* One job of n from its model's price or time per_model: a trainer's
+ * are per 1,000 steps (engine_type.h), so scaled by steps / 1000. */
+double estimate_per_job(const struct node *n, double per_model);
 double estimate_seconds(const char *type, const char *model);
 
 /*

@@ -26,7 +26,7 @@ struct ctx {
 
 static const char *const kind_names[KIND_COUNT] = {
 	"hero", "anchor", "angle", "expression",
-	"environment", "upscale", "caption", "package",
+	"environment", "upscale", "caption", "package", "train",
 };
 
 const char *
@@ -39,7 +39,7 @@ kind_name(enum node_kind k)
 static const char *const top_keys[] = {
 	"loramake", "name", "trigger", "target", "seed", "concurrency",
 	"engines", "character", "hero", "anchor", "angle", "expression",
-	"environment", "upscale", "caption", "package", NULL,
+	"environment", "upscale", "caption", "package", "train", NULL,
 };
 static const char *const engine_keys[] = {
 	"type", "key_env", "url", "concurrency", "prices", NULL,
@@ -64,6 +64,8 @@ static const char *const section_keys[KIND_COUNT][16] = {
 	[KIND_CAPTION] = { "words", "identity", NULL },
 	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", "repeats",
 			   NULL },
+	[KIND_TRAIN] = { "engine", "model", "steps", "learning_rate", "params",
+			 NULL },
 };
 static const char *const item_keys[] = {
 	"prompt", "text", "from", "refs", "file", "strength", "seed", "count",
@@ -390,6 +392,21 @@ is_identifier(const char *s)
  * Write v as canonical JSON: mappings with sorted keys, numbers in their
  * shortest form, so reformatting a recipe never changes a key.
  */
+void
+recipe_json_string(struct buf *out, const char *text)
+{
+	buf_addc(out, '"');
+	for (const char *p = text; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_addf(out, "\\%c", *p);
+		else if ((unsigned char)*p < 0x20)
+			buf_addf(out, "\\u%04x", *p);
+		else
+			buf_addc(out, *p);
+	}
+	buf_addc(out, '"');
+}
+
 static void
 canonical_json(struct buf *out, const struct ynode *v)
 {
@@ -407,16 +424,7 @@ canonical_json(struct buf *out, const struct ynode *v)
 			format_double(tmp, sizeof(tmp), num);
 			buf_adds(out, tmp);
 		} else {
-			buf_addc(out, '"');
-			for (const char *p = v->str; *p; p++) {
-				if (*p == '"' || *p == '\\')
-					buf_addf(out, "\\%c", *p);
-				else if ((unsigned char)*p < 0x20)
-					buf_addf(out, "\\u%04x", *p);
-				else
-					buf_addc(out, *p);
-			}
-			buf_addc(out, '"');
+			recipe_json_string(out, v->str);
 		}
 		return;
 	}
@@ -798,6 +806,7 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	s->loc = key->loc;
 	s->strength = -1;
 	s->seed = -1;
+	s->learning_rate = -1;
 	if (ynode_is_null(v))
 		return; /* `caption:` alone takes the defaults */
 	if (!check_map(c, v, kind_name(k), section_keys[k]))
@@ -835,6 +844,11 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 		diag_error(c->d, get(v, "stem")->loc,
 			   "stem may hold only letters, digits, '_' and '-'");
 	get_int(c, v, "repeats", 1, RECIPE_MAX_REPEATS, &s->repeats);
+	get_int(c, v, "steps", 1, RECIPE_MAX_STEPS, &s->steps);
+	if ((n = get(v, "steps")))
+		s->steps_loc = n->loc;
+	if ((n = get(v, "learning_rate")))
+		as_number(c, n, "learning_rate", 1e-7, 0.1, &s->learning_rate);
 	if (k == KIND_CAPTION) {
 		load_words(c, v, s);
 		load_identity(c, v, s);

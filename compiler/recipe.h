@@ -21,6 +21,7 @@
 #define RECIPE_MAX_CONCURRENCY 256
 #define RECIPE_DEFAULT_REPEATS 10  /* package repeats: (FluxGym's default) */
 #define RECIPE_MAX_REPEATS 1000
+#define RECIPE_MAX_STEPS 10000     /* train steps: (fal's trainers' limit) */
 
 enum node_kind {
 	KIND_HERO,
@@ -31,6 +32,7 @@ enum node_kind {
 	KIND_UPSCALE,
 	KIND_CAPTION,
 	KIND_PACKAGE,
+	KIND_TRAIN,       /* the package into a trainer: a LoRA file */
 	KIND_COUNT
 };
 
@@ -175,6 +177,10 @@ struct section {
 	struct loc out_loc;
 	const char *stem;   /* file-name stem inside the package */
 	int repeats;        /* times a trainer shows each image per epoch; 0: 10 */
+	/* train */
+	int steps;          /* 0: the trainer's default for the target */
+	struct loc steps_loc;
+	double learning_rate; /* < 0: the trainer's default */
 };
 
 struct recipe {
@@ -200,6 +206,10 @@ struct recipe {
  */
 int recipe_load(struct recipe *r, struct arena *a, const struct source *src,
 		const char *dir, const struct ynode *root, struct diag *d);
+
+struct buf;
+/* text as a JSON string (quoted, escaped) onto out: a param's value. */
+void recipe_json_string(struct buf *out, const char *text);
 
 const struct engine_decl *recipe_engine(const struct recipe *r,
 					const char *name);

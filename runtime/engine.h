@@ -103,6 +103,10 @@ struct job {
 					      submitted for this key */
 	size_t npending;
 	double max_body;        /* cap on a downloaded output, bytes */
+	bool keep_running;      /* Ctrl-C leaves the remote work running (a
+				   training: hours, paid): nothing is
+				   cancelled, the journal keeps the request,
+				   and the next build resumes it */
 
 	/* set by the engine */
 	double usd;             /* what this job cost */

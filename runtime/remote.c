@@ -539,6 +539,12 @@ finish(void *ctx)
 	if (rj->failed) {
 		job->failed = true;
 		job->err = rj->err;
+	} else if (rj->leaving) {
+		job->failed = true;
+		error_set(&job->err, "interrupted; the remote job goes on (it is not "
+			  "cancelled) and the next build resumes it%s%s",
+			  job->request ? ": request " : "",
+			  job->request ? job->request : "");
 	} else if (rj->cancelling && rj->delivered < job->nouts) {
 		job->failed = true;
 		error_set(&job->err, "cancelled");
@@ -1372,7 +1378,7 @@ on_stopping(struct remote_task *t, const struct http_response *resp)
 			t->step = REMOTE_DONE;
 		}
 	}
-	if (!t->is_upload && t->rj->cancelling && r->cancel_url &&
+	if (!t->is_upload && t->rj->cancelling && !t->rj->leaving && r->cancel_url &&
 	    (t->step == REMOTE_POLL || t->step == REMOTE_RESULT)) {
 		t->step = REMOTE_CANCEL;
 		send_step(t);
@@ -1423,20 +1429,24 @@ on_http(void *ctx, struct http_response *resp)
 /* Start and cancel                                                   */
 /* ------------------------------------------------------------------ */
 
-/* Input i as a data URI, or queued for upload when it is big. */
+/* Input i as a data URI, or queued for upload when it is big or not an
+ * image (a trainer takes its ZIP as a URL). */
 static int
 prepare_input(struct remote_job *rj, size_t i, struct error *err)
 {
 	char *data = NULL;
 	size_t len;
 	const char *mime;
+	bool file;
 
 	if (read_file(rj->job->inputs[i], &data, &len, err) < 0)
 		return -1;
 	mime = image_type(data, len);
-	if (!mime)
-		mime = "image/png";
-	if (rj->svc->upload_over && len > rj->svc->upload_over) {
+	file = !mime;
+	if (file) /* a package's ZIP for a trainer: always a URL */
+		mime = len >= 4 && !memcmp(data, "PK\3\4", 4) ? "application/zip"
+							  : "application/octet-stream";
+	if (rj->svc->upload_over && (len > rj->svc->upload_over || file)) {
 		struct remote_upload *u = &rj->ups[rj->nups++];
 
 		*u = (struct remote_upload){
@@ -1482,7 +1492,8 @@ setup(struct remote_job *rj, struct error *err)
 	rj->ups = xcalloc(job->ninputs ? job->ninputs : 1, sizeof(*rj->ups));
 	hash_hex(&job->node->key, rj->key_hex);
 	rj->rng = (unsigned)(hash_low64(&job->node->key) ^ (uint64_t)now_ms());
-	rj->price = estimate_price(job->decl, rj->svc->name, rj->model);
+	rj->price = estimate_per_job(job->node,
+				     estimate_price(job->decl, rj->svc->name, rj->model));
 	if (rj->svc->setup(rj, err) < 0)
 		return -1;
 	if (secret && *secret)
@@ -1527,6 +1538,20 @@ remote_start(struct job *job, const struct remote_service *svc)
 	maybe_finish(rj);
 }
 
+/*
+ * Ctrl-C on a job that keeps running at the service (a training): stop
+ * waiting, cancel nothing. A submitted request stays in the journal, so
+ * the next build polls it; one in flight is recorded when it answers
+ * (on_stopping).
+ */
+static void
+leave_running(struct remote_job *rj)
+{
+	rj->leaving = true;
+	stop_idle_tasks(rj);
+	maybe_finish(rj);
+}
+
 void
 remote_cancel(struct job *job)
 {
@@ -1535,6 +1560,10 @@ remote_cancel(struct job *job)
 	if (!rj || rj->cancelling || rj->finishing)
 		return; /* a finishing job keeps its outcome */
 	rj->cancelling = true;
+	if (job->keep_running) {
+		leave_running(rj);
+		return;
+	}
 	for (int i = 0; i < job->nouts; i++) {
 		struct remote_req *r = &rj->reqs[i];
 

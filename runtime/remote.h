@@ -23,7 +23,9 @@
  *     call (Gemini: the answer is the image) is journalled before it is
  *     sent, so a rebuild knows which calls a kill cut off (their answers
  *     are lost: said, and sent again);
- *   - Ctrl-C: what is queued or running at the service is cancelled;
+ *   - Ctrl-C: what is queued or running at the service is cancelled,
+ *     except a job->keep_running (a training): left running, kept in
+ *     the journal, resumed by the next build;
  *   - the download: on base/url.h's transport rule, no key sent, capped
  *     at job->max_body, a short file retried; a data: URI decoded;
  *   - spend (job_may_spend before a submit, job->usd per image);
@@ -152,6 +154,8 @@ struct remote_job {
 	int resumed_ok;      /* candidates an earlier build's request made */
 	int delivered;       /* candidates whose output is written */
 	bool failed, cancelling, finishing;
+	bool leaving;        /* Ctrl-C on a job->keep_running: nothing is
+				cancelled, the journal keeps it */
 	struct error err;    /* the first failure */
 	struct remote_gate *gate; /* its engine's window and queue, or NULL */
 	bool own_server;     /* its type's: a server the user runs */

@@ -23,6 +23,7 @@
 
 #include "base/buf.h"
 #include "base/path.h"
+#include "base/safetensors.h"
 #include "base/text.h"
 #include "cache/pending.h"
 #include "cache/tree.h"
@@ -36,6 +37,8 @@
 
 #define LOCK_WRITE_INTERVAL_MS 200
 #define MAX_OUTPUT_BYTES (64.0 * 1024 * 1024)
+/* A LoRA file: a Flux LoRA of rank 128 is about 1.2 GB */
+#define MAX_LORA_BYTES (4.0 * 1024 * 1024 * 1024)
 #define MAX_PENDING_PER_NODE 128
 
 enum sj_state { SJ_WAIT, SJ_READY, SJ_RUNNING, SJ_DONE, SJ_FAILED, SJ_SKIPPED };
@@ -120,7 +123,29 @@ outputs_of(const struct sched *s, const struct node *n, size_t *count)
 	return status_outs(st, count);
 }
 
-/* The file a consumer reads for input `in` (the picked candidate). */
+/* The package's ZIP in the store: its tree's .zip entry, or NULL. */
+static char *
+package_zip(const struct sched *s, const struct hash *tree_obj)
+{
+	char *path = store_object_path(s->store, tree_obj), *text = NULL, *zip = NULL;
+	struct tree_entry *v = NULL;
+	size_t n = 0;
+
+	if (read_file(path, &text, NULL, NULL) == 0 && tree_parse(text, &v, &n) == 0)
+		for (size_t i = 0; i < n && !zip; i++) {
+			const char *dot = strrchr(v[i].path, '.');
+
+			if (dot && !strcmp(dot, ".zip"))
+				zip = store_object_path(s->store, &v[i].obj);
+		}
+	tree_free(v, n);
+	free(text);
+	free(path);
+	return zip;
+}
+
+/* The file a consumer reads for input `in` (the picked candidate; a
+ * package's ZIP). */
 static char *
 input_path(const struct sched *s, const struct node *in)
 {
@@ -131,6 +156,8 @@ input_path(const struct sched *s, const struct node *in)
 	if (in->file)
 		return xstrdup(in->file);
 	outs = outputs_of(s, in, &n);
+	if (in->kind == KIND_PACKAGE)
+		return outs && n ? package_zip(s, &outs[0]) : NULL;
 	pick = node_pick(in, s->dag->picks);
 	if (!outs || pick < 1 || (size_t)pick > n)
 		return NULL;
@@ -377,13 +404,25 @@ skip_engine_down(struct sched *s, struct sjob *j)
 	skip_below(s, j);
 }
 
+static const char *
+out_ext(const struct node *n)
+{
+	if (n->kind == KIND_CAPTION)
+		return ".txt";
+	if (n->kind == KIND_PACKAGE)
+		return ".list";
+	if (n->kind == KIND_TRAIN)
+		return ".safetensors";
+	return ".png";
+}
+
 /* Copy n's outputs into build/ for people to look at (hard links: objects
  * are read-only, so an edit there cannot change the cache). */
 static void
 show_in_build(struct sched *s, const struct node *n, const struct hash *outs,
 	      size_t nouts)
 {
-	const char *ext = n->kind == KIND_CAPTION ? ".txt" : ".png";
+	const char *ext = out_ext(n);
 
 	if (n->kind == KIND_PACKAGE)
 		return;
@@ -536,11 +575,20 @@ store_tree(struct sjob *j, struct hash *out, struct error *err)
 	return rc;
 }
 
-/* Worker: decode every image output (a broken one fails the node). */
+/* Worker: decode every image output, check every LoRA file's frame (a
+ * broken one fails the node). */
 static int
 check_images(struct sjob *j, struct error *err)
 {
 	char why[sizeof(err->msg)];
+
+	for (int i = 0; j->node->kind == KIND_TRAIN && i < j->job.nouts; i++) {
+		if (safetensors_check_file(j->job.outs[i], err) == 0)
+			continue;
+		memcpy(why, err->msg, sizeof(why));
+		return error_set(err, "the trainer's LoRA file is broken, not cached (%.400s)",
+				 why);
+	}
 
 	for (int i = 0; j->node->image && i < j->job.nouts; i++) {
 		if (image_probe(j->job.outs[i], NULL, NULL, err) == 0)
@@ -713,15 +761,6 @@ job_may_spend(struct job *job, double usd)
 
 /* ---- starting ---- */
 
-static const char *
-out_ext(const struct node *n)
-{
-	if (n->kind == KIND_CAPTION)
-		return ".txt";
-	if (n->kind == KIND_PACKAGE)
-		return ".list";
-	return ".png";
-}
 
 /* Fill job->inputs; false (with why) if an input is missing. */
 /*
@@ -1104,7 +1143,9 @@ add_jobs(struct sched *s)
 		j->job.decl = n->engine;
 		j->job.loop = s->loop;
 		j->job.verbose = s->opts.verbose;
-		j->job.max_body = MAX_OUTPUT_BYTES;
+		j->job.max_body = n->kind == KIND_TRAIN ? MAX_LORA_BYTES
+							: MAX_OUTPUT_BYTES;
+		j->job.keep_running = n->kind == KIND_TRAIN;
 		s->byidx[i] = j;
 		s->total++;
 		s->planned += n->seconds;

@@ -197,6 +197,21 @@ map_angles(json_t *o, const struct node *n, struct error *err)
 	return 0;
 }
 
+/* A trainer's request: the package's URL under the endpoint's name for
+ * it; the trigger, steps and the rest are the node's params (dag.c). */
+static int
+map_trainer(json_t *o, const struct node *n, const char *const *images,
+	    size_t nimages, struct error *err)
+{
+	const struct trainer *t = engine_type_trainer(engine_type_find("fal"),
+						      n->model);
+
+	if (!t || nimages != 1)
+		return error_set(err, "'%s' trains on one package", n->model);
+	json_object_set_new(o, t->data_field, json_string(images[0]));
+	return 0;
+}
+
 /* The mapped fields of endpoint map for node n (before params). */
 static int
 map_fields(json_t *o, enum model_family map, const struct node *n,
@@ -204,6 +219,9 @@ map_fields(json_t *o, enum model_family map, const struct node *n,
 	   struct error *err)
 {
 	unsigned takes = model_family_fields(map);
+
+	if (map == FAMILY_TRAIN)
+		return map_trainer(o, n, images, nimages, err);
 
 	if ((takes & FIELD_PROMPT) && n->prompt)
 		json_object_set_new(o, "prompt", json_string(n->prompt));
@@ -345,7 +363,8 @@ static const char *
 mime_ext(const char *mime)
 {
 	return strcmp(mime, "image/jpeg") == 0 ? "jpg"
-	     : strcmp(mime, "image/webp") == 0 ? "webp" : "png";
+	     : strcmp(mime, "image/webp") == 0 ? "webp"
+	     : strcmp(mime, "application/zip") == 0 ? "zip" : "png";
 }
 
 /* What an upload step sends (initiate, or the PUT of the bytes). */
@@ -536,7 +555,8 @@ on_status(struct remote_req *r, const struct http_response *resp)
 	return v;
 }
 
-/* The output image of a result (images[0] or image): url and size. */
+/* The output of a result (images[0] or image; a trainer's
+ * diffusers_lora_file): url and size. */
 static int
 take_image(struct remote_req *r, json_t *root)
 {
@@ -544,7 +564,9 @@ take_image(struct remote_req *r, json_t *root)
 	const char *url;
 	json_t *size;
 
-	if (!img)
+	if (r->t.rj->job->node->kind == KIND_TRAIN)
+		img = json_object_get(root, "diffusers_lora_file");
+	else if (!img)
 		img = json_object_get(root, "image");
 	url = str_member(img, "url");
 	if (!url || !*url)
@@ -567,7 +589,8 @@ on_result_ok(struct remote_req *r, const struct http_response *resp,
 	if (!root || json_object_get(root, "error") || take_image(r, root) < 0) {
 		fal_detail(resp->body.data, resp->body.len, job_secret(rj->job),
 			   detail, sizeof(detail));
-		error_set(err, "'%s' finished without an image%s%s", rj->model,
+		error_set(err, "'%s' finished without %s%s%s", rj->model,
+			  rj->job->node->kind == KIND_TRAIN ? "a LoRA file" : "an image",
 			  *detail ? ": " : "", detail);
 		v = REMOTE_GONE;
 	}

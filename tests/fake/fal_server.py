@@ -134,6 +134,7 @@ SETTINGS = {
                                        # as many); over it: 429; 0: no limit
     "slow_ms": (0, _nonneg_int),       # extra delay before every answer
     "job_ms": (200, _nonneg_int),      # submit -> COMPLETED
+    "train_ms": (300, _nonneg_int),    # a trainer's submit -> COMPLETED
     "queue_ms": (0, _nonneg_int),      # first part of job_ms spent IN_QUEUE
     "job_fail": (0.0, _prob),          # P(a job ends with a model error)
     "validate_at_submit": (False, _bool),  # 422 on submit instead of on result
@@ -251,11 +252,37 @@ SPECS = {
                   "target_resolution": ["720p", "1080p", "1440p", "2160p"],
                   "output_format": ["png", "jpg", "webp"]},
     },
+    # trainers (TRAINERS.md 1.7): a ZIP's URL in, a LoRA file out, after
+    # train_ms; the archive must be a file this server has and a ZIP
     "fal-ai/flux-lora-fast-training": {
         "output": "training", "required": ["images_data_url"],
-        "urls": ["images_data_url"],
+        "urls": ["images_data_url"], "zips": ["images_data_url"],
+        "ints": {"steps": (1, 10000)},
+    },
+    "fal-ai/flux-2-trainer": {
+        "output": "training", "required": ["image_data_url"],
+        "urls": ["image_data_url"], "zips": ["image_data_url"],
+        "ints": {"steps": (1, 10000)}, "ranges": {"learning_rate": (0, 1)},
+    },
+    "fal-ai/z-image-trainer": {
+        "output": "training", "required": ["image_data_url"],
+        "urls": ["image_data_url"], "zips": ["image_data_url"],
+        "ints": {"steps": (1, 10000)}, "ranges": {"learning_rate": (0, 1)},
     },
 }
+
+
+def safetensors_blob(name):
+    """A small but well-formed safetensors file: 8-byte little-endian
+    header length, a JSON header, the tensors' bytes."""
+    data = hashlib.sha256(name.encode()).digest()[:16]
+    header = json.dumps({
+        "__metadata__": {"format": "pt", "fake": name},
+        "lora_unet_a.lora_down.weight": {"dtype": "F32", "shape": [2, 2],
+                                         "data_offsets": [0, 16]},
+    }, sort_keys=True).encode()
+    header += b" " * (-len(header) % 8)
+    return struct.pack("<Q", len(header)) + header + data
 
 
 def spec_for(endpoint):
@@ -518,6 +545,9 @@ class FakeFal:
         for field in ["image_url"] + spec.get("urls", []):
             if field in body:
                 self._check_url(errs, ["body", field], body[field])
+        for field in spec.get("zips", []):
+            if field in body and not errs:
+                self._check_zip(errs, ["body", field], body[field])
         if not errs:
             for field in ("prompt", "additional_prompt"):
                 v = body.get(field)
@@ -558,6 +588,16 @@ class FakeFal:
                          "url": "https://docs.fal.ai/errors#file_download_error",
                          "input": u})
 
+    def _check_zip(self, errs, loc, u):
+        """A trainer's archive: a file uploaded here, and a ZIP."""
+        name = unquote(urlsplit(u).path[len("/files/"):]) \
+            if isinstance(u, str) and u.startswith(self.base + "/files/") else None
+        blob = self.blobs.get(name) if name else None
+        if blob is None or not blob[1].startswith(b"PK\x03\x04"):
+            errs.append({"loc": loc, "msg": "The archive could not be read: "
+                         "not a zip file", "type": "invalid_archive",
+                         "input": u})
+
     # -- model output ----------------------------------------------------------
 
     def output(self, job):
@@ -574,9 +614,9 @@ class FakeFal:
         if kind == "training":
             lora = "%s-lora.safetensors" % job.id
             conf = "%s-config.json" % job.id
-            ldata = b"FAKE-SAFETENSORS " + job.id.encode() + b"\n"
-            cdata = json.dumps({"request_id": job.id, "trigger_word":
-                                body.get("trigger_word")}).encode()
+            ldata = safetensors_blob(job.id)
+            cdata = json.dumps({"request_id": job.id, "body": body},
+                               sort_keys=True).encode()
             self.blobs[lora] = ("application/octet-stream", ldata)
             self.blobs[conf] = ("application/json", cdata)
             return {
@@ -929,7 +969,9 @@ class Handler(BaseHTTPRequestHandler):
             job.body = body
             job.key = key
             job.t_submit = now
-            jm, qm = fake.cfg["job_ms"], min(fake.cfg["queue_ms"], fake.cfg["job_ms"])
+            jm = fake.cfg["train_ms" if spec_for(endpoint)["output"] == "training"
+                          else "job_ms"]
+            qm = min(fake.cfg["queue_ms"], jm)
             job.t_start = now + qm / 1000.0
             job.t_done = now + jm / 1000.0
             job.cancelled = False
@@ -969,6 +1011,16 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(200, ans, headers={"x-fal-request-id": job.id},
                           drop=self.drop)
 
+    def _train_logs(self, job, now):
+        """A trainer's progress: "step N/STEPS" as the job's time passes."""
+        steps = job.body.get("steps", 1000)
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            steps = 1000
+        span = max(job.t_done - job.t_start, 1e-3)
+        done = int(steps * min(1.0, max(0.0, now - job.t_start) / span))
+        return [{"message": "step %d/%d" % (done, steps), "level": "INFO",
+                 "source": "USER", "timestamp": _iso(time.time())}]
+
     def _lookup(self, app, rid):
         job = self.server.fake.jobs.get(rid)
         return job if job is not None and job.app == app else None
@@ -1001,6 +1053,8 @@ class Handler(BaseHTTPRequestHandler):
                         logs = [{"message": "fake-fal: running %s" % job.endpoint,
                                  "level": "INFO", "source": "USER",
                                  "timestamp": _iso(time.time())}]
+                        if spec_for(job.endpoint)["output"] == "training":
+                            logs += self._train_logs(job, now)
                         if state == "COMPLETED":
                             logs.append({"message": "fake-fal: done (%d)" % job.code,
                                          "level": "INFO", "source": "USER",
