@@ -589,10 +589,12 @@ class FakeFal:
                          "input": u})
 
     def _check_zip(self, errs, loc, u):
-        """A trainer's archive: a file uploaded here, and a ZIP."""
-        name = unquote(urlsplit(u).path[len("/files/"):]) \
-            if isinstance(u, str) and u.startswith(self.base + "/files/") else None
-        blob = self.blobs.get(name) if name else None
+        """A trainer's archive, when it is a file of this server (one
+        elsewhere cannot be looked at): uploaded here, and a ZIP."""
+        if not (isinstance(u, str) and u.startswith(self.base + "/files/")):
+            return
+        name = unquote(urlsplit(u).path[len("/files/"):])
+        blob = self.blobs.get(name)
         if blob is None or not blob[1].startswith(b"PK\x03\x04"):
             errs.append({"loc": loc, "msg": "The archive could not be read: "
                          "not a zip file", "type": "invalid_archive",
