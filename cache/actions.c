@@ -26,8 +26,8 @@ add(struct actions *a, struct action *rec)
 	a->all[a->n++] = rec;
 }
 
-static void
-action_free(struct action *rec)
+void
+actions_free_record(struct action *rec)
 {
 	free(rec->outs);
 	free(rec->request);
@@ -56,9 +56,8 @@ is_request_field(const char *s)
 	return run > 0;
 }
 
-/* Parse one line; NULL if it is not a whole, valid record. */
-static struct action *
-parse_line(char *line)
+struct action *
+actions_parse_record(char *line)
 {
 	char *f[5], *o[ACTIONS_MAX_OUTS];
 	struct action *rec;
@@ -84,7 +83,7 @@ parse_line(char *line)
 		rec->request = xstrdup(f[4]);
 	return rec;
 bad:
-	action_free(rec);
+	actions_free_record(rec);
 	return NULL;
 }
 
@@ -131,7 +130,7 @@ actions_parse(struct actions *a, const char *path, char *text, size_t len)
 		a->lines++;
 		if (kind == RECORD_TORN)
 			a->torn = true; /* a crash mid-append: ignored */
-		else if (kind == RECORD_LINE && (rec = parse_line(line)))
+		else if (kind == RECORD_LINE && (rec = actions_parse_record(line)))
 			add(a, rec);
 	}
 	return 0;
@@ -158,7 +157,7 @@ void
 actions_release(struct actions *a)
 {
 	for (size_t i = 0; i < a->n; i++)
-		action_free(a->all[i]);
+		actions_free_record(a->all[i]);
 	free(a->all);
 	htab_release(&a->bykey);
 	free(a->path);
@@ -174,8 +173,8 @@ actions_get(const struct actions *a, const struct hash *key)
 	return htab_get(&a->bykey, hex, HASH_HEX_LEN);
 }
 
-static void
-format_record(struct buf *b, const struct action *rec)
+void
+actions_format_record(const struct action *rec, struct buf *b)
 {
 	char hex[HASH_HEX_LEN + 1], usd[32];
 
@@ -265,7 +264,7 @@ actions_write(const char *path, const struct action *rec, struct error *err)
 	if (fd < 0)
 		return -1;
 	buf_init(&b);
-	format_record(&b, rec);
+	actions_format_record(rec, &b);
 	/* one write: appends never interleave mid-line */
 	if (write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) < 0)
 		rc = error_set(err, "cannot append to '%s':", path);
@@ -307,7 +306,7 @@ format_log(const struct actions *a, int (*keep)(const struct action *, void *),
 			dropped++;
 			continue;
 		}
-		format_record(b, rec);
+		actions_format_record(rec, b);
 	}
 	return dropped;
 }

@@ -51,6 +51,16 @@ struct actions {
 	unsigned other_version; /* that version (its records were not read) */
 };
 
+/*
+ * One record line (without its newline, cut in place): NULL if it is not
+ * a whole, valid record. The remote cache's records use the same line
+ * (cache/remote.h). Free with actions_free_record.
+ */
+struct action *actions_parse_record(char *line);
+void actions_free_record(struct action *rec);
+/* rec as one log line, newline included, appended to b. */
+void actions_format_record(const struct action *rec, struct buf *b);
+
 /* Read path (a missing file is an empty log). -1 with err on I/O errors. */
 int actions_load(struct actions *a, const char *path, struct error *err);
 /* actions_load from text[0..len) (cut in place); path is where it lives. */

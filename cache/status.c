@@ -7,7 +7,8 @@
 #include "status.h"
 
 static const char *const names[] = { "input", "cached", "new", "stale",
-				     "waiting", "unasked" };
+				     "waiting", "unasked",
+				     "remote" };
 
 const char *
 state_name(enum state s)

@@ -12,6 +12,8 @@
  *   waiting  its key needs a pick a person has not made
  *   unasked  it would run, but lies beyond the build's target: the
  *            training, which only `loramake RECIPE train` runs
+ *   remote   not here, but the team cache holds it (only plan asks it:
+ *            session_probe_remote); a build fetches it for $0
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,7 +24,7 @@
 #include "store.h"
 
 enum state { STATE_INPUT, STATE_CACHED, STATE_NEW, STATE_STALE, STATE_WAITING,
-	     STATE_UNASKED };
+	     STATE_UNASKED, STATE_REMOTE };
 
 struct status {
 	enum state state;

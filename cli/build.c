@@ -393,7 +393,8 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 {
 	struct sched_opts o = { .jobs = session_jobs(s), .fail_fast = cli->fail_fast,
 				.max_cost = cli->max_cost, .verbose = cli->verbose,
-				.interrupted = &interrupted };
+				.interrupted = &interrupted,
+				.rcache = &s->rcache };
 	struct error err;
 	char *dir = path_dir(cli->recipe), *acts;
 
@@ -491,7 +492,8 @@ keys_present(const struct session *s)
 		     "builds offline)", d->name, d->key_env);
 		ok = false;
 	}
-	if (ok && loaded)
+	/* the team cache's header is a secret too */
+	if (ok && (loaded || s->rcache.header))
 		guard_keys();
 	return ok;
 }

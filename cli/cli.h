@@ -15,6 +15,7 @@
 #include "cache/store.h"
 #include "cache/times.h"
 #include "compiler/dag.h"
+#include "runtime/rcache.h"
 
 /* Exit codes, the same for every command (docs/cli.md). */
 enum {
@@ -47,6 +48,7 @@ struct cli {
 	int port;             /* review --port N; 0: a free one */
 	bool no_open;         /* review --no-open: do not start a browser */
 	const char *html;     /* review --html DIR: static files, no server */
+	const char *remote_cache; /* --remote-cache off|read|readwrite, or NULL */
 };
 
 struct session {
@@ -58,6 +60,7 @@ struct session {
 	struct status *st;    /* one per node */
 	struct times times;   /* how long jobs took here (cache/times.h) */
 	char *lock_path;
+	struct rcache_conf rcache; /* the team cache the user named, if any */
 };
 
 /*
@@ -82,6 +85,12 @@ void session_learn_times(struct session *s);
  */
 typedef int lock_edit_fn(struct lock *fresh, void *arg);
 int session_edit_lock(const struct session *s, lock_edit_fn *edit, void *arg);
+/*
+ * Ask the team cache which of the nodes that would run it holds (one
+ * HEAD each, within a second in all): those become STATE_REMOTE, priced
+ * at $0. An unreachable cache is one warning; nothing changes.
+ */
+void session_probe_remote(struct session *s);
 /* The -j to use: --jobs, else the recipe's concurrency:, else cores. */
 int session_jobs(const struct session *s);
 
@@ -94,6 +103,7 @@ int session_jobs(const struct session *s);
 struct bill {
 	size_t jobs, cached, waiting;      /* nodes: run now, cached, wait on a pick */
 	size_t unasked;                    /* beyond the target: the training */
+	size_t remote;                     /* in the team cache (plan's probe) */
 	size_t kinds[KIND_COUNT];          /* the jobs that run now, by kind */
 	size_t waiting_kinds[KIND_COUNT];  /* the waiting ones, by kind */
 	double usd, waiting_usd;           /* dollars now; once the picks are made */

@@ -67,6 +67,9 @@ static const char usage_text[] =
 	"                        may name only the vendor's hosts and loopback)\n"
 	"  --allow-key-env NAME  an engine may send $NAME (ending in _KEY or\n"
 	"                        _TOKEN) as its key; see docs/security.md\n"
+	"  --remote-cache MODE   off, read or readwrite (the default once\n"
+	"                        $LORAMAKE_REMOTE_CACHE names a team cache;\n"
+	"                        see docs/remote-cache.md)\n"
 	"  -v, --verbose         say more\n"
 	"  -h, --help            this text\n"
 	"  --version             print the version\n"
@@ -144,6 +147,8 @@ parse_option(struct cli *c, int *i, int argc, char **argv)
 		c->fail_fast = true;
 	} else if (!strcmp(a, "--allow-host")) {
 		append_word(&c->allow_hosts, need_value(i, argc, argv));
+	} else if (!strcmp(a, "--remote-cache")) {
+		c->remote_cache = need_value(i, argc, argv);
 	} else if (!strcmp(a, "--allow-key-env")) {
 		append_word(&c->allow_key_envs, need_value(i, argc, argv));
 	} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {

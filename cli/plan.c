@@ -193,6 +193,8 @@ print_totals(const struct session *s, const struct totals *t)
 	format_duration(dur, sizeof(dur), t->seconds);
 	printf("\n%zu job%s to run%s, %zu cached", b->jobs, b->jobs == 1 ? "" : "s",
 	       line.len ? line.data : "", b->cached);
+	if (s->rcache.mode != RCACHE_OFF)
+		printf(", %zu remote ($0, from %s)", b->remote, s->rcache.base);
 	printf("\nestimated cost $%.2f, about %s at -j %d", b->usd, dur,
 	       session_jobs(s));
 	print_pools(s);
@@ -442,8 +444,9 @@ print_json(const struct session *s, const struct totals *t)
 		put_node(stdout, s, i);
 		fputs(i + 1 < s->dag->nnodes ? ",\n" : "\n", stdout);
 	}
-	fprintf(stdout, "], \"totals\": {\"jobs\":%zu,\"cached\":%zu,\"waiting\":%zu",
-		t->bill.jobs, t->bill.cached, t->bill.waiting);
+	fprintf(stdout, "], \"totals\": {\"jobs\":%zu,\"cached\":%zu,\"remote\":%zu,"
+		"\"waiting\":%zu", t->bill.jobs, t->bill.cached, t->bill.remote,
+		t->bill.waiting);
 	put_num(stdout, "cost_usd", t->bill.usd);
 	put_num(stdout, "seconds", t->seconds);
 	put_num(stdout, "waiting_usd", t->bill.waiting_usd);
@@ -464,6 +467,7 @@ cmd_plan(const struct cli *cli)
 
 	if (rc)
 		return rc;
+	session_probe_remote(&s);
 	sum(&s, &t);
 	if (cli->json) {
 		print_json(&s, &t);
@@ -479,7 +483,8 @@ int
 cmd_graph(const struct cli *cli)
 {
 	static const char *const colour[] = { "lightgrey", "palegreen", "lightblue",
-					      "orange", "khaki", "white" };
+					      "orange", "khaki", "white",
+					      "aquamarine" };
 	const char *fmt = cli->format ? cli->format : "dot";
 	bool mermaid = !strcmp(fmt, "mermaid");
 	struct session s;

@@ -31,6 +31,10 @@ session_open(struct session *s, const struct cli *cli)
 
 	memset(s, 0, sizeof(*s));
 	s->cli = cli;
+	if (rcache_conf_load(&s->rcache, cli->remote_cache, &err) < 0) {
+		warn("%s", err.msg);
+		return EXIT_USAGE;
+	}
 	s->lock_path = lock_path_for(cli->recipe);
 	if (lock_load(&s->lock, s->lock_path, &err) < 0) {
 		warn("%s", err.msg);
@@ -105,7 +109,46 @@ session_close(struct session *s)
 	times_release(&s->times);
 	free(s->st);
 	free(s->lock_path);
+	rcache_conf_release(&s->rcache);
 	memset(s, 0, sizeof(*s));
+}
+
+/* A plan waits at most this for the team cache's answers: an unreachable
+ * cache must not slow it by more than a second. */
+#define PROBE_BUDGET_MS 800
+
+void
+session_probe_remote(struct session *s)
+{
+	size_t n = s->dag->nnodes, k = 0;
+	struct hash *keys;
+	size_t *idx;
+	bool *found;
+	struct error err;
+
+	if (s->rcache.mode == RCACHE_OFF)
+		return;
+	keys = xcalloc(n + 1, sizeof(*keys));
+	idx = xcalloc(n + 1, sizeof(*idx));
+	found = xcalloc(n + 1, sizeof(*found));
+	for (size_t i = 0; i < n; i++)
+		if ((s->st[i].state == STATE_NEW || s->st[i].state == STATE_STALE) &&
+		    rcache_holds(s->dag->nodes[i])) {
+			keys[k] = s->dag->nodes[i]->key;
+			idx[k++] = i;
+		}
+	if (rcache_probe(&s->rcache, keys, k, found, PROBE_BUDGET_MS,
+			 s->cli->verbose, &err) < 0)
+		warn("%s; the plan counts nothing from it", err.msg);
+	for (size_t i = 0; i < k; i++)
+		if (found[i]) {
+			s->st[idx[i]].state = STATE_REMOTE;
+			snprintf(s->st[idx[i]].reason, sizeof(s->st[idx[i]].reason),
+				 "in the remote cache");
+		}
+	free(found);
+	free(idx);
+	free(keys);
 }
 
 int
@@ -146,6 +189,9 @@ session_bill(const struct session *s, struct bill *b)
 			break;
 		case STATE_UNASKED:
 			b->unasked++;
+			break;
+		case STATE_REMOTE:
+			b->remote++;
 			break;
 		case STATE_INPUT:
 			break;

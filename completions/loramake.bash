@@ -18,7 +18,7 @@ _loramake() {
 	local cmds="plan graph explain pick reroll check clean gc review merge-lock"
 	local opts="-j --jobs --engine --pick --max-cost --fail-fast --json -v
 		--verbose --format --drop --undo --allow-host --allow-key-env --port
-		--no-open --html -h
+		--no-open --html --remote-cache -h
 		--help --version"
 	case $prev in
 	-j | --jobs | --max-cost | --allow-host | --allow-key-env | --port) return ;;
@@ -26,6 +26,7 @@ _loramake() {
 	--engine) COMPREPLY=($(compgen -W "preview" -- "$cur")); return ;;
 	--pick) COMPREPLY=($(compgen -W "first" -- "$cur")); return ;;
 	--format) COMPREPLY=($(compgen -W "dot mermaid" -- "$cur")); return ;;
+	--remote-cache) COMPREPLY=($(compgen -W "off read readwrite" -- "$cur")); return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -38,7 +39,7 @@ _loramake() {
 		if [[ -n $skip ]]; then skip=""; continue; fi
 		case $w in
 		-j | --jobs | --engine | --pick | --max-cost | --format | --allow-host | \
-		--allow-key-env | --port | --html) skip=1 ;;
+		--allow-key-env | --port | --html | --remote-cache) skip=1 ;;
 		-*) ;;
 		*)
 			if [[ -z $cmd && " $cmds " == *" $w "* ]]; then

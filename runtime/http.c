@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/dl.h"
@@ -86,6 +87,7 @@ struct xfer {
 	int redirects;     /* followed so far */
 	char *save_to;
 	FILE *out;
+	FILE *in;          /* the body, with send_from */
 	size_t max_body, received;
 	bool too_big;
 	int64_t started;
@@ -194,6 +196,8 @@ xfer_free(struct xfer *x)
 		p_curl_slist_free_all(x->headers);
 	if (x->out)
 		fclose(x->out);
+	if (x->in)
+		fclose(x->in);
 	buf_release(&x->resp.body);
 	buf_release(&x->resp.headers);
 	free(x->url);
@@ -269,6 +273,20 @@ set_target(struct xfer *x, const struct url *u)
 			   url_is_loopback(u) ? "" : (const char *)NULL);
 }
 
+/* The body streams from x->in (libcurl's default reader freads it). */
+static void
+set_upload(struct xfer *x)
+{
+	struct stat st;
+
+	p_curl_easy_setopt(x->easy, CURLOPT_UPLOAD, 1L);
+	p_curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, x->method);
+	p_curl_easy_setopt(x->easy, CURLOPT_READDATA, x->in);
+	if (fstat(fileno(x->in), &st) == 0)
+		p_curl_easy_setopt(x->easy, CURLOPT_INFILESIZE_LARGE,
+				   (curl_off_t)st.st_size);
+}
+
 static void
 set_common(struct xfer *x, const struct http_request *req)
 {
@@ -298,9 +316,15 @@ set_common(struct xfer *x, const struct http_request *req)
 	p_curl_easy_setopt(e, CURLOPT_USERAGENT, "loramake/0.1");
 	for (const char *const *h = req->headers; h && *h; h++)
 		x->headers = p_curl_slist_append(x->headers, *h);
+	if (x->in) /* no 100-continue round trip (a second's wait on some servers) */
+		x->headers = p_curl_slist_append(x->headers, "Expect:");
 	if (x->headers)
 		p_curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
-	if (strcmp(x->method, "GET") != 0) {
+	if (x->in) {
+		set_upload(x);
+	} else if (strcmp(x->method, "HEAD") == 0) {
+		p_curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(x->method, "GET") != 0) {
 		p_curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, x->method);
 		p_curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)req->body_len);
 		p_curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS,
@@ -342,6 +366,11 @@ http_send(struct loop *l, const struct http_request *req, http_done_fn done,
 		x->has_bind = true;
 	}
 	if (check_target(x, x->url, &x->first, err) < 0) {
+		xfer_free(x);
+		return -1;
+	}
+	if (req->send_from && !(x->in = fopen(req->send_from, "rbe"))) {
+		error_set(err, "cannot read '%s':", req->send_from);
 		xfer_free(x);
 		return -1;
 	}
@@ -472,6 +501,8 @@ restart(struct xfer *x, const char *target, const struct url *u, long code)
 		return -1;
 	if (x->out)
 		rewind(x->out);
+	if (x->in)
+		rewind(x->in);
 	if (p_curl_multi_add_handle(x->h->multi, x->easy) != CURLM_OK)
 		return -1;
 	x->h->running++;

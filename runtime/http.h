@@ -36,11 +36,13 @@
 #include "loop.h"
 
 struct http_request {
-	const char *method;          /* "GET", "POST", "PUT" */
+	const char *method;          /* "GET", "POST", "PUT", "HEAD" */
 	const char *url;
 	const char *const *headers;  /* "Name: value" strings, NULL-ended */
 	const void *body;            /* request body, or NULL */
 	size_t body_len;
+	const char *send_from;       /* stream the request body from this
+					file instead (a PUT of an object) */
 	const char *save_to;         /* stream the response body to this file */
 	size_t max_body;             /* cap on the body; 0: 64 MiB */
 	long timeout_ms;             /* whole transfer; 0: 120 s */

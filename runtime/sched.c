@@ -40,8 +40,10 @@
 /* A LoRA file: a Flux LoRA of rank 128 is about 1.2 GB */
 #define MAX_LORA_BYTES (4.0 * 1024 * 1024 * 1024)
 #define MAX_PENDING_PER_NODE 128
+#define MAX_FETCHING 32 /* team cache reads at once */
 
-enum sj_state { SJ_WAIT, SJ_READY, SJ_RUNNING, SJ_DONE, SJ_FAILED, SJ_SKIPPED };
+enum sj_state { SJ_WAIT, SJ_READY, SJ_FETCHING, SJ_RUNNING, SJ_DONE, SJ_FAILED,
+		SJ_SKIPPED };
 
 struct pool {
 	const char *name;
@@ -68,6 +70,8 @@ struct sjob {
 	size_t norm_made, norm_reused;
 	bool norm_failed;          /* one failed: job.err says why */
 	double reserved;           /* dollars held by job_may_spend */
+	bool remote_asked;         /* the team cache was asked (a miss) */
+	bool from_remote;          /* its outputs came from the team cache */
 	int64_t started;
 	int64_t launched;          /* handed to its engine (a package: after
 				    * its images were normalised) */
@@ -105,6 +109,8 @@ struct sched {
 	struct norm_slot *norms;   /* by node index, or NULL: no package */
 	bool *norm_wanted;         /* by node index: a selected image */
 	size_t norm_running;       /* on the workers */
+	struct rcache *rcache;     /* the team cache, or NULL */
+	size_t fetching;           /* nodes it is asked for now */
 };
 
 /* ---- outputs of nodes, wherever they come from ---- */
@@ -222,6 +228,11 @@ say_done(struct sched *s, const struct sjob *j)
 	if (s->opts.tty && !s->opts.verbose)
 		return;
 	clear_status(s);
+	if (j->from_remote) {
+		fprintf(stderr, "[%zu/%zu] %s (remote cache, %.1fs)\n", done, s->total,
+			j->node->id, (now_ms() - j->started) / 1000.0);
+		return;
+	}
 	fprintf(stderr, "[%zu/%zu] %s (%s, %.1fs%s", done, s->total, j->node->id,
 		j->node->engine ? j->node->engine->name : j->node->engine_type,
 		(now_ms() - j->started) / 1000.0, j->job.usd > 0 ? ", $" : "");
@@ -497,6 +508,8 @@ record(struct sched *s, struct sjob *j)
 
 	learn_time(s, j);
 	actions_add(s->acts, &rec);
+	if (!j->from_remote)
+		rcache_upload(s->rcache, j->node, &rec);
 	lock_set(s->lock, j->node, j->outs, j->nouts, j->job.usd, j->job.request);
 	/* a paid node is in the lock at once; free ones at most every 200 ms */
 	write_lock(s, node_is_remote(j->node));
@@ -1097,6 +1110,47 @@ launch(struct sched *s, struct sjob *j)
 		j->engine->start(&j->job);
 }
 
+/* Loop: the team cache answered for j. A hit is a node done for $0 (its
+ * objects are checked and stored, its record in the action log); a miss
+ * goes back to the queue, to run. */
+static void
+fetched(void *ctx, const struct action *hit)
+{
+	struct sjob *j = ctx;
+	struct sched *s = j->s;
+
+	s->fetching--;
+	if (!hit) {
+		push_ready(s, j);
+		return;
+	}
+	j->outs = xcalloc(hit->nouts, sizeof(*j->outs));
+	memcpy(j->outs, hit->outs, hit->nouts * sizeof(*j->outs));
+	j->nouts = hit->nouts;
+	j->job.usd = hit->usd; /* what it cost whoever paid: the lock says so */
+	j->job.request = hit->request ? xstrdup(hit->request) : NULL;
+	j->from_remote = true;
+	record(s, j);
+	status_line(s, j->node);
+}
+
+/* Is j to be asked of the team cache before it runs (once)? */
+static bool
+wants_remote(const struct sched *s, const struct sjob *j)
+{
+	return !j->remote_asked && rcache_reads(s->rcache) && rcache_holds(j->node);
+}
+
+static void
+ask_remote(struct sched *s, struct sjob *j)
+{
+	j->remote_asked = true;
+	j->state = SJ_FETCHING;
+	j->started = now_ms();
+	s->fetching++;
+	rcache_fetch(s->rcache, j->node, fetched, j);
+}
+
 static void
 start_ready(struct sched *s)
 {
@@ -1108,6 +1162,14 @@ start_ready(struct sched *s)
 
 		if (j->state != SJ_READY)
 			continue; /* skipped while it waited */
+		/* the team cache first: a hit needs no engine, even one that is down */
+		if (!s->stopping && wants_remote(s, j)) {
+			if (s->fetching < MAX_FETCHING)
+				ask_remote(s, j); /* back in the queue if a miss */
+			else
+				s->ready[keep++] = j;
+			continue;
+		}
 		if (j->pool->down) {
 			skip_engine_down(s, j);
 			continue;
@@ -1251,7 +1313,7 @@ run_loop(struct sched *s)
 			cancel_remote(s);
 		}
 		start_ready(s);
-		if (s->running == 0 && s->norm_running == 0)
+		if (s->running == 0 && s->norm_running == 0 && s->fetching == 0)
 			break;
 		loop_run_once(s->loop, 500);
 		workers_collect(s->workers);
@@ -1281,12 +1343,14 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 	free(pending_path);
 	if (actions_start(acts, &err) < 0)
 		warn("%s", err.msg); /* every node will fail with the same words */
+	s.rcache = rcache_new(opts->rcache, s.loop, s.workers, store, acts->path);
 	sync_lock(&s);
 	add_jobs(&s);
 	plan_normalisation(&s);
 	run_loop(&s);
 	clear_status(&s);
 	flush_lock(&s);
+	rcache_free(s.rcache); /* its uploads land; the lock is written already */
 	memset(res, 0, sizeof(*res));
 	res->ran = s.finished;
 	res->failed = s.failed;

@@ -12,6 +12,10 @@
  * after every paid (remote) node, after free ones at most every 200 ms,
  * and at the end; the next build brings it up to date from the log.
  *
+ * With a team cache (rcache.h), a node the cache holds is asked for
+ * before it runs: a hit is checked, stored and recorded like a node that
+ * ran, for $0; what runs is uploaded after, in the background.
+ *
  * A failed node fails only itself and what hangs below it; the rest goes
  * on (-k), and failures are listed at the end with the engine's words.
  * SIGINT stops starting work, cancels remote requests, records what
@@ -26,6 +30,7 @@
 #include "cache/store.h"
 #include "cache/times.h"
 #include "compiler/dag.h"
+#include "rcache.h"
 
 struct sched_opts {
 	int jobs;             /* -j */
@@ -36,6 +41,7 @@ struct sched_opts {
 	bool color;           /* NO_COLOR unset and a terminal */
 	volatile sig_atomic_t *interrupted; /* set by the SIGINT handler */
 	struct times *times;  /* learns how long each job took, or NULL */
+	const struct rcache_conf *rcache;   /* the team cache, or NULL */
 };
 
 struct sched_result {

@@ -9,7 +9,7 @@
 set -e
 pkgs="build-essential pkg-config libyaml-dev libxxhash-dev libcurl4-openssl-dev
 libarchive-dev libpcre2-dev libjansson-dev libvips-dev libmicrohttpd-dev libcmocka-dev python3 unzip
-xxhash zsh man-db groff-base curl chromium"
+xxhash zsh man-db groff-base nginx curl chromium"
 # Node.js and npm, for tests/browser/: Debian's, unless a node with its
 # npm is there already (a nodesource node ships npm inside it)
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
