@@ -167,6 +167,22 @@ print_keys(const struct session *s)
 	}
 }
 
+/* The recipe's remote_cache: a suggestion the user takes by naming it
+ * (a cloned recipe must not choose where a build reads its images). */
+static void
+print_suggested_cache(const struct session *s)
+{
+	const char *url = s->dag->recipe.remote_cache;
+
+	size_t n = s->rcache.base ? strlen(s->rcache.base) : 0;
+
+	if (!url || (n && !strncmp(url, s->rcache.base, n) &&
+		     strspn(url + n, "/") == strlen(url + n)))
+		return; /* the one in use */
+	printf("the recipe suggests the team cache %s; it is used only once you "
+	       "name it: LORAMAKE_REMOTE_CACHE=%s\n", url, url);
+}
+
 /* " (8 anchor, 20 caption)": jobs by kind, or nothing. */
 static void
 add_kinds(struct buf *b, const size_t *kinds)
@@ -221,6 +237,7 @@ print_totals(const struct session *s, const struct totals *t)
 		       n->id, n->usd, dur, s->cli->recipe);
 	}
 	print_keys(s);
+	print_suggested_cache(s);
 	buf_release(&line);
 }
 

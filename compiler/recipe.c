@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/htab.h"
 #include "base/path.h"
+#include "base/url.h"
 #include "engine_type.h"
 #include "recipe.h"
 
@@ -38,7 +39,7 @@ kind_name(enum node_kind k)
 /* The keys each place in a recipe allows; NULL-terminated. */
 static const char *const top_keys[] = {
 	"loramake", "name", "trigger", "target", "seed", "concurrency",
-	"engines", "character", "hero", "anchor", "angle", "expression",
+	"remote_cache", "engines", "character", "hero", "anchor", "angle", "expression",
 	"environment", "upscale", "caption", "package", "train", NULL,
 };
 static const char *const engine_keys[] = {
@@ -343,6 +344,27 @@ get_refs(struct ctx *c, const struct ynode *map, struct refs *r)
 		r->locs[r->n] = ids[i]->loc;
 		r->ids[r->n++] = id;
 	}
+
+/*
+ * remote_cache: the team cache a recipe suggests. Only a suggestion: the
+ * recipe may be a stranger's, so plan shows it and nothing uses it until
+ * the user names it (LORAMAKE_REMOTE_CACHE, docs/remote-cache.md). It may
+ * carry no secret: no user or password (url.c refuses them), no query.
+ */
+static void
+get_remote_cache(struct ctx *c, const struct ynode *root)
+{
+	const struct ynode *v = get(root, "remote_cache");
+	struct error err;
+
+	if (!v || !as_text(c, v, "remote_cache", &c->r->remote_cache))
+		return;
+	if (url_check(c->r->remote_cache, NULL, &err) < 0)
+		diag_error(c->d, v->loc, "remote_cache: %s", err.msg);
+	else if (strpbrk(c->r->remote_cache, "?#"))
+		diag_error(c->d, v->loc, "remote_cache: a URL with no query or fragment "
+			   "(a recipe carries no secret; the user's header goes in "
+			   "$LORAMAKE_REMOTE_CACHE_HEADER)");
 }
 
 static void
@@ -1044,6 +1066,7 @@ load_top(struct ctx *c, const struct ynode *root)
 	get_seed(c, root, &r->seed);
 	get_int(c, root, "concurrency", 1, RECIPE_MAX_CONCURRENCY,
 		&r->concurrency);
+	get_remote_cache(c, root);
 	if ((v = get(root, "engines")))
 		load_engines(c, v);
 	if ((v = get(root, "character")))

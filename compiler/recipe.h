@@ -192,6 +192,8 @@ struct recipe {
 	const char *target;    /* flux, flux2, zimage, wan22, sdxl */
 	int64_t seed;          /* < 0: unset */
 	int concurrency;       /* -j default; 0: unset */
+	const char *remote_cache; /* a team cache it suggests (never used
+				   * unless the user names it), or NULL */
 	const char *character;  /* identity prompt */
 	const char *negative;
 	struct loc negative_loc;

@@ -636,9 +636,9 @@ rcache_free(struct rcache *rc)
 		workers_collect(rc->workers);
 	}
 	if (rc->hits || rc->misses || rc->uploaded)
-		fprintf(stderr, "remote cache: %zu hit%s, %zu miss%s%s, %zu uploaded\n",
-			rc->hits, rc->hits == 1 ? "" : "s", rc->misses,
-			rc->misses == 1 ? "" : "es", rc->refused ? " (some refused)" : "",
+		fprintf(stderr, "remote cache: %zu hit%s, %zu miss%s (%zu refused), "
+			"%zu uploaded\n", rc->hits, rc->hits == 1 ? "" : "s",
+			rc->misses, rc->misses == 1 ? "" : "es", rc->refused,
 			rc->uploaded);
 	free(rc->queue);
 	free(rc);

@@ -2,7 +2,9 @@
 # t3301: the team cache (docs/remote-cache.md) on a real nginx with WebDAV
 # on loopback: a paid build in one folder fills it, a fresh copy of the
 # recipe in another folder builds from it (0 submits, the same ZIP), plan
-# counts it; the auth header never shows.
+# counts it; what the server alters is refused and rebuilt; a cache that
+# is unreachable costs a plan at most its budget, and one stopped during a
+# build is one warning; the auth header never shows.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fal-lib.sh"
 . "$(dirname "$0")/rcache-lib.sh"
@@ -12,6 +14,14 @@ if ! command -v nginx >/dev/null && ! test -x /usr/sbin/nginx; then
 fi
 start_fake || exit 1
 start_nginx || exit 1
+# a server that takes connections and never answers (a blackhole, here)
+python3 -c "import signal, socket
+s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True); signal.pause()" >"$TRASH/silent.out" 2>"$TRASH/silent.err" &
+_silent=$!
+at_exit "kill $_silent 2>/dev/null"
+wait_for "test -s '$TRASH/silent.out'" || exit 1
+SILENT_PORT=$(cat "$TRASH/silent.out")
 export FAL_KEY=$FAL_TEST_KEY
 
 # packaged DIR: the tiny recipe (two fal images), captioned and zipped
@@ -26,7 +36,7 @@ test_expect_success 'a paid build uploads each image and its record' '
 	lm a/recipe.yaml >out-a 2>err-a &&
 	grep "^5 nodes built" out-a &&
 	test "$(fake_stat "d[\"submits_total\"]")" = 2 &&
-	grep "^remote cache: 0 hits, 2 misses, 2 uploaded$" err-a &&
+	grep "^remote cache: 0 hits, 2 misses (0 refused), 2 uploaded$" err-a &&
 	test "$(ls nginx/cache/ac | wc -l)" = 2 &&
 	test "$(ls nginx/cache/cas | wc -l)" = 2 &&
 	for r in nginx/cache/ac/*; do
@@ -47,7 +57,7 @@ test_expect_success 'the fresh copy builds from the cache: no submit, the same Z
 	lm -v b/recipe.yaml >out-b 2>err-b &&
 	grep "^5 nodes built in .*, \$0.00 spent, 0 failed" out-b &&
 	test "$(fake_stat "d[\"submits_total\"]")" = 2 &&
-	grep "^remote cache: 2 hits, 0 misses, 0 uploaded$" err-b &&
+	grep "^remote cache: 2 hits, 0 misses (0 refused), 0 uploaded$" err-b &&
 	grep "angle/front (remote cache" err-b &&
 	cmp a/dist/tiny.zip b/dist/tiny.zip &&
 	check_pngs b/.loramake/objects
@@ -59,7 +69,95 @@ test_expect_success 'a remote hit is in the lock like a local one' '
 	lm b/recipe.yaml >again 2>again-err &&
 	grep "^nothing to do" again
 '
+test_expect_success 'an object altered on the server is refused, reported, not cached, and rebuilt' '
+	front=$(grep "^node angle/front " a/recipe.lock | sed "s/.* out=\([0-9a-f]*\) .*/\1/") &&
+	chmod u+w "nginx/cache/cas/$front" &&
+	cp "$SRC/recipes/jinx/keystones/hero.png" "nginx/cache/cas/$front" &&
+	bad=$(xxhsum -H2 "nginx/cache/cas/$front" | cut -d" " -f1) &&
+	before=$(fake_stat "d[\"submits_total\"]") &&
+	packaged c &&
+	lm c/recipe.yaml >out-c 2>err-c &&
+	grep "^loramake: remote cache: angle/front: object $front is not what its name says (its bytes hash to $bad): refused, not cached; building it here$" err-c &&
+	test "$(grep -c "refused, not cached" err-c)" = 1 &&
+	test "$(fake_stat "d[\"submits_total\"]")" = $((before + 1)) &&
+	! test -e "c/.loramake/objects/$(echo $bad | cut -c1-2)/$(echo $bad | cut -c3-)" &&
+	grep "^remote cache: 1 hit, 1 miss (1 refused), 1 uploaded$" err-c &&
+	grep "^5 nodes built" out-c
+'
+test_expect_success 'an object that hashes to its name but is no image is refused' '
+	printf "not an image\n" >junk &&
+	j=$(xxhsum -H2 junk | cut -d" " -f1) &&
+	cp junk "nginx/cache/cas/$j" &&
+	line=$(grep "^node angle/back " a/recipe.lock) &&
+	key=$(echo "$line" | sed "s/.* key=\([0-9a-f]*\) .*/\1/") &&
+	seed=$(echo "$line" | sed "s/.* seed=\([0-9]*\) .*/\1/") &&
+	printf "loramake action v1\n%s\t%s\t0\t%s\t-\n" "$key" "$j" "$seed" >"nginx/cache/ac/$key" &&
+	packaged d &&
+	lm d/recipe.yaml >out-d 2>err-d &&
+	grep "^loramake: remote cache: angle/back: object $j is not an image (.*): refused, not cached; building it here$" err-d &&
+	! test -e "d/.loramake/objects/$(echo $j | cut -c1-2)/$(echo $j | cut -c3-)" &&
+	grep "^5 nodes built" out-d
+'
+test_expect_success 'a plan against a cache that never answers, or refuses, is at most a little slower' '
+	packaged p &&
+	t0=$(date +%s%N) &&
+	lm --remote-cache off plan p/recipe.yaml >p0 2>e0 &&
+	t1=$(date +%s%N) &&
+	LORAMAKE_REMOTE_CACHE=http://127.0.0.1:$SILENT_PORT lm plan p/recipe.yaml >p1 2>e1 &&
+	t2=$(date +%s%N) &&
+	LORAMAKE_REMOTE_CACHE=http://127.0.0.1:$(free_port) lm plan p/recipe.yaml >p2 2>e2 &&
+	t3=$(date +%s%N) &&
+	grep "^loramake: remote cache http://127.0.0.1:$SILENT_PORT: .*; the plan counts nothing from it$" e1 &&
+	grep "^loramake: remote cache http://127.0.0.1:[0-9]*: .*; the plan counts nothing from it$" e2 &&
+	test "$(wc -l <e1)" = 1 && test "$(wc -l <e2)" = 1 &&
+	grep "^5 jobs to run" p1 && grep "^5 jobs to run" p2 &&
+	echo "plan: $(((t1 - t0) / 1000000)) ms alone, $(((t2 - t1) / 1000000)) ms silent, $(((t3 - t2) / 1000000)) ms refused" &&
+	# the budget is 0.8 s; 3 s of slack for a loaded machine (a connect
+	# timeout would be 15 s)
+	test $(((t2 - t1) - (t1 - t0))) -lt 3800000000 &&
+	test $(((t3 - t2) - (t1 - t0))) -lt 3800000000
+'
+test_expect_success 'a cache the recipe suggests is shown by plan, never used unless named' '
+	packaged s &&
+	echo "remote_cache: \"$CACHE_URL\"" >>s/recipe.yaml &&
+	before=$(wc -l <nginx/access.log) &&
+	LORAMAKE_REMOTE_CACHE= lm plan s/recipe.yaml >plan-s 2>plan-s.err &&
+	grep "^the recipe suggests the team cache $CACHE_URL; it is used only once you name it: LORAMAKE_REMOTE_CACHE=$CACHE_URL$" plan-s &&
+	grep "^5 jobs to run" plan-s &&
+	LORAMAKE_REMOTE_CACHE= lm s/recipe.yaml >out-s 2>err-s &&
+	test "$(wc -l <nginx/access.log)" = "$before" &&
+	! grep "remote cache" err-s &&
+	lm plan s/recipe.yaml >plan-s2 2>>plan-s.err &&
+	! grep "suggests" plan-s2 &&
+	test ! -s plan-s.err
+'
+test_expect_success 'a suggested cache with a query is a recipe error' '
+	packaged q &&
+	echo "remote_cache: \"https://cache.example/?token=abc\"" >>q/recipe.yaml &&
+	expect_exit 2 lm plan q/recipe.yaml >plan-q 2>plan-q.err &&
+	grep "^q/recipe.yaml:[0-9]*:[0-9]*: error: remote_cache: a URL with no query or fragment" plan-q.err &&
+	echo "remote_cache: \"http://cache.example\"" >q/recipe.yaml.new &&
+	sed "\$d" q/recipe.yaml >q/r && cat q/r q/recipe.yaml.new >q/recipe.yaml &&
+	expect_exit 2 lm plan q/recipe.yaml >plan-q 2>plan-q.err &&
+	grep "error: remote_cache: refusing plain http" plan-q.err
+'
+test_expect_success 'nginx stopped mid-build: the build finishes locally, with one warning' '
+	fake_control "{\"reset\": true, \"job_ms\": 60000}" &&
+	packaged m &&
+	sed -i "s/^    front:/    left:/; s/^    back:/    right:/" m/recipe.yaml &&
+	{ lm m/recipe.yaml >out-m 2>err-m & } &&
+	pid=$! &&
+	wait_for "test \$(fake_stat \"d[\\\"inflight\\\"]\") -ge 2" &&
+	stop_nginx &&
+	fake_control "{\"job_ms\": 300, \"release_ms\": 0}" &&
+	wait $pid &&
+	grep "^5 nodes built" out-m &&
+	test "$(grep -c "going on without it" err-m)" = 1 &&
+	grep "^loramake: remote cache $CACHE_URL: cannot upload (.*); going on without it$" err-m &&
+	unzip -tq m/dist/tiny.zip
+'
 test_expect_success 'the auth header value is in no output or file' '
-	no_secret "team-SECRET-987" out-a err-a plan plan.json out-b err-b a b
+	no_secret "team-SECRET-987" out-a err-a plan plan.json out-b err-b a b c d m p p0 p1 p2 e0 e1 e2 \
+		out-c err-c out-d err-d out-m err-m
 '
 test_done
