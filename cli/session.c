@@ -115,7 +115,7 @@ session_close(struct session *s)
 
 /* A plan waits at most this for the team cache's answers: an unreachable
  * cache must not slow it by more than a second. */
-#define PROBE_BUDGET_MS 800
+#define PROBE_BUDGET_MS 600
 
 void
 session_probe_remote(struct session *s)

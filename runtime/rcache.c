@@ -26,7 +26,7 @@
 #define OBJECT_TIMEOUT_MS 300000    /* an object: up to 64 MiB */
 #define MAX_OBJECT_BYTES (64u << 20)
 #define MAX_UPLOADS 8
-#define PROBES_AT_ONCE 32
+#define PROBES_AT_ONCE 64
 #define HEADER_MAX 4096
 
 /* ---- configuration ---- */
