@@ -488,7 +488,7 @@ learn_time(struct sched *s, const struct sjob *j)
 	double secs = (double)(now_ms() - j->started) / 1000.0;
 	size_t images;
 
-	if (!s->opts.times)
+	if (!s->opts.times || j->from_remote) /* a fetch says nothing of the engine */
 		return;
 	if (j->node->kind != KIND_PACKAGE) {
 		times_add_node(s->opts.times, j->node, secs);
