@@ -344,6 +344,7 @@ get_refs(struct ctx *c, const struct ynode *map, struct refs *r)
 		r->locs[r->n] = ids[i]->loc;
 		r->ids[r->n++] = id;
 	}
+}
 
 /*
  * remote_cache: the team cache a recipe suggests. Only a suggestion: the
