@@ -552,6 +552,9 @@ watch_inputs(const struct session *s, struct stamp *watch)
 	for (size_t i = 0; i < s->dag->nnodes; i++)
 		if (s->dag->nodes[i]->file)
 			stamp_watch(watch, s->dag->nodes[i]->file);
+	for (size_t e = 0; e < s->dag->recipe.nengines; e++)
+		if (s->dag->recipe.engines[e].workflow_path) /* comfyui */
+			stamp_watch(watch, s->dag->recipe.engines[e].workflow_path);
 	if (anchor->files) {
 		/* a file added to or removed from a globbed folder moves its mtime */
 		char *gdir = path_dir(anchor->files), *dir = path_join(s->dag->dir, gdir);

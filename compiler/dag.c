@@ -1774,6 +1774,47 @@ check_some_image(struct expander *x)
 		   "the recipe makes no images; give it a hero: (file: or prompt:), anchor files: or other sections (see recipes/quickstart)");
 }
 
+/* A workflow bigger is no exported workflow (they are kilobytes). */
+#define MAX_WORKFLOW_BYTES (8u << 20)
+
+/*
+ * Read each comfyui engine's workflow: through the recipe folder's walk
+ * (no link followed, nothing above the folder), into the arena; its hash
+ * goes into the key of every node on the engine (compiler/key.c).
+ */
+static void
+load_workflows(struct expander *x)
+{
+	for (size_t i = 0; i < x->r->nengines; i++) {
+		struct engine_decl *e = &x->r->engines[i];
+		struct error err;
+		char *path, *data = NULL;
+		size_t len = 0;
+
+		if (!e->workflow)
+			continue;
+		path = path_resolve_inside(x->dag->dir, e->workflow, &err);
+		if (path && read_file(path, &data, &len, &err) == 0 &&
+		    len > MAX_WORKFLOW_BYTES)
+			error_set(&err, "'%s' is %zu bytes, more than a workflow (%u bytes at most)",
+				  e->workflow, len, MAX_WORKFLOW_BYTES);
+		if (!data || len > MAX_WORKFLOW_BYTES) {
+			diag_error(x->d, e->workflow_loc, "engine '%s': workflow: %s",
+				   e->name, err.msg);
+		} else {
+			char *text = arena_alloc(&x->dag->arena, len + 1);
+
+			memcpy(text, data, len + 1);
+			e->workflow_path = arena_strdup(&x->dag->arena, path);
+			e->workflow_text = text;
+			e->workflow_len = len;
+			e->workflow_hash = hash_bytes(data, len);
+		}
+		free(data);
+		free(path);
+	}
+}
+
 struct dag *
 compile(const char *path, const struct compile_opts *opts, struct diag *d)
 {
@@ -1808,6 +1849,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 		d->nerrors++;
 		goto fail;
 	}
+	load_workflows(&x);
 	expand_hero(&x);
 	expand_anchors(&x);
 	expand_angles(&x);

@@ -124,7 +124,7 @@ static const struct engine_type types[] = {
 	  .models = gemini_models, .nmodels = LM_ARRAY_LEN(gemini_models) },
 	/* servers on the user's own machine: remote (HTTP) but free;
 	 * each runs one generation at a time (ENGINES.md 4, 5.1) */
-	{ .name = "comfyui", .remote = true, .declarable = true,
+	{ .name = "comfyui", .remote = true, .declarable = true, .runs = true,
 	  .generates = true, .takes_model = true, .own_server = true,
 	  .hosts = no_hosts, .default_url = "http://127.0.0.1:8188",
 	  .usd = 0, .seconds = 20, .concurrency = 1, .max_images = 1 },

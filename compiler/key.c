@@ -279,6 +279,38 @@ inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
 	return true;
 }
 
+static int
+param_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct param *const *)a)->name,
+		      (*(const struct param *const *)b)->name);
+}
+
+/*
+ * A comfyui node's workflow: the file's bytes and the inputs bound into
+ * it (by name, so their order in the recipe does not count). Nothing for
+ * any other engine, whose keys stay as they were.
+ */
+static void
+workflow_fields(struct buf *b, const struct node *n)
+{
+	const struct engine_decl *e = n->engine;
+	const struct param **in;
+
+	if (!e || !e->workflow_text || strcmp(e->type, n->engine_type) != 0)
+		return;
+	field_hash(b, "workflow", &e->workflow_hash);
+	in = xcalloc(e->ninputs + 1, sizeof(*in));
+	for (size_t i = 0; i < e->ninputs; i++)
+		in[i] = &e->inputs[i];
+	qsort(in, e->ninputs, sizeof(*in), param_name_cmp);
+	for (size_t i = 0; i < e->ninputs; i++) {
+		field(b, "bind", in[i]->name);
+		field(b, "to", in[i]->value);
+	}
+	free(in);
+}
+
 static void
 key_node(struct node *n, const struct picks *picks)
 {
@@ -292,6 +324,7 @@ key_node(struct node *n, const struct picks *picks)
 		switch (f) {
 		case FACET_ENGINE:
 			field(&b, "engine", n->engine_type);
+			workflow_fields(&b, n);
 			break;
 		case FACET_MODEL:
 			field(&b, "model", n->model);

@@ -43,7 +43,12 @@ static const char *const top_keys[] = {
 	"environment", "upscale", "caption", "package", "train", NULL,
 };
 static const char *const engine_keys[] = {
-	"type", "key_env", "url", "concurrency", "prices", NULL,
+	"type", "key_env", "url", "concurrency", "prices", "workflow", "inputs",
+	NULL,
+};
+/* by enum workflow_value */
+static const char *const workflow_values[WV_COUNT + 1] = {
+	"prompt", "negative", "seed", "strength", "model", "image", NULL,
 };
 static const char *const character_keys[] = { "prompt", "negative", NULL };
 static const char *const section_keys[KIND_COUNT][16] = {
@@ -505,14 +510,16 @@ text_keys(struct ctx *c, const struct ynode *v)
 	return true;
 }
 
+/* The mapping under key of map as canonical JSON values (params:, a
+ * comfyui engine's inputs:). */
 static void
-get_params(struct ctx *c, const struct ynode *map, struct param **out,
-	   size_t *nout)
+get_values(struct ctx *c, const struct ynode *map, const char *key,
+	   struct param **out, size_t *nout)
 {
-	const struct ynode *v = get(map, "params");
+	const struct ynode *v = get(map, key);
 	struct buf b;
 
-	if (!v || !check_map(c, v, "params", NULL) || !text_keys(c, v))
+	if (!v || !check_map(c, v, key, NULL) || !text_keys(c, v))
 		return;
 	*out = arena_alloc(c->a, (v->n / 2 + 1) * sizeof(**out));
 	buf_init(&b);
@@ -600,7 +607,7 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 			it->attrs[it->nattrs++].value = val;
 		}
 	}
-	get_params(c, v, &it->params, &it->nparams);
+	get_values(c, v, "params", &it->params, &it->nparams);
 }
 
 /* items: [front, back]: a plain list of names (where: for messages) */
@@ -878,7 +885,7 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	}
 	if (k == KIND_PACKAGE)
 		check_out(c, s);
-	get_params(c, v, &s->params, &s->nparams);
+	get_values(c, v, "params", &s->params, &s->nparams);
 	load_items(c, k, v, s);
 	if (k == KIND_EXPRESSION)
 		load_apply(c, v, s);
@@ -937,6 +944,94 @@ load_type(struct ctx *c, const struct ynode *v, struct engine_decl *ed)
 	return true;
 }
 
+int
+workflow_value(const char *name, size_t len, int *image)
+{
+	*image = 0;
+	for (int i = 0; i < WV_COUNT; i++) {
+		size_t n = strlen(workflow_values[i]);
+
+		if (len == n && strncmp(name, workflow_values[i], n) == 0) {
+			*image = i == WV_IMAGE;
+			return i;
+		}
+	}
+	if (len == 6 && strncmp(name, "image", 5) == 0 && name[5] >= '2' &&
+	    name[5] <= '9') {
+		*image = name[5] - '0';
+		return WV_IMAGE;
+	}
+	return -1;
+}
+
+const char *
+workflow_value_list(void)
+{
+	return "{prompt}, {negative}, {seed}, {strength}, {model}, {image} (or {image2} ... {image9})";
+}
+
+/* v ("{sead}", len bytes) names no binding: say so, with a hint. */
+static void
+unknown_binding(struct ctx *c, const struct ynode *v, size_t len)
+{
+	char *name = xstrndup(v->str + 1, len - 2);
+	const char *hint = closest_word(name, workflow_values, SIZE_MAX);
+
+	if (hint)
+		diag_error(c->d, v->loc,
+			   "'%s' is not a value loramake binds; did you mean '{%s}'? (%s; any other value is set as it is)",
+			   v->str, hint, workflow_value_list());
+	else
+		diag_error(c->d, v->loc,
+			   "'%s' is not a value loramake binds: %s; any other value is set as it is",
+			   v->str, workflow_value_list());
+	free(name);
+}
+
+/*
+ * A comfyui engine's workflow: and inputs:. Each input names NODE.INPUT
+ * ("6.text"); a value "{NAME}" must be a binding (workflow_value), any
+ * other value is set as it is. Whether the nodes and inputs exist is the
+ * engine's to say: the file is JSON, which the compiler does not parse.
+ */
+static void
+load_workflow(struct ctx *c, const struct ynode *e, struct engine_decl *ed)
+{
+	const struct ynode *in = get(e, "inputs");
+	bool comfy = strcmp(ed->type, "comfyui") == 0;
+	int image;
+
+	get_text(c, e, "workflow", &ed->workflow, &ed->workflow_loc);
+	if (!comfy && (ed->workflow || in)) {
+		diag_error(c->d, ed->workflow ? ed->workflow_loc : in->loc,
+			   "engine '%s': workflow: and inputs: are for comfyui engines, not %s",
+			   ed->name, ed->type);
+		return;
+	}
+	if (!comfy)
+		return;
+	if (!ed->workflow) {
+		diag_error(c->d, ed->loc,
+			   "engine '%s' (comfyui) needs workflow: a workflow ComfyUI exported in API format (Workflow > Export (API)), a JSON file in the recipe's folder",
+			   ed->name);
+		return;
+	}
+	get_values(c, e, "inputs", &ed->inputs, &ed->ninputs);
+	for (size_t i = 0; in && in->kind == Y_MAP && i + 1 < in->n; i += 2) {
+		const struct ynode *k = in->items[i], *v = in->items[i + 1];
+		const char *dot = k->kind == Y_SCALAR ? strrchr(k->str, '.') : NULL;
+		size_t len = v->kind == Y_SCALAR ? strlen(v->str) : 0;
+
+		if (!dot || dot == k->str || !dot[1])
+			diag_error(c->d, k->loc,
+				   "input '%s' of engine '%s' is not NODE.INPUT: a node id of %s, a dot, an input name (\"6.text\")",
+				   k->kind == Y_SCALAR ? k->str : "?", ed->name, ed->workflow);
+		if (len > 2 && v->str[0] == '{' && v->str[len - 1] == '}' &&
+		    workflow_value(v->str + 1, len - 2, &image) < 0)
+			unknown_binding(c, v, len);
+	}
+}
+
 static void
 load_engines(struct ctx *c, const struct ynode *v)
 {
@@ -976,6 +1071,7 @@ load_engines(struct ctx *c, const struct ynode *v)
 			&ed->concurrency);
 		if ((n = get(e, "prices")))
 			load_prices(c, n, ed);
+		load_workflow(c, e, ed);
 		r->nengines++;
 	}
 }

@@ -13,6 +13,7 @@
 
 #include "base/arena.h"
 #include "base/diag.h"
+#include "base/hash.h"
 #include "ytree.h"
 
 #define RECIPE_FORMAT 1
@@ -56,7 +57,40 @@ struct engine_decl {
 	struct loc loc;
 	struct loc key_env_loc, url_loc; /* where the recipe set them (line 0:
 					    it did not); compiler/trust.c */
+	/* comfyui: the workflow (ComfyUI's API format) and what loramake
+	 * binds into it */
+	const char *workflow;    /* relative to the recipe's folder */
+	struct loc workflow_loc;
+	struct param *inputs;    /* "NODE.INPUT" -> a value, or a binding:
+				    "{prompt}" (workflow_value) */
+	size_t ninputs;
+	/* set by compile (compiler/dag.c): the file, read through the recipe
+	 * folder's walk; its bytes and the inputs are in every key on it */
+	const char *workflow_path; /* from the cwd (the no-op stamp) */
+	const char *workflow_text; /* workflow_len bytes, NUL-terminated */
+	size_t workflow_len;
+	struct hash workflow_hash;
 };
+
+/* What a comfyui input may be bound to: "{prompt}", "{seed}", ... */
+enum workflow_value {
+	WV_PROMPT,       /* the resolved prompt */
+	WV_NEGATIVE,     /* the negative prompt ("" if none) */
+	WV_SEED,         /* the candidate's seed (an integer) */
+	WV_STRENGTH,     /* strength: (a number; the node must have one) */
+	WV_MODEL,        /* model: (a checkpoint file, say) */
+	WV_IMAGE,        /* an input image as the server names it */
+	WV_COUNT
+};
+
+/*
+ * The binding "{name}" (len bytes of name, no braces) names, or -1.
+ * "image", "image2" ... "image9" are WV_IMAGE with *image 1..9.
+ */
+int workflow_value(const char *name, size_t len, int *image);
+
+/* "{prompt}, {negative}, ...": the bindings, for messages. */
+const char *workflow_value_list(void);
 
 /* One name=value attribute, kept in recipe order. */
 struct attr {

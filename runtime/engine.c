@@ -14,6 +14,7 @@ extern const struct engine engine_fal;
 extern const struct engine engine_replicate;
 extern const struct engine engine_a1111;
 extern const struct engine engine_gemini;
+extern const struct engine engine_comfyui;
 
 static const struct engine *const engines[] = {
 	&engine_preview,
@@ -23,6 +24,7 @@ static const struct engine *const engines[] = {
 	&engine_replicate,
 	&engine_a1111,
 	&engine_gemini,
+	&engine_comfyui,
 	NULL,
 };
 

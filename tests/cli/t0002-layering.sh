@@ -29,6 +29,7 @@ test_expect_success 'libarchive only in runtime/pack.c' \
 test_expect_success 'libmicrohttpd only in runtime/httpd.c' 'only_in "microhttpd\.h" runtime/httpd.c'
 test_expect_success 'jansson only in engines, plan, check and review' '
 	only_in "jansson\.h" runtime/engines/fal.c runtime/engines/replicate.c runtime/engines/a1111.c runtime/engines/gemini.c \
+		runtime/engines/comfyui.c \
 		runtime/engines/builtin.c cli/plan.c cli/check.c cli/review.c quality/check.c
 '
 test_expect_success 'no loramake header speaks a library type' '

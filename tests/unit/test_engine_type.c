@@ -114,7 +114,7 @@ test_type_list_reads_as_english(void **state)
 
 	(void)state;
 	assert_string_equal(engine_type_list(buf, sizeof(buf), true),
-			    "fal, replicate, gemini, a1111, local or preview");
+			    "fal, replicate, gemini, comfyui, a1111, local or preview");
 }
 
 int
