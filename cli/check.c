@@ -40,7 +40,7 @@ struct gathered {
 	struct facts facts;   /* measurements by image hash (cache/facts.h) */
 	size_t measured;      /* images decoded by this check */
 	size_t known;         /* images whose facts were cached */
-	int size;
+	int size, width, height; /* the package's sides (check_input) */
 	bool package_built;
 	size_t earlier;       /* images made with other keys than this plan's */
 	const char *why;      /* how the first of them differs: "engine changed" */
@@ -201,6 +201,12 @@ gather_images(const struct session *s, struct gathered *g)
 		ci->id = n->id;
 		memcpy(ci->attrs, n->attrs, sizeof(ci->attrs));
 		ci->caption = caption_of(dag, n);
+		if (pkg) {
+			struct sides sd = dag_package_sides(pkg, n);
+
+			ci->pw = sd.w;
+			ci->ph = sd.h;
+		}
 		measure(s, n, ci, g);
 	}
 }
@@ -264,7 +270,15 @@ gather(const struct session *s, struct gathered *g)
 		warn("%s", err.msg);
 		return -1;
 	}
-	g->size = pkg && pkg->size ? pkg->size : p->size;
+	if (pkg) {
+		struct sides base = dag_package_base(pkg);
+
+		g->size = base.w;
+		g->width = base.w != base.h ? base.w : 0;
+		g->height = base.w != base.h ? base.h : 0;
+	} else {
+		g->size = p->size;
+	}
 	g->package_built = pkg && (s->st[pkg->idx].state == STATE_CACHED ||
 				   lock_outputs_stored(s, s->st[pkg->idx].was));
 	load_facts(s, g);
@@ -368,7 +382,8 @@ judge(const struct session *s, struct gathered *g, struct check_report *rep)
 	if (gather(s, g) < 0)
 		return -1;
 	in = (struct check_input){ .profile = caption_profile(s->dag->recipe.target),
-				   .size = g->size, .v = g->v, .n = g->n,
+				   .size = g->size, .width = g->width,
+				   .height = g->height, .v = g->v, .n = g->n,
 				   .prompts = g->prompts, .nprompts = g->nprompts,
 				   .lint = g->lint };
 	check_run(&in, rep);

@@ -45,12 +45,12 @@ learn_package(const struct session *s, struct node *pkg, long cpus)
 	if (!times_get(&s->times, "package", "assemble", "package", &assemble) ||
 	    !times_get(&s->times, "package", "normalise", "package", &normalise))
 		return; /* never built here: the table's figure stands */
-	norm_spec_of(pkg, &spec);
 	for (size_t i = 0; i < pkg->nin; i++) {
 		const struct node *in = pkg->in[i];
 
 		if (in->kind == KIND_CAPTION)
 			continue;
+		norm_spec_of(pkg, in, &spec); /* its sides: its aspect's */
 		images++;
 		todo += !normalised(s, &spec, in);
 	}

@@ -263,7 +263,6 @@ mark_normalised(const struct session *s, struct htab *live)
 
 	if (!pkg)
 		return;
-	norm_spec_of(pkg, &spec);
 	for (size_t i = 0; i < pkg->nin; i++) {
 		const struct node *in = pkg->in[i];
 		const struct status *st = &s->st[in->idx];
@@ -279,6 +278,7 @@ mark_normalised(const struct session *s, struct htab *live)
 			outs = st->was->outs, n = st->was->nouts;
 		if (!norm_image_hash(in, outs, n, node_pick(in, s->dag->picks), &img))
 			continue;
+		norm_spec_of(pkg, in, &spec);
 		key = norm_key(&img, &spec);
 		if (norm_cached(&s->acts, &s->store, &key, &obj))
 			mark(live, &obj, 1);

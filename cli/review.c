@@ -370,7 +370,8 @@ static int
 thumb_of(struct review *r, const struct hash *src, struct hash *out,
 	 struct error *err)
 {
-	struct norm_spec spec = { .size = THUMB_SIDE, .crop = IMAGE_CROP_NONE };
+	struct norm_spec spec = { .width = THUMB_SIDE, .height = THUMB_SIDE,
+				  .crop = IMAGE_CROP_NONE };
 	struct hash key = norm_key(src, &spec);
 	char hex[HASH_HEX_LEN + 1];
 	struct thumb *seen;

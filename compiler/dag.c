@@ -36,7 +36,8 @@ struct expander {
 	const struct compile_opts *opts;
 	struct node **leaves; /* the current dataset images, in order */
 	size_t nleaves, capleaves;
-	struct htab bad_templates; /* templates already reported */
+	struct htab bad_templates; /* templates (and aspect: locs) already
+				      reported */
 	struct htab told_refs;     /* "WHAT LINE:COL" of refs: problems said */
 	bool bad_engine[KIND_COUNT]; /* a section's engine error is reported */
 	const char *declared[KIND_COUNT]; /* the engine type the recipe gives
@@ -175,6 +176,7 @@ static void
 inherit(struct node *n, const struct node *from)
 {
 	memcpy(n->attrs, from->attrs, sizeof(n->attrs));
+	n->aspect = from->aspect; /* an edit keeps its input's shape */
 }
 
 /* "closeup_front" -> "closeup front": an item name as words. */
@@ -598,6 +600,62 @@ add_refs(struct expander *x, struct node *n, const struct refs *r)
 		check_ref_limit(x, n, r);
 }
 
+/* Is aspect a one of the ratios an endpoint lists ("2:3", ...)? */
+static bool
+aspect_listed(const char *const *list, struct aspect a)
+{
+	char why[8];
+
+	for (; list && *list; list++) {
+		struct aspect b;
+
+		if (aspect_parse(*list, &b, why, sizeof(why)) && aspect_same(a, b))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The aspect of node n: its item's, else its section's, else its
+ * input's (inherit). One the item or section sets goes to an endpoint
+ * that takes an aspect ratio or a size (compiler/engine_type.h) and so
+ * into the key; an inherited one is not sent (edits keep their input's
+ * shape) and keys nothing: packaging reads it from the image's lineage,
+ * the package's key holds the sides. A ratio the declared endpoint does
+ * not list is an error where it is set.
+ */
+static void
+set_aspect(struct expander *x, struct node *n, const struct section *s,
+	   const struct item *it)
+{
+	const struct engine_type *declared = engine_type_find(x->declared[n->kind]);
+	const struct loc *loc = it && aspect_set(it->aspect) ? &it->aspect_loc
+			      : aspect_set(s->aspect) ? &s->aspect_loc : NULL;
+	const char *const *ratios;
+	char text[24];
+
+	if (!loc)
+		return;
+	n->aspect = it && aspect_set(it->aspect) ? it->aspect : s->aspect;
+	/* said once a place: the loc (in the recipe's arena) is its key */
+	if (declared && engine_type_shape(declared, s->model, &ratios) ==
+	    SHAPE_ASPECT_RATIO && !aspect_listed(ratios, n->aspect) &&
+	    !htab_put(&x->bad_templates, (const char *)loc, sizeof(*loc),
+		      (void *)loc)) {
+		struct buf all;
+
+		buf_init(&all);
+		for (; *ratios; ratios++)
+			buf_addf(&all, "%s%s", all.len ? ", " : "", *ratios);
+		diag_error(x->d, *loc, "%s takes the aspect ratios %s, not %s",
+			   s->model, all.data, aspect_text(n->aspect, text, sizeof(text)));
+		buf_release(&all);
+	}
+	n->shape_sent = n->engine_type &&
+		engine_type_shape(engine_type_find(n->engine_type), n->model,
+				  &ratios) != SHAPE_NONE;
+}
+
 /* Make one generative (or edit) node from spec. */
 static struct node *
 gen_node(struct expander *x, const struct gen_spec *g)
@@ -618,6 +676,7 @@ gen_node(struct expander *x, const struct gen_spec *g)
 		inherit(n, g->from);
 	}
 	add_refs(x, n, it && it->refs.set ? &it->refs : &s->refs);
+	set_aspect(x, n, s, it);
 	n->prompt = expand_prompt(x, g->tmpl, g->tmpl_loc, &g->vars);
 	n->negative = s->negative ? s->negative : x->r->negative;
 	n->strength = it && it->strength >= 0 ? it->strength : s->strength;
@@ -782,6 +841,8 @@ expand_item(struct expander *x, enum node_kind kind, const struct item *it,
 			n->attrs[ATTR_ANGLE] = g.vars.item;
 		if (it->framing)
 			n->attrs[ATTR_FRAMING] = it->framing;
+		if (it->category)
+			n->attrs[ATTR_CATEGORY] = it->category;
 		for (size_t a = 0; a < it->nattrs; a++)
 			caption_set_attr(n->attrs, it->attrs[a].name,
 					 it->attrs[a].value);
@@ -803,6 +864,11 @@ file_item(struct expander *x, const struct item *it)
 		n->attrs[ATTR_ANGLE] = it->caption;
 	if (it->framing)
 		n->attrs[ATTR_FRAMING] = it->framing;
+	if (it->category)
+		n->attrs[ATTR_CATEGORY] = it->category;
+	/* a photo is packaged at its item's (or section's) aspect */
+	n->aspect = aspect_set(it->aspect) ? it->aspect
+		  : x->r->sec[KIND_ANCHOR].aspect;
 	for (size_t a = 0; a < it->nattrs; a++)
 		caption_set_attr(n->attrs, it->attrs[a].name, it->attrs[a].value);
 	push_leaf(x, n);
@@ -1376,8 +1442,10 @@ expand_upscales(struct expander *x)
 		if (x->opts->engine_override && !s->engine)
 			n->engine_type = "local"; /* an unnamed upscale is local */
 		n->size = s->size;
+		n->width = s->width;
+		n->height = s->height;
 		merge_params(x, n, s, NULL);
-		if (strcmp(n->engine_type, "local") == 0 && !n->size)
+		if (strcmp(n->engine_type, "local") == 0 && !n->size && !n->width)
 			n->size = 1024;
 		add_input(x, n, in);
 		inherit(n, in);
@@ -1424,6 +1492,8 @@ expand_package(struct expander *x)
 	if (!(n = new_node(x, KIND_PACKAGE, NULL, s->loc)))
 		return;
 	n->size = s->size;
+	n->width = s->width;
+	n->height = s->height;
 	for (size_t i = 0; i < x->nleaves; i++) {
 		struct node *img = x->leaves[i];
 		char *cid = xasprintf("caption/%s", image_name(img));
@@ -1569,6 +1639,32 @@ expand_train(struct expander *x)
 	train_params(x, n, s, t);
 	add_input(x, n, x->dag->package);
 	x->dag->train = n;
+}
+
+struct sides
+dag_package_base(const struct node *pkg)
+{
+	struct sides s;
+
+	if (pkg->width) {
+		s.w = pkg->width;
+		s.h = pkg->height;
+	} else {
+		s.w = s.h = pkg->size ? pkg->size
+			  : caption_profile(pkg->recipe->target)->size;
+	}
+	return s;
+}
+
+struct sides
+dag_package_sides(const struct node *pkg, const struct node *img)
+{
+	struct sides base = dag_package_base(pkg);
+	struct aspect own = { base.w, base.h };
+
+	if (!aspect_set(img->aspect) || aspect_same(img->aspect, own))
+		return base;
+	return shape_at_area(img->aspect, (long)base.w * base.h);
 }
 
 /* ---- fields an endpoint would drop ---- */

@@ -46,6 +46,7 @@ enum attr_slot {
 	ATTR_LIGHT,
 	ATTR_POSE,
 	ATTR_WARDROBE,
+	ATTR_CATEGORY,   /* what kind of picture: not in captions, for mix: */
 	ATTR_COUNT
 };
 
@@ -69,6 +70,14 @@ struct node {
 	int size;                 /* upscale/package: target side; 0: none */
 	int steps;                /* train: the trainer's steps (its price
 				     is per 1,000); 0: not a training */
+	int width, height;        /* upscale/package: size: W x H (not
+				     square); 0: none */
+	struct aspect aspect;     /* the aspect its image is made and
+				     packaged at (item, section, else its
+				     input's); unset: the package's shape */
+	bool shape_sent;          /* its engine's request carries the aspect
+				     (aspect_ratio or image_size): then the
+				     aspect is in its key */
 	int candidates;           /* images made; a pick chooses one (>= 1) */
 	int index;                /* 1..count for count > 1, else 0 */
 	int64_t seed;             /* the seed it runs with (fixed or derived) */
@@ -205,6 +214,16 @@ struct hash key_engine_facet(const char *engine_type);
  */
 bool dag_selected(const struct node *pkg, const struct node *in,
 		  const struct picks *picks);
+
+/*
+ * The sides package pkg gives image img: its aspect's at the package's
+ * area, else the package's own (size: W x H, size: SIDE, else the
+ * target's square). Multiples of 64 when the package size is.
+ */
+struct sides dag_package_sides(const struct node *pkg, const struct node *img);
+
+/* The package's own sides (size:, else the target's square). */
+struct sides dag_package_base(const struct node *pkg);
 
 /* Estimated dollars and seconds per node, from prices.c's tables. */
 void dag_estimate(struct dag *dag);

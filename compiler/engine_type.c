@@ -39,19 +39,37 @@ static const struct {
 	{ "zimage", "fal-ai/z-image-trainer" },
 };
 
+/* The aspect_ratio values of ENGINES.md 1.13 (fal-js endpoint types). */
+static const char *const ultra_aspects[] = {
+	"21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21", NULL,
+};
+static const char *const banana_aspects[] = {
+	"21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16",
+	NULL,
+};
+
+/* Shapes: ENGINES.md 1.13 for ultra, nano-banana-pro/edit and the 2511
+ * multiple-angles endpoint; fal's flux text-to-image endpoints take
+ * image_size { width, height } as the 2511 one does; the image-to-image
+ * and upscale endpoints keep their input's shape and take none. */
 static const struct engine_model fal_models[] = {
-	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12, FAMILY_TEXT, 0, NULL },
-	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT, 0, NULL },
+	{ "fal-ai/flux-pro/v1.1-ultra", 0.04, 12, FAMILY_TEXT, 0, NULL,
+	  SHAPE_ASPECT_RATIO, ultra_aspects },
+	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE,
+	  NULL },
 	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I, 1, NULL },
 	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I, 1, NULL },
-	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT, 0, NULL },
-	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT, 0, NULL },
+	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE, NULL },
+	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE,
+	  NULL },
 	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22,
-	  FAMILY_ANGLES, 1, NULL },
+	  FAMILY_ANGLES, 1, NULL, SHAPE_IMAGE_SIZE, NULL },
 	{ "fal-ai/qwen-image-edit-2509-lora-gallery/multiple-angles", 0.035, 22,
 	  FAMILY_ANGLES, 1, NULL },
-	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT, 14, NULL },
-	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT, 0, NULL },
+	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT, 14, NULL,
+	  SHAPE_ASPECT_RATIO, banana_aspects },
+	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT, 0, NULL,
+	  SHAPE_ASPECT_RATIO, banana_aspects },
 	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE, 1, NULL },
 	/* trainers: usd and seconds per 1,000 steps; seed 004 section 8's
 	 * prices (the Flux 2 and portrait trainers have no figure there:
@@ -217,6 +235,16 @@ engine_type_default_trainer(const char *target)
 		if (strcmp(default_trainers[i].target, target) == 0)
 			return default_trainers[i].endpoint;
 	return NULL;
+}
+
+enum shape_field
+engine_type_shape(const struct engine_type *t, const char *model,
+		  const char *const **aspects)
+{
+	const struct engine_model *m = engine_type_model(t, model);
+
+	*aspects = m ? m->aspects : NULL;
+	return m ? m->shape : SHAPE_NONE;
 }
 
 unsigned

@@ -63,6 +63,13 @@ struct trainer {
 	double learning_rate;      /* default; 0: the endpoint's own (not sent) */
 };
 
+/* How a model's request says the image's shape (ENGINES.md 1.13). */
+enum shape_field {
+	SHAPE_NONE,         /* it takes none: its input's, or its own */
+	SHAPE_ASPECT_RATIO, /* "aspect_ratio": "2:3", one of aspects */
+	SHAPE_IMAGE_SIZE,   /* "image_size": { "width", "height" } */
+};
+
 /* A model an engine type knows: its price, time and request shape. */
 struct engine_model {
 	const char *id;          /* "fal-ai/flux/dev/image-to-image" */
@@ -72,6 +79,9 @@ struct engine_model {
 	int max_images;          /* input images one request may carry (its
 				    source and refs: in all) */
 	const struct trainer *train; /* FAMILY_TRAIN: its fields and defaults */
+	enum shape_field shape;  /* how it takes an aspect ratio or size */
+	const char *const *aspects; /* SHAPE_ASPECT_RATIO: the ratios it
+				    takes, NULL-terminated */
 };
 
 struct engine_type {
@@ -129,6 +139,11 @@ const struct trainer *engine_type_trainer(const struct engine_type *t,
 /* The trainer endpoint a target's LoRA is trained on by default (on fal),
  * or NULL when loramake knows none for it. */
 const char *engine_type_default_trainer(const char *target);
+/* How model on type t takes an image's shape (SHAPE_NONE if unknown);
+ * *aspects gets the ratios of a SHAPE_ASPECT_RATIO model (may be NULL). */
+enum shape_field engine_type_shape(const struct engine_type *t,
+				   const char *model,
+				   const char *const **aspects);
 
 /* The FIELD_* bits a family's requests carry. */
 unsigned model_family_fields(enum model_family f);

@@ -184,6 +184,22 @@ field_hash(struct buf *b, const char *name, const struct hash *h)
 	field(b, name, hex);
 }
 
+/* A package's image: its id, and its sides where its aspect gives it
+ * others than the package's (so a package without aspects keys as
+ * before they existed). */
+static void
+image_field(struct buf *b, const struct node *pkg, const struct node *img)
+{
+	struct sides base = dag_package_base(pkg);
+	struct sides s = dag_package_sides(pkg, img);
+
+	field(b, "id", img->id);
+	if (s.w != base.w || s.h != base.h) {
+		field_int(b, "width", s.w);
+		field_int(b, "height", s.h);
+	}
+}
+
 static void
 params_facet(struct buf *b, const struct node *n)
 {
@@ -191,6 +207,15 @@ params_facet(struct buf *b, const struct node *n)
 		field_num(b, "strength", n->strength);
 	if (n->size)
 		field_int(b, "size", n->size);
+	if (n->width) { /* size: W x H; a square is size: alone, as before */
+		field_int(b, "width", n->width);
+		field_int(b, "height", n->height);
+	}
+	if (n->shape_sent) { /* only a recipe that sets aspect: has it */
+		char text[24];
+
+		field(b, "aspect", aspect_text(n->aspect, text, sizeof(text)));
+	}
 	field_int(b, "candidates", n->candidates);
 	if (n->index)
 		field_int(b, "index", n->index);
@@ -212,7 +237,7 @@ params_facet(struct buf *b, const struct node *n)
 		/* file names and the manifest name each image's node */
 		for (size_t i = 0; i < n->nin; i++)
 			if (n->in[i]->kind != KIND_CAPTION)
-				field(b, "id", n->in[i]->id);
+				image_field(b, n, n->in[i]);
 	}
 	/* params in name order, so reordering them changes nothing */
 	const char *last = NULL;

@@ -53,19 +53,19 @@ static const char *const workflow_values[WV_COUNT + 1] = {
 static const char *const character_keys[] = { "prompt", "negative", NULL };
 static const char *const section_keys[KIND_COUNT][16] = {
 	[KIND_HERO] = { "engine", "model", "prompt", "negative", "file",
-			"candidates", "seed", "params", NULL },
+			"candidates", "seed", "params", "aspect", NULL },
 	[KIND_ANCHOR] = { "engine", "model", "prompt", "negative", "items",
 			  "files", "from", "refs", "candidates", "count",
-			  "seed", "strength", "params", NULL },
+			  "seed", "strength", "params", "aspect", NULL },
 	[KIND_ANGLE] = { "engine", "model", "prompt", "negative", "from",
 			 "refs", "items", "candidates", "count", "seed",
-			 "strength", "params", NULL },
+			 "strength", "params", "aspect", NULL },
 	[KIND_EXPRESSION] = { "engine", "model", "prompt", "negative",
 			      "items", "apply", "refs", "candidates", "seed",
-			      "strength", "params", NULL },
+			      "strength", "params", "aspect", NULL },
 	[KIND_ENVIRONMENT] = { "engine", "model", "prompt", "negative",
 			       "with", "rotate", "seed", "strength", "params",
-			       NULL },
+			       "aspect", NULL },
 	[KIND_UPSCALE] = { "engine", "model", "size", "seed", "params", NULL },
 	[KIND_CAPTION] = { "words", "identity", NULL },
 	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", "repeats",
@@ -76,7 +76,7 @@ static const char *const section_keys[KIND_COUNT][16] = {
 static const char *const item_keys[] = {
 	"prompt", "text", "from", "refs", "file", "strength", "seed", "count",
 	"candidates", "caption", "framing", "expression", "wardrobe", "pose",
-	"place", "light", "params", NULL,
+	"place", "light", "params", "aspect", NULL,
 };
 /* item keys that are caption attributes */
 static const char *const attr_keys[] = {
@@ -85,6 +85,12 @@ static const char *const attr_keys[] = {
 static const char *const rotate_keys[] = { "place", "light", NULL };
 static const char *const targets[] = {
 	"flux", "flux2", "zimage", "wan22", "sdxl", NULL,
+};
+static const char *const caption_styles[] = { "prose", "tags", NULL };
+/* the attributes a mix: may set shares of (dag.h's ATTR_* by name) */
+static const char *const mix_attrs[] = {
+	"category", "framing", "expression", "angle", "pose", "wardrobe",
+	"place", "light", NULL,
 };
 static const char *const framings[] = {
 	"closeup", "medium", "full", "back", NULL,
@@ -302,6 +308,21 @@ as_int(struct ctx *c, const struct ynode *v, const char *what, int64_t lo,
 	return true;
 }
 
+/* true or false, as YAML writes them. */
+static void
+get_bool(struct ctx *c, const struct ynode *v, const char *what, bool *out)
+{
+	char buf[64];
+
+	if (v->kind == Y_SCALAR && v->plain && strcmp(v->str, "true") == 0)
+		*out = true;
+	else if (v->kind == Y_SCALAR && v->plain && strcmp(v->str, "false") == 0)
+		*out = false;
+	else
+		diag_error(c->d, v->loc, "%s takes true or false, not %s", what,
+			   describe(v, buf, sizeof(buf)));
+}
+
 static void
 get_text(struct ctx *c, const struct ynode *map, const char *key,
 	 const char **out, struct loc *loc)
@@ -401,6 +422,95 @@ get_strength(struct ctx *c, const struct ynode *map, double *out,
 
 	if (v && as_number(c, v, "strength", 0, 1, out))
 		*loc = v->loc;
+}
+
+/* aspect: W:H into *out (and where it is written). */
+static void
+get_aspect(struct ctx *c, const struct ynode *map, struct aspect *out,
+	   struct loc *loc)
+{
+	const struct ynode *v = get(map, "aspect");
+	const char *text;
+	char why[160];
+
+	if (!v || !as_text(c, v, "aspect", &text))
+		return;
+	if (!aspect_parse(text, out, why, sizeof(why)))
+		diag_error(c->d, v->loc, "%s", why);
+	else
+		*loc = v->loc;
+}
+
+/* "768 x 1152", "768x1152": two whole numbers around an x. */
+static bool
+parse_sides(const char *s, int64_t *w, int64_t *h)
+{
+	char a[16], b[16], *x;
+	size_t la;
+
+	x = strpbrk(s, "xX");
+	if (!x || (la = (size_t)(x - s)) >= sizeof(a) || strlen(x + 1) >= sizeof(b))
+		return false;
+	memcpy(a, s, la);
+	a[la] = '\0';
+	snprintf(b, sizeof(b), "%s", x + 1);
+	for (char *p = a + la; p > a && p[-1] == ' '; )
+		*--p = '\0';
+	return parse_int64(a + strspn(a, " "), w) &&
+	       parse_int64(b + strspn(b, " "), h);
+}
+
+/*
+ * size: SIDE (a square, as before), W x H or [W, H]. A square W x H is
+ * the side alone, so it keys as size: SIDE does; other sides must be
+ * multiples of 64, the trainers' bucket step.
+ */
+static void
+get_size(struct ctx *c, const struct ynode *map, struct section *s)
+{
+	const struct ynode *v = get(map, "size");
+	int64_t w, h;
+
+	if (!v)
+		return;
+	s->size_loc = v->loc;
+	if (v->kind == Y_SCALAR && (!v->plain || strpbrk(v->str, "xX") ||
+				    !is_numeral(v, true))) {
+		if (!parse_sides(v->str, &w, &h)) {
+			diag_error(c->d, v->loc,
+				   "size takes a side (1024), W x H (832 x 1216) or [W, H], not '%.40s'",
+				   v->str);
+			return;
+		}
+	} else if (v->kind == Y_SEQ) {
+		if (v->n != 2) {
+			diag_error(c->d, v->loc, "size takes [W, H], two sides");
+			return;
+		}
+		if (!as_int(c, v->items[0], "size width", 64, 8192, &w) ||
+		    !as_int(c, v->items[1], "size height", 64, 8192, &h))
+			return;
+	} else {
+		get_int(c, map, "size", 64, 8192, &s->size);
+		return;
+	}
+	if (w < 64 || w > 8192 || h < 64 || h > 8192) {
+		diag_error(c->d, v->loc, "size sides must be between 64 and 8192, not %lld x %lld",
+			   (long long)w, (long long)h);
+		return;
+	}
+	if (w == h) {
+		s->size = (int)w;
+	} else if (w % SHAPE_STEP || h % SHAPE_STEP) {
+		diag_error(c->d, v->loc,
+			   "size %lld x %lld: sides must be multiples of %d (trainers bucket in %ds): %lld x %lld?",
+			   (long long)w, (long long)h, SHAPE_STEP, SHAPE_STEP,
+			   (long long)(w + SHAPE_STEP / 2) / SHAPE_STEP * SHAPE_STEP,
+			   (long long)(h + SHAPE_STEP / 2) / SHAPE_STEP * SHAPE_STEP);
+	} else {
+		s->width = (int)w;
+		s->height = (int)h;
+	}
 }
 
 /* Is s a name usable in node ids and file names? */
@@ -585,6 +695,13 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 		diag_error(c->d, it->refs.loc,
 			   "a file: item is the user's image, nothing makes it: refs: has no use there");
 	get_text(c, v, "caption", &it->caption, NULL);
+	get_text(c, v, "category", &it->category, NULL);
+	if (get(v, "aspect") && !section_takes(k, "aspect"))
+		diag_error(c->d, get(v, "aspect")->loc,
+			   "%s items take no aspect: (they keep their input's shape; set it on the package's size:)",
+			   kind_name(k));
+	else
+		get_aspect(c, v, &it->aspect, &it->aspect_loc);
 	get_strength(c, v, &it->strength, &it->strength_loc);
 	get_seed(c, v, &it->seed);
 	if (get(v, "count") && !section_takes(k, "count"))
@@ -859,7 +976,13 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_seed(c, v, &s->seed);
 	get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &s->count);
 	get_int(c, v, "candidates", 1, RECIPE_MAX_COUNT, &s->candidates);
-	get_int(c, v, "size", 64, 8192, &s->size);
+	get_size(c, v, s);
+	get_aspect(c, v, &s->aspect, &s->aspect_loc);
+	if ((n = get(v, "style")) && as_choice(c, n, "caption style",
+						caption_styles, &s->style))
+		s->style_loc = n->loc;
+	if ((n = get(v, "underscores")))
+		get_bool(c, n, "underscores", &s->underscores);
 	if ((n = get(v, "format")))
 		as_choice(c, n, "format", formats, &s->format);
 	if ((n = get(v, "select")))
@@ -1131,6 +1254,52 @@ check_trigger(struct ctx *c, struct loc loc, const char *t)
 		}
 }
 
+/* One attribute's shares: { portrait: 40, trading: 25, ... }. */
+static void
+load_mix_attr(struct ctx *c, const char *attr, const struct ynode *v)
+{
+	char where[64];
+	double sum = 0;
+
+	snprintf(where, sizeof(where), "mix: %s", attr);
+	if (!check_map(c, v, where, NULL))
+		return;
+	for (size_t i = 0; i < v->n; i += 2) {
+		struct mix_target *m = &c->r->mix[c->r->nmix];
+
+		if (v->items[i]->kind != Y_SCALAR ||
+		    !as_number(c, v->items[i + 1], "a share (percent)", 0, 100,
+			       &m->share))
+			continue;
+		m->attr = attr;
+		m->value = v->items[i]->str;
+		m->loc = v->items[i]->loc;
+		sum += m->share;
+		c->r->nmix++;
+	}
+	if (sum > 100.5)
+		diag_error(c->d, v->loc,
+			   "the shares of mix: %s add up to %g%%, over 100", attr, sum);
+}
+
+/* mix: { ATTRIBUTE: { VALUE: PERCENT, ... }, ... }: target shares. */
+static void
+load_mix(struct ctx *c, const struct ynode *v)
+{
+	size_t total = 0;
+
+	c->r->mix_loc = v->loc;
+	if (!check_map(c, v, "mix", mix_attrs))
+		return;
+	for (size_t i = 1; i < v->n; i += 2)
+		total += v->items[i]->kind == Y_MAP ? v->items[i]->n / 2 : 0;
+	c->r->mix = arena_alloc(c->a, (total + 1) * sizeof(*c->r->mix));
+	for (size_t i = 0; i < v->n; i += 2)
+		if (v->items[i]->kind == Y_SCALAR &&
+		    in_list(mix_attrs, v->items[i]->str))
+			load_mix_attr(c, v->items[i]->str, v->items[i + 1]);
+}
+
 static void
 load_top(struct ctx *c, const struct ynode *root)
 {
@@ -1168,6 +1337,8 @@ load_top(struct ctx *c, const struct ynode *root)
 		load_engines(c, v);
 	if ((v = get(root, "character")))
 		load_character(c, v);
+	if ((v = get(root, "mix")))
+		load_mix(c, v);
 }
 
 int

@@ -14,6 +14,7 @@
 #include "base/arena.h"
 #include "base/diag.h"
 #include "base/hash.h"
+#include "shape.h"
 #include "ytree.h"
 
 #define RECIPE_FORMAT 1
@@ -138,6 +139,9 @@ struct item {
 	int candidates;        /* 0: unset */
 	const char *caption;   /* the words a caption uses for this item */
 	const char *framing;   /* closeup, medium, full, back */
+	const char *category;  /* what kind of picture (a mix: share) */
+	struct aspect aspect;  /* aspect: 2:3; unset: the section's */
+	struct loc aspect_loc;
 	struct attr *attrs;    /* further caption attributes (expression, ...) */
 	size_t nattrs;
 	struct param *params;
@@ -195,10 +199,16 @@ struct section {
 	struct loc with_loc;
 	struct env_entry *rotate;
 	size_t nrotate;
+	struct aspect aspect; /* aspect: of its images; unset: their input's */
+	struct loc aspect_loc;
 	/* upscale, package */
-	int size;           /* 0: unset */
+	int size;           /* size: SIDE, or W x H when square; 0: unset */
+	int width, height;  /* size: W x H when not square; 0: unset */
+	struct loc size_loc;
 	/* caption */
-	const char *style;  /* reserved for caption profiles */
+	const char *style;  /* prose, tags; NULL: the target's */
+	struct loc style_loc;
+	bool underscores;   /* tags: words joined by '_', not spaces */
 	int words_min;      /* words: [min, max]; 0: the target's profile */
 	int words_max;
 	const char **identity; /* identity: words captions must never hold */
@@ -217,13 +227,21 @@ struct section {
 	double learning_rate; /* < 0: the trainer's default */
 };
 
+/* mix: a target share of one value of an attribute. */
+struct mix_target {
+	const char *attr;   /* "category", "framing", ... */
+	const char *value;  /* "portrait" */
+	double share;       /* percent, 0..100 */
+	struct loc loc;
+};
+
 struct recipe {
 	const struct source *src;
 	const char *dir;       /* the recipe's folder */
 	int format;            /* loramake: 1 */
 	const char *name;
 	const char *trigger;
-	const char *target;    /* flux, flux2, zimage, wan22, sdxl */
+	const char *target;    /* flux, flux2, zimage, wan22, sdxl, sd15 */
 	int64_t seed;          /* < 0: unset */
 	int concurrency;       /* -j default; 0: unset */
 	const char *remote_cache; /* a team cache it suggests (never used
@@ -234,6 +252,9 @@ struct recipe {
 	struct engine_decl *engines;
 	size_t nengines;
 	struct section sec[KIND_COUNT];
+	struct mix_target *mix; /* mix: target shares, by attribute */
+	size_t nmix;
+	struct loc mix_loc;
 };
 
 /*

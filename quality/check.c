@@ -188,13 +188,97 @@ unbuilt(struct check_result *r, const struct check_input *in, size_t built)
 	}
 }
 
+/* The package's own sides, and image i's in it. */
+static void
+package_sides(const struct check_input *in, int *w, int *h)
+{
+	*w = in->width ? in->width : in->size;
+	*h = in->width ? in->height : in->size;
+}
+
+static void
+image_sides(const struct check_input *in, size_t i, int *w, int *h)
+{
+	if (in->v[i].pw) {
+		*w = in->v[i].pw;
+		*h = in->v[i].ph;
+	} else {
+		package_sides(in, w, h);
+	}
+}
+
+/* The images' package sides, "832x1216" each, into *t. */
+static void
+tally_shapes(const struct check_input *in, struct tally *t)
+{
+	char key[32];
+	int w, h;
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < in->n; i++) {
+		image_sides(in, i, &w, &h);
+		snprintf(key, sizeof(key), "%dx%d", w, h);
+		tally_add(t, key);
+	}
+}
+
+/*
+ * resolution when the package cuts its images to several shapes (their
+ * aspects): one size per shape, none enlarged to its shape.
+ */
+static void
+resolution_by_shape(const struct check_input *in, struct check_result *r,
+		    size_t nshapes)
+{
+	struct tally pairs = { 0 };
+	size_t built = 0, enlarged = 0;
+	char key[64];
+	int w, h;
+
+	for (size_t i = 0; i < in->n; i++) {
+		const struct check_image *v = &in->v[i];
+
+		if (!v->built)
+			continue;
+		built++;
+		image_sides(in, i, &w, &h);
+		snprintf(key, sizeof(key), "%dx%d for %dx%d", v->w, v->h, w, h);
+		tally_add(&pairs, key);
+		if (v->w < w || v->h < h)
+			enlarged++;
+	}
+	figure(r, "%zu package shapes: ", nshapes);
+	for (size_t i = 0; i < pairs.n; i++)
+		figure(r, "%s%s (%zu)", i ? ", " : "", pairs.keys[i], pairs.count[i]);
+	if (!pairs.n)
+		figure(r, "no image measured");
+	if (pairs.n > nshapes)
+		verdict(r, CHECK_FAIL,
+			"images cut to one shape come in several sizes: make each "
+			"aspect's images one size upstream");
+	else if (enlarged)
+		verdict(r, CHECK_WARN,
+			"%zu images are enlarged to their shape: upscale first",
+			enlarged);
+	unbuilt(r, in, built);
+	tally_release(&pairs);
+}
+
 static void
 rule_resolution(const struct check_input *in, struct check_report *rep)
 {
 	struct check_result *r = rule(rep, "resolution");
-	struct tally t = { 0 };
+	struct tally t = { 0 }, shapes;
 	size_t built = 0;
 	char key[32];
+
+	tally_shapes(in, &shapes);
+	if (shapes.n > 1) {
+		resolution_by_shape(in, r, shapes.n);
+		tally_release(&shapes);
+		return;
+	}
+	tally_release(&shapes);
 
 	for (size_t i = 0; i < in->n; i++) {
 		if (!in->v[i].built)
@@ -209,7 +293,10 @@ rule_resolution(const struct check_input *in, struct check_report *rep)
 		figure(r, "no image measured");
 	for (size_t i = 0; t.n > 1 && i < t.n; i++)
 		figure(r, "%s%s (%zu)", i ? ", " : "", t.keys[i], t.count[i]);
-	figure(r, "; package %dx%d", in->size, in->size);
+	int pw, ph;
+
+	package_sides(in, &pw, &ph);
+	figure(r, "; package %dx%d", pw, ph);
 	if (t.n > 1) {
 		verdict(r, CHECK_FAIL,
 			"make them one size upstream (upscale: { engine: local, size: %d, "
@@ -226,16 +313,54 @@ rule_resolution(const struct check_input *in, struct check_report *rep)
 			if (in->v[i].built)
 				side = in->v[i].w < in->v[i].h ? in->v[i].w
 							       : in->v[i].h;
-		if (side < in->size)
+		if (side < (pw < ph ? pw : ph))
 			verdict(r, CHECK_WARN,
 				"the package enlarges them from %d to %d: upscale first",
-				side, in->size);
+				side, pw < ph ? pw : ph);
 	}
-	if (in->size % 64)
+	if (pw % 64 || ph % 64)
 		verdict(r, CHECK_WARN,
 			"package size %d is not a multiple of 64; trainers bucket in 64s",
-			in->size);
+			pw % 64 ? pw : ph);
 	unbuilt(r, in, built);
+	tally_release(&t);
+}
+
+/*
+ * The buckets an aspect-bucketing trainer puts the package's images in:
+ * loramake delivers each image at its bucket's sides (multiples of 64,
+ * compiler/shape.h), so its bucket is its package sides. A bucket with
+ * one image trains it alone, and SimpleTuner drops every bucket smaller
+ * than the batch (TRAINERS.md 1.4, issues §4 item 7). Reported only when
+ * there are several buckets: a one-shape set has one, holding them all.
+ */
+static void
+rule_buckets(const struct check_input *in, struct check_report *rep)
+{
+	struct tally t;
+	struct check_result *r;
+	size_t lonely = 0;
+
+	tally_shapes(in, &t);
+	if (t.n < 2) {
+		tally_release(&t);
+		return;
+	}
+	r = rule(rep, "buckets");
+	figure(r, "%zu buckets: ", t.n);
+	for (size_t i = 0; i < t.n; i++) {
+		figure(r, "%s%s (%zu)", i ? ", " : "", t.keys[i], t.count[i]);
+		if (t.count[i] == 1) {
+			lonely++;
+			detail(r, "bucket %s holds one image", t.keys[i]);
+		}
+	}
+	if (lonely)
+		verdict(r, CHECK_WARN,
+			"%zu bucket%s hold%s a single image: trainers train it alone or "
+			"drop it (SimpleTuner drops buckets under the batch size); give "
+			"it company or another aspect",
+			lonely, lonely > 1 ? "s" : "", lonely > 1 ? "" : "s");
 	tally_release(&t);
 }
 
@@ -666,6 +791,7 @@ check_run(const struct check_input *in, struct check_report *rep)
 	memset(rep, 0, sizeof(*rep));
 	rule_count(in, rep);
 	rule_resolution(in, rep);
+	rule_buckets(in, rep);
 	rule_framing(in, rep);
 	rule_distinct(in, rep, "angles", ATTR_ANGLE, 5, CHECK_FAIL,
 		      "add camera angles (front, three-quarter, profile, low, high, back)");

@@ -11,7 +11,9 @@
  * a built recipe. Nothing here reads a file.
  *
  *   count        images in the target's range
- *   resolution   one size for every image
+ *   resolution   one size for every image (of one package shape)
+ *   buckets      the aspect buckets the package's images fall in, none
+ *                holding a single image (only when there are several)
  *   framing      close-up 33-40%, medium 25-30%, full 20-25%, back ~10%
  *   angles       5 or more camera angles
  *   expressions  5-7, neutral 30-40%, none over 6 in 25-30 images
@@ -45,6 +47,9 @@ struct check_image {
 	const char *caption;           /* its caption, or NULL */
 	bool built;                    /* the pixels were measured */
 	int w, h;                      /* when built */
+	int pw, ph;                    /* its sides in the package
+					* (dag_package_sides); 0: the
+					* package's square */
 	uint64_t dhash;                /* when built */
 	bool placeholder;              /* made by the preview engine, or from
 					* an image that was: not compared by
@@ -60,6 +65,8 @@ struct check_prompt {
 struct check_input {
 	const struct caption_profile *profile;
 	int size;                      /* the package's square side */
+	int width, height;             /* or its sides (size: W x H); 0:
+					* size x size */
 	const struct check_image *v;
 	size_t n;
 	const struct check_prompt *prompts;

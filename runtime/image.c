@@ -415,11 +415,26 @@ to_srgb8(struct refs *r, VipsImage *in, const char *path, struct error *err)
  * keeps which is longest, so this works on the stored sides.
  */
 static void
-target_sides(int w, int h, const struct image_op *op, int *tw, int *th)
+target_sides(int w, int h, bool swap, const struct image_op *op, int *tw,
+	     int *th)
 {
 	bool by_longest = op->crop == IMAGE_CROP_NONE;
 	bool wide = w >= h;
 
+	if (op->width) {
+		/* cover width x height as displayed: the stored sides are
+		 * the displayed ones turned when a quarter turn is to come */
+		int cw = swap ? op->height : op->width;
+		int ch = swap ? op->width : op->height;
+		double f = (double)cw / w > (double)ch / h ? (double)cw / w
+							   : (double)ch / h;
+
+		*tw = (int)ceil(w * f - 1e-6);
+		*th = (int)ceil(h * f - 1e-6);
+		*tw = *tw < cw ? cw : *tw;
+		*th = *th < ch ? ch : *th;
+		return;
+	}
 	if (by_longest == wide) {
 		*tw = op->size;
 		*th = (int)lround((double)h * op->size / w);
@@ -470,7 +485,8 @@ scale(struct refs *r, VipsImage *in, const struct image_op *op,
 {
 	int tw, th;
 
-	target_sides(in->Xsize, in->Ysize, op, &tw, &th);
+	target_sides(in->Xsize, in->Ysize,
+		     p_vips_image_get_orientation_swap(in), op, &tw, &th);
 	if (tw > IMAGE_MAX_SIDE || th > IMAGE_MAX_SIDE) {
 		error_set(err, "'%s' is %dx%d: too elongated to crop to %d",
 			  path, in->Xsize, in->Ysize, op->size);
@@ -492,8 +508,10 @@ orient_crop_flip(struct refs *r, VipsImage *in, const struct image_op *op,
 	bool turn = p_vips_image_get_orientation(in) != 1;
 	/* a square of the size already is its own crop: smartcrop would
 	 * spend a third of the time of a normalisation to find that out */
-	bool crop = op->size > 0 && op->crop != IMAGE_CROP_NONE &&
-		    (in->Xsize != op->size || in->Ysize != op->size);
+	int cw = op->width ? op->width : op->size;
+	int ch = op->width ? op->height : op->size;
+	bool crop = cw > 0 && (op->crop != IMAGE_CROP_NONE || op->width) &&
+		    (in->Xsize != cw || in->Ysize != ch);
 	VipsImage *t = NULL;
 
 	if (turn || crop) {
@@ -507,10 +525,10 @@ orient_crop_flip(struct refs *r, VipsImage *in, const struct image_op *op,
 		in = refs_keep(r, t);
 	}
 	if (crop) {
-		if (p_vips_smartcrop(in, &t, op->size, op->size, "interesting",
-				     op->crop == IMAGE_CROP_ATTENTION ?
-				     VIPS_INTERESTING_ATTENTION :
-				     VIPS_INTERESTING_CENTRE, NULL))
+		if (p_vips_smartcrop(in, &t, cw, ch, "interesting",
+				     op->crop == IMAGE_CROP_CENTRE ?
+				     VIPS_INTERESTING_CENTRE :
+				     VIPS_INTERESTING_ATTENTION, NULL))
 			return vips_fail_null(err, "cannot crop '%s'", path);
 		in = refs_keep(r, t);
 	}
@@ -609,6 +627,10 @@ check_op(const struct image_op *op, struct error *err)
 	if (op->size < 0 || op->size > IMAGE_MAX_SIDE)
 		return error_set(err, "image size %d is not in 0..%d",
 				 op->size, IMAGE_MAX_SIDE);
+	if (op->width < 0 || op->width > IMAGE_MAX_SIDE || op->height < 0 ||
+	    op->height > IMAGE_MAX_SIDE || (op->width > 0) != (op->height > 0))
+		return error_set(err, "image sides %dx%d are not in 1..%d",
+				 op->width, op->height, IMAGE_MAX_SIDE);
 	if (op->crop != IMAGE_CROP_NONE && op->crop != IMAGE_CROP_CENTRE &&
 	    op->crop != IMAGE_CROP_ATTENTION)
 		return error_set(err, "unknown crop %d", (int)op->crop);
@@ -632,7 +654,7 @@ image_transform(const char *in, const char *out, const struct image_op *op,
 	im = open_image(&r, in, VIPS_ACCESS_SEQUENTIAL, err);
 	if (im)
 		im = to_srgb8(&r, im, in, err);
-	if (im && op->size > 0)
+	if (im && (op->size > 0 || op->width > 0))
 		im = scale(&r, im, op, in, err);
 	if (im)
 		im = orient_crop_flip(&r, im, op, in, err);

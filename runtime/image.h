@@ -32,6 +32,9 @@ struct image_op {
 				 or the square side, Lanczos3 up or down */
 	enum image_crop crop;
 	bool flip;            /* mirror horizontally */
+	int width, height;    /* instead of size: these sides exactly,
+				 scaled to cover them and cut by crop
+				 (CROP_NONE: as ATTENTION) */
 };
 
 /*

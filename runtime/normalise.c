@@ -11,23 +11,22 @@
 #include "compiler/caption.h"
 #include "runtime/normalise.h"
 
-int
-norm_package_size(const struct node *pkg)
-{
-	return pkg->size ? pkg->size : caption_profile(pkg->recipe->target)->size;
-}
-
 void
-norm_spec_of(const struct node *pkg, struct norm_spec *spec)
+norm_spec_of(const struct node *pkg, const struct node *img,
+	     struct norm_spec *spec)
 {
-	spec->size = norm_package_size(pkg);
+	struct sides s = dag_package_sides(pkg, img);
+
+	spec->width = s.w;
+	spec->height = s.h;
 	spec->crop = IMAGE_CROP_ATTENTION;
 }
 
 /*
  * Everything that decides the bytes, as text: a change of any of them is
  * another key. "png" is the format; image.c's PNG settings ride on
- * NORM_VERSION.
+ * NORM_VERSION. A square is written as its side alone, as before sides
+ * could differ, so no square normalisation is made again.
  */
 struct hash
 norm_key(const struct hash *image, const struct norm_spec *spec)
@@ -38,8 +37,12 @@ norm_key(const struct hash *image, const struct norm_spec *spec)
 
 	hash_hex(image, hex);
 	buf_init(&b);
-	buf_addf(&b, "loramake normalise %s\nimage %s\nsize %d\ncrop %d\nformat png\n",
-		 NORM_VERSION, hex, spec->size, (int)spec->crop);
+	buf_addf(&b, "loramake normalise %s\nimage %s\n", NORM_VERSION, hex);
+	if (spec->width == spec->height)
+		buf_addf(&b, "size %d\n", spec->width);
+	else
+		buf_addf(&b, "width %d\nheight %d\n", spec->width, spec->height);
+	buf_addf(&b, "crop %d\nformat png\n", (int)spec->crop);
 	h = hash_bytes(b.data, b.len);
 	buf_release(&b);
 	return h;
@@ -84,7 +87,12 @@ norm_make(struct store *st, const char *actions_path, const char *in,
 	  const struct norm_spec *spec, const struct hash *key,
 	  struct hash *obj, struct error *err)
 {
-	struct image_op op = { .size = spec->size, .crop = spec->crop };
+	struct image_op op = { .crop = spec->crop };
+
+	if (spec->width == spec->height)
+		op.size = spec->width;
+	else
+		op.width = spec->width, op.height = spec->height;
 	char *tmp = store_tmp_path(st, ".png");
 	struct action rec;
 	int rc = image_transform(in, tmp, &op, err);

@@ -2,7 +2,8 @@
 #define LM_NORMALISE_H
 /*
  * normalise: an image made ready for a package, as a cached step. The
- * package's images are each cut to one square size around the subject,
+ * package's images are each cut to their sides around the subject (one
+ * square size, or the bucket of the image's aspect: dag_package_sides),
  * turned upright, flattened onto white and written as an 8-bit sRGB PNG
  * (image_transform); the package itself only assembles what this made.
  *
@@ -33,15 +34,15 @@
 #define NORM_VERSION "1"
 
 struct norm_spec {
-	int size;             /* the square side */
+	int width, height;    /* the sides (dag_package_sides); equal sides
+				 with IMAGE_CROP_NONE: the longest side
+				 (review's thumbnails) */
 	enum image_crop crop; /* IMAGE_CROP_ATTENTION */
 };
 
-/* The settings package node pkg normalises its images with. */
-void norm_spec_of(const struct node *pkg, struct norm_spec *spec);
-
-/* The package side: package.size, else the target's. */
-int norm_package_size(const struct node *pkg);
+/* The settings package node pkg normalises its image img with. */
+void norm_spec_of(const struct node *pkg, const struct node *img,
+		  struct norm_spec *spec);
 
 /* The key of normalising the image whose bytes hash to image. */
 struct hash norm_key(const struct hash *image, const struct norm_spec *spec);

@@ -105,7 +105,6 @@ struct sched {
 	struct sjob **failures;
 	size_t nfailures, capfailures;
 	/* the package this build makes: its images' normalisations */
-	struct norm_spec norm_spec;
 	struct norm_slot *norms;   /* by node index, or NULL: no package */
 	bool *norm_wanted;         /* by node index: a selected image */
 	size_t norm_running;       /* on the workers */
@@ -941,6 +940,7 @@ struct norm_slot {
 	enum norm_state state;
 	bool made;                 /* by this build, not found cached */
 	struct hash key, obj;
+	struct norm_spec spec;     /* its sides in the package */
 	char *in;                  /* the file it reads, while running */
 	double seconds;            /* what normalising took, on its worker */
 	struct sjob *waiter;       /* the package, once it waits on this */
@@ -993,7 +993,7 @@ norm_work(void *ctx)
 	struct norm_slot *x = ctx;
 	int64_t t0 = now_ms();
 
-	x->rc = norm_make(x->s->store, x->s->acts->path, x->in, &x->s->norm_spec,
+	x->rc = norm_make(x->s->store, x->s->acts->path, x->in, &x->spec,
 			  &x->key, &x->obj, &x->err);
 	x->seconds = (double)(now_ms() - t0) / 1000.0;
 }
@@ -1046,8 +1046,9 @@ norm_begin(struct sched *s, const struct node *n)
 	outs = outputs_of(s, n, &nouts);
 	if (!norm_image_hash(n, outs, nouts, node_pick(n, s->dag->picks), &img))
 		return; /* not picked yet: the package is not ready either */
-	*x = (struct norm_slot){ .s = s, .node = n,
-				 .key = norm_key(&img, &s->norm_spec) };
+	*x = (struct norm_slot){ .s = s, .node = n };
+	norm_spec_of(s->dag->package, n, &x->spec);
+	x->key = norm_key(&img, &x->spec);
 	if (norm_cached(s->acts, s->store, &x->key, &x->obj)) {
 		x->state = NORM_DONE;
 		return;
@@ -1231,7 +1232,6 @@ plan_normalisation(struct sched *s)
 
 	if (!pkg || !s->byidx[pkg->idx])
 		return;
-	norm_spec_of(pkg, &s->norm_spec);
 	s->norms = xcalloc(s->dag->nnodes + 1, sizeof(*s->norms));
 	s->norm_wanted = xcalloc(s->dag->nnodes + 1, sizeof(*s->norm_wanted));
 	for (size_t i = 0; i < pkg->nin; i++)

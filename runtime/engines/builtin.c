@@ -5,8 +5,9 @@
  * UTF-8 line with no line break.
  *
  * A package node assembles its selected images, which the scheduler has
- * normalised already (runtime/normalise.h: one square size, size: else
- * the target's; cropped around the subject; upright; alpha flattened;
+ * normalised already (runtime/normalise.h: the package's sides, size:
+ * else the target's square, or those of the image's aspect at its area;
+ * cropped around the subject; upright; alpha flattened;
  * a PNG, each a cached object), beside their captions, in the layout
  * package.format names, plus a manifest.json. Nothing is decoded or
  * encoded here: a folder layout hard-links each normalised image and each
@@ -28,6 +29,7 @@
  */
 #include <ctype.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +84,8 @@ struct pkg {
 	const char *format;
 	char *stem;              /* "jinx" */
 	char *dir;               /* the images' folder in the package, or "" */
-	int size, repeats;
+	int size, repeats;       /* size: the square side, or the longer of */
+	struct sides base;       /* the package's own sides (size: W x H) */
 	struct staged *v;
 	size_t n;
 	struct pfile *files;     /* every file of the package */
@@ -334,14 +337,39 @@ max_bucket(int size)
 	return (size + 63) / 64 * 64 * 2;
 }
 
+/*
+ * The bucket bounds sd-scripts needs for the package's images: at most
+ * 256 and twice the package's side (so ~1 MP portrait buckets fit), and
+ * widened to the smallest and largest side an image has (an aspect's
+ * bucket: compiler/shape.h).
+ */
+static void
+bucket_bounds(const struct pkg *p, int *minb, int *maxb)
+{
+	int side = p->base.w > p->base.h ? p->base.w : p->base.h;
+
+	*minb = p->size >= 256 ? 256 : (p->size / 64 > 0 ? p->size / 64 * 64 : 64);
+	*maxb = max_bucket(side);
+	for (size_t i = 0; i < p->n; i++) {
+		struct sides s = dag_package_sides(p->job->node, p->v[i].node);
+		int lo = (s.w < s.h ? s.w : s.h) / 64 * 64, hi = s.w > s.h ? s.w : s.h;
+
+		if (lo >= 64 && lo < *minb)
+			*minb = lo;
+		if ((hi + 63) / 64 * 64 > *maxb)
+			*maxb = (hi + 63) / 64 * 64;
+	}
+}
+
 /* kohya-ss/sd-scripts: dataset_config.toml (TRAINERS.md §1.1). */
 static int
 write_kohya(struct pkg *p, struct error *err)
 {
 	struct buf b;
-	int minb = p->size >= 256 ? 256 : (p->size / 64 > 0 ? p->size / 64 * 64 : 64);
+	int minb, maxb;
 	int rc;
 
+	bucket_bounds(p, &minb, &maxb);
 	buf_init(&b);
 	buf_addf(&b, "# kohya-ss/sd-scripts dataset config, written by loramake for %s.\n"
 		 "# image_dir is relative: run the trainer from this folder, or make\n"
@@ -353,7 +381,7 @@ write_kohya(struct pkg *p, struct error *err)
 	buf_addf(&b, "[[datasets]]\nresolution = [%d, %d]\nbatch_size = 1\n"
 		 "enable_bucket = true\nmin_bucket_reso = %d\nmax_bucket_reso = %d\n"
 		 "bucket_reso_steps = 64\nbucket_no_upscale = true\n\n",
-		 p->size, p->size, minb, max_bucket(p->size));
+		 p->base.w, p->base.h, minb, maxb);
 	buf_adds(&b, "  [[datasets.subsets]]\n  image_dir = ");
 	add_quoted(&b, p->dir);
 	buf_addf(&b, "\n  num_repeats = %d\n  class_tokens = ", p->repeats);
@@ -509,6 +537,10 @@ write_manifest(struct pkg *p, struct error *err)
 		      p->r->trigger ? p->r->trigger : "", "target", p->r->target,
 		      "format", p->format, "size", p->size, "repeats", p->repeats,
 		      "files", files);
+	if (m && p->base.w != p->base.h) {
+		json_object_set_new(m, "width", json_integer(p->base.w));
+		json_object_set_new(m, "height", json_integer(p->base.h));
+	}
 	text = m ? json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(m);
 	if (!text)
@@ -630,7 +662,11 @@ pkg_init(struct pkg *p, struct job *job)
 	p->r = job->node->recipe;
 	p->format = s->format ? s->format : "fal-zip";
 	p->stem = package_stem(job->node);
-	p->size = norm_package_size(job->node);
+	p->base = dag_package_base(job->node);
+	/* ai-toolkit's resolution and the manifest's size: the side of the
+	 * package's area, in steps of 64 (the side itself for a square) */
+	p->size = p->base.w == p->base.h ? p->base.w
+		: (int)lround(sqrt((double)p->base.w * p->base.h) / 64) * 64;
 	p->repeats = s->repeats ? s->repeats : RECIPE_DEFAULT_REPEATS;
 	p->dir = images_dir(p);
 }

@@ -212,6 +212,38 @@ map_trainer(json_t *o, const struct node *n, const char *const *images,
 	return 0;
 }
 
+/*
+ * The image's shape, as the endpoint takes it (compiler/engine_type.h):
+ * "aspect_ratio": "2:3", or "image_size": { width, height } at about a
+ * megapixel in steps of 64 (compiler/shape.h). Only for an aspect the
+ * recipe set on the node (n->shape_sent); params: may override it.
+ */
+static void
+map_shape(json_t *o, const struct node *n)
+{
+	const char *const *ratios;
+	char text[24];
+	struct sides s;
+
+	if (!n->shape_sent)
+		return;
+	switch (engine_type_shape(engine_type_find("fal"), n->model, &ratios)) {
+	case SHAPE_ASPECT_RATIO:
+		json_object_set_new(o, "aspect_ratio",
+				    json_string(aspect_text(n->aspect, text,
+							    sizeof(text))));
+		break;
+	case SHAPE_IMAGE_SIZE:
+		s = shape_at_area(n->aspect, SHAPE_GEN_AREA);
+		json_object_set_new(o, "image_size",
+				    json_pack("{s:i, s:i}", "width", s.w,
+					      "height", s.h));
+		break;
+	case SHAPE_NONE:
+		break;
+	}
+}
+
 /* The mapped fields of endpoint map for node n (before params). */
 static int
 map_fields(json_t *o, enum model_family map, const struct node *n,
@@ -233,6 +265,7 @@ map_fields(json_t *o, enum model_family map, const struct node *n,
 		json_object_set_new(o, "strength", json_real(n->strength));
 	if ((takes & FIELD_NEGATIVE) && n->negative && *n->negative)
 		json_object_set_new(o, "negative_prompt", json_string(n->negative));
+	map_shape(o, n);
 	json_object_set_new(o, "seed",
 			    json_integer(fal_seed(n->seed, candidate)));
 	if (map != FAMILY_GENERIC && map != FAMILY_UPSCALE)

@@ -31,6 +31,8 @@ local_op(const struct node *n, struct image_op *op, struct error *err)
 
 	memset(op, 0, sizeof(*op));
 	op->size = n->size;
+	op->width = n->width; /* size: W x H: exactly, cut around the face */
+	op->height = n->height;
 	if (crop && !strcmp(crop, "\"attention\""))
 		op->crop = IMAGE_CROP_ATTENTION;
 	else if (crop && !strcmp(crop, "\"centre\""))

@@ -169,6 +169,36 @@ test_resolution(void **state)
 			       "1 of 28 not built"));
 }
 
+/* Images the package cuts to their aspects: one size per shape; buckets. */
+static void
+test_shapes_and_buckets(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_null(check_find(&f->rep, "buckets")); /* one shape: no rule */
+	check_run(&f->in, &f->rep);
+	assert_null(check_find(&f->rep, "buckets"));
+	for (int i = 0; i < N; i++)
+		f->v[i].pw = 832, f->v[i].ph = 1216;
+	f->v[0].pw = f->v[0].ph = 1024;
+	f->v[1].pw = f->v[1].ph = 1024;
+	f->v[2].pw = 1344, f->v[2].ph = 768;
+	assert_int_equal(status(f, "buckets"), CHECK_WARN);
+	assert_non_null(strstr(check_find(&f->rep, "buckets")->figure,
+			       "1344x768 (1)"));
+	assert_non_null(strstr(check_find(&f->rep, "buckets")->figure,
+			       "832x1216 (25)"));
+	/* the 1024 x 1024 sources are enlarged to 832 x 1216 */
+	assert_int_equal(status(f, "resolution"), CHECK_WARN);
+	f->v[3].pw = 1344, f->v[3].ph = 768;
+	assert_int_equal(status(f, "buckets"), CHECK_PASS);
+	for (int i = 0; i < N; i++)
+		f->v[i].w = f->v[i].pw, f->v[i].h = f->v[i].ph;
+	assert_int_equal(status(f, "resolution"), CHECK_PASS);
+	f->v[4].w = 1024, f->v[4].h = 1536; /* two sizes for one shape */
+	assert_int_equal(status(f, "resolution"), CHECK_FAIL);
+}
+
 static void
 test_framing(void **state)
 {
@@ -356,7 +386,8 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_good_set), T(test_count), T(test_resolution),
-		T(test_framing), T(test_angles), T(test_expressions),
+		T(test_shapes_and_buckets), T(test_framing), T(test_angles),
+		T(test_expressions),
 		T(test_wardrobe_backgrounds), T(test_duplicates),
 		T(test_duplicates_say_what_pairs_share),
 		T(test_placeholders_are_not_duplicates),

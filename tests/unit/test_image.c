@@ -293,7 +293,7 @@ test_probe_truncated(void **state)
 {
 	struct fixture *f = *state;
 	struct error err = { "" };
-	struct image_op op = { 32, IMAGE_CROP_NONE, false };
+	struct image_op op = { .size = 32, .crop = IMAGE_CROP_NONE, .flip = false };
 	char *scene = data("scene.png"), *cut = tmp(f, "cut.png");
 	char *out = tmp(f, "out.png");
 	size_t len;
@@ -345,7 +345,7 @@ test_transform_resize(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct image_op op = { 64, IMAGE_CROP_NONE, false };
+	struct image_op op = { .size = 64, .crop = IMAGE_CROP_NONE, .flip = false };
 	char *scene = data("scene.png"), *rgba = data("rgba.png");
 	char *exif = data("exif6.png"), *out = tmp(f, "out.png");
 
@@ -374,7 +374,7 @@ test_transform_crop(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct image_op op = { 48, IMAGE_CROP_ATTENTION, false };
+	struct image_op op = { .size = 48, .crop = IMAGE_CROP_ATTENTION, .flip = false };
 	char *scene = data("scene.png"), *exif = data("exif6.png");
 	char *att = tmp(f, "att.png"), *cen = tmp(f, "cen.png");
 
@@ -389,6 +389,17 @@ test_transform_crop(void **state)
 	op.size = 16;
 	assert_int_equal(image_transform(exif, cen, &op, &err), 0);
 	assert_rgb_png(cen, 16, 16);
+	/* sides of an aspect: covered, then cut; upright after a turn too */
+	op = (struct image_op){ .crop = IMAGE_CROP_ATTENTION, .width = 32,
+				.height = 48 };
+	assert_int_equal(image_transform(scene, att, &op, &err), 0);
+	assert_rgb_png(att, 32, 48);
+	op.width = 40, op.height = 24;
+	assert_int_equal(image_transform(exif, cen, &op, &err), 0);
+	assert_rgb_png(cen, 40, 24);
+	op.crop = IMAGE_CROP_NONE; /* W x H always cuts to its sides */
+	assert_int_equal(image_transform(scene, cen, &op, &err), 0);
+	assert_rgb_png(cen, 40, 24);
 	free(scene);
 	free(exif);
 	free(att);
@@ -400,7 +411,7 @@ test_transform_flatten(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct image_op op = { 0, IMAGE_CROP_NONE, false };
+	struct image_op op = { .size = 0, .crop = IMAGE_CROP_NONE, .flip = false };
 	char *rgba = data("rgba.png"), *white = data("rgba_on_white.png");
 	char *grey = data("grey16a.png"), *a = tmp(f, "a.png");
 	char *b = tmp(f, "b.png");
@@ -429,7 +440,7 @@ test_transform_flip(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct image_op op = { 64, IMAGE_CROP_NONE, false };
+	struct image_op op = { .size = 64, .crop = IMAGE_CROP_NONE, .flip = false };
 	char *scene = data("scene.png"), *a = tmp(f, "a.png");
 	char *b = tmp(f, "b.png"), *c = tmp(f, "c.png"), *d = tmp(f, "d.png");
 
@@ -454,7 +465,7 @@ test_transform_bad_args(void **state)
 {
 	struct fixture *f = *state;
 	struct error err = { "" };
-	struct image_op op = { -1, IMAGE_CROP_NONE, false };
+	struct image_op op = { .size = -1, .crop = IMAGE_CROP_NONE, .flip = false };
 	char *scene = data("scene.png"), *out = tmp(f, "out.png");
 	char *nodir = tmp(f, "no/such/dir/out.png");
 
@@ -526,7 +537,7 @@ test_dhash(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct image_op op = { 64, IMAGE_CROP_NONE, false };
+	struct image_op op = { .size = 64, .crop = IMAGE_CROP_NONE, .flip = false };
 	char *scene = data("scene.png"), *bright = data("scene_bright.png");
 	char *small = tmp(f, "small.png"), *p1 = tmp(f, "p1.png");
 	char *p2 = tmp(f, "p2.png"), *known = data("dhash9x8.png");
@@ -575,7 +586,7 @@ static void *
 work(void *arg)
 {
 	struct worker *w = arg;
-	struct image_op op = { 40, IMAGE_CROP_ATTENTION, true };
+	struct image_op op = { .size = 40, .crop = IMAGE_CROP_ATTENTION, .flip = true };
 	struct error err;
 	char *scene = data("scene.png");
 	char *out = xasprintf("%s/t%d.png", w->dir, w->id);
