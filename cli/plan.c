@@ -414,6 +414,8 @@ put_node(FILE *f, const struct session *s, size_t i)
 	fprintf(f, ",\"timed\":%s", n->timed ? "true" : "false");
 	if (n->prompt)
 		put_field(f, "prompt", n->prompt, false);
+	if (n->prompt && n->negative && *n->negative)
+		put_field(f, "negative", n->negative, false);
 	if (n->caption)
 		put_field(f, "caption", n->caption, false);
 	if (n->env) {

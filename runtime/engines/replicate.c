@@ -95,13 +95,13 @@ image_list(const char *const *images, size_t nimages)
 }
 
 /*
- * The prediction's "input": the node's prompt, negative prompt, strength
- * (prompt_strength), seed and its input images: a model that takes more
- * than one (max_images in compiler/engine_type.c: google/nano-banana) gets
- * them all, the source and its refs:, as the list image_input; else the
- * first, as input_image for the Kontext edit family or image. Then
- * output_format png and every params: entry over them (guidance,
- * num_inference_steps, lora_scale...).
+ * The prediction's "input": the node's prompt, negative prompt (where the
+ * model's family takes one), strength (prompt_strength), seed and its
+ * input images: a model that takes more than one (max_images in
+ * compiler/engine_type.c: google/nano-banana) gets them all, the source
+ * and its refs:, as the list image_input; else the first, as input_image
+ * for the Kontext edit family or image. Then output_format png and every
+ * params: entry over them (guidance, num_inference_steps, lora_scale...).
  */
 static json_t *
 input_object(const struct node *n, const char *const *images, size_t nimages,
@@ -113,7 +113,10 @@ input_object(const struct node *n, const char *const *images, size_t nimages,
 
 	if (n->prompt)
 		json_object_set_new(o, "prompt", json_string(n->prompt));
-	if (n->negative && *n->negative)
+	/* only where the family takes one: compile said the others go
+	 * without it (compiler/dag.c, check_dropped_fields) */
+	if ((model_family_fields(family) & FIELD_NEGATIVE) && n->negative &&
+	    *n->negative)
 		json_object_set_new(o, "negative_prompt", json_string(n->negative));
 	if (nimages && engine_type_max_images(t, n->model) > 1) {
 		json_object_set_new(o, "image_input", image_list(images, nimages));
