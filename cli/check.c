@@ -261,7 +261,9 @@ gather(const struct session *s, struct gathered *g)
 	struct lint_opts lo = { .trigger = r->trigger, .character = r->character,
 				.identity = cs->identity, .nidentity = cs->nidentity,
 				.profile = p, .min_words = (unsigned)cs->words_min,
-				.max_words = (unsigned)cs->words_max };
+				.max_words = (unsigned)cs->words_max,
+				.tags = caption_tags(r),
+				.underscores = cs->underscores };
 	const struct node *pkg = s->dag->package;
 	struct error err;
 
@@ -385,7 +387,8 @@ judge(const struct session *s, struct gathered *g, struct check_report *rep)
 				   .size = g->size, .width = g->width,
 				   .height = g->height, .v = g->v, .n = g->n,
 				   .prompts = g->prompts, .nprompts = g->nprompts,
-				   .lint = g->lint };
+				   .lint = g->lint, .mix = s->dag->recipe.mix,
+				   .nmix = s->dag->recipe.nmix };
 	check_run(&in, rep);
 	return 0;
 }

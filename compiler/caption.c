@@ -34,6 +34,7 @@ static const struct caption_profile profiles[] = {
 	{ "zimage", "Z-Image", 20, 50, 0, 512, false, true, 20, 30, 1024 },
 	{ "wan22", "WAN 2.2", 80, 150, 0, 512, true, true, 10, 30, 1024 },
 	{ "sdxl", "SDXL", 10, 50, 77, 0, false, false, 100, 150, 1024 },
+	{ "sd15", "SD 1.5", 10, 50, 77, 0, false, false, 100, 150, 512 },
 };
 
 const struct caption_profile *
@@ -45,8 +46,8 @@ caption_profile(const char *target)
 	return &profiles[0];
 }
 
-void
-caption_set_attr(const char **attrs, const char *name, const char *value)
+int
+caption_attr_slot(const char *name)
 {
 	static const struct {
 		const char *name;
@@ -55,12 +56,22 @@ caption_set_attr(const char **attrs, const char *name, const char *value)
 		{ "expression", ATTR_EXPRESSION }, { "wardrobe", ATTR_WARDROBE },
 		{ "pose", ATTR_POSE },             { "place", ATTR_PLACE },
 		{ "light", ATTR_LIGHT },           { "angle", ATTR_ANGLE },
-		{ "framing", ATTR_FRAMING },
+		{ "framing", ATTR_FRAMING },       { "category", ATTR_CATEGORY },
 	};
 
 	for (size_t i = 0; i < LM_ARRAY_LEN(map); i++)
 		if (strcmp(map[i].name, name) == 0)
-			attrs[map[i].slot] = value;
+			return (int)map[i].slot;
+	return -1;
+}
+
+void
+caption_set_attr(const char **attrs, const char *name, const char *value)
+{
+	int slot = caption_attr_slot(name);
+
+	if (slot >= 0)
+		attrs[slot] = value;
 }
 
 static bool
@@ -69,6 +80,15 @@ same(const char *a, const char *b)
 	if (!a || !b)
 		return a == b;
 	return strcmp(a, b) == 0;
+}
+
+bool
+caption_tags(const struct recipe *r)
+{
+	const char *style = r->sec[KIND_CAPTION].style;
+
+	return style ? strcmp(style, "tags") == 0
+		     : !caption_profile(r->target)->prose;
 }
 
 void
@@ -80,10 +100,14 @@ caption_set_init(struct caption_set *set, const struct recipe *r,
 	memset(set, 0, sizeof(*set));
 	set->r = r;
 	set->profile = caption_profile(r->target);
+	set->tags = caption_tags(r);
+	set->underscores = cs->underscores;
+	/* the profile's word bounds are for sentences: tags are bound by
+	 * the encoder's tokens, and by words only when the recipe says */
 	set->min_words = cs->words_min ? (unsigned)cs->words_min
-				       : set->profile->min_words;
+		       : set->tags ? 0 : set->profile->min_words;
 	set->max_words = cs->words_max ? (unsigned)cs->words_max
-				       : set->profile->max_words;
+		       : set->tags ? 0 : set->profile->max_words;
 	set->max_tokens = set->profile->text_window ? set->profile->text_window
 						    : set->profile->clip_window;
 	for (int a = 0; a < ATTR_COUNT; a++)
@@ -653,6 +677,114 @@ render_fitting(struct buf *b, const struct caption_set *set, struct parts *p)
 					       &sett[best / orders], count);
 }
 
+/* ---- tags ---- */
+
+/* Is the tag b holds from mark + 2 on one of those before mark (case
+ * aside)? Tags are joined by ", ". */
+static bool
+has_tag_before(const struct buf *b, size_t mark)
+{
+	const char *t = b->data + mark + 2, *end = b->data + mark;
+	size_t len = b->len - mark - 2;
+
+	for (const char *p = b->data; p < end; ) {
+		const char *q = strstr(p, ", ");
+
+		if (!q || q > end)
+			q = end;
+		if ((size_t)(q - p) == len && strncasecmp(p, t, len) == 0)
+			return true;
+		p = q + 2;
+	}
+	return false;
+}
+
+/*
+ * Append one tag: w trimmed, without a leading article or the camera
+ * verbs of the prose forms ("seen from behind" is "from behind"), its
+ * spaces as '_' with underscores; a tag already there is not repeated.
+ */
+static void
+add_tag(struct buf *b, const struct caption_set *set, const char *w,
+	size_t len)
+{
+	static const char *const lead[] = { "seen ", "viewed ", "in ", "a ",
+					    "an ", "the ", NULL };
+	size_t mark = b->len;
+
+	w = trim(w, w + len, &len);
+	for (const char *const *l = lead; *l; l++)
+		if (len > strlen(*l) && starts_with(w, *l)) {
+			w += strlen(*l);
+			len -= strlen(*l);
+		}
+	if (!len)
+		return;
+	buf_adds(b, ", ");
+	for (size_t i = 0; i < len; i++)
+		buf_addc(b, set->underscores && w[i] == ' ' ? '_' : w[i]);
+	if (has_tag_before(b, mark)) {
+		b->len = mark;
+		b->data[mark] = '\0';
+	}
+}
+
+/* Each comma-separated part of text as a tag (at most max; < 0: all). */
+static void
+add_tags(struct buf *b, const struct caption_set *set, const char *text,
+	 int max)
+{
+	for (const char *p = text; p && *p && max != 0; max--) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		add_tag(b, set, p, len);
+		p = comma ? comma + 1 : NULL;
+	}
+}
+
+static const char *
+framing_tag(const char *f)
+{
+	static const char *const tags[][2] = {
+		{ "closeup", "close-up" }, { "medium", "medium shot" },
+		{ "full", "full body" },   { "back", "from behind" },
+	};
+
+	for (size_t i = 0; f && i < LM_ARRAY_LEN(tags); i++)
+		if (strcmp(f, tags[i][0]) == 0)
+			return tags[i][1];
+	return NULL;
+}
+
+/*
+ * The tag caption of p: trigger, emotion, its descriptors, camera, pose,
+ * wardrobe, place, light. Shortened as the prose is (shorten), the same
+ * attributes in the same order of loss.
+ */
+static void
+render_tags(struct buf *b, const struct caption_set *set, const struct parts *p)
+{
+	char emotion[256];
+	size_t dashlen;
+
+	buf_reset(b);
+	buf_adds(b, p->trigger);
+	if (p->expr) {
+		const char *dash = find_dash(p->expr, &dashlen);
+
+		caption_emotion(p->expr, emotion, sizeof(emotion));
+		add_tag(b, set, emotion, strlen(emotion));
+		if (dash)
+			add_tags(b, set, dash + dashlen, p->ndesc);
+	}
+	add_tags(b, set, p->angle ? p->angle : p->frame, 1);
+	add_tags(b, set, p->pose, -1);
+	add_tags(b, set, p->wardrobe, -1);
+	add_tags(b, set, p->place, -1);
+	add_tags(b, set, p->light, -1);
+}
+
 const char *
 caption_build(struct arena *a, const struct caption_set *set,
 	      const struct node *img)
@@ -674,9 +806,19 @@ caption_build(struct arena *a, const struct caption_set *set,
 	struct buf b;
 	const char *out;
 
+	buf_init(&b);
+	if (set->tags) {
+		if (!p.angle)
+			p.frame = framing_tag(attr(set, img, ATTR_FRAMING));
+		for (render_tags(&b, set, &p);
+		     fit_of(set, b.data) == FIT_LONG && shorten(&p);)
+			render_tags(&b, set, &p);
+		out = arena_strndup(a, b.data, b.len);
+		buf_release(&b);
+		return out;
+	}
 	if (!p.angle)
 		p.frame = framing_words(attr(set, img, ATTR_FRAMING));
-	buf_init(&b);
 	while (render_fitting(&b, set, &p) == FIT_LONG && shorten(&p))
 		;
 	out = arena_strndup(a, b.data, b.len);

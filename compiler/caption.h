@@ -11,7 +11,12 @@
  * id, so a caption reproduces exactly. An image with nothing that varies
  * gets the trigger alone.
  *
- * Each target (flux, flux2, zimage, wan22, sdxl) has a profile: word
+ * With style: tags (the default of the CLIP-only targets, sdxl and sd15)
+ * a caption is the trigger and comma-separated tags of the same varying
+ * attributes instead ("miyomi_trader, confident smirk, trading desk,
+ * neon lighting"), fitted to CLIP's 77 tokens by the same shortening.
+ *
+ * Each target (flux, flux2, zimage, wan22, sdxl, sd15) has a profile: word
  * bounds, the text encoders' token windows, and what a dataset for it
  * looks like (count, size). Captions are never padded to reach the lower
  * bound; over the upper bound they are shortened (light, then descriptors
@@ -50,7 +55,17 @@ struct caption_set {
 				  * the window of the encoder that reads it
 				  * whole, CLIP's 77 for sdxl; 0: none */
 	bool varies[ATTR_COUNT]; /* the attribute differs across the set */
+	bool tags;               /* style: tags (caption_tags) */
+	bool underscores;        /* tags: words joined by '_' */
 };
+
+/* Does r caption in tags (caption: style:, else its target's: tags for
+ * a target with no prose encoder, sdxl and sd15)? */
+bool caption_tags(const struct recipe *r);
+
+/* The slot (dag.h's ATTR_*) of an attribute name ("expression",
+ * "category", ...), or -1. */
+int caption_attr_slot(const char *name);
 
 /* Set attrs[slot] for an attribute name of an item ("expression", ...). */
 void caption_set_attr(const char **attrs, const char *name, const char *value);

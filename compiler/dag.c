@@ -26,6 +26,7 @@
 #include "caption.h"
 #include "dag.h"
 #include "engine_type.h"
+#include "mix.h"
 #include "placeholder.h"
 #include "trust.h"
 
@@ -1850,6 +1851,37 @@ check_dropped_fields(struct expander *x)
 }
 
 /*
+ * mix: targets against the planned set (every dataset image): a share
+ * off by more than MIX_TOLERANCE points is said now, before anything is
+ * paid, where the target is written.
+ */
+static void
+check_mix(struct expander *x)
+{
+	const struct recipe *r = x->r;
+	const char *const **attrs;
+	size_t count;
+
+	if (!r->nmix || !x->nleaves)
+		return;
+	attrs = xcalloc(x->nleaves, sizeof(*attrs));
+	for (size_t i = 0; i < x->nleaves; i++)
+		attrs[i] = x->leaves[i]->attrs;
+	for (size_t i = 0; i < r->nmix; i++) {
+		const struct mix_target *m = &r->mix[i];
+		double share = mix_share(m, attrs, x->nleaves, &count);
+
+		if (share < m->share - MIX_TOLERANCE || share > m->share + MIX_TOLERANCE)
+			diag_warning(x->d, m->loc,
+				     "mix: %s %s is %.0f%% of the planned set (%zu of %zu images), "
+				     "more than %.0f points off its %g%%",
+				     m->attr, m->value, share, count, x->nleaves,
+				     MIX_TOLERANCE, m->share);
+	}
+	free(attrs);
+}
+
+/*
  * A recipe must make at least one image: one that makes none (only a
  * package, or nothing but engines) would build an empty dataset. Said
  * once, where the package is, else at the top; only when nothing else
@@ -1956,6 +1988,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	expand_captions(&x);
 	expand_package(&x);
 	expand_train(&x);
+	check_mix(&x);
 	check_dropped_fields(&x);
 	check_some_image(&x);
 	free(x.leaves);

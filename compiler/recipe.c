@@ -40,7 +40,7 @@ kind_name(enum node_kind k)
 static const char *const top_keys[] = {
 	"loramake", "name", "trigger", "target", "seed", "concurrency",
 	"remote_cache", "engines", "character", "hero", "anchor", "angle", "expression",
-	"environment", "upscale", "caption", "package", "train", NULL,
+	"environment", "upscale", "caption", "package", "train", "mix", NULL,
 };
 static const char *const engine_keys[] = {
 	"type", "key_env", "url", "concurrency", "prices", "workflow", "inputs",
@@ -67,7 +67,7 @@ static const char *const section_keys[KIND_COUNT][16] = {
 			       "with", "rotate", "seed", "strength", "params",
 			       "aspect", NULL },
 	[KIND_UPSCALE] = { "engine", "model", "size", "seed", "params", NULL },
-	[KIND_CAPTION] = { "words", "identity", NULL },
+	[KIND_CAPTION] = { "words", "identity", "style", "underscores", NULL },
 	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", "repeats",
 			   NULL },
 	[KIND_TRAIN] = { "engine", "model", "steps", "learning_rate", "params",
@@ -76,7 +76,7 @@ static const char *const section_keys[KIND_COUNT][16] = {
 static const char *const item_keys[] = {
 	"prompt", "text", "from", "refs", "file", "strength", "seed", "count",
 	"candidates", "caption", "framing", "expression", "wardrobe", "pose",
-	"place", "light", "params", "aspect", NULL,
+	"place", "light", "params", "aspect", "category", NULL,
 };
 /* item keys that are caption attributes */
 static const char *const attr_keys[] = {
@@ -84,7 +84,7 @@ static const char *const attr_keys[] = {
 };
 static const char *const rotate_keys[] = { "place", "light", NULL };
 static const char *const targets[] = {
-	"flux", "flux2", "zimage", "wan22", "sdxl", NULL,
+	"flux", "flux2", "zimage", "wan22", "sdxl", "sd15", NULL,
 };
 static const char *const caption_styles[] = { "prose", "tags", NULL };
 /* the attributes a mix: may set shares of (dag.h's ATTR_* by name) */

@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/hash.h"
 #include "check.h"
+#include "compiler/mix.h"
 #include "runtime/image.h"
 
 static const char *const status_names[] = { "pass", "warn", "fail" };
@@ -364,6 +365,46 @@ rule_buckets(const struct check_input *in, struct check_report *rep)
 	tally_release(&t);
 }
 
+/* mix: each target share against the set, attribute by attribute. */
+static void
+rule_mix(const struct check_input *in, struct check_report *rep)
+{
+	const char *const **attrs;
+	struct check_result *r;
+	const char *attr = NULL;
+	size_t count, off = 0;
+
+	if (!in->nmix)
+		return;
+	r = rule(rep, "mix");
+	attrs = xcalloc(in->n + 1, sizeof(*attrs));
+	for (size_t i = 0; i < in->n; i++)
+		attrs[i] = in->v[i].attrs;
+	for (size_t i = 0; i < in->nmix; i++) {
+		const struct mix_target *m = &in->mix[i];
+		double share = mix_share(m, attrs, in->n, &count);
+		bool miss = share < m->share - MIX_TOLERANCE ||
+			    share > m->share + MIX_TOLERANCE;
+
+		if (!attr || strcmp(attr, m->attr) != 0)
+			figure(r, "%s%s: ", attr ? "; " : "", m->attr);
+		else
+			figure(r, ", ");
+		attr = m->attr;
+		figure(r, "%s %.1f%% (want %g)", m->value, share, m->share);
+		detail(r, "%s %s: %zu of %zu images, %.1f%%, target %g%%%s",
+		       m->attr, m->value, count, in->n, share, m->share,
+		       miss ? ", off by more than 5 points" : "");
+		off += miss;
+	}
+	if (off)
+		verdict(r, CHECK_WARN,
+			"%zu share%s off by more than %.0f points: change the items' "
+			"counts (or their category:) to match mix:",
+			off, off > 1 ? "s" : "", MIX_TOLERANCE);
+	free(attrs);
+}
+
 static void
 rule_framing(const struct check_input *in, struct check_report *rep)
 {
@@ -525,7 +566,7 @@ shared_attrs(const struct check_image *a, const struct check_image *b,
 		[ATTR_ANGLE] = "angle", [ATTR_FRAMING] = "framing",
 		[ATTR_EXPRESSION] = "expression", [ATTR_PLACE] = "place",
 		[ATTR_LIGHT] = "light", [ATTR_POSE] = "pose",
-		[ATTR_WARDROBE] = "wardrobe",
+		[ATTR_WARDROBE] = "wardrobe", [ATTR_CATEGORY] = "category",
 	};
 	size_t len = 0;
 
@@ -793,6 +834,7 @@ check_run(const struct check_input *in, struct check_report *rep)
 	rule_resolution(in, rep);
 	rule_buckets(in, rep);
 	rule_framing(in, rep);
+	rule_mix(in, rep);
 	rule_distinct(in, rep, "angles", ATTR_ANGLE, 5, CHECK_FAIL,
 		      "add camera angles (front, three-quarter, profile, low, high, back)");
 	rule_expressions(in, rep);

@@ -15,6 +15,8 @@
  *   buckets      the aspect buckets the package's images fall in, none
  *                holding a single image (only when there are several)
  *   framing      close-up 33-40%, medium 25-30%, full 20-25%, back ~10%
+ *   mix          each mix: target share, within MIX_TOLERANCE points
+ *                (only when the recipe sets one)
  *   angles       5 or more camera angles
  *   expressions  5-7, neutral 30-40%, none over 6 in 25-30 images
  *   wardrobe     3 or more outfits
@@ -72,6 +74,8 @@ struct check_input {
 	const struct check_prompt *prompts;
 	size_t nprompts;
 	const struct lint *lint;       /* captions, trigger, prompts */
+	const struct mix_target *mix;  /* the recipe's mix: targets */
+	size_t nmix;
 };
 
 #define CHECK_MAX_RULES 16

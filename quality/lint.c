@@ -70,6 +70,7 @@ struct lint {
 	char *identity_words;  /* "braids, blue braids" */
 	const struct caption_profile *profile;
 	unsigned min_words, max_words;
+	bool tags, underscores;
 };
 
 static const char *const code_names[LINT_CODE_COUNT] = {
@@ -87,6 +88,9 @@ static const char *const code_names[LINT_CODE_COUNT] = {
 	[LINT_TOKENS] = "tokens",
 	[LINT_MOTION] = "motion",
 	[LINT_COMMON_TRIGGER] = "common-trigger",
+	[LINT_TAG_SENTENCE] = "tag-sentence",
+	[LINT_TAG_DUPLICATE] = "tag-duplicate",
+	[LINT_TAG_JOINER] = "tag-joiner",
 };
 
 const char *
@@ -243,6 +247,20 @@ telling_pair(const char *w1, const char *w2)
 	return false;
 }
 
+/* Does [start, end) of text lie inside an occurrence of the trigger
+ * ("trader" of "miyomi_trader, a young woman")? */
+static bool
+in_trigger(const struct lint *l, const char *text, size_t start, size_t end)
+{
+	size_t tl = l->trigger ? strlen(l->trigger) : 0;
+
+	for (const char *p = tl ? strstr(text, l->trigger) : NULL; p;
+	     p = strstr(p + 1, l->trigger))
+		if ((size_t)(p - text) <= start && end <= (size_t)(p - text) + tl)
+			return true;
+	return false;
+}
+
 static bool
 on_character_word(void *ctx, const char *text, size_t start, size_t end)
 {
@@ -250,6 +268,10 @@ on_character_word(void *ctx, const char *text, size_t start, size_t end)
 	char word[64], pair[130];
 	bool content;
 
+	if (in_trigger(w->l, text, start, end)) {
+		w->prev_end = NULL; /* the trigger's parts are not identity */
+		return true;
+	}
 	if (!lower(text + start, end - start, word, sizeof(word))) {
 		w->prev_end = NULL;
 		return true;
@@ -298,8 +320,13 @@ lint_new(const struct lint_opts *o, struct error *err)
 	struct lint *l = xcalloc(1, sizeof(*l));
 
 	l->profile = o->profile ? o->profile : caption_profile(NULL);
-	l->min_words = o->min_words ? o->min_words : l->profile->min_words;
-	l->max_words = o->max_words ? o->max_words : l->profile->max_words;
+	l->tags = o->tags;
+	l->underscores = o->underscores;
+	/* the profile's word bounds are for sentences, not for tags */
+	l->min_words = o->min_words ? o->min_words
+		     : o->tags ? 0 : l->profile->min_words;
+	l->max_words = o->max_words ? o->max_words
+		     : o->tags ? 0 : l->profile->max_words;
 	l->trigger = o->trigger ? xstrdup(o->trigger) : NULL;
 	if (!(l->word = compile_re("word", word_pattern, err)) ||
 	    !(l->style = compile_re("style", style_pattern, err)) ||
@@ -404,6 +431,7 @@ struct hits {
 	enum lint_code code;
 	enum lint_level level;
 	const char *what;
+	size_t skip_from, skip_to; /* the trigger's bytes: no hit inside */
 };
 
 static bool
@@ -411,6 +439,8 @@ on_hit(void *ctx, const char *text, size_t start, size_t end)
 {
 	struct hits *h = ctx;
 
+	if (start >= h->skip_from && end <= h->skip_to)
+		return true; /* "trader" inside the trigger miyomi_trader */
 	add(h->r, h->code, h->level, start, end - start, "%s '%.*s'", h->what,
 	    (int)(end - start), text + start);
 	return h->r->n < LINT_MAX_FINDINGS;
@@ -474,6 +504,71 @@ tag_list(const struct lint *l, const char *s)
 	return parts >= 4 && brief * 4 >= parts * 3 && function * 3 <= parts;
 }
 
+/* The longest tag a tag caption should hold, in words. */
+#define TAG_MAX_WORDS 6
+
+/*
+ * One tag of a tag caption (at off, len bytes; index 0 is the trigger):
+ * no sentence (a full stop, ';', '?', '!' or more than TAG_MAX_WORDS
+ * words), its words joined as the recipe says.
+ */
+static void
+lint_one_tag(const struct lint *l, const char *s, size_t off, size_t len,
+	     size_t index, struct lint_result *r)
+{
+	char tag[256];
+	size_t n = len < sizeof(tag) ? len : sizeof(tag) - 1;
+
+	memcpy(tag, s + off, n);
+	tag[n] = '\0';
+	if (strpbrk(tag, ".;?!") || caption_words(tag) > TAG_MAX_WORDS)
+		add(r, LINT_TAG_SENTENCE, LINT_WARN, off, len,
+		    "'%.60s' is a sentence, not a tag", tag);
+	if (index == 0)
+		return; /* the trigger is kept as written */
+	if (l->underscores && strchr(tag, ' '))
+		add(r, LINT_TAG_JOINER, LINT_WARN, off, len,
+		    "'%.60s' holds a space; the recipe joins tag words with '_'", tag);
+	else if (!l->underscores && strchr(tag, '_'))
+		add(r, LINT_TAG_JOINER, LINT_WARN, off, len,
+		    "'%.60s' holds a '_'; the recipe joins tag words with spaces "
+		    "(caption: underscores: true for '_')", tag);
+}
+
+/* A tag caption: each comma-separated tag, and none twice. */
+static void
+lint_tags(const struct lint *l, const char *s, struct lint_result *r)
+{
+	size_t starts[128], lens[128], n = 0;
+
+	for (const char *p = s; *p && n < LM_ARRAY_LEN(starts); ) {
+		const char *comma = strchr(p, ','), *end = comma ? comma : p + strlen(p);
+		size_t len;
+		const char *t = p;
+
+		while (t < end && isspace((unsigned char)*t))
+			t++;
+		len = (size_t)(end - t);
+		while (len && isspace((unsigned char)t[len - 1]))
+			len--;
+		if (len) {
+			starts[n] = (size_t)(t - s);
+			lens[n] = len;
+			lint_one_tag(l, s, starts[n], len, n, r);
+			for (size_t i = 0; i < n; i++)
+				if (lens[i] == len &&
+				    strncasecmp(s + starts[i], t, len) == 0) {
+					add(r, LINT_TAG_DUPLICATE, LINT_WARN,
+					    starts[n], len, "'%.*s' twice",
+					    (int)(len < 60 ? len : 60), t);
+					break;
+				}
+			n++;
+		}
+		p = comma ? comma + 1 : end;
+	}
+}
+
 /* Words and tokens against the profile's bounds and windows. */
 static void
 check_length(const struct lint *l, const char *s, struct lint_result *r)
@@ -502,9 +597,9 @@ void
 lint_caption(const struct lint *l, const char *s, struct lint_result *r)
 {
 	size_t len = strlen(s), start, end;
-	const char *nl = strpbrk(s, "\r\n");
-	struct hits id = { r, LINT_IDENTITY, LINT_FAIL, "identity word" };
-	struct hits st = { r, LINT_STYLE, LINT_WARN, "style word" };
+	const char *nl = strpbrk(s, "\r\n"), *p;
+	struct hits id = { r, LINT_IDENTITY, LINT_FAIL, "identity word", 0, 0 };
+	struct hits st = { r, LINT_STYLE, LINT_WARN, "style word", 0, 0 };
 
 	memset(r, 0, sizeof(*r));
 	r->words = caption_words(s);
@@ -522,10 +617,16 @@ lint_caption(const struct lint *l, const char *s, struct lint_result *r)
 		    "a line break inside: trainers read the first line only");
 	if (l->trigger)
 		check_trigger(l, s, r);
+	if (l->trigger && (p = strstr(s, l->trigger))) {
+		id.skip_from = (size_t)(p - s);
+		id.skip_to = id.skip_from + strlen(l->trigger);
+	}
 	if (l->identity)
 		each_match(l->identity, s, len, on_hit, &id);
 	each_match(l->style, s, len, on_hit, &st);
-	if (l->profile->prose && tag_list(l, s))
+	if (l->tags)
+		lint_tags(l, s, r);
+	else if (l->profile->prose && tag_list(l, s))
 		add(r, LINT_TAG_LIST, LINT_WARN, 0, 0,
 		    "a comma tag list; %s reads sentences", l->profile->label);
 	check_length(l, s, r);

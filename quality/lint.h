@@ -9,7 +9,9 @@
  * line; the trigger missing or not first; identity words (taken from the
  * recipe's character text and caption: identity:); style and quality
  * words ("photorealistic", "8K", "masterpiece", ...); a comma tag list
- * instead of sentences; a word count outside the target's bounds; a
+ * instead of sentences (or, for tag captions, a tag that is a sentence,
+ * a tag twice, words joined unlike the recipe says); a word count
+ * outside the target's bounds; a
  * token count over the text encoders' windows; and, for video
  * targets, no motion words. The recipe's trigger is checked against a
  * list of common English words. docs/quality.md lists every rule.
@@ -40,6 +42,10 @@ enum lint_code {
 	LINT_TOKENS,         /* fail: over the T5/LLM encoder's window */
 	LINT_MOTION,         /* warn: a video target, and no motion words */
 	LINT_COMMON_TRIGGER, /* warn: the trigger is a common English word */
+	LINT_TAG_SENTENCE,   /* warn: style: tags, and a tag is a sentence */
+	LINT_TAG_DUPLICATE,  /* warn: style: tags, and a tag twice */
+	LINT_TAG_JOINER,     /* warn: a tag's words joined unlike the rest
+				(spaces with underscores: true, or '_') */
 	LINT_CODE_COUNT
 };
 
@@ -65,7 +71,9 @@ struct lint_opts {
 	const char *const *identity; /* further identity words or phrases */
 	size_t nidentity;
 	const struct caption_profile *profile; /* NULL: flux's */
-	unsigned min_words, max_words;  /* 0: the profile's */
+	unsigned min_words, max_words;  /* 0: the profile's (none for tags) */
+	bool tags;                   /* captions are tags (caption_tags) */
+	bool underscores;            /* tags join their words with '_' */
 };
 
 struct lint;

@@ -279,6 +279,7 @@ test_sdxl_fits_clip_window(void **state)
 
 	f->r.trigger = "MIRACHAR";
 	f->r.target = "sdxl";
+	f->r.sec[KIND_CAPTION].style = "prose"; /* sdxl's default is tags */
 	add(f, "expression/closeup_right/tired", ATTR_EXPRESSION, TIRED,
 	    ATTR_ANGLE, "in a close-up three-quarter view from the right",
 	    ATTR_WARDROBE, "a cropped holographic bomber jacket over a mesh turtleneck",
@@ -385,6 +386,86 @@ test_words(void **state)
 	assert_int_equal(caption_words("JINXCHAR seen\tfrom\nbehind."), 4);
 }
 
+/*
+ * style: tags, sdxl's and sd15's default: the trigger, then a tag per
+ * varying attribute (the emotion, each descriptor, camera, pose,
+ * wardrobe, place, light), articles and camera verbs dropped, none
+ * twice; what is the same on every image is left out as in prose.
+ */
+static void
+test_tags(void **state)
+{
+	struct fixture *f = *state;
+	const char *c;
+
+	f->r.trigger = "miyomi_trader";
+	f->r.target = "sdxl";
+	add(f, "expression/desk/smirk", ATTR_EXPRESSION,
+	    "confident smirk \xe2\x80\x94 one mouth corner raised, chin lifted",
+	    ATTR_FRAMING, "medium", ATTR_PLACE, "a trading desk", ATTR_LIGHT,
+	    "neon lighting", ATTR_WARDROBE, "oversized hoodie", -1);
+	add(f, "expression/street/laugh", ATTR_EXPRESSION,
+	    "genuine laugh \xe2\x80\x94 crinkled eyes", ATTR_FRAMING, "full",
+	    ATTR_PLACE, "nyc street", ATTR_LIGHT, "neon lighting",
+	    ATTR_WARDROBE, "oversized hoodie", -1);
+	add(f, "anchor/back", ATTR_FRAMING, "back", ATTR_PLACE, "nyc street",
+	    ATTR_LIGHT, "neon lighting", ATTR_WARDROBE, "oversized hoodie", -1);
+	c = build(f, &f->nodes[0]);
+	assert_string_equal(c, "miyomi_trader, confident smirk, one mouth corner raised, "
+			    "chin lifted, medium shot, trading desk");
+	assert_string_equal(build(f, &f->nodes[1]),
+			    "miyomi_trader, genuine laugh, crinkled eyes, full body, nyc street");
+	/* no expression: neutral is not a tag; the trigger is kept as written */
+	assert_string_equal(build(f, &f->nodes[2]),
+			    "miyomi_trader, from behind, nyc street");
+	f->r.sec[KIND_CAPTION].underscores = true;
+	assert_string_equal(build(f, &f->nodes[1]),
+			    "miyomi_trader, genuine_laugh, crinkled_eyes, full_body, nyc_street");
+	f->r.sec[KIND_CAPTION].underscores = false;
+	/* a T5 target writes prose, unless the recipe asks for tags */
+	f->r.target = "flux";
+	assert_null(strstr(build(f, &f->nodes[1]), ", crinkled eyes,"));
+	f->r.sec[KIND_CAPTION].style = "tags";
+	assert_string_equal(build(f, &f->nodes[1]),
+			    "miyomi_trader, genuine laugh, crinkled eyes, full body, nyc street");
+	f->r.target = "sd15";
+	f->r.sec[KIND_CAPTION].style = NULL;
+	assert_true(caption_tags(&f->r));
+	assert_int_equal(caption_profile("sd15")->size, 512);
+	assert_int_equal(caption_profile("sd15")->clip_window, 77);
+}
+
+/* A tag caption over CLIP's 77 tokens loses the light, then descriptors,
+ * then the place, as prose does; a repeated tag is written once. */
+static void
+test_tags_fit_clip_window(void **state)
+{
+	struct fixture *f = *state;
+	const char *c;
+
+	f->r.trigger = "MIRACHAR";
+	f->r.target = "sdxl";
+	add(f, "expression/closeup_right/tired", ATTR_EXPRESSION, TIRED,
+	    ATTR_ANGLE, "in a close-up three-quarter view from the right",
+	    ATTR_WARDROBE, "a cropped holographic bomber jacket over a mesh turtleneck",
+	    ATTR_PLACE, "a rain-soaked cyberpunk city street at night, relaxed jaw",
+	    ATTR_LIGHT, "magenta-and-cyan neon, iridescent puddles, chromatic reflections, "
+	    "volumetric haze, lens flares, holographic billboards", -1);
+	add(f, "expression/front/neutral", ATTR_EXPRESSION, "neutral",
+	    ATTR_ANGLE, "seen from the front", ATTR_WARDROBE, "a charcoal coat",
+	    ATTR_PLACE, "a foggy pier", ATTR_LIGHT, "grey light", -1);
+	c = build(f, &f->nodes[0]);
+	if (clip_tokens(c) > CLIP_WINDOW)
+		fail_msg("%zu tokens: %s", clip_tokens(c), c);
+	assert_null(strstr(c, "iridescent")); /* the light went first */
+	assert_non_null(strstr(c, "MIRACHAR, tired, "));
+	{
+		const char *first = strstr(c, "relaxed jaw");
+
+		assert_true(!first || !strstr(first + 1, "relaxed jaw"));
+	}
+}
+
 int
 main(void)
 {
@@ -398,6 +479,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_word_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefers_a_template_that_fits,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tags_fit_clip_window, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_sdxl_fits_clip_window, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_articles_and_noun_emotions,

@@ -290,6 +290,69 @@ test_motion(void **state)
 	lint_free(f);
 }
 
+/*
+ * A trigger with '_' written in the character text (seed 000's
+ * "miyomi_trader, a 22-year-old ...") gives no identity words: its parts
+ * are the trigger, and a caption that starts with it broke no rule.
+ */
+static void
+test_trigger_parts_are_not_identity(void **state)
+{
+	struct lint_opts o = { .trigger = "miyomi_trader",
+			       .character = "miyomi_trader, a young woman with almond eyes",
+			       .profile = caption_profile("sdxl"), .tags = true };
+	struct error err;
+	struct lint *l = lint_new(&o, &err);
+	struct lint_result r;
+
+	(void)state;
+	assert_non_null(l);
+	assert_null(strstr(lint_identity_words(l), "miyomi"));
+	assert_null(strstr(lint_identity_words(l), "trader"));
+	assert_non_null(strstr(lint_identity_words(l), "almond eyes"));
+	lint_caption(l, "miyomi_trader, confident smirk, trading desk", &r);
+	assert_false(has(&r, LINT_IDENTITY, LINT_FAIL));
+	lint_caption(l, "miyomi_trader, almond eyes", &r);
+	assert_true(has(&r, LINT_IDENTITY, LINT_FAIL));
+	lint_free(l);
+}
+
+/* Tag captions: no sentences, no tag twice, words joined as set. */
+static void
+test_tag_form(void **state)
+{
+	struct lint_opts o = { .trigger = "miyomi_trader",
+			       .profile = caption_profile("sdxl"), .tags = true };
+	struct error err;
+	struct lint *l = lint_new(&o, &err), *u;
+	struct lint_result r;
+
+	(void)state;
+	assert_non_null(l);
+	lint_caption(l, "miyomi_trader, confident smirk, trading desk, neon lighting", &r);
+	if (r.n)
+		fail_msg("%s: %s", lint_code_name(r.v[0].code), r.v[0].msg);
+	lint_caption(l, "miyomi_trader, she sits at the desk and smiles at the camera warmly", &r);
+	assert_true(has(&r, LINT_TAG_SENTENCE, LINT_WARN));
+	lint_caption(l, "miyomi_trader, smirk. desk", &r);
+	assert_true(has(&r, LINT_TAG_SENTENCE, LINT_WARN));
+	lint_caption(l, "miyomi_trader, neon lighting, desk, Neon Lighting", &r);
+	assert_true(has(&r, LINT_TAG_DUPLICATE, LINT_WARN));
+	lint_caption(l, "miyomi_trader, neon_lighting, desk", &r);
+	assert_true(has(&r, LINT_TAG_JOINER, LINT_WARN));
+	/* a tag list is what a tag caption is: no tag-list, no word bounds */
+	assert_false(has(&r, LINT_TAG_LIST, LINT_WARN));
+	assert_false(has(&r, LINT_SHORT, LINT_WARN));
+	o.underscores = true;
+	u = lint_new(&o, &err);
+	lint_caption(u, "miyomi_trader, neon_lighting, trading_desk", &r);
+	assert_int_equal(r.n, 0);
+	lint_caption(u, "miyomi_trader, neon lighting, trading_desk", &r);
+	assert_true(has(&r, LINT_TAG_JOINER, LINT_WARN));
+	lint_free(u);
+	lint_free(l);
+}
+
 int
 main(void)
 {
@@ -299,6 +362,8 @@ main(void)
 		cmocka_unit_test(test_identity_list),
 		cmocka_unit_test(test_style),
 		cmocka_unit_test(test_tag_list),
+		cmocka_unit_test(test_tag_form),
+		cmocka_unit_test(test_trigger_parts_are_not_identity),
 		cmocka_unit_test(test_trigger_rules),
 		cmocka_unit_test(test_shape),
 		cmocka_unit_test(test_word_bounds),
