@@ -57,53 +57,66 @@ static const struct engine_model fal_models[] = {
 	  SHAPE_ASPECT_RATIO, ultra_aspects },
 	{ "fal-ai/flux-pro/v1.1", 0.04, 10, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE,
 	  NULL },
-	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I, 1, NULL },
-	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I, 1, NULL },
+	{ "fal-ai/flux/dev/image-to-image", 0.03, 8, FAMILY_I2I, 1, NULL,
+	  SHAPE_NONE, NULL },
+	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I, 1, NULL,
+	  SHAPE_NONE, NULL },
 	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE, NULL },
 	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE,
 	  NULL },
 	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22,
 	  FAMILY_ANGLES, 1, NULL, SHAPE_IMAGE_SIZE, NULL },
 	{ "fal-ai/qwen-image-edit-2509-lora-gallery/multiple-angles", 0.035, 22,
-	  FAMILY_ANGLES, 1, NULL },
+	  FAMILY_ANGLES, 1, NULL, SHAPE_NONE, NULL },
 	{ "fal-ai/nano-banana-pro/edit", 0.065, 30, FAMILY_EDIT, 14, NULL,
 	  SHAPE_ASPECT_RATIO, banana_aspects },
 	{ "fal-ai/nano-banana-pro", 0.065, 30, FAMILY_TEXT, 0, NULL,
 	  SHAPE_ASPECT_RATIO, banana_aspects },
-	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE, 1, NULL },
+	{ "fal-ai/seedvr/upscale/image", 0.001, 7.5, FAMILY_UPSCALE, 1, NULL,
+	  SHAPE_NONE, NULL },
 	/* trainers: usd and seconds per 1,000 steps; seed 004 section 8's
 	 * prices (the Flux 2 and portrait trainers have no figure there:
 	 * priced as the fast trainer, never as free), the issue's "half an
 	 * hour" a training */
 	{ "fal-ai/flux-lora-fast-training", 3.0, 1800, FAMILY_TRAIN, 1,
-	  &flux_fast_trainer },
+	  &flux_fast_trainer, SHAPE_NONE, NULL },
 	{ "fal-ai/flux-lora-portrait-trainer", 3.0, 1800, FAMILY_TRAIN, 1,
-	  &portrait_trainer },
-	{ "fal-ai/flux-2-trainer", 3.0, 1800, FAMILY_TRAIN, 1, &flux2_trainer },
-	{ "fal-ai/z-image-trainer", 0.85, 1800, FAMILY_TRAIN, 1, &zimage_trainer },
+	  &portrait_trainer, SHAPE_NONE, NULL },
+	{ "fal-ai/flux-2-trainer", 3.0, 1800, FAMILY_TRAIN, 1, &flux2_trainer,
+	  SHAPE_NONE, NULL },
+	{ "fal-ai/z-image-trainer", 0.85, 1800, FAMILY_TRAIN, 1, &zimage_trainer,
+	  SHAPE_NONE, NULL },
 	{ "fal-ai/z-image-base-trainer", 0.85, 1800, FAMILY_TRAIN, 1,
-	  &zimage_trainer },
+	  &zimage_trainer, SHAPE_NONE, NULL },
 };
 
 /* Replicate's official models (latest version); a pinned owner/name:version
  * (a user's own LoRA) is priced at the type's usd unless the recipe says.
  * Prices as Replicate lists them per output image, times typical. */
 static const struct engine_model replicate_models[] = {
-	{ "black-forest-labs/flux-dev", 0.025, 8, FAMILY_I2I, 1, NULL },
-	{ "black-forest-labs/flux-schnell", 0.003, 2, FAMILY_TEXT, 0, NULL },
-	{ "black-forest-labs/flux-1.1-pro-ultra", 0.06, 12, FAMILY_TEXT, 0, NULL },
-	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT, 1, NULL },
+	{ "black-forest-labs/flux-dev", 0.025, 8, FAMILY_I2I, 1, NULL,
+	  SHAPE_NONE, NULL },
+	{ "black-forest-labs/flux-schnell", 0.003, 2, FAMILY_TEXT, 0, NULL,
+	  SHAPE_NONE, NULL },
+	{ "black-forest-labs/flux-1.1-pro-ultra", 0.06, 12, FAMILY_TEXT, 0, NULL,
+	  SHAPE_NONE, NULL },
+	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT, 1, NULL,
+	  SHAPE_NONE, NULL },
 	/* Gemini 2.5 Flash Image on Replicate: its images as image_input */
-	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3, NULL },
+	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3, NULL,
+	  SHAPE_NONE, NULL },
 };
 
 /* Gemini's image models (ENGINES.md 3): Google's list prices per output
  * image (2.5 Flash Image: 1290 output tokens at $30 per million; 3 Pro
  * Image: $0.134 at 1K or 2K, $0.24 at 4K), times typical. */
 static const struct engine_model gemini_models[] = {
-	{ "gemini-2.5-flash-image", 0.039, 10, FAMILY_GEMINI, 3, NULL },
-	{ "gemini-2.5-flash-image-preview", 0.039, 10, FAMILY_GEMINI, 3, NULL },
-	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED, 14, NULL },
+	{ "gemini-2.5-flash-image", 0.039, 10, FAMILY_GEMINI, 3, NULL,
+	  SHAPE_NONE, NULL },
+	{ "gemini-2.5-flash-image-preview", 0.039, 10, FAMILY_GEMINI, 3, NULL,
+	  SHAPE_NONE, NULL },
+	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED, 14, NULL,
+	  SHAPE_NONE, NULL },
 };
 
 static const char *const fal_keys[] = { "FAL_KEY", NULL };
