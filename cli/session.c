@@ -77,6 +77,16 @@ session_open(struct session *s, const struct cli *cli)
 		session_close(s);
 		return EXIT_USAGE;
 	}
+	if (cli->target && !strcmp(cli->target, "train") && cli->engine) {
+		/* --engine moves the images, never the training: a trainer
+		 * would be paid to learn placeholders */
+		warn("--engine %s makes the dataset's images on %s, but a training "
+		     "runs on its trainer, which would be paid for those images; "
+		     "nothing was run (build without --engine to train)",
+		     cli->engine, cli->engine);
+		session_close(s);
+		return EXIT_USAGE;
+	}
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
 	session_aim(s);
 	session_learn_times(s);

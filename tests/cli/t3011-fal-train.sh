@@ -141,6 +141,15 @@ test_expect_success 'the trainer refusing the archive (422) fails the node in it
 	expect_exit 1 lm bad/recipe.yaml train >out 2>err &&
 	grep "FAILED train/tr: .*422.*images_data_url: The archive could not be read: not a zip file" err
 '
+test_expect_success '--engine preview R train is refused: a trainer is never paid for placeholders' '
+	uploads=$(fake_stat "d[\"uploads\"]") &&
+	expect_exit 2 lm --engine preview r/recipe.yaml train >out 2>err &&
+	grep "a training runs on its trainer" err &&
+	expect_exit 2 lm plan --engine preview r/recipe.yaml train >out 2>err &&
+	grep "nothing was run" err &&
+	test "$(fake_stat "d[\"uploads\"]")" = "$uploads" &&
+	lm --engine preview r/recipe.yaml >out 2>err
+'
 test_expect_success 'a recipe without train: has no target train' '
 	recipe none && sed -i "/^train:/,\$d" none/recipe.yaml &&
 	expect_exit 2 lm none/recipe.yaml train >out 2>err &&
