@@ -429,8 +429,11 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	o.times = &s->times;
+	o.failures = &s->fails;
 	sched_run(s->dag, s->st, &s->store, &s->acts, &s->lock, &o, res);
 	if (times_save(&s->times, &err) < 0) /* advice for the next plan */
+		warn("%s", err.msg);
+	if (failures_save(&s->fails, &err) < 0)
 		warn("%s", err.msg);
 	session_refresh(s);
 	return EXIT_OK;

@@ -13,6 +13,7 @@
 #include "cache/status.h"
 #include "cache/tree.h"
 #include "cache/store.h"
+#include "cache/failures.h"
 #include "cache/times.h"
 #include "compiler/dag.h"
 #include "runtime/rcache.h"
@@ -59,6 +60,7 @@ struct session {
 	struct actions acts;
 	struct status *st;    /* one per node */
 	struct times times;   /* how long jobs took here (cache/times.h) */
+	struct failures fails; /* why nodes last failed (cache/failures.h) */
 	char *lock_path;
 	struct rcache_conf rcache; /* the team cache the user named, if any */
 };
@@ -91,6 +93,10 @@ int session_edit_lock(const struct session *s, lock_edit_fn *edit, void *arg);
  * at $0. An unreachable cache is one warning; nothing changes.
  */
 void session_probe_remote(struct session *s);
+/* Why n failed when last tried, if it did and has not been built
+ * since (it would run again); NULL otherwise. Borrowed. */
+const struct failure *session_failure(const struct session *s,
+				      const struct node *n);
 /* The -j to use: --jobs, else the recipe's concurrency:, else cores. */
 int session_jobs(const struct session *s);
 

@@ -197,6 +197,33 @@ add_kinds(struct buf *b, const size_t *kinds)
 		buf_adds(b, ")");
 }
 
+/* The nodes that failed when last tried, with the engine's words: they
+ * run (and, on a paid engine, are paid for) again. */
+#define PLAN_MAX_FAILURES 10
+
+static void
+print_failures(const struct session *s)
+{
+	size_t shown = 0, more = 0;
+
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		const struct node *n = s->dag->nodes[i];
+		const struct failure *f = session_failure(s, n);
+
+		if (!f)
+			continue;
+		if (shown == PLAN_MAX_FAILURES) {
+			more++;
+			continue;
+		}
+		if (!shown++)
+			printf("failed when last tried (they run again):\n");
+		printf("  %s: %s\n", n->id, f->why);
+	}
+	if (more)
+		printf("  and %zu more (loramake plan --json names them all)\n", more);
+}
+
 static void
 print_totals(const struct session *s, const struct totals *t)
 {
@@ -236,6 +263,7 @@ print_totals(const struct session *s, const struct totals *t)
 		printf("not asked for: %s, $%.2f, about %s (loramake plan %s train)\n",
 		       n->id, n->usd, dur, s->cli->recipe);
 	}
+	print_failures(s);
 	print_keys(s);
 	print_suggested_cache(s);
 	buf_release(&line);
@@ -390,6 +418,8 @@ put_node(FILE *f, const struct session *s, size_t i)
 	put_field(f, "key", n->keyed ? hex : NULL, false);
 	put_field(f, "state", state_name(st->state), false);
 	put_field(f, "reason", st->reason, false);
+	put_field(f, "failed", session_failure(s, n) ? session_failure(s, n)->why : NULL,
+		  false);
 	put_field(f, "engine", n->engine ? n->engine->name : n->engine_type, false);
 	put_field(f, "model", n->model, false);
 	fputs(",\"deps\":[", f);
@@ -597,6 +627,7 @@ cmd_explain(const struct cli *cli)
 	struct session s;
 	const struct node *n;
 	const struct status *st;
+	const struct failure *fail;
 	char hex[HASH_HEX_LEN + 1], eng[160];
 	int rc = session_open(&s, cli);
 
@@ -613,6 +644,8 @@ cmd_explain(const struct cli *cli)
 	engine_words(s.dag, n, eng, sizeof(eng));
 	printf("%s: %s%s%s\n", n->id, state_name(st->state),
 	       st->reason[0] ? ", " : "", st->reason);
+	if ((fail = session_failure(&s, n)))
+		printf("  failed when last tried: %s\n", fail->why);
 	printf("  defined at %s:%u:%u\n", n->loc.src->path, n->loc.line, n->loc.col);
 	printf("  engine %s\n", eng);
 	if (n->keyed)

@@ -48,6 +48,9 @@ extern const char review_page_end[];
 /* Lines of one check rule the page is sent: a set of look-alike
  * placeholders has a pair for every two images (500,000 for 1,000). */
 #define CHECK_MAX_DETAILS 200
+/* What a change of is news to the page: the recipe, the lock, the
+ * action log and the failures file. */
+#define MARKS 4
 /* Where the page's state goes in the static (--html) page. */
 #define STATE_MARK "<!--STATE-->"
 
@@ -76,7 +79,7 @@ struct review {
 	struct session *s;         /* heap: its dag points into it */
 	bool open;
 	unsigned version;          /* bumped on every reload */
-	struct file_mark marks[3]; /* recipe, lock, action log */
+	struct file_mark marks[MARKS]; /* recipe, lock, action log, failures */
 	char *state;               /* the state's JSON of this version */
 	char *check;               /* check's report as JSON, of check_version */
 	unsigned check_version;
@@ -101,14 +104,18 @@ mark_of(const char *path, struct file_mark *m)
 }
 
 static void
-marks_now(const struct review *r, struct file_mark m[3])
+marks_now(const struct review *r, struct file_mark m[MARKS])
 {
 	const struct session *s = r->open ? r->s : NULL;
-	char *actions = xasprintf("%s/.loramake/actions", s ? s->dag->dir : ".");
+	const char *dir = s ? s->dag->dir : ".";
+	char *actions = xasprintf("%s/.loramake/actions", dir);
+	char *failures = xasprintf("%s/.loramake/failures", dir);
 
 	mark_of(r->cli->recipe, &m[0]);
 	mark_of(s ? s->lock_path : "", &m[1]);
 	mark_of(actions, &m[2]);
+	mark_of(failures, &m[3]); /* a build's failure is news at once */
+	free(failures);
 	free(actions);
 }
 
@@ -166,10 +173,15 @@ outs_of(const struct session *s, const struct node *n, size_t *nouts,
 	return st->was->outs;
 }
 
-/* built / new / stale / waiting / input: the page's words for a state. */
+/* built / new / stale / waiting / input, or failed (its last try did,
+ * and it is not built since): the page's words for a state. */
 static const char *
-shown_state(const struct status *st)
+shown_state(const struct session *s, const struct node *n)
 {
+	const struct status *st = &s->st[n->idx];
+
+	if (session_failure(s, n))
+		return "failed";
 	return st->state == STATE_CACHED ? "built" : state_name(st->state);
 }
 
@@ -193,6 +205,7 @@ node_json(struct review *r, const struct node *n, const char *caption)
 	int pick = (int)(uintptr_t)htab_get(&p->byid, n->id, strlen(n->id));
 	double reroll_usd = 0;
 	char hex[HASH_HEX_LEN + 1];
+	const struct failure *fail = session_failure(s, n);
 
 	for (size_t i = 0; i < nouts; i++) {
 		hash_hex(&v[i], hex);
@@ -210,7 +223,8 @@ node_json(struct review *r, const struct node *n, const char *caption)
 	json_object_set_new(o, "kind", json_string(kind_name(n->kind)));
 	json_object_set_new(o, "item", jstr(n->item));
 	json_object_set_new(o, "engine", jstr(n->engine_type));
-	json_object_set_new(o, "state", json_string(shown_state(&s->st[n->idx])));
+	json_object_set_new(o, "state", json_string(shown_state(s, n)));
+	json_object_set_new(o, "failed", jstr(fail ? fail->why : NULL));
 	json_object_set_new(o, "reason", json_string(s->st[n->idx].reason));
 	json_object_set_new(o, "earlier", json_boolean(earlier));
 	json_object_set_new(o, "usd", json_real(n->usd));
@@ -237,7 +251,7 @@ static json_t *
 totals_json(const struct session *s)
 {
 	struct bill b;
-	size_t images = 0, built = 0;
+	size_t images = 0, built = 0, failed = 0;
 	double spent = 0, left_s = 0;
 
 	session_bill(s, &b);
@@ -251,11 +265,13 @@ totals_json(const struct session *s)
 			continue;
 		images++;
 		built += st->state == STATE_CACHED;
+		failed += session_failure(s, n) != NULL;
 		if (st->state == STATE_NEW || st->state == STATE_STALE)
 			left_s += n->seconds;
 	}
-	return json_pack("{s:I, s:I, s:I, s:f, s:f, s:f, s:f}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}",
 			 "images", (json_int_t)images, "built", (json_int_t)built,
+			 "failed", (json_int_t)failed,
 			 "waiting", (json_int_t)b.waiting, "spent_usd", spent,
 			 "to_run_usd", b.usd, "waiting_usd", b.waiting_usd,
 			 "eta_s", left_s / (session_jobs(s) > 0 ? session_jobs(s) : 1));
@@ -323,7 +339,7 @@ check_report(struct review *r)
 static void
 refresh(struct review *r, bool force)
 {
-	struct file_mark now[3];
+	struct file_mark now[MARKS];
 	struct session *fresh;
 
 	marks_now(r, now);

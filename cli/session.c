@@ -27,7 +27,7 @@ session_open(struct session *s, const struct cli *cli)
 	struct trust trust;
 	struct diag d;
 	struct error err;
-	char *dir, *actions_path, *times_path;
+	char *dir, *path;
 
 	memset(s, 0, sizeof(*s));
 	s->cli = cli;
@@ -63,13 +63,16 @@ session_open(struct session *s, const struct cli *cli)
 	}
 	dir = path_dir(cli->recipe);
 	store_open(&s->store, dir, false, NULL);
-	actions_path = xasprintf("%s/actions", s->store.root);
-	if (actions_load(&s->acts, actions_path, &err) < 0)
+	path = xasprintf("%s/actions", s->store.root);
+	if (actions_load(&s->acts, path, &err) < 0)
 		warn("%s (treating the cache as empty)", err.msg);
-	free(actions_path);
-	times_path = xasprintf("%s/times", s->store.root);
-	times_load(&s->times, times_path);
-	free(times_path);
+	free(path);
+	path = xasprintf("%s/times", s->store.root);
+	times_load(&s->times, path);
+	free(path);
+	path = xasprintf("%s/failures", s->store.root);
+	failures_load(&s->fails, path);
+	free(path);
 	free(dir);
 	s->st = xcalloc(s->dag->nnodes + 1, sizeof(*s->st));
 	if (cli->target && !strcmp(cli->target, "train") && !s->dag->train) {
@@ -91,6 +94,17 @@ session_open(struct session *s, const struct cli *cli)
 	session_aim(s);
 	session_learn_times(s);
 	return EXIT_OK;
+}
+
+const struct failure *
+session_failure(const struct session *s, const struct node *n)
+{
+	enum state st = s->st[n->idx].state;
+
+	if (!n->keyed || (st != STATE_NEW && st != STATE_STALE &&
+			  st != STATE_UNASKED))
+		return NULL;
+	return failures_get(&s->fails, &n->key);
 }
 
 void
@@ -117,6 +131,7 @@ session_close(struct session *s)
 	store_close(&s->store);
 	actions_release(&s->acts);
 	times_release(&s->times);
+	failures_release(&s->fails);
 	free(s->st);
 	free(s->lock_path);
 	rcache_conf_release(&s->rcache);

@@ -99,6 +99,7 @@ struct sched {
 	int64_t started, lock_written;
 	bool lock_writing;         /* a lock rewrite is on a worker */
 	bool stopping, cancelled;
+	bool failures_unkept;      /* the failures file refused a line: said once */
 	bool build_refused;        /* build/ cannot be written: said once */
 	signed char *decoded;      /* per source file node: 0 not yet, 1 an
 				    * image, -1 not one (probed once) */
@@ -372,6 +373,23 @@ release_slot(struct sched *s, struct sjob *j)
 	s->spent += j->job.usd;
 }
 
+/* Keep why j failed for plan, explain and review (cache/failures.h);
+ * a job cut off by Ctrl-C did not fail. */
+static void
+remember_failure(struct sched *s, const struct sjob *j)
+{
+	struct error err;
+
+	if (!s->opts.failures || s->cancelled)
+		return;
+	if (failures_add(s->opts.failures, &j->node->key, j->why, &err) < 0 &&
+	    !s->failures_unkept) {
+		warn("%s (a failure's words are not kept for plan and review)",
+		     err.msg);
+		s->failures_unkept = true;
+	}
+}
+
 static void
 fail(struct sched *s, struct sjob *j)
 {
@@ -380,6 +398,7 @@ fail(struct sched *s, struct sjob *j)
 	LM_GROW(s->failures, s->nfailures + 1, s->capfailures);
 	s->failures[s->nfailures++] = j;
 	say_failed(s, j);
+	remember_failure(s, j);
 	skip_below(s, j);
 	if (s->opts.fail_fast)
 		s->stopping = true;
@@ -506,6 +525,8 @@ record(struct sched *s, struct sjob *j)
 	struct action rec = action_of(j);
 
 	learn_time(s, j);
+	if (s->opts.failures)
+		failures_clear(s->opts.failures, &j->node->key);
 	actions_add(s->acts, &rec);
 	if (!j->from_remote)
 		rcache_upload(s->rcache, j->node, &rec);

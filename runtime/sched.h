@@ -25,6 +25,7 @@
 #include <stdbool.h>
 
 #include "cache/actions.h"
+#include "cache/failures.h"
 #include "cache/lock.h"
 #include "cache/status.h"
 #include "cache/store.h"
@@ -41,6 +42,7 @@ struct sched_opts {
 	bool color;           /* NO_COLOR unset and a terminal */
 	volatile sig_atomic_t *interrupted; /* set by the SIGINT handler */
 	struct times *times;  /* learns how long each job took, or NULL */
+	struct failures *failures; /* why each failed node failed, or NULL */
 	const struct rcache_conf *rcache;   /* the team cache, or NULL */
 };
 
