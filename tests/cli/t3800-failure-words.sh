@@ -12,11 +12,13 @@ export FAL_KEY=$FAL_TEST_KEY
 
 # key ID: the node's key, from plan --json
 key() {
-	lm plan --json t/recipe.yaml | python3 -c 'import json, sys; print([n for n in json.load(sys.stdin)["jobs"] if n["id"] == sys.argv[1]][0]["key"])' "$1"
+	lm plan --json t/recipe.yaml >key.json &&
+	python3 -c 'import json, sys; print([n for n in json.load(open("key.json"))["jobs"] if n["id"] == sys.argv[1]][0]["key"])' "$1"
 }
 # failed ID: plan --json's "failed" of node ID, as JSON
 failed() {
-	lm plan --json t/recipe.yaml | python3 -c 'import json, sys; print(json.dumps([n for n in json.load(sys.stdin)["jobs"] if n["id"] == sys.argv[1]][0]["failed"]))' "$1"
+	lm plan --json t/recipe.yaml >failed.json &&
+	python3 -c 'import json, sys; print(json.dumps([n for n in json.load(open("failed.json"))["jobs"] if n["id"] == sys.argv[1]][0]["failed"]))' "$1"
 }
 
 test_expect_success 'a failed node'"'"'s words are kept in .loramake/failures by its key' '
