@@ -633,6 +633,122 @@ pair_detail(struct check_result *r, const struct check_image *a,
 }
 
 /*
+ * Look-alikes joined into groups (union-find): a pair alike links two
+ * images, and a group is what the links join. A burst of 100 retakes, or
+ * 1,000 images with one set of attributes, is one line, not a line per
+ * pair (500,000 for 1,000 twins: a 49 MB check --json). A group of two is
+ * its pair's line, saying what the two share.
+ */
+struct groups {
+	size_t *parent, *size;
+	int *closest;          /* at a group's root: its closest pair's bits */
+	size_t links;          /* pairs that linked (the figure counts pairs) */
+};
+
+static void
+groups_init(struct groups *g, size_t n)
+{
+	g->parent = xcalloc(n + 1, sizeof(*g->parent));
+	g->size = xcalloc(n + 1, sizeof(*g->size));
+	g->closest = xcalloc(n + 1, sizeof(*g->closest));
+	g->links = 0;
+	for (size_t i = 0; i < n; i++) {
+		g->parent[i] = i;
+		g->size[i] = 1;
+		g->closest[i] = 65;
+	}
+}
+
+static void
+groups_release(struct groups *g)
+{
+	free(g->parent);
+	free(g->size);
+	free(g->closest);
+}
+
+static size_t
+group_of(struct groups *g, size_t i)
+{
+	while (g->parent[i] != i) {
+		g->parent[i] = g->parent[g->parent[i]]; /* path halving */
+		i = g->parent[i];
+	}
+	return i;
+}
+
+/* a and b are alike, d bits apart (65: by attributes). */
+static void
+groups_link(struct groups *g, size_t a, size_t b, int d)
+{
+	size_t ra = group_of(g, a), rb = group_of(g, b);
+	int c;
+
+	g->links++;
+	if (ra != rb) {
+		if (g->size[ra] < g->size[rb]) {
+			size_t t = ra;
+
+			ra = rb;
+			rb = t;
+		}
+		g->parent[rb] = ra;
+		g->size[ra] += g->size[rb];
+		c = g->closest[rb] < g->closest[ra] ? g->closest[rb] : g->closest[ra];
+		g->closest[ra] = c;
+	}
+	if (d < g->closest[ra])
+		g->closest[ra] = d;
+}
+
+/* Images of a group a detail names; the rest are counted. */
+#define GROUP_NAMED 8
+
+/* One line per group of g, in the order of each group's first image. */
+static void
+group_details(struct check_result *r, const struct check_input *in,
+	      struct groups *g, const char *kind)
+{
+	bool *said = xcalloc(in->n + 1, sizeof(*said));
+
+	for (size_t i = 0; i < in->n; i++) {
+		size_t root = group_of(g, i), named = 0;
+		struct buf b;
+
+		if (g->size[root] < 2 || said[root])
+			continue;
+		said[root] = true;
+		buf_init(&b);
+		for (size_t j = i; j < in->n; j++) {
+			if (group_of(g, j) != root)
+				continue;
+			if (g->size[root] == 2 && j > i) {
+				pair_detail(r, &in->v[i], &in->v[j],
+					    g->closest[root], kind);
+				break;
+			}
+			if (named < GROUP_NAMED)
+				buf_addf(&b, "%s%s", named ? ", " : "", in->v[j].id);
+			named++;
+		}
+		if (g->size[root] > 2) {
+			if (named > GROUP_NAMED)
+				buf_addf(&b, " and %zu more", named - GROUP_NAMED);
+			if (g->closest[root] > 64)
+				detail(r, "%s: %zu images with the same attributes",
+				       b.data, named);
+			else
+				detail(r, "%s: %zu images, each within %d of 64 bits of "
+				       "another%s; the closest two %d", b.data, named,
+				       *kind ? CHECK_SIMILAR_HAMMING : CHECK_DUP_HAMMING,
+				       kind, g->closest[root]);
+		}
+		buf_release(&b);
+	}
+	free(said);
+}
+
+/*
  * Near-duplicates by dHash, and pairs with identical attributes. Two
  * preview placeholders are not compared by pixels: they are labels on a
  * coloured ground, alike by design, and say nothing of the real set.
@@ -642,16 +758,21 @@ pair_detail(struct check_result *r, const struct check_image *a,
  * their digests agree): all the rules over 5,000 images (12.5 million
  * pairs) take 0.2-0.3 s of CPU, over 10,000 0.5-0.7 s (docs/bench.md), so no
  * index over the hashes (blocks, a BK-tree) is needed; at a radius of 10
- * bits in 64 neither would prune much.
+ * bits in 64 neither would prune much. The pairs are reported as groups
+ * (struct groups): near-duplicates, similar ones, and twins apart.
  */
 static void
 rule_duplicates(const struct check_input *in, struct check_report *rep)
 {
 	struct check_result *r = rule(rep, "duplicates");
-	size_t built = 0, dup = 0, similar = 0, twins = 0, placeholders = 0;
+	size_t built = 0, placeholders = 0;
 	uint64_t *digest = xcalloc(in->n + 1, sizeof(*digest));
+	struct groups dup, similar, twins;
 	int closest = 65;
 
+	groups_init(&dup, in->n);
+	groups_init(&similar, in->n);
+	groups_init(&twins, in->n);
 	for (size_t i = 0; i < in->n; i++)
 		digest[i] = attrs_digest(&in->v[i]);
 	for (size_t i = 0; i < in->n; i++) {
@@ -666,35 +787,37 @@ rule_duplicates(const struct check_input *in, struct check_report *rep)
 			int d = compare ? image_hamming(a->dhash, b->dhash) : 65;
 
 			closest = d < closest ? d : closest;
-			if (d <= CHECK_DUP_HAMMING) {
-				dup++;
-				pair_detail(r, a, b, d, "");
-			} else if (d <= CHECK_SIMILAR_HAMMING) {
-				similar++;
-				pair_detail(r, a, b, d, " (similar)");
-			} else if (digest[i] == digest[j] && same_attrs(a, b)) {
-				twins++;
-				pair_detail(r, a, b, 65, "");
-			}
+			if (d <= CHECK_DUP_HAMMING)
+				groups_link(&dup, i, j, d);
+			else if (d <= CHECK_SIMILAR_HAMMING)
+				groups_link(&similar, i, j, d);
+			else if (digest[i] == digest[j] && same_attrs(a, b))
+				groups_link(&twins, i, j, 65);
 		}
 	}
 	free(digest);
+	group_details(r, in, &dup, "");
+	group_details(r, in, &similar, " (similar)");
+	group_details(r, in, &twins, "");
 	figure(r, "%zu near-duplicate pairs (dHash <= %d of 64), %zu similar "
-	       "(<= %d), %zu with the same attributes", dup, CHECK_DUP_HAMMING,
-	       similar, CHECK_SIMILAR_HAMMING, twins);
+	       "(<= %d), %zu with the same attributes", dup.links, CHECK_DUP_HAMMING,
+	       similar.links, CHECK_SIMILAR_HAMMING, twins.links);
 	if (closest <= 64)
 		figure(r, "; closest pair %d", closest);
 	if (placeholders)
 		figure(r, "; %zu preview placeholders, not compared with each "
 		       "other", placeholders);
-	if (dup)
-		verdict(r, CHECK_FAIL, "drop one image of each pair (or pick "
-			"another candidate)");
-	else if (similar || twins)
-		verdict(r, CHECK_WARN, "look at these pairs: each line says what "
-			"the two have in common; change one of those on one image, "
-			"or drop it");
+	if (dup.links)
+		verdict(r, CHECK_FAIL, "keep one image of each pair or group (or "
+			"pick another candidate)");
+	else if (similar.links || twins.links)
+		verdict(r, CHECK_WARN, "look at these pairs and groups: a pair's "
+			"line says what the two have in common; change one of those "
+			"on one image, or drop it");
 	unbuilt(r, in, built);
+	groups_release(&dup);
+	groups_release(&similar);
+	groups_release(&twins);
 }
 
 /* An image's caption and index, to sort by caption then index. */

@@ -324,6 +324,42 @@ test_duplicates_say_what_pairs_share(void **state)
 }
 
 /*
+ * Look-alikes come as groups: a burst of 12 retakes within a few bits of
+ * each other is one line naming 8 of them and counting the rest (not 66
+ * pair lines), and every image with one set of attributes is one line
+ * too, while the figure still counts the pairs.
+ */
+static void
+test_duplicates_come_as_groups_not_a_line_per_pair(void **state)
+{
+	struct fixture *f = *state;
+	const struct check_result *r;
+
+	for (int i = 1; i < 12; i++) /* img00..img11: bit i-1 flipped */
+		f->v[i].dhash = f->v[0].dhash ^ (1ULL << (i - 1));
+	assert_int_equal(status(f, "duplicates"), CHECK_FAIL);
+	r = check_find(&f->rep, "duplicates");
+	assert_int_equal(r->ndetails, 1);
+	assert_string_equal(r->details[0], "upscale/img00, upscale/img01, "
+			    "upscale/img02, upscale/img03, upscale/img04, "
+			    "upscale/img05, upscale/img06, upscale/img07 and 4 more: "
+			    "12 images, each within 6 of 64 bits of another; the "
+			    "closest two 1");
+	assert_non_null(strstr(r->figure, "66 near-duplicate pairs"));
+	/* twins: all 28 given one set of attributes, hashes far apart again */
+	for (int i = 0; i < N; i++) {
+		f->v[i].dhash = 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+		memcpy(f->v[i].attrs, f->v[0].attrs, sizeof(f->v[i].attrs));
+	}
+	assert_int_equal(status(f, "duplicates"), CHECK_WARN);
+	r = check_find(&f->rep, "duplicates");
+	assert_int_equal(r->ndetails, 1);
+	assert_non_null(strstr(r->details[0], " and 20 more: 28 images with the "
+			       "same attributes"));
+	assert_non_null(strstr(r->figure, "378 with the same attributes"));
+}
+
+/*
  * Preview placeholders look alike by design: two of them are never a
  * near-duplicate pair, while a placeholder and a real image still are.
  */
@@ -390,6 +426,7 @@ main(void)
 		T(test_expressions),
 		T(test_wardrobe_backgrounds), T(test_duplicates),
 		T(test_duplicates_say_what_pairs_share),
+		T(test_duplicates_come_as_groups_not_a_line_per_pair),
 		T(test_placeholders_are_not_duplicates),
 		T(test_captions), T(test_trigger_prompts),
 	};
