@@ -1,4 +1,4 @@
-# rcache-lib.sh: a team cache for the t32xx-remote-cache tests, sourced
+# rcache-lib.sh: a team cache for the t36xx-remote-cache tests, sourced
 # after lib.sh: a real nginx with WebDAV on loopback (tests/nginx-dav.conf).
 #
 #   start_nginx          nginx on a free port; sets CACHE_URL, exports

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t3301: the team cache (docs/remote-cache.md) on a real nginx with WebDAV
+# t3600: the team cache (docs/remote-cache.md) on a real nginx with WebDAV
 # on loopback: a paid build in one folder fills it, a fresh copy of the
 # recipe in another folder builds from it (0 submits, the same ZIP), plan
 # counts it; what the server alters is refused and rebuilt; a cache that
