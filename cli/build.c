@@ -14,6 +14,7 @@
 
 #include "base/path.h"
 #include "base/buf.h"
+#include "base/hash.h"
 #include "cache/stamp.h"
 #include "cache/tree.h"
 #include "cli.h"
@@ -514,16 +515,25 @@ stamp_path(const struct cli *cli)
 	return p;
 }
 
-/* The options that change keys, and the target (the package's
- * up-to-date says nothing of the training); -j, -v and --max-cost do
- * not. */
+/* The options that change keys, the target (the package's up-to-date
+ * says nothing of the training) and the team cache (one newly named is
+ * offered the local hits); -j, -v and --max-cost do not. */
 static char *
 stamp_options(const struct cli *cli)
 {
-	return xasprintf("engine=%s pick=%s target=%s",
+	const char *url = getenv("LORAMAKE_REMOTE_CACHE");
+	char *cache = xasprintf("%s %s", url ? url : "",
+				cli->remote_cache ? cli->remote_cache : "-");
+	struct hash h = hash_bytes(cache, strlen(cache));
+	char hex[HASH_HEX_LEN + 1], *opts;
+
+	hash_hex(&h, hex); /* the team cache named, as a hash: the URL is any text */
+	opts = xasprintf("engine=%s pick=%s target=%s cache=%s",
 			 cli->engine ? cli->engine : "-",
 			 cli->pick_first ? "first" : "-",
-			 cli->target ? cli->target : "package");
+			 cli->target ? cli->target : "package", hex);
+	free(cache);
+	return opts;
 }
 
 /* A no-op decided by the stamp alone (cache/stamp.h): nothing compiled. */
@@ -689,7 +699,7 @@ finish(struct session *s, const struct sched_result *res, bool ran,
 	rc = res->interrupted ? EXIT_INTERRUPTED
 	   : res->failed || res->skipped || unwritten ? EXIT_FAILED
 	   : waiting ? EXIT_NEEDS_PICK : EXIT_OK;
-	if (rc == EXIT_OK && (!s->dag->package || zip)) {
+	if (rc == EXIT_OK && !res->rcache_down && (!s->dag->package || zip)) {
 		buf_reset(&say);
 		buf_addf(&say, "nothing to do: all %zu nodes are up to date\n%s%s%s",
 			 buildable_nodes(s), zip ? "dataset: " : "", zip ? zip : "",
@@ -725,8 +735,10 @@ cmd_build(const struct cli *cli)
 		     s.st[s.dag->package->idx].state == STATE_STALE);
 	/* state files to repair (a lock merged from a git conflict, an action
 	 * log with a wrong header) are rewritten even when nothing runs: the
-	 * run does it under the build lock */
-	if ((jobs || s.lock.dirty || s.acts.rewrite) && (rc = run(&s, cli, &res))) {
+	 * run does it under the build lock; with a team cache to write to, the
+	 * run offers it the local hits (rcache_offer) */
+	if ((jobs || s.lock.dirty || s.acts.rewrite || rcache_shares(&s.rcache)) &&
+	    (rc = run(&s, cli, &res))) {
 		session_close(&s);
 		return rc;
 	}

@@ -1,12 +1,14 @@
 /*
  * rcache: the team cache on the build's loop (rcache.h).
  *
- * A read is a chain of requests: GET /ac/KEY, then GET /cas/HASH of each
- * object the local store lacks, all at once, each saved to a temp file;
- * then, on a worker, every object is hashed (it must be its name) and an
+ * A read is a chain of requests: GET /ac/NAME, then GET /cas/SHA256 of
+ * each object the local store lacks, all at once, each saved to a temp
+ * file; then, on a worker, every
+ * object is hashed (its xxh3-128 must be its name in the record) and an
  * image decoded, moved into the store, and the record appended to the
  * action log; then, on the loop, the scheduler hears of the hit. A write
- * is PUT /cas/HASH of each object, then PUT /ac/KEY, so a reader never
+ * hashes each object with SHA-256 on a worker (its name on the wire), then
+ * PUTs /cas/SHA256 of each object, then /ac/NAME, so a reader never
  * finds a record before its objects; at most MAX_UPLOADS nodes upload at
  * once, the rest wait their turn in a FIFO.
  */
@@ -24,7 +26,6 @@
 
 #define RECORD_TIMEOUT_MS 10000     /* GET /ac: a record is small */
 #define OBJECT_TIMEOUT_MS 300000    /* an object: up to 64 MiB */
-#define MAX_OBJECT_BYTES (64u << 20)
 #define MAX_UPLOADS 8
 #define PROBES_AT_ONCE 64
 #define HEADER_MAX 4096
@@ -148,20 +149,33 @@ struct rcache {
 	const char *actions_path;
 	const char *headers[2];     /* the header, NULL-ended */
 	bool down;                  /* given up on: said once */
+	bool drained;               /* rcache_drain ran */
 	int in_flight;              /* requests and worker checks */
 	struct upload **queue;      /* uploads waiting their turn (FIFO) */
 	size_t qhead, qtail, qcap;
 	int uploading;              /* nodes uploading now */
 	size_t hits, misses, refused, uploaded;
+	size_t present;             /* local hits the cache has already */
 };
 
+/* BASE/ac/NAME: the record of the node with key. */
 static char *
-url_of(const struct rcache_conf *c, const char *kind, const struct hash *h)
+record_url(const struct rcache_conf *c, const struct hash *key)
 {
-	char hex[HASH_HEX_LEN + 1];
+	char name[SHA256_HEX_LEN + 1];
 
-	hash_hex(h, hex);
-	return xasprintf("%s/%s/%s", c->base, kind, hex);
+	remote_ac_name(key, name);
+	return xasprintf("%s/ac/%s", c->base, name);
+}
+
+/* BASE/cas/SHA256: an object by its name on the wire. */
+static char *
+object_url(const struct rcache_conf *c, const struct remote_object *obj)
+{
+	char name[SHA256_HEX_LEN + 1];
+
+	sha256_hex(&obj->cas, name);
+	return xasprintf("%s/cas/%s", c->base, name);
 }
 
 /* One warning for the whole command, then the cache is left alone. The
@@ -198,7 +212,8 @@ ask(struct rcache *rc, struct http_request *req, http_done_fn done, void *ctx)
 {
 	struct error err;
 
-	req->headers = rc->headers;
+	if (!req->headers)
+		req->headers = rc->headers;
 	req->bind = &rc->conf->origin;
 	if (http_send(rc->loop, req, done, ctx, &err) < 0) {
 		give_up(rc, "%s", err.msg);
@@ -215,7 +230,7 @@ struct fetch {
 	const struct node *node;
 	rcache_fetch_fn done;
 	void *ctx;
-	struct action *rec;         /* the server's record, once parsed */
+	struct remote_record *rec;  /* the server's record, once parsed */
 	char **tmp;                 /* per object: its download, or NULL */
 	size_t waiting;             /* downloads in flight */
 	bool miss;                  /* a miss, whatever else arrives */
@@ -226,14 +241,13 @@ struct fetch {
 static void
 fetch_free(struct fetch *f)
 {
-	for (size_t i = 0; f->rec && i < f->rec->nouts; i++) {
+	for (size_t i = 0; f->rec && i < f->rec->action->nouts; i++) {
 		if (f->tmp[i])
 			unlink(f->tmp[i]); /* moved into the store, or refused */
 		free(f->tmp[i]);
 	}
 	free(f->tmp);
-	if (f->rec)
-		actions_free_record(f->rec);
+	remote_record_free(f->rec);
 	free(f);
 }
 
@@ -247,7 +261,7 @@ fetch_end(struct fetch *f, bool hit)
 		rc->hits++;
 	else
 		rc->misses++;
-	f->done(f->ctx, hit ? f->rec : NULL);
+	f->done(f->ctx, hit ? f->rec->action : NULL);
 	fetch_free(f);
 }
 
@@ -268,17 +282,18 @@ verify_work(void *ctx)
 {
 	struct fetch *f = ctx;
 	struct store *st = f->rc->store;
+	const struct action *rec = f->rec->action;
 	char hex[HASH_HEX_LEN + 1], why[sizeof(f->err.msg)];
 
-	for (size_t i = 0; i < f->rec->nouts; i++) {
+	for (size_t i = 0; i < rec->nouts; i++) {
 		struct hash got;
 
 		if (!f->tmp[i])
 			continue; /* in the store already */
-		hash_hex(&f->rec->outs[i], hex);
+		hash_hex(&rec->outs[i], hex);
 		if (hash_file(f->tmp[i], &got, &f->err) < 0)
 			goto bad;
-		if (!hash_eq(&got, &f->rec->outs[i])) {
+		if (!hash_eq(&got, &rec->outs[i])) {
 			char ghex[HASH_HEX_LEN + 1];
 
 			hash_hex(&got, ghex);
@@ -296,7 +311,7 @@ verify_work(void *ctx)
 		free(f->tmp[i]);
 		f->tmp[i] = NULL;
 	}
-	f->verdict = actions_write(f->rc->actions_path, f->rec, &f->err);
+	f->verdict = actions_write(f->rc->actions_path, rec, &f->err);
 	return;
 bad:
 	f->verdict = -1;
@@ -356,13 +371,14 @@ static bool
 fits(const struct fetch *f, struct error *err)
 {
 	const struct node *n = f->node;
+	const struct action *rec = f->rec->action;
 
-	if (f->rec->nouts != (size_t)n->candidates)
+	if (rec->nouts != (size_t)n->candidates)
 		return !error_set(err, "it names %zu objects, the node makes %d",
-				  f->rec->nouts, n->candidates);
-	if (f->rec->seed != n->seed)
+				  rec->nouts, n->candidates);
+	if (rec->seed != n->seed)
 		return !error_set(err, "its seed is %lld, the node's %lld",
-				  (long long)f->rec->seed, (long long)n->seed);
+				  (long long)rec->seed, (long long)n->seed);
 	return true;
 }
 
@@ -371,19 +387,24 @@ static void
 get_objects(struct fetch *f)
 {
 	struct rcache *rc = f->rc;
+	const struct action *rec = f->rec->action;
 
-	f->tmp = xcalloc(f->rec->nouts, sizeof(*f->tmp));
+	f->tmp = xcalloc(rec->nouts, sizeof(*f->tmp));
 	f->waiting = 1; /* held until every request is sent */
-	for (size_t i = 0; i < f->rec->nouts && !f->miss; i++) {
+	for (size_t i = 0; i < rec->nouts && !f->miss; i++) {
+		const struct remote_object *obj = &f->rec->objs[i];
+		/* not the record's size as the cap: a body longer than it is
+		 * refused as not what its name says, not taken as the cache
+		 * failing */
 		struct http_request req = { .method = "GET",
-					    .max_body = MAX_OBJECT_BYTES,
+					    .max_body = REMOTE_OBJECT_MAX,
 					    .timeout_ms = OBJECT_TIMEOUT_MS };
 		char *url;
 
-		if (store_has(rc->store, &f->rec->outs[i]))
+		if (store_has(rc->store, &rec->outs[i]))
 			continue;
 		f->tmp[i] = store_tmp_path(rc->store, ".remote");
-		url = url_of(rc->conf, "cas", &f->rec->outs[i]);
+		url = object_url(rc->conf, obj);
 		req.url = url;
 		req.save_to = f->tmp[i];
 		if (ask(rc, &req, on_object, f) == 0)
@@ -434,7 +455,7 @@ rcache_fetch(struct rcache *rc, const struct node *n, rcache_fetch_fn done,
 	struct fetch *f = xcalloc(1, sizeof(*f));
 	struct http_request req = { .method = "GET", .max_body = REMOTE_RECORD_MAX,
 				    .timeout_ms = RECORD_TIMEOUT_MS };
-	char *url = url_of(rc->conf, "ac", &n->key);
+	char *url = record_url(rc->conf, &n->key);
 
 	*f = (struct fetch){ .rc = rc, .node = n, .done = done, .ctx = ctx };
 	req.url = url;
@@ -447,6 +468,12 @@ rcache_fetch(struct rcache *rc, const struct node *n, rcache_fetch_fn done,
 }
 
 bool
+rcache_down(const struct rcache *rc)
+{
+	return rc && rc->down;
+}
+
+bool
 rcache_reads(const struct rcache *rc)
 {
 	return rc && !rc->down && rc->conf->mode >= RCACHE_READ;
@@ -456,15 +483,21 @@ rcache_reads(const struct rcache *rc)
 
 struct upload {
 	struct rcache *rc;
+	const struct node *node;
 	struct action *rec;
+	struct remote_object *objs; /* per object: its name on the wire */
+	bool ask_first;             /* a local hit: only if the cache lacks it */
 	size_t waiting;             /* object uploads in flight */
 	bool failed;
+	struct error err;           /* the worker's verdict */
+	int verdict;
 };
 
 static void
 upload_free(struct upload *u)
 {
 	actions_free_record(u->rec);
+	free(u->objs);
 	free(u);
 }
 
@@ -509,7 +542,8 @@ static void
 put_record(struct upload *u)
 {
 	struct rcache *rc = u->rc;
-	struct http_request req = { .method = "PUT" };
+	const char *headers[3] = { 0 }, **h = headers;
+	struct http_request req = { .method = "PUT", .headers = headers };
 	struct buf body;
 	char *url;
 
@@ -517,9 +551,13 @@ put_record(struct upload *u)
 		upload_end(u, false);
 		return;
 	}
+	if (rc->conf->header)
+		*h++ = rc->conf->header;
+	/* bazel-remote reads an ActionResult as JSON if told so, else binary */
+	*h = "Content-Type: application/octet-stream";
 	buf_init(&body);
-	remote_record_format(u->rec, &body);
-	url = url_of(rc->conf, "ac", &u->rec->key);
+	remote_record_format(u->rec, u->objs, &body);
+	url = record_url(rc->conf, &u->rec->key);
 	req.url = url;
 	req.body = body.data;
 	req.body_len = body.len;
@@ -541,15 +579,17 @@ on_object_put(void *ctx, struct http_response *resp)
 		put_record(u);
 }
 
+/* PUT each object by its name on the wire, all at once. */
 static void
-start_upload(struct rcache *rc, struct upload *u)
+put_objects(struct upload *u)
 {
-	rc->uploading++;
+	struct rcache *rc = u->rc;
+
 	u->waiting = 1; /* held until every request is sent */
 	for (size_t i = 0; i < u->rec->nouts && !u->failed; i++) {
 		struct http_request req = { .method = "PUT",
 					    .timeout_ms = OBJECT_TIMEOUT_MS };
-		char *url = url_of(rc->conf, "cas", &u->rec->outs[i]);
+		char *url = object_url(rc->conf, &u->objs[i]);
 		char *path = store_object_path(rc->store, &u->rec->outs[i]);
 
 		req.url = url;
@@ -563,6 +603,85 @@ start_upload(struct rcache *rc, struct upload *u)
 	}
 	if (--u->waiting == 0)
 		put_record(u);
+}
+
+/* Worker: each object's SHA-256 and size, its name on the wire. */
+static void
+digest_work(void *ctx)
+{
+	struct upload *u = ctx;
+
+	u->verdict = 0;
+	for (size_t i = 0; i < u->rec->nouts && u->verdict == 0; i++) {
+		char *path = store_object_path(u->rc->store, &u->rec->outs[i]);
+
+		u->verdict = sha256_file(path, &u->objs[i].cas, &u->objs[i].size,
+					 &u->err);
+		free(path);
+	}
+}
+
+/* Loop: the names are known (or an object could not be read: this
+ * node is not uploaded, the build goes on). */
+static void
+digest_done(void *ctx)
+{
+	struct upload *u = ctx;
+
+	u->rc->in_flight--;
+	if (u->verdict < 0) {
+		warn("remote cache: %s: not uploaded: %s", u->node->id, u->err.msg);
+		upload_end(u, false);
+		return;
+	}
+	put_objects(u);
+}
+
+static void
+hash_objects(struct upload *u)
+{
+	u->rc->in_flight++;
+	workers_submit(u->rc->workers, digest_work, digest_done, u);
+}
+
+/* Loop: does the cache have the local hit's record? 404: upload it. */
+static void
+on_offer_head(void *ctx, struct http_response *resp)
+{
+	struct upload *u = ctx;
+	struct rcache *rc = u->rc;
+	char why[300];
+
+	rc->in_flight--;
+	if (resp->status == 404) {
+		hash_objects(u);
+		return;
+	}
+	if (resp->transport_error || resp->status != 200) {
+		what_failed(resp, why, sizeof(why));
+		give_up(rc, "%s", why);
+	} else {
+		rc->present++;
+	}
+	upload_end(u, false);
+}
+
+static void
+start_upload(struct rcache *rc, struct upload *u)
+{
+	struct http_request req = { .method = "HEAD", .timeout_ms = RECORD_TIMEOUT_MS };
+	char *url;
+
+	rc->uploading++;
+	if (!u->ask_first) {
+		hash_objects(u);
+		return;
+	}
+	url = record_url(rc->conf, &u->rec->key);
+	req.url = url;
+	if (ask(rc, &req, on_offer_head, u) < 0)
+		upload_end(u, false);
+	free(url);
 }
 
 static void
@@ -580,8 +699,10 @@ pump_uploads(struct rcache *rc)
 		rc->qhead = rc->qtail = 0;
 }
 
-void
-rcache_upload(struct rcache *rc, const struct node *n, const struct action *rec)
+/* Queue rec's upload (after a HEAD when ask_first). */
+static void
+queue_upload(struct rcache *rc, const struct node *n, const struct action *rec,
+	     bool ask_first)
 {
 	struct upload *u;
 	struct buf line;
@@ -590,6 +711,8 @@ rcache_upload(struct rcache *rc, const struct node *n, const struct action *rec)
 		return;
 	u = xcalloc(1, sizeof(*u));
 	u->rc = rc;
+	u->node = n;
+	u->ask_first = ask_first;
 	/* a copy through the log's own line: the record as any reader sees it */
 	buf_init(&line);
 	actions_format_record(rec, &line);
@@ -598,9 +721,28 @@ rcache_upload(struct rcache *rc, const struct node *n, const struct action *rec)
 	buf_release(&line);
 	if (!u->rec)
 		BUG("%s: its action record does not read back", n->id);
+	u->objs = xcalloc(u->rec->nouts, sizeof(*u->objs));
 	LM_GROW(rc->queue, rc->qtail + 1, rc->qcap);
 	rc->queue[rc->qtail++] = u;
 	pump_uploads(rc);
+}
+
+void
+rcache_upload(struct rcache *rc, const struct node *n, const struct action *rec)
+{
+	queue_upload(rc, n, rec, false);
+}
+
+void
+rcache_offer(struct rcache *rc, const struct node *n, const struct action *rec)
+{
+	queue_upload(rc, n, rec, true);
+}
+
+bool
+rcache_shares(const struct rcache_conf *c)
+{
+	return c && c->mode == RCACHE_READWRITE;
 }
 
 /* ---- the build's handle ---- */
@@ -627,10 +769,11 @@ rcache_busy(const struct rcache *rc)
 }
 
 void
-rcache_free(struct rcache *rc)
+rcache_drain(struct rcache *rc)
 {
-	if (!rc)
+	if (!rc || rc->drained)
 		return;
+	rc->drained = true;
 	while (rcache_busy(rc)) {
 		loop_run_once(rc->loop, 500);
 		workers_collect(rc->workers);
@@ -640,6 +783,14 @@ rcache_free(struct rcache *rc)
 			"%zu uploaded\n", rc->hits, rc->hits == 1 ? "" : "s",
 			rc->misses, rc->misses == 1 ? "" : "es", rc->refused,
 			rc->uploaded);
+}
+
+void
+rcache_free(struct rcache *rc)
+{
+	if (!rc)
+		return;
+	rcache_drain(rc);
 	free(rc->queue);
 	free(rc);
 }
@@ -703,7 +854,7 @@ probe_more(struct probe *p)
 			return; /* out of time: the rest count as not held */
 		h = xcalloc(1, sizeof(*h));
 		*h = (struct head){ p, p->next++ };
-		url = url_of(p->conf, "ac", &p->keys[h->i]);
+		url = record_url(p->conf, &p->keys[h->i]);
 		req.url = url;
 		if (http_send(p->loop, &req, on_head, h, &err) < 0) {
 			p->down = true;

@@ -2,9 +2,12 @@
 #define LM_RCACHE_H
 /*
  * rcache: the team cache on a plain HTTP server, in Bazel's remote-cache
- * layout (docs/remote-cache.md): `/ac/KEY` holds a node's action record
- * (cache/remote.h), `/cas/HASH` an object, named by the xxh3-128 of its
- * bytes. nginx with WebDAV and bazel-remote serve it as it is.
+ * layout (docs/remote-cache.md): `/ac/NAME` holds a node's action record
+ * (cache/remote.h: a minimal Bazel ActionResult), NAME the SHA-256 of the
+ * node's key; `/cas/HASH` an object, HASH the SHA-256 of its bytes (the
+ * record maps each to its xxh3-128 name in the store). nginx with WebDAV
+ * and bazel-remote (which takes only SHA-256 names, and checks them)
+ * serve it as it is.
  *
  * The cache is named by the user only: $LORAMAKE_REMOTE_CACHE (https, or
  * plain http to loopback, base/url.c's policy), an optional header from
@@ -60,9 +63,16 @@ struct rcache;
 struct rcache *rcache_new(const struct rcache_conf *c, struct loop *l,
 			  struct workers *w, struct store *store,
 			  const char *actions_path);
-/* Report what was read and written ("remote cache: 12 hits, ...") when
- * the cache was used, wait for uploads in flight, and free. */
+/* Wait for uploads in flight, and report what was read and written
+ * ("remote cache: 12 hits, ...") when the cache was used. */
+void rcache_drain(struct rcache *rc);
+/* rcache_drain if not done, and free. */
 void rcache_free(struct rcache *rc);
+
+/* Was the cache given up (warned about)? Uploads may then be missing: a
+ * build leaves no no-op stamp, so that the next one offers them again.
+ * Final after rcache_drain. */
+bool rcache_down(const struct rcache *rc);
 
 /* May the build ask the cache now (reads on, the server not given up)? */
 bool rcache_reads(const struct rcache *rc);
@@ -80,6 +90,16 @@ void rcache_fetch(struct rcache *rc, const struct node *n, rcache_fetch_fn done,
  * (readwrite only; rec is copied). */
 void rcache_upload(struct rcache *rc, const struct node *n,
 		   const struct action *rec);
+
+/* A node found in the local store: uploaded as rcache_upload does, but
+ * only if the cache lacks it (one HEAD /ac/NAME first, in the same queue:
+ * a cache named after the nodes were made gets them; readwrite only). */
+void rcache_offer(struct rcache *rc, const struct node *n,
+		  const struct action *rec);
+
+/* Will a build with c upload (a cache named, readwrite)? Then a build
+ * with nothing to run still runs, to offer its local hits. */
+bool rcache_shares(const struct rcache_conf *c);
 
 /* Requests in flight or queued (the build's loop runs until none). */
 bool rcache_busy(const struct rcache *rc);

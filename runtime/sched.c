@@ -1287,6 +1287,16 @@ sync_lock(struct sched *s)
 	}
 }
 
+/* Nodes this store had before the team cache was named are uploaded if
+ * the cache lacks them (rcache_offer: a HEAD each, in the background). */
+static void
+offer_local_hits(struct sched *s)
+{
+	for (size_t i = 0; s->rcache && i < s->dag->nnodes; i++)
+		if (s->st[i].state == STATE_CACHED && s->st[i].action)
+			rcache_offer(s->rcache, s->dag->nodes[i], s->st[i].action);
+}
+
 static void
 cancel_remote(struct sched *s)
 {
@@ -1366,13 +1376,16 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 		warn("%s", err.msg); /* every node will fail with the same words */
 	s.rcache = rcache_new(opts->rcache, s.loop, s.workers, store, acts->path);
 	sync_lock(&s);
+	offer_local_hits(&s);
 	add_jobs(&s);
 	plan_normalisation(&s);
 	run_loop(&s);
 	clear_status(&s);
 	flush_lock(&s);
-	rcache_free(s.rcache); /* its uploads land; the lock is written already */
+	rcache_drain(s.rcache); /* its uploads land; the lock is written already */
 	memset(res, 0, sizeof(*res));
+	res->rcache_down = rcache_down(s.rcache);
+	rcache_free(s.rcache);
 	res->ran = s.finished;
 	res->failed = s.failed;
 	res->skipped = s.skipped;

@@ -50,6 +50,7 @@ struct sched_result {
 	size_t ran, failed, skipped;
 	double spent;
 	bool interrupted;
+	bool rcache_down;  /* the team cache was given up: uploads may be missing */
 };
 
 /*

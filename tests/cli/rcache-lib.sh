@@ -7,6 +7,12 @@
 #                        when the script ends. Call it outside test bodies.
 #   stop_nginx           stop it (and wait until it is gone)
 #   free_port            a TCP port nothing listens on (now)
+#   object_sha256 DIR H  the SHA-256 (the name on the wire) of object H in
+#                        DIR's store
+#   encode_ac ARGS       an ActionResult record on stdout (tests/fake/
+#                        bazel_remote_fake.py encode-ac)
+#   start_bazel_remote [ARGS]  the bazel-remote fake; sets BAZEL_URL
+#   bazel_stat EXPR      EXPR of the fake's /_stats (d)
 CACHE_AUTH="Bearer team-SECRET-987"
 CACHE_URL=
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -35,6 +41,33 @@ start_nginx() {
 	fi
 	export LORAMAKE_REMOTE_CACHE=$CACHE_URL
 	export LORAMAKE_REMOTE_CACHE_HEADER="Authorization: $CACHE_AUTH"
+}
+
+object_sha256() {
+	sha256sum <"$1/.loramake/objects/$(echo "$2" | cut -c1-2)/$(echo "$2" | cut -c3-)" |
+		cut -c1-64
+}
+
+encode_ac() {
+	python3 "$SRC/tests/fake/bazel_remote_fake.py" encode-ac "$@"
+}
+
+start_bazel_remote() {
+	rm -f "$TRASH/bazel-remote.out" || return 1
+	python3 "$SRC/tests/fake/bazel_remote_fake.py" "$@" \
+		>"$TRASH/bazel-remote.out" 2>"$TRASH/bazel-remote.err" &
+	_bazel_pid=$!
+	at_exit "kill $_bazel_pid 2>/dev/null; wait $_bazel_pid 2>/dev/null"
+	if ! wait_for "grep -q '^PORT ' '$TRASH/bazel-remote.out'"; then
+		cat "$TRASH/bazel-remote.err" >&2
+		return 1
+	fi
+	BAZEL_URL=http://127.0.0.1:$(sed -n 's/^PORT //p' "$TRASH/bazel-remote.out")
+}
+
+bazel_stat() {
+	curl --noproxy "*" -sf "$BAZEL_URL/_stats" |
+		python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
 }
 
 stop_nginx() {

@@ -37,11 +37,16 @@ test_expect_success 'a paid build uploads each image and its record' '
 	grep "^5 nodes built" out-a &&
 	test "$(fake_stat "d[\"submits_total\"]")" = 2 &&
 	grep "^remote cache: 0 hits, 2 misses (0 refused), 2 uploaded$" err-a &&
-	test "$(ls nginx/cache/ac | wc -l)" = 2 &&
-	test "$(ls nginx/cache/cas | wc -l)" = 2 &&
+	test "$(ls nginx/cache/ac | grep -cxE "[0-9a-f]{64}")" = 2 &&
+	test "$(ls nginx/cache/cas | grep -cxE "[0-9a-f]{64}")" = 2 &&
 	for r in nginx/cache/ac/*; do
-		head -1 "$r" | grep -qx "loramake action v1" || return 1
-	done
+		grep -aq "loramake action v1" "$r" || return 1
+	done &&
+	for o in nginx/cache/cas/*; do
+		test "$(sha256sum <"$o" | cut -c1-64)" = "${o##*/}" || return 1
+	done &&
+	key=$(grep "^node angle/front " a/recipe.lock | sed "s/.* key=\([0-9a-f]*\) .*/\1/") &&
+	test -f "nginx/cache/ac/$(printf %s "$key" | sha256sum | cut -c1-64)"
 '
 test_expect_success 'plan of a fresh copy shows both images remote, at $0' '
 	packaged b &&
@@ -71,9 +76,10 @@ test_expect_success 'a remote hit is in the lock like a local one' '
 '
 test_expect_success 'an object altered on the server is refused, reported, not cached, and rebuilt' '
 	front=$(grep "^node angle/front " a/recipe.lock | sed "s/.* out=\([0-9a-f]*\) .*/\1/") &&
-	chmod u+w "nginx/cache/cas/$front" &&
-	cp "$SRC/recipes/jinx/keystones/hero.png" "nginx/cache/cas/$front" &&
-	bad=$(xxhsum -H2 "nginx/cache/cas/$front" | cut -d" " -f1) &&
+	wire=$(object_sha256 a "$front") &&
+	chmod u+w "nginx/cache/cas/$wire" &&
+	cp "$SRC/recipes/jinx/keystones/hero.png" "nginx/cache/cas/$wire" &&
+	bad=$(xxhsum -H2 "nginx/cache/cas/$wire" | cut -d" " -f1) &&
 	before=$(fake_stat "d[\"submits_total\"]") &&
 	packaged c &&
 	lm c/recipe.yaml >out-c 2>err-c &&
@@ -87,11 +93,15 @@ test_expect_success 'an object altered on the server is refused, reported, not c
 test_expect_success 'an object that hashes to its name but is no image is refused' '
 	printf "not an image\n" >junk &&
 	j=$(xxhsum -H2 junk | cut -d" " -f1) &&
-	cp junk "nginx/cache/cas/$j" &&
+	jwire=$(sha256sum <junk | cut -c1-64) &&
+	cp junk "nginx/cache/cas/$jwire" &&
 	line=$(grep "^node angle/back " a/recipe.lock) &&
 	key=$(echo "$line" | sed "s/.* key=\([0-9a-f]*\) .*/\1/") &&
 	seed=$(echo "$line" | sed "s/.* seed=\([0-9]*\) .*/\1/") &&
-	printf "loramake action v1\n%s\t%s\t0\t%s\t-\n" "$key" "$j" "$seed" >"nginx/cache/ac/$key" &&
+	printf "loramake action v1\n%s\t%s\t0\t%s\t-\n" "$key" "$j" "$seed" >text &&
+	name=$(printf %s "$key" | sha256sum | cut -c1-64) &&
+	chmod u+w "nginx/cache/ac/$name" &&
+	encode_ac --text text --object "$j:$jwire:$(wc -c <junk)" >"nginx/cache/ac/$name" &&
 	packaged d &&
 	lm d/recipe.yaml >out-d 2>err-d &&
 	grep "^loramake: remote cache: angle/back: object $j is not an image (.*): refused, not cached; building it here$" err-d &&
@@ -141,6 +151,40 @@ test_expect_success 'a suggested cache with a query is a recipe error' '
 	expect_exit 2 lm plan q/recipe.yaml >plan-q 2>plan-q.err &&
 	grep "error: remote_cache: refusing plain http" plan-q.err
 '
+test_expect_success 'nodes made before the cache was named are offered: a HEAD each, the missing uploaded' '
+	packaged o &&
+	sed -i "s/^    front:/    above:/; s/^    back:/    below:/" o/recipe.yaml &&
+	LORAMAKE_REMOTE_CACHE= lm o/recipe.yaml >out-o1 2>err-o1 &&
+	grep "^5 nodes built" out-o1 &&
+	n0=$(ls nginx/cache/ac | wc -l) &&
+	heads=$(grep -c "\"HEAD /ac/" nginx/access.log) &&
+	lm o/recipe.yaml >out-o2 2>err-o2 &&
+	grep "^nothing to do: all 5 nodes are up to date" out-o2 &&
+	grep "^remote cache: 0 hits, 0 misses (0 refused), 2 uploaded$" err-o2 &&
+	test "$(grep -c "\"HEAD /ac/" nginx/access.log)" = $((heads + 2)) &&
+	test "$(ls nginx/cache/ac | wc -l)" = $((n0 + 2)) &&
+	before=$(wc -l <nginx/access.log) &&
+	lm o/recipe.yaml >out-o3 2>err-o3 &&
+	grep "^nothing to do" out-o3 &&
+	test "$(wc -l <nginx/access.log)" = "$before" &&
+	packaged o2 &&
+	cp o/recipe.yaml o2/recipe.yaml &&
+	submits=$(fake_stat "d[\"submits_total\"]") &&
+	lm o2/recipe.yaml >out-o4 2>err-o4 &&
+	grep "^remote cache: 2 hits, 0 misses (0 refused), 0 uploaded$" err-o4 &&
+	test "$(fake_stat "d[\"submits_total\"]")" = "$submits"
+'
+test_expect_success 'an offer the cache refuses is one warning, and the next build offers again' '
+	packaged r &&
+	sed -i "s/^    front:/    high:/; s/^    back:/    low:/" r/recipe.yaml &&
+	LORAMAKE_REMOTE_CACHE= lm r/recipe.yaml >out-r1 2>err-r1 &&
+	LORAMAKE_REMOTE_CACHE_HEADER="Authorization: Bearer wrong" lm r/recipe.yaml >out-r2 2>err-r2 &&
+	grep "^nothing to do" out-r2 &&
+	grep "^loramake: remote cache $CACHE_URL: HTTP 401; going on without it$" err-r2 &&
+	test "$(grep -c "going on without it" err-r2)" = 1 &&
+	lm r/recipe.yaml >out-r3 2>err-r3 &&
+	grep "^remote cache: 0 hits, 0 misses (0 refused), 2 uploaded$" err-r3
+'
 test_expect_success 'nginx stopped mid-build: the build finishes locally, with one warning' '
 	fake_control "{\"reset\": true, \"job_ms\": 60000}" &&
 	packaged m &&
@@ -158,6 +202,6 @@ test_expect_success 'nginx stopped mid-build: the build finishes locally, with o
 '
 test_expect_success 'the auth header value is in no output or file' '
 	no_secret "team-SECRET-987" out-a err-a plan plan.json out-b err-b a b c d m p p0 p1 p2 e0 e1 e2 \
-		out-c err-c out-d err-d out-m err-m
+		out-c err-c out-d err-d out-m err-m out-o1 err-o1 out-o2 err-o2 out-r2 err-r2
 '
 test_done
