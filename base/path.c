@@ -270,6 +270,21 @@ walk(const char *path, bool create, bool whole, struct walk *w,
 }
 
 int
+path_append(const char *path, const void *data, size_t len, bool sync,
+	    struct error *err)
+{
+	int fd = path_open(path, O_WRONLY | O_APPEND, 0, err);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (write(fd, data, len) != (ssize_t)len || (sync && fdatasync(fd) < 0))
+		rc = error_set(err, "cannot append to '%s':", path);
+	close(fd);
+	return rc;
+}
+
+int
 path_open(const char *path, int flags, mode_t mode, struct error *err)
 {
 	struct walk w;

@@ -36,6 +36,14 @@ void path_confine(const char *dir);
  * Returns the fd, or -1 with err and errno (ELOOP for a link).
  */
 int path_open(const char *path, int flags, mode_t mode, struct error *err);
+/*
+ * Append data to the existing file path (walked as above; never made: a
+ * state file's reader wants its header first) in one write(2), so that
+ * appends never interleave mid-line; with sync, fdatasync'd. 0, or -1
+ * with err.
+ */
+int path_append(const char *path, const void *data, size_t len, bool sync,
+		struct error *err);
 /* lstat(2) of path walked as above (a link in its folders is refused; a
  * link at its end is described, not followed). 0, or -1 with err. */
 int path_lstat(const char *path, struct stat *st, struct error *err);

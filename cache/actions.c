@@ -214,14 +214,8 @@ live_records(const struct actions *a)
 static int
 close_torn_line(struct actions *a, struct error *err)
 {
-	int fd = path_open(a->path, O_WRONLY | O_APPEND, 0, err); /* path.h */
-	int rc = 0;
+	int rc = path_append(a->path, "\n", 1, true, err);
 
-	if (fd < 0)
-		return -1;
-	if (write(fd, "\n", 1) != 1 || fdatasync(fd) < 0)
-		rc = error_set(err, "cannot append to '%s':", a->path);
-	close(fd);
 	if (rc == 0)
 		a->torn = false;
 	return rc;
@@ -256,19 +250,13 @@ int
 actions_write(const char *path, const struct action *rec, struct error *err)
 {
 	struct buf b;
-	int fd, rc = 0;
+	int rc;
 
-	/* no O_CREAT: a log without its header would be read as another
+	/* never made here: a log without its header would be read as another
 	 * version and thrown away; actions_start made it */
-	fd = path_open(path, O_WRONLY | O_APPEND, 0, err); /* never a link */
-	if (fd < 0)
-		return -1;
 	buf_init(&b);
 	actions_format_record(rec, &b);
-	/* one write: appends never interleave mid-line */
-	if (write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) < 0)
-		rc = error_set(err, "cannot append to '%s':", path);
-	close(fd);
+	rc = path_append(path, b.data, b.len, true, err);
 	buf_release(&b);
 	return rc;
 }

@@ -3,11 +3,9 @@
  * (cache/facts.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/path.h"
 #include "facts.h"
@@ -166,21 +164,6 @@ format_fact(struct buf *b, const struct fact *x)
 		 (unsigned long long)x->v.dhash);
 }
 
-/* Append b to the file in one write (never through a link). */
-static int
-append(const struct facts *f, const struct buf *b, struct error *err)
-{
-	int fd = path_open(f->path, O_WRONLY | O_APPEND, 0, err);
-	int rc = 0;
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, b->data, b->len) != (ssize_t)b->len)
-		rc = error_set(err, "cannot append to '%s':", f->path);
-	close(fd);
-	return rc;
-}
-
 /* The whole file: header and the facts keep accepts. */
 static void
 format_all(const struct facts *f, bool (*keep)(const char *, void *), void *ctx,
@@ -213,7 +196,7 @@ facts_save(struct facts *f, struct error *err)
 			buf_addc(&b, '\n');
 		for (size_t i = f->saved; i < f->n; i++)
 			format_fact(&b, f->all[i]);
-		rc = append(f, &b, err);
+		rc = path_append(f->path, b.data, b.len, false, err);
 	}
 	buf_release(&b);
 	if (rc == 0) {

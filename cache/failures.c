@@ -2,13 +2,11 @@
  * failures: why each key's node last failed (cache/failures.h).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/path.h"
@@ -169,21 +167,6 @@ format_line(struct buf *b, const struct failure *x)
 	buf_addf(b, "%s\t%lld\t%s\n", x->hex, x->when, x->why);
 }
 
-/* Append b to the file in one write (never through a link). */
-static int
-append(const struct failures *f, const struct buf *b, struct error *err)
-{
-	int fd = path_open(f->path, O_WRONLY | O_APPEND, 0, err);
-	int rc = 0;
-
-	if (fd < 0)
-		return -1;
-	if (write(fd, b->data, b->len) != (ssize_t)b->len)
-		rc = error_set(err, "cannot append to '%s':", f->path);
-	close(fd);
-	return rc;
-}
-
 /* The whole file: the header and every failure not cleared, oldest
  * first, at most FAILURES_MAX_ROWS (the newest). */
 static int
@@ -241,7 +224,7 @@ failures_add(struct failures *f, const struct hash *key, const char *why,
 		return rewrite(f, err);
 	buf_init(&b);
 	format_line(&b, x);
-	rc = append(f, &b, err);
+	rc = path_append(f->path, b.data, b.len, false, err);
 	buf_release(&b);
 	if (rc == 0)
 		f->lines += 1;
