@@ -28,14 +28,12 @@ checkpoint in override_settings 500 (fail_model); fail_500 makes a
 generation end in CUDA's out of memory (500).
 """
 
-import argparse
 import base64
 import binascii
 import hashlib
 import json
 import os
 import random
-import signal
 import sys
 import threading
 import time
@@ -44,46 +42,15 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fal_server import make_png  # noqa: E402  (the same PNGs)
-
-
-def _nonneg(v):
-    if isinstance(v, bool):
-        raise ValueError("must be a number")
-    v = float(v)
-    if v < 0:
-        raise ValueError("must be >= 0")
-    return v
-
-
-def _count(v):
-    v = _nonneg(v)
-    if v != int(v):
-        raise ValueError("must be an integer")
-    return int(v)
-
-
-def _prob(v):
-    v = _nonneg(v)
-    if v > 1:
-        raise ValueError("must be between 0 and 1")
-    return v
-
-
-def _bool(v):
-    if isinstance(v, bool):
-        return v
-    if str(v).lower() in ("1", "true", "yes", "on"):
-        return True
-    if str(v).lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be a boolean")
+from fakelib import (apply_settings, arg_parser, boolean, count, prob,  # noqa: E402
+                     serve, shorten)
 
 
 SETTINGS = {
-    "job_ms": (100, _count),       # one generation
-    "hold": (False, _bool),        # generations wait for release/interrupt
-    "fail_500": (0.0, _prob),      # P(a generation runs out of memory)
-    "image_size": (64, _count),
+    "job_ms": (100, count),       # one generation
+    "hold": (False, boolean),        # generations wait for release/interrupt
+    "fail_500": (0.0, prob),      # P(a generation runs out of memory)
+    "image_size": (64, count),
     "seed": (1, int),
 }
 
@@ -289,7 +256,7 @@ class Handler(BaseHTTPRequestHandler):
             if key:
                 s["submits_by_key"][key] = s["submits_by_key"].get(key, 0) + 1
             s["bodies"].append({"endpoint": endpoint, "key": key,
-                                "body": _shorten(body)})
+                                "body": shorten(body)})
         if not isinstance(body, dict):
             return self._refuse(*validation_error([], "value is not a valid dict",
                                                   "type_error.dict"))
@@ -363,7 +330,7 @@ class Handler(BaseHTTPRequestHandler):
         if endpoint == "img2img" and not body.get("include_init_images"):
             params["init_images"] = None
         return self._send(200, {"images": [base64.b64encode(png).decode()],
-                                "parameters": _shorten(params),
+                                "parameters": shorten(params),
                                 "info": json.dumps(info)})
 
     def _control(self, req):
@@ -372,14 +339,8 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(req, dict):
                 raise ValueError("must be an object")
             with fake.lock:
-                new = dict(fake.cfg)
-                for k, v in req.items():
-                    if k in ("reset", "reset_stats", "release"):
-                        continue
-                    if k not in SETTINGS:
-                        raise ValueError("unknown setting '%s'" % k)
-                    new[k] = SETTINGS[k][1](v)
-                fake.cfg = new
+                fake.cfg = apply_settings(fake.cfg, SETTINGS, req,
+                                          ("reset", "reset_stats", "release"))
                 if req.get("reset"):
                     fake.reset()
                 elif req.get("reset_stats"):
@@ -403,23 +364,9 @@ def _decodes(s):
         return False
 
 
-def _shorten(v):
-    if isinstance(v, str) and len(v) > 256:
-        return "<%d chars sha256=%s>" % (len(v), hashlib.sha256(v.encode()).hexdigest()[:16])
-    if isinstance(v, list):
-        return [_shorten(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _shorten(x) for k, x in v.items()}
-    return v
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--port", type=int, default=0)
+    ap = arg_parser(__doc__, SETTINGS)
     ap.add_argument("--auth", help="USER:PASS, as the server's --api-auth")
-    ap.add_argument("--log")
-    for name, (default, _) in SETTINGS.items():
-        ap.add_argument("--" + name.replace("_", "-"), dest=name, default=default)
     a = ap.parse_args(sys.argv[1:] if argv is None else argv)
     settings = {k: getattr(a, k) for k in SETTINGS}
     try:
@@ -427,16 +374,7 @@ def main(argv=None):
     except ValueError as e:
         print("a1111_fake: %s" % e, file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    fake.start()
-    sys.stdout.write("PORT %d\n" % fake.port)
-    sys.stdout.flush()
-    while not stop.wait(0.5):
-        pass
-    fake.stop()
-    return 0
+    return serve(fake)
 
 
 if __name__ == "__main__":

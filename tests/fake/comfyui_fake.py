@@ -30,14 +30,12 @@ request with a loopback Host and a different Origin gets 403, as the
 real server's origin check.
 """
 
-import argparse
 import email.parser
 import email.policy
 import hashlib
 import json
 import os
 import random
-import signal
 import sys
 import threading
 import time
@@ -47,46 +45,15 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fal_server import make_png  # noqa: E402  (the same PNGs)
-
-
-def _nonneg(v):
-    if isinstance(v, bool):
-        raise ValueError("must be a number")
-    v = float(v)
-    if v < 0:
-        raise ValueError("must be >= 0")
-    return v
-
-
-def _count(v):
-    v = _nonneg(v)
-    if v != int(v):
-        raise ValueError("must be an integer")
-    return int(v)
-
-
-def _prob(v):
-    v = _nonneg(v)
-    if v > 1:
-        raise ValueError("must be between 0 and 1")
-    return v
-
-
-def _bool(v):
-    if isinstance(v, bool):
-        return v
-    if str(v).lower() in ("1", "true", "yes", "on"):
-        return True
-    if str(v).lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be a boolean")
+from fakelib import (apply_settings, arg_parser, boolean, count, prob,  # noqa: E402
+                     serve, shorten)
 
 
 SETTINGS = {
-    "job_ms": (100, _count),    # one prompt's run
-    "hold": (False, _bool),     # the running prompt waits for release
-    "fail_exec": (0.0, _prob),  # P(a prompt's KSampler fails when run)
-    "image_size": (64, _count),
+    "job_ms": (100, count),    # one prompt's run
+    "hold": (False, boolean),     # the running prompt waits for release
+    "fail_exec": (0.0, prob),  # P(a prompt's KSampler fails when run)
+    "image_size": (64, count),
     "seed": (1, int),
 }
 
@@ -517,7 +484,7 @@ class Handler(BaseHTTPRequestHandler):
             s["submits_total"] += 1
             if key:
                 s["submits_by_key"][key] = s["submits_by_key"].get(key, 0) + 1
-            s["bodies"].append({"key": key, "body": _shorten(body)})
+            s["bodies"].append({"key": key, "body": shorten(body)})
             err, node_errors = (fake.validate(prompt) if isinstance(prompt, dict)
                                 else ({"type": "invalid_prompt", "message": "Invalid prompt",
                                        "details": "", "extra_info": {}}, {}))
@@ -577,14 +544,8 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(req, dict):
                 raise ValueError("must be an object")
             with fake.lock:
-                new = dict(fake.cfg)
-                for k, v in req.items():
-                    if k in ("reset", "reset_stats", "release"):
-                        continue
-                    if k not in SETTINGS:
-                        raise ValueError("unknown setting '%s'" % k)
-                    new[k] = SETTINGS[k][1](v)
-                fake.cfg = new
+                fake.cfg = apply_settings(fake.cfg, SETTINGS, req,
+                                          ("reset", "reset_stats", "release"))
                 if req.get("reset"):
                     fake.reset()
                 elif req.get("reset_stats"):
@@ -598,22 +559,8 @@ class Handler(BaseHTTPRequestHandler):
         return self._send(200, cfg)
 
 
-def _shorten(v):
-    if isinstance(v, str) and len(v) > 256:
-        return "<%d chars sha256=%s>" % (len(v), hashlib.sha256(v.encode()).hexdigest()[:16])
-    if isinstance(v, list):
-        return [_shorten(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _shorten(x) for k, x in v.items()}
-    return v
-
-
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--log")
-    for name, (default, _) in SETTINGS.items():
-        ap.add_argument("--" + name.replace("_", "-"), dest=name, default=default)
+    ap = arg_parser(__doc__, SETTINGS)
     a = ap.parse_args(sys.argv[1:] if argv is None else argv)
     settings = {k: getattr(a, k) for k in SETTINGS}
     try:
@@ -621,16 +568,7 @@ def main(argv=None):
     except ValueError as e:
         print("comfyui_fake: %s" % e, file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    fake.start()
-    sys.stdout.write("PORT %d\n" % fake.port)
-    sys.stdout.flush()
-    while not stop.wait(0.5):
-        pass
-    fake.stop()
-    return 0
+    return serve(fake)
 
 
 if __name__ == "__main__":

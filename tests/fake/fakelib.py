@@ -1,0 +1,102 @@
+"""What loramake's fake servers share (tests/fake/*_fake.py).
+
+Python 3 standard library only.  A fake keeps its settings in a table,
+SETTINGS = {name: (default, parser)}, that its command line, its
+/_control and its tests all read; the parsers here check a value the way
+the harness sends it (JSON or a command-line string).  serve() runs a fake
+until SIGTERM or SIGINT, after printing the "PORT N" line the harness
+waits for (tests/cli/lib.sh's wait_for).
+"""
+
+import argparse
+import hashlib
+import signal
+import sys
+import threading
+
+
+def nonneg(v):
+    """A number >= 0 (a boolean is not one)."""
+    if isinstance(v, bool):
+        raise ValueError("must be a number")
+    v = float(v)
+    if v < 0:
+        raise ValueError("must be >= 0")
+    return v
+
+
+def count(v):
+    """An integer >= 0."""
+    v = nonneg(v)
+    if v != int(v):
+        raise ValueError("must be an integer")
+    return int(v)
+
+
+def prob(v):
+    """A probability, 0 to 1."""
+    v = nonneg(v)
+    if v > 1:
+        raise ValueError("must be between 0 and 1")
+    return v
+
+
+def boolean(v):
+    """true/false, 1/0, yes/no, on/off."""
+    if isinstance(v, bool):
+        return v
+    if str(v).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(v).lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("must be a boolean")
+
+
+def shorten(v):
+    """v for the ledger: a long string (an image in base64) as its length
+    and a hash, so /_stats?bodies=1 stays small."""
+    if isinstance(v, str) and len(v) > 256:
+        return "<%d chars sha256=%s>" % (len(v), hashlib.sha256(v.encode()).hexdigest()[:16])
+    if isinstance(v, list):
+        return [shorten(x) for x in v]
+    if isinstance(v, dict):
+        return {k: shorten(x) for k, x in v.items()}
+    return v
+
+
+def apply_settings(cfg, settings, req, actions=()):
+    """cfg with req's settings parsed by the table (ValueError on an unknown
+    one); the names in actions (reset, release, ...) are the caller's."""
+    new = dict(cfg)
+    for k, v in req.items():
+        if k in actions:
+            continue
+        if k not in settings:
+            raise ValueError("unknown setting '%s'" % k)
+        new[k] = settings[k][1](v)
+    return new
+
+
+def arg_parser(doc, settings):
+    """--port, --log and a --NAME for every setting."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--log")
+    for name, (default, _) in settings.items():
+        ap.add_argument("--" + name.replace("_", "-"), dest=name, default=default)
+    return ap
+
+
+def serve(fake):
+    """Start fake (its start/stop/port), print "PORT N", and serve until
+    SIGTERM or SIGINT."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    fake.start()
+    sys.stdout.write("PORT %d\n" % fake.port)
+    sys.stdout.flush()
+    while not stop.wait(0.5):
+        pass
+    fake.stop()
+    return 0
