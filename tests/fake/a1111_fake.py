@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fal_server import make_png  # noqa: E402  (the same PNGs)
-from fakelib import (apply_settings, arg_parser, boolean, count, prob,  # noqa: E402
+from fakelib import (arg_parser, boolean, control, count, prob,  # noqa: E402
                      serve, shorten)
 
 
@@ -334,21 +334,8 @@ class Handler(BaseHTTPRequestHandler):
                                 "info": json.dumps(info)})
 
     def _control(self, req):
-        fake = self.server.fake
         try:
-            if not isinstance(req, dict):
-                raise ValueError("must be an object")
-            with fake.lock:
-                fake.cfg = apply_settings(fake.cfg, SETTINGS, req,
-                                          ("reset", "reset_stats", "release"))
-                if req.get("reset"):
-                    fake.reset()
-                elif req.get("reset_stats"):
-                    fake.reset_stats()
-                if req.get("release"):
-                    fake.released += 1
-                fake.wake.notify_all()
-                cfg = dict(fake.cfg)
+            cfg = control(self.server.fake, SETTINGS, req)
         except (ValueError, TypeError) as e:
             return self._send(400, {"detail": str(e)})
         return self._send(200, cfg)

@@ -77,6 +77,26 @@ def apply_settings(cfg, settings, req, actions=()):
     return new
 
 
+def control(fake, settings, req):
+    """POST /_control for a fake of one GPU queue (a1111, comfyui): change
+    settings, and reset (everything), reset_stats (the ledger) or release
+    (a held job) as asked; wakes the waiting jobs.  The settings now, or
+    ValueError/TypeError for a bad request."""
+    if not isinstance(req, dict):
+        raise ValueError("must be an object")
+    with fake.lock:
+        fake.cfg = apply_settings(fake.cfg, settings, req,
+                                  ("reset", "reset_stats", "release"))
+        if req.get("reset"):
+            fake.reset()
+        elif req.get("reset_stats"):
+            fake.reset_stats()
+        if req.get("release"):
+            fake.released += 1
+        fake.wake.notify_all()
+        return dict(fake.cfg)
+
+
 def arg_parser(doc, settings):
     """--port, --log and a --NAME for every setting."""
     ap = argparse.ArgumentParser(description=doc.split("\n")[0])
