@@ -18,7 +18,7 @@
 #include "record.h"
 
 #define HEADER_PREFIX "# loramake lock"
-#define HEADER "# loramake lock v1: machine-written; commit it with the recipe\n"
+#define HEADER "# loramake lock v2: machine-written; commit it with the recipe\n"
 #define MAX_FIELDS 32 /* fields a node line may have, known or not */
 
 char *
@@ -75,6 +75,9 @@ node_same(const struct lock_node *a, const struct lock_node *b)
 	       !memcmp(a->outs, b->outs, a->nouts * sizeof(*a->outs)) &&
 	       a->seed == b->seed && a->usd == b->usd &&
 	       !memcmp(a->facets, b->facets, sizeof(a->facets)) &&
+	       a->trained == b->trained &&
+	       (!a->trained || (hash_eq(&a->package, &b->package) &&
+				hash_eq(&a->sent, &b->sent))) &&
 	       !a->request == !b->request &&
 	       (!a->request || !strcmp(a->request, b->request));
 }
@@ -175,6 +178,19 @@ parse_request(struct lock_node *e, char *v)
 	return NULL;
 }
 
+/* trained=PACKAGE,SENT: two object hashes. */
+static const char *
+parse_trained(struct lock_node *e, char *v)
+{
+	char *f[2];
+
+	if (record_split(v, ',', f, 2) != 2 || !hash_parse(f[0], &e->package) ||
+	    !hash_parse(f[1], &e->sent))
+		return "trained= is not two hashes";
+	e->trained = true;
+	return NULL;
+}
+
 static const char *
 parse_facets_field(struct lock_node *e, char *v)
 {
@@ -193,6 +209,7 @@ static const struct lock_field {
 	{ "seed", true, parse_seed },
 	{ "usd", true, parse_usd },
 	{ "request", false, parse_request },
+	{ "trained", false, parse_trained },
 	{ "facets", true, parse_facets_field },
 };
 
@@ -781,7 +798,10 @@ lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 
 	if (e) {
 		/* update in place: the table's key is this entry's id; the
-		 * node is built now, so other lines for it are history */
+		 * node is built now, so other lines for it are history (what
+		 * a training read stays while its key does) */
+		if (!hash_eq(&e->key, &n->key))
+			e->trained = false;
 		free(e->outs);
 		free(e->request);
 		node_free(e->alt);
@@ -801,6 +821,20 @@ lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 	e->seed = n->seed;
 	e->usd = usd;
 	e->request = request ? xstrdup(request) : NULL;
+	l->dirty = true;
+}
+
+void
+lock_set_trained(struct lock *l, const char *id, const struct hash *package,
+		 const struct hash *sent)
+{
+	struct lock_node *e = htab_get(&l->byid, id, strlen(id));
+
+	if (!e)
+		BUG("lock_set_trained: %s was not lock_set", id);
+	e->trained = true;
+	e->package = *package;
+	e->sent = *sent;
 	l->dirty = true;
 }
 
@@ -849,6 +883,12 @@ format_node(struct buf *b, const struct lock_node *e)
 	buf_addf(b, " seed=%lld usd=%s", (long long)e->seed, usd);
 	if (e->request)
 		buf_addf(b, " request=%s", e->request);
+	if (e->trained) {
+		hash_hex(&e->package, hex);
+		buf_addf(b, " trained=%s,", hex);
+		hash_hex(&e->sent, hex);
+		buf_adds(b, hex);
+	}
 	buf_adds(b, " facets=");
 	for (int f = 0; f < FACET_COUNT; f++)
 		buf_addf(b, "%s%s:%08" PRIx32, f ? "," : "", facet_name(f),

@@ -3,14 +3,17 @@
 /*
  * lock: the lock file beside the recipe (recipe.yaml -> recipe.lock).
  *
- *   # loramake lock v1: machine-written; commit it with the recipe
- *   node ID key=HEX out=HEX[,HEX] seed=N usd=X request=ID facets=...
+ *   # loramake lock v2: machine-written; commit it with the recipe
+ *   node ID key=HEX out=HEX[,HEX] seed=N usd=X request=ID trained=HEX,HEX facets=...
  *   pick ID N
  *   reroll ID N     the node was given a new seed N times (loramake reroll)
  *   env ID TAG      the environment entry an image was given, by its tag
  *                   (compiler/assign.h): kept when lists are edited
  *
- * (request= is optional; every other field is required, once.)
+ * (request= and trained= are optional; every other field is required,
+ * once. trained= is a training's provenance: the package's tree object it
+ * read, and the object of the request it sent. v2 added it; a v1 lock
+ * reads as before.)
  * One line per node, sorted by id, so `git diff` shows exactly which nodes
  * changed and (through facets, 8 hex digits per key facet) what about
  * them. With a shared cache it lets a teammate rebuild nothing. It is
@@ -33,6 +36,9 @@ struct lock_node {
 	int64_t seed;
 	double usd;
 	char *request;                /* NULL if none */
+	bool trained;                 /* a training: what it read and sent */
+	struct hash package;          /* the package's tree object it read */
+	struct hash sent;             /* the request it sent (JSON), an object */
 	struct lock_node *alt;        /* another line for this id, with
 				       * another key (two merged branches
 				       * built it differently), or NULL */
@@ -47,7 +53,7 @@ struct lock_conflict {
 };
 
 /* The format this loramake reads and writes. */
-#define LOCK_VERSION 1
+#define LOCK_VERSION 2
 #define LOCK_MAX_REROLLS 1000000 /* reroll counts a lock may hold */
 /* Objects a node line may name: one per candidate. */
 #define LOCK_MAX_OUTS RECIPE_MAX_COUNT
@@ -99,6 +105,10 @@ const struct lock_node *lock_find(const struct lock *l, const char *id,
 /* Record what a finished node made. */
 void lock_set(struct lock *l, const struct node *n, const struct hash *outs,
 	      size_t nouts, double usd, const char *request);
+/* Record what the training id (already lock_set with its key) read and
+ * sent: the package's tree object and the object of its request. */
+void lock_set_trained(struct lock *l, const char *id, const struct hash *package,
+		      const struct hash *sent);
 /* Drop the entries of nodes keep() rejects (nodes gone from the recipe). */
 void lock_prune(struct lock *l, bool (*keep)(const char *id, void *ctx),
 		void *ctx);

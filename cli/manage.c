@@ -323,6 +323,19 @@ same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* A lock line's objects: its outputs, and what a training read and sent
+ * (the package it trained on may be long rebuilt; explain reads it). */
+static void
+mark_line(const struct store *st, struct htab *live, const struct lock_node *ln,
+	  bool tree)
+{
+	mark_outs(st, live, ln->outs, ln->nouts, tree);
+	if (ln->trained) {
+		mark_outs(st, live, &ln->package, 1, true);
+		mark(live, &ln->sent, 1);
+	}
+}
+
 /*
  * Other recipes in the same folder share .loramake/: what their locks
  * name is paid-for work too, and gc of one recipe must not drop it.
@@ -346,7 +359,7 @@ mark_sibling_locks(const struct session *s, struct htab *live)
 				const struct lock_node *ln = other.byid.slots[i].value;
 
 				for (; other.byid.slots[i].key && ln; ln = ln->alt)
-					mark_outs(&s->store, live, ln->outs, ln->nouts,
+					mark_line(&s->store, live, ln,
 						  !strcmp(ln->id, "package"));
 			}
 			lock_release(&other);
@@ -481,7 +494,7 @@ cmd_gc(const struct cli *cli)
 		/* every line of the node: a merged lock may hold two */
 		for (const struct lock_node *w = lock_get(&s.lock, s.dag->nodes[i]->id);
 		     w; w = w->alt)
-			mark_outs(&s.store, &live, w->outs, w->nouts, tree);
+			mark_line(&s.store, &live, w, tree);
 	}
 	mark_sibling_locks(&s, &live);
 	mark_normalised(&s, &live);

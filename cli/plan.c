@@ -1,16 +1,21 @@
 /*
  * plan, graph, explain: look at what a build would do, spending nothing.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/path.h"
+#include "base/text.h"
+#include "cache/tree.h"
 #include "cli.h"
 #include "compiler/engine_type.h"
 #include "compiler/estimate.h"
 #include "compiler/trust.h"
 #include "runtime/engine.h"
+#include "runtime/pack.h"
 
 static bool
 will_run(const struct status *st)
@@ -621,6 +626,169 @@ explain_request(const struct node *n)
 	engine_request_release(&rq);
 }
 
+/* ---- explain of a training: what the lock says trained its LoRA ---- */
+
+/* An object of the store as JSON (the cache is not trusted: anything
+ * that does not parse is NULL). Caller json_decrefs. */
+static json_t *
+object_json(const struct session *s, const struct hash *h)
+{
+	char *path = store_object_path(&s->store, h), *text = NULL;
+	size_t len = 0;
+	json_t *j = NULL;
+
+	if (read_file(path, &text, &len, NULL) == 0)
+		j = json_loadb(text, len, 0, NULL);
+	free(text);
+	free(path);
+	return j;
+}
+
+/* A package's manifest.json is at most this big (it comes from the cache) */
+#define MANIFEST_MAX (64u << 20)
+
+/* The manifest.json bytes of the package tree at h onto out: its own
+ * entry (folder layouts) or the ZIP's (fal-zip). 0, or -1. */
+static int
+tree_manifest(const struct session *s, const struct hash *h, struct buf *out)
+{
+	char *path = store_object_path(&s->store, h), *text = NULL, *obj;
+	struct tree_entry *v = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (read_file(path, &text, NULL, NULL) == 0 && tree_parse(text, &v, &n) == 0)
+		for (size_t i = 0; i < n && rc < 0; i++) {
+			const char *dot = strrchr(v[i].path, '.');
+			char *data = NULL;
+			size_t len = 0;
+			const char *slash = strrchr(v[i].path, '/');
+
+			obj = store_object_path(&s->store, &v[i].obj);
+			if (!strcmp(slash ? slash + 1 : v[i].path, "manifest.json")) {
+				if (read_file(obj, &data, &len, NULL) == 0)
+					rc = buf_add(out, data, len);
+			} else if (dot && !strcmp(dot, ".zip")) {
+				rc = pack_read_entry(obj, "manifest.json", out, NULL) == 0 ? 0 : -1;
+			}
+			free(data);
+			free(obj);
+		}
+	tree_free(v, n);
+	free(text);
+	free(path);
+	return rc;
+}
+
+/* A text of the cache's, on one line, its controls escaped. */
+static void
+print_clean(const char *before, const char *text, const char *after)
+{
+	struct buf b;
+
+	buf_init(&b);
+	text_clean_add(&b, text ? text : "", text ? strlen(text) : 0, NULL);
+	printf("%s%s%s", before, b.data, after);
+	buf_release(&b);
+}
+
+/* What the trainer was sent (the object trained= names). */
+static void
+explain_sent(const struct session *s, const struct lock_node *e)
+{
+	json_t *j = object_json(s, &e->sent);
+	const char *url = json_string_value(json_object_get(j, "url"));
+	char *input = json_dumps(json_object_get(j, "input"),
+				 JSON_COMPACT | JSON_SORT_KEYS);
+	char hex[HASH_HEX_LEN + 1];
+
+	hash_hex(&e->sent, hex);
+	if (!url || !input)
+		printf("  sent: object %s is missing or damaged\n", hex);
+	else {
+		print_clean("  trainer: ", url, "\n");
+		print_clean("  parameters: ", input, "\n");
+	}
+	free(input);
+	json_decref(j);
+}
+
+/* Each image of the manifest, its node and hash, and its caption. */
+static void
+explain_files(json_t *files)
+{
+	size_t i;
+	json_t *f;
+
+	json_array_foreach(files, i, f) {
+		print_clean("    ", json_string_value(json_object_get(f, "image")), " ");
+		print_clean("(", json_string_value(json_object_get(f, "node")), "), image ");
+		print_clean("", json_string_value(json_object_get(f, "image_xxh128")), "\n");
+		print_clean("      caption: ", json_string_value(json_object_get(f, "caption")),
+			    "\n");
+	}
+}
+
+/* The package it read: its key, the manifest's hash, images, captions. */
+static void
+explain_package(const struct session *s, const struct lock_node *e)
+{
+	char hex[HASH_HEX_LEN + 1];
+	struct hash mh;
+	struct buf b;
+	json_t *m = NULL, *files;
+
+	hash_hex(&e->package, hex);
+	buf_init(&b);
+	b.max = MANIFEST_MAX;
+	if (tree_manifest(s, &e->package, &b) < 0 ||
+	    !(m = json_loadb(b.data, b.len, 0, NULL))) {
+		printf("  package: tree %s, its manifest is not in the cache\n", hex);
+		buf_release(&b);
+		return;
+	}
+	mh = hash_bytes(b.data, b.len);
+	buf_release(&b);
+	files = json_object_get(m, "files");
+	print_clean("  package: key ", json_string_value(json_object_get(m, "key")), "");
+	printf(", tree %s\n", hex);
+	hash_hex(&mh, hex);
+	printf("  manifest.json %s: %zu images\n", hex, json_array_size(files));
+	explain_files(files);
+	json_decref(m);
+}
+
+/*
+ * A training's provenance from the lock, not from the recipe as it is
+ * now: the request, its cost, the LoRA file, what was sent, and the
+ * package it read (seed 002: which images, which captions).
+ */
+static void
+explain_training(const struct session *s, const struct node *n)
+{
+	const struct lock_node *e = lock_find(&s->lock, n->id, &n->key);
+	char hex[HASH_HEX_LEN + 1];
+
+	if (!e) {
+		printf("  trained: never (no line in %s)\n", s->lock_path);
+		return;
+	}
+	hash_hex(&e->key, hex);
+	printf("  trained (%s): key %s%s\n", s->lock_path, hex,
+	       hash_eq(&e->key, &n->key) ? "" : ", not the recipe's now");
+	printf("    request %s, $%.2f\n", e->request ? e->request : "-", e->usd);
+	for (size_t i = 0; i < e->nouts; i++) {
+		hash_hex(&e->outs[i], hex);
+		printf("    LoRA file %s\n", hex);
+	}
+	if (!e->trained) {
+		printf("  what it read and sent is not in the lock\n");
+		return;
+	}
+	explain_sent(s, e);
+	explain_package(s, e);
+}
+
 int
 cmd_explain(const struct cli *cli)
 {
@@ -633,7 +801,10 @@ cmd_explain(const struct cli *cli)
 
 	if (rc)
 		return rc;
-	if (!(n = dag_find(s.dag, cli->args[0]))) {
+	n = dag_find(s.dag, cli->args[0]);
+	if (!n && !strcmp(cli->args[0], "train"))
+		n = s.dag->train; /* the target's name for its node */
+	if (!n) {
 		warn("'%s' is not a node of %s (see loramake plan)", cli->args[0],
 		     cli->recipe);
 		session_close(&s);
@@ -666,6 +837,8 @@ cmd_explain(const struct cli *cli)
 		       n->env_moved ? " (reassigned to balance a new entry)" : "");
 	explain_inputs(&s, n);
 	explain_request(n);
+	if (n->kind == KIND_TRAIN)
+		explain_training(&s, n);
 	session_close(&s);
 	return EXIT_OK;
 }

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "runtime/pack.h"
+#include "base/buf.h"
 #include "base/dl.h"
 #include "base/path.h"
 #include "base/text.h"
@@ -70,6 +71,13 @@ static __typeof__(archive_write_finish_entry) *p_archive_write_finish_entry;
 static __typeof__(archive_write_close) *p_archive_write_close;
 static __typeof__(archive_write_free) *p_archive_write_free;
 static __typeof__(archive_error_string) *p_archive_error_string;
+static __typeof__(archive_read_new) *p_archive_read_new;
+static __typeof__(archive_read_support_format_zip) *p_archive_read_support_format_zip;
+static __typeof__(archive_read_open_filename) *p_archive_read_open_filename;
+static __typeof__(archive_read_next_header) *p_archive_read_next_header;
+static __typeof__(archive_read_data) *p_archive_read_data;
+static __typeof__(archive_read_free) *p_archive_read_free;
+static __typeof__(archive_entry_pathname) *p_archive_entry_pathname;
 static __typeof__(archive_entry_new) *p_archive_entry_new;
 static __typeof__(archive_entry_clear) *p_archive_entry_clear;
 static __typeof__(archive_entry_free) *p_archive_entry_free;
@@ -98,6 +106,13 @@ static const struct dl_sym syms[] = {
 	DL_SYM(archive_write_close),
 	DL_SYM(archive_write_free),
 	DL_SYM(archive_error_string),
+	DL_SYM(archive_read_new),
+	DL_SYM(archive_read_support_format_zip),
+	DL_SYM(archive_read_open_filename),
+	DL_SYM(archive_read_next_header),
+	DL_SYM(archive_read_data),
+	DL_SYM(archive_read_free),
+	DL_SYM(archive_entry_pathname),
 	DL_SYM(archive_entry_new),
 	DL_SYM(archive_entry_clear),
 	DL_SYM(archive_entry_free),
@@ -439,5 +454,52 @@ pack_zip(const char *out, const struct pack_entry *entries, size_t n,
 		rc = error_set(err, "cannot write '%s':", tmp);
 	rc = path_rename_atomic(tmp, out, rc == 0, err);
 	free(tmp);
+	return rc;
+}
+
+/* The bytes of the entry being read, up to max, onto out. */
+static int
+read_entry_data(struct archive *a, const char *zip, const char *name,
+		struct buf *out, struct error *err)
+{
+	char chunk[16384];
+	la_ssize_t got;
+
+	while ((got = p_archive_read_data(a, chunk, sizeof(chunk))) > 0)
+		if (buf_add(out, chunk, (size_t)got) < 0)
+			return error_set(err, "'%s' in %s is too big", name, zip);
+	if (got < 0)
+		return error_set(err, "cannot read '%s' in %s: %s", name, zip,
+				 archive_why(a));
+	return 0;
+}
+
+int
+pack_read_entry(const char *zip, const char *name, struct buf *out,
+		struct error *err)
+{
+	struct archive *a;
+	struct archive_entry *ae;
+	int rc = 1, r;
+
+	if (pack_load(err) < 0)
+		return -1;
+	if (!(a = p_archive_read_new()))
+		return error_set(err, "cannot read %s: out of memory", zip);
+	p_archive_read_support_format_zip(a);
+	if (p_archive_read_open_filename(a, zip, PACK_CHUNK) != ARCHIVE_OK) {
+		rc = error_set(err, "cannot read %s: %s", zip, archive_why(a));
+		p_archive_read_free(a);
+		return rc;
+	}
+	while (rc == 1 && (r = p_archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
+		const char *path = p_archive_entry_pathname(ae);
+
+		if (path && !strcmp(path, name))
+			rc = read_entry_data(a, zip, name, out, err);
+	}
+	if (rc == 1 && r != ARCHIVE_EOF)
+		rc = error_set(err, "cannot read %s: %s", zip, archive_why(a));
+	p_archive_read_free(a);
 	return rc;
 }

@@ -1,7 +1,7 @@
 #ifndef LM_PACK_H
 #define LM_PACK_H
 /*
- * pack: write dataset archives with libarchive. This module is the only
+ * pack: write dataset archives with libarchive (and read one entry back). This module is the only
  * includer of archive.h / archive_entry.h, and loads libarchive with
  * dlopen on first use (base/dl.h).
  *
@@ -33,5 +33,14 @@ struct pack_entry {
 /* Write a flat ZIP of entries to out. -1 with err. */
 int pack_zip(const char *out, const struct pack_entry *entries, size_t n,
 	     struct error *err);
+
+struct buf;
+/*
+ * The bytes of the entry called name in the ZIP at zip, appended to out
+ * (out's max caps them: a ZIP is not trusted). 0; 1 when there is no
+ * such entry; -1 with err when it cannot be read.
+ */
+int pack_read_entry(const char *zip, const char *name, struct buf *out,
+		    struct error *err);
 
 #endif

@@ -518,6 +518,44 @@ learn_time(struct sched *s, const struct sjob *j)
 			  (double)(now_ms() - j->launched) / 1000.0 / (double)images);
 }
 
+/*
+ * A training's provenance into the lock (cache/lock.h's trained=): the
+ * package's tree object it read, and the request it sent, stored as an
+ * object: {"url": ..., "input": ...} from its engine's describe (the code
+ * that sent it; the package's URL written "<input package>"). explain reads them, not the recipe as
+ * it is now.
+ */
+static void
+record_training(struct sched *s, const struct sjob *j)
+{
+	const struct node *n = j->node, *pkg = n->nin ? n->in[0] : NULL;
+	const char *in = "<input package>";
+	struct engine_request rq = { 0 };
+	const struct hash *tree;
+	struct hash sent;
+	struct error err;
+	size_t ntree = 0;
+	struct buf b;
+	int rc = -1;
+
+	if (!pkg || !(tree = outputs_of(s, pkg, &ntree)) || !ntree)
+		return;
+	buf_init(&b);
+	if (j->engine->describe &&
+	    j->engine->describe(n, n->engine, &in, 1, 1, &rq, &err) == 0) {
+		buf_adds(&b, "{\"url\":");
+		recipe_json_string(&b, rq.url);
+		buf_addf(&b, ",\"input\":%s}\n", rq.body);
+		rc = store_put_bytes(s->store, b.data, b.len, &sent, &err);
+	}
+	if (rc == 0)
+		lock_set_trained(s->lock, n->id, &tree[0], &sent);
+	else
+		warn("%s: what it was trained on is not recorded", n->id);
+	engine_request_release(&rq);
+	buf_release(&b);
+}
+
 /* Loop thread: finalize() made the node durable; now the rest learn. */
 static void
 record(struct sched *s, struct sjob *j)
@@ -531,6 +569,8 @@ record(struct sched *s, struct sjob *j)
 	if (!j->from_remote)
 		rcache_upload(s->rcache, j->node, &rec);
 	lock_set(s->lock, j->node, j->outs, j->nouts, j->job.usd, j->job.request);
+	if (j->node->kind == KIND_TRAIN)
+		record_training(s, j);
 	/* a paid node is in the lock at once; free ones at most every 200 ms */
 	write_lock(s, node_is_remote(j->node));
 	show_in_build(s, j->node, j->outs, j->nouts);

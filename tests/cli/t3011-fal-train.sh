@@ -7,6 +7,9 @@
 # training stale, yet `loramake R` still does not train; a kill or a
 # Ctrl-C mid-training leaves the training running and the rerun resumes
 # the same request (one training paid); the trainer's 422 is said.
+# explain R train answers from the lock and the cache what trained the
+# LoRA: the request, its cost, the file's hash, what the trainer was
+# sent, the package's key and manifest, each image and its caption.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fal-lib.sh"
 start_fake --job-ms 100 || exit 1
@@ -85,6 +88,27 @@ test_expect_success 'the lock names the LoRA object, byte for byte what the trai
 	cmp served "$obj" &&
 	test "$(fake_stat "d[\"submitted\"][-1][\"request_id\"]")" = "$rid"
 '
+test_expect_success 'explain R train answers from the lock: request, cost, LoRA hash, parameters, package, images and captions' '
+	line=$(grep "^node train/tr " r/recipe.lock) &&
+	out=$(echo "$line" | sed "s/.* out=\([0-9a-f]*\) .*/\1/") &&
+	rid=$(echo "$line" | sed "s/.* request=\([^ ]*\) .*/\1/") &&
+	tree=$(echo "$line" | sed "s/.* trained=\([0-9a-f]*\),.*/\1/") &&
+	pkgline=$(grep "^node package " r/recipe.lock) &&
+	pkgkey=$(echo "$pkgline" | sed "s/.* key=\([0-9a-f]*\) .*/\1/") &&
+	test "$tree" = "$(echo "$pkgline" | sed "s/.* out=\([0-9a-f]*\) .*/\1/")" &&
+	lm explain r/recipe.yaml train >ex 2>err &&
+	grep "^train/tr: cached" ex &&
+	grep "^    request $rid, \$4.20$" ex &&
+	grep "^    LoRA file $out$" ex &&
+	grep "^  trainer: $FAKE_URL/$TR$" ex &&
+	grep "^  parameters: {\"images_data_url\":\"<input package>\",\"steps\":1400,\"trigger_word\":\"TRCHAR\"}$" ex &&
+	grep "^  package: key $pkgkey, tree $tree$" ex &&
+	unzip -p r/dist/tr.zip manifest.json >manifest &&
+	grep "^  manifest.json $(xxhsum -H2 manifest | cut -d" " -f1): 2 images$" ex &&
+	grep "^    tr-0001-a.png (anchor/a), image [0-9a-f]\{32\}$" ex &&
+	grep "^      caption: TRCHAR seen smiling.$" ex &&
+	grep "^      caption: TRCHAR seen in a park.$" ex
+'
 test_expect_success 'a second loramake R train pays nothing' '
 	lm r/recipe.yaml train >out 2>err &&
 	test "$(trainings)" = 1 &&
@@ -100,7 +124,14 @@ test_expect_success 'a caption edit makes package and train stale; loramake R do
 	test "$(trainings)" = 1 &&
 	lm plan r/recipe.yaml >plan &&
 	grep "^package .* cached" plan &&
-	grep "^train/tr .* unasked" plan
+	grep "^train/tr .* unasked" plan &&
+	lm explain r/recipe.yaml train >ex 2>err &&
+	grep "^  trained (r/recipe.lock): key [0-9a-f]*, not the recipe.s now$" ex &&
+	grep "^      caption: TRCHAR seen smiling.$" ex &&
+	! grep "grinning" ex &&
+	lm gc r/recipe.yaml >gc 2>err &&
+	lm explain r/recipe.yaml train >ex2 2>err &&
+	cmp ex ex2
 '
 test_expect_success 'SIGKILL mid-training, then a rerun: the same request is polled, one training paid' '
 	fake_control "{\"train_ms\": 60000}" &&

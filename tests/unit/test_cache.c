@@ -363,7 +363,7 @@ test_lock_round_trip_sorted(void **state)
 
 /* ---- the lock reader: nothing in a lock is trusted ---- */
 
-#define LOCK_HEAD "# loramake lock v1: machine-written; commit it with the recipe\n"
+#define LOCK_HEAD "# loramake lock v2: machine-written; commit it with the recipe\n"
 
 /* lock_parse of text (len bytes, may hold NULs), on a copy. */
 static void
@@ -516,10 +516,33 @@ test_lock_round_trips_big_amounts(void **state)
 }
 
 static void
+test_lock_trained_round_trips_and_a_v1_lock_reads(void **state)
+{
+	struct lock l;
+	char *text;
+
+	(void)state;
+	parse_lock_str(&l, LOCK_HEAD "node t key=" H1 " out=" H2 " seed=1 usd=4.2 "
+		       "trained=" H3 "," H1 FACETS "\n"
+		       "node u key=" H1 " out=" H2 " seed=1 usd=0 trained=" H3 FACETS "\n");
+	assert_true(lock_get(&l, "t")->trained);
+	assert_null(lock_get(&l, "u")); /* one hash: not whole */
+	text = format_lock(&l);
+	assert_non_null(strstr(text, " usd=4.2 trained=" H3 "," H1 " facets="));
+	lock_release(&l);
+	free(text);
+	parse_lock_str(&l, "# loramake lock v1: machine-written; commit it with the recipe\n"
+		       "node a key=" H1 " out=" H2 " seed=1 usd=0" FACETS "\n");
+	assert_int_equal(l.version, 1);
+	assert_false(lock_get(&l, "a")->trained);
+	lock_release(&l);
+}
+
+static void
 test_lock_of_a_newer_version_is_read_not_rewritten(void **state)
 {
 	char *path = in_dir("newer.lock");
-	static const char v2[] = "# loramake lock v2: machine-written\n"
+	static const char v2[] = "# loramake lock v3: machine-written\n"
 		"node a key=" H1 " out=" H2 " seed=1 usd=0 tier=gold" FACETS "\n";
 	struct lock l;
 	struct error err;
@@ -528,7 +551,7 @@ test_lock_of_a_newer_version_is_read_not_rewritten(void **state)
 	(void)state;
 	assert_int_equal(write_file_atomic(path, v2, strlen(v2), NULL), 0);
 	assert_int_equal(lock_load(&l, path, NULL), 0);
-	assert_int_equal(l.version, 2);
+	assert_int_equal(l.version, 3);
 	assert_non_null(lock_get(&l, "a")); /* its unknown field let be */
 	l.dirty = true;
 	assert_int_equal(lock_write(&l, &err), -1);
@@ -712,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_lock_fields_are_validated),
 		cmocka_unit_test(test_lock_repeated_line_replaces_without_a_leak),
 		cmocka_unit_test(test_lock_round_trips_big_amounts),
+		cmocka_unit_test(test_lock_trained_round_trips_and_a_v1_lock_reads),
 		cmocka_unit_test(test_lock_of_a_newer_version_is_read_not_rewritten),
 		cmocka_unit_test(test_lock_conflict_unions_node_lines),
 		cmocka_unit_test(test_lock_conflicting_picks_name_both_lines),
