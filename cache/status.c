@@ -19,15 +19,18 @@ state_name(enum state s)
 void
 status_aim(const struct dag *dag, bool train_asked, struct status *st)
 {
-	struct status *t = dag->train ? &st[dag->train->idx] : NULL;
-	size_t len;
+	for (size_t i = 0; !train_asked && i < dag->nnodes; i++) {
+		struct status *t = &st[i];
+		size_t len = strlen(t->reason);
 
-	if (!t || train_asked || t->state == STATE_CACHED)
-		return;
-	len = strlen(t->reason);
-	snprintf(t->reason + len, sizeof(t->reason) - len, "%s%s",
-		 len ? "; " : "", "only 'loramake RECIPE train' trains");
-	t->state = STATE_UNASKED;
+		if (!node_after_package(dag->nodes[i]) || t->state == STATE_CACHED)
+			continue;
+		snprintf(t->reason + len, sizeof(t->reason) - len, "%s%s",
+			 len ? "; " : "", dag->nodes[i]->kind == KIND_TRAIN
+			 ? "only 'loramake RECIPE train' trains"
+			 : "only 'loramake RECIPE train' validates");
+		t->state = STATE_UNASKED;
+	}
 }
 
 void

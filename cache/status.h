@@ -11,7 +11,8 @@
  *   stale    built before with another key; reason names the facet
  *   waiting  its key needs a pick a person has not made
  *   unasked  it would run, but lies beyond the build's target: the
- *            training, which only `loramake RECIPE train` runs
+ *            training and its validations, which only `loramake RECIPE
+ *            train` runs
  *   remote   not here, but the team cache holds it (only plan asks it:
  *            session_probe_remote); a build fetches it for $0
  */

@@ -229,6 +229,40 @@ print_failures(const struct session *s)
 		printf("  and %zu more (loramake plan --json names them all)\n", more);
 }
 
+/* "not asked for: train/tr and 2 validation images, $4.27, about 42m10s":
+ * what only the target train runs (the validations after the training,
+ * side by side). */
+static void
+print_unasked(const struct session *s)
+{
+	const struct node *t = s->dag->train;
+	bool train = s->st[t->idx].state == STATE_UNASKED;
+	double usd = 0, after = 0;
+	size_t nval = 0;
+	char dur[32], what[96];
+
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		const struct node *n = s->dag->nodes[i];
+
+		if (s->st[i].state != STATE_UNASKED)
+			continue;
+		usd += n->usd;
+		if (n->kind == KIND_VALIDATE) {
+			nval++;
+			after = n->seconds > after ? n->seconds : after;
+		}
+	}
+	format_duration(dur, sizeof(dur), (train ? t->seconds : 0) + after);
+	if (!nval)
+		snprintf(what, sizeof(what), "%s", t->id);
+	else
+		snprintf(what, sizeof(what), "%s%s%zu validation image%s",
+			 train ? t->id : "", train ? " and " : "", nval,
+			 nval == 1 ? "" : "s");
+	printf("not asked for: %s, $%.2f, about %s (loramake plan %s train)\n",
+	       what, usd, dur, s->cli->recipe);
+}
+
 static void
 print_totals(const struct session *s, const struct totals *t)
 {
@@ -261,13 +295,8 @@ print_totals(const struct session *s, const struct totals *t)
 		printf("in all, with the waiting work: $%.2f, about %s\n",
 		       b->usd + b->waiting_usd, dur);
 	}
-	if (b->unasked && s->dag->train) {
-		const struct node *n = s->dag->train;
-
-		format_duration(dur, sizeof(dur), n->seconds);
-		printf("not asked for: %s, $%.2f, about %s (loramake plan %s train)\n",
-		       n->id, n->usd, dur, s->cli->recipe);
-	}
+	if (b->unasked && s->dag->train)
+		print_unasked(s);
 	print_failures(s);
 	print_keys(s);
 	print_suggested_cache(s);

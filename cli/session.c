@@ -20,6 +20,27 @@ allowed(const char *env, const char *flags)
 	return xasprintf("%s,%s", e ? e : "", flags ? flags : "");
 }
 
+/*
+ * A training the cache holds names its LoRA file, and validations are
+ * keyed by that file (compiler/key.c): key them again and look them up.
+ * (A training that runs in this build tells runtime/sched.c instead.)
+ */
+static void
+session_learn_lora(struct session *s)
+{
+	struct node *t = s->dag->train;
+	const struct hash *outs;
+	size_t n = 0;
+
+	if (!t || !s->dag->nvalidate || s->st[t->idx].state != STATE_CACHED ||
+	    !(outs = status_outs(&s->st[t->idx], &n)) || !n)
+		return;
+	t->made = outs[0];
+	t->made_known = true;
+	dag_key(s->dag);
+	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+}
+
 int
 session_open(struct session *s, const struct cli *cli)
 {
@@ -91,6 +112,7 @@ session_open(struct session *s, const struct cli *cli)
 		return EXIT_USAGE;
 	}
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+	session_learn_lora(s);
 	session_aim(s);
 	session_learn_times(s);
 	return EXIT_OK;
@@ -119,6 +141,7 @@ session_refresh(struct session *s)
 {
 	dag_key(s->dag);
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
+	session_learn_lora(s);
 	session_aim(s);
 	session_learn_times(s);
 }

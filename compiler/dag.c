@@ -63,6 +63,12 @@ node_is_ref_of(const struct node *n, const struct node *user)
 }
 
 bool
+node_after_package(const struct node *n)
+{
+	return n->kind == KIND_TRAIN || n->kind == KIND_VALIDATE;
+}
+
+bool
 node_is_remote(const struct node *n)
 {
 	const struct engine_type *t = engine_type_find(n->engine_type);
@@ -1642,6 +1648,103 @@ expand_train(struct expander *x)
 	x->dag->train = n;
 }
 
+/* ---- validation: prompts through an engine with the trained LoRA ---- */
+
+/* The engine a validation runs on: engine:, else the training's. A model
+ * that takes no LoRA is refused here, not when the request is paid. */
+static const char *
+validate_model(struct expander *x, const struct section *s,
+	       const struct engine_decl *e)
+{
+	const struct engine_type *t = engine_type_find(e->type);
+	const char *model = s->model ? s->model
+			  : engine_type_default_validator(e->type, x->r->target);
+
+	if (!model) {
+		diag_error(x->d, s->loc, "loramake knows no %s endpoint that takes a "
+			   "LoRA for target %s; name one in model:", e->type,
+			   x->r->target);
+		return NULL;
+	}
+	if (!(model_family_fields(engine_type_family(t, model)) & FIELD_LORA)) {
+		diag_error(x->d, s->loc, "'%s' takes no LoRA; validate needs an "
+			   "endpoint that does (fal-ai/flux-lora, ...)", model);
+		return NULL;
+	}
+	return model;
+}
+
+/* One validation image: validate/NAME, the LoRA its input. */
+static void
+validate_node(struct expander *x, const struct section *s, const struct item *it,
+	      const struct engine_decl *e, const char *model)
+{
+	struct placeholder_vars v;
+	const char *tmpl = it && it->prompt ? it->prompt : s->prompt ? s->prompt
+			 : "{trigger}, {item}";
+	struct loc tloc = it && it->prompt ? it->prompt_loc
+			: s->prompt ? s->prompt_loc : it ? it->loc : s->loc;
+	struct node *n = new_node(x, KIND_VALIDATE, it ? it->name : x->r->name,
+				  it ? it->loc : s->loc);
+
+	if (!n)
+		return;
+	n->image = true;
+	n->item = it ? it->name : NULL;
+	n->engine = e;
+	n->engine_type = e->type;
+	n->model = model;
+	n->lora_scale = s->scale >= 0 ? s->scale : 1;
+	n->candidates = 1;
+	base_vars(x, &v);
+	v.item = it ? it->text ? it->text : name_words(x, it->name) : "";
+	add_input(x, n, x->dag->train);
+	set_aspect(x, n, s, it);
+	n->prompt = expand_prompt(x, tmpl, tloc, &v);
+	merge_params(x, n, s, it);
+	set_seed(x, n, s, it, 0);
+	x->dag->nvalidate++;
+}
+
+/*
+ * validate: images made with the trained LoRA, after the training and
+ * only by the target train, so a person sees what the LoRA does. Their
+ * key holds the LoRA file's hash once it is made (compiler/key.c): an
+ * image of one LoRA is never taken for another's.
+ */
+static void
+expand_validate(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_VALIDATE];
+	const struct engine_decl *e;
+	const char *model;
+
+	if (!s->present)
+		return;
+	if (!x->dag->train) {
+		diag_error(x->d, s->loc, "validate needs a train: section (the LoRA "
+			   "it tries)");
+		return;
+	}
+	e = s->engine ? recipe_engine(x->r, s->engine) : x->dag->train->engine;
+	if (!e) {
+		unknown_engine(x, s, s->engine);
+		return;
+	}
+	x->declared[KIND_VALIDATE] = e->type;
+	if (!(model = validate_model(x, s, e)))
+		return;
+	if (!s->nitems && !s->prompt) {
+		diag_error(x->d, s->loc, "validate needs items: (name: prompt) or "
+			   "a prompt:");
+		return;
+	}
+	if (!s->nitems)
+		validate_node(x, s, NULL, e, model);
+	for (size_t i = 0; i < s->nitems && !x->too_big; i++)
+		validate_node(x, s, &s->items[i], e, model);
+}
+
 struct sides
 dag_package_base(const struct node *pkg)
 {
@@ -1988,6 +2091,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	expand_captions(&x);
 	expand_package(&x);
 	expand_train(&x);
+	expand_validate(&x);
 	check_mix(&x);
 	check_dropped_fields(&x);
 	check_some_image(&x);

@@ -70,6 +70,12 @@ struct node {
 	int size;                 /* upscale/package: target side; 0: none */
 	int steps;                /* train: the trainer's steps (its price
 				     is per 1,000); 0: not a training */
+	double lora_scale;        /* validate: the LoRA's scale */
+	bool made_known;          /* train: its LoRA file is in the cache
+				     (cli/session.c, runtime/sched.c) */
+	struct hash made;         /* ... and its hash: what a validate
+				     node's key covers, not the training's
+				     key (a LoRA is not reproducible) */
 	int width, height;        /* upscale/package: size: W x H (not
 				     square); 0: none */
 	struct aspect aspect;     /* the aspect its image is made and
@@ -156,6 +162,7 @@ struct dag {
 	struct htab byid;         /* id -> node */
 	struct node *package;     /* NULL if the recipe has none */
 	struct node *train;       /* the training (train:), or NULL */
+	size_t nvalidate;         /* validate: nodes (after the training) */
 	const struct picks *picks;
 };
 
@@ -166,6 +173,13 @@ struct dag {
 struct dag *compile(const char *path, const struct compile_opts *opts,
 		    struct diag *d);
 void dag_free(struct dag *dag);
+
+/* Key n again (its inputs' keys, or a training's LoRA hash, may have
+ * become known since dag_key). */
+void dag_key_node(struct dag *dag, struct node *n);
+/* Does n come after the training (the training, or a validation)? Only
+ * the target train builds such a node. */
+bool node_after_package(const struct node *n);
 
 /* The node with this id, or NULL. */
 struct node *dag_find(const struct dag *dag, const char *id);

@@ -39,6 +39,14 @@ static const struct {
 	{ "zimage", "fal-ai/z-image-trainer" },
 };
 
+/* Which endpoint tries a target's LoRA by default (validate:). */
+static const struct {
+	const char *type, *target, *endpoint;
+} default_validators[] = {
+	{ "fal", "flux", "fal-ai/flux-lora" },
+	{ "fal", "flux2", "fal-ai/flux-2/lora" },
+};
+
 /* The aspect_ratio values of ENGINES.md 1.13 (fal-js endpoint types). */
 static const char *const ultra_aspects[] = {
 	"21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21", NULL,
@@ -62,7 +70,10 @@ static const struct engine_model fal_models[] = {
 	{ "fal-ai/flux-lora/image-to-image", 0.035, 10, FAMILY_I2I, 1, NULL,
 	  SHAPE_NONE, NULL },
 	{ "fal-ai/flux/dev", 0.025, 8, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE, NULL },
-	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_TEXT, 0, NULL, SHAPE_IMAGE_SIZE,
+	{ "fal-ai/flux-lora", 0.035, 10, FAMILY_LORA, 0, NULL, SHAPE_IMAGE_SIZE,
+	  NULL },
+	/* fal's llms.txt: $0.021 per megapixel (LoRAs over 2 GB cost more) */
+	{ "fal-ai/flux-2/lora", 0.021, 10, FAMILY_LORA, 0, NULL, SHAPE_IMAGE_SIZE,
 	  NULL },
 	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22,
 	  FAMILY_ANGLES, 1, NULL, SHAPE_IMAGE_SIZE, NULL },
@@ -190,6 +201,7 @@ static const unsigned family_fields[FAMILY_COUNT] = {
 	[FAMILY_GEMINI_SIZED] = FIELD_PROMPT | FIELD_IMAGE | FIELD_SEED |
 				FIELD_ASPECT | FIELD_IMAGE_SIZE,
 	[FAMILY_TRAIN] = FIELD_IMAGE,
+	[FAMILY_LORA] = FIELD_PROMPT | FIELD_SEED | FIELD_LORA,
 };
 
 const struct engine_type *
@@ -247,6 +259,16 @@ engine_type_default_trainer(const char *target)
 	for (size_t i = 0; target && i < LM_ARRAY_LEN(default_trainers); i++)
 		if (strcmp(default_trainers[i].target, target) == 0)
 			return default_trainers[i].endpoint;
+	return NULL;
+}
+
+const char *
+engine_type_default_validator(const char *type, const char *target)
+{
+	for (size_t i = 0; target && i < LM_ARRAY_LEN(default_validators); i++)
+		if (!strcmp(default_validators[i].type, type) &&
+		    !strcmp(default_validators[i].target, target))
+			return default_validators[i].endpoint;
 	return NULL;
 }
 

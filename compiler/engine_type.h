@@ -28,6 +28,7 @@ enum engine_field {
 	FIELD_CAMERA = 1 << 5,   /* camera angles from the angle item's name */
 	FIELD_ASPECT = 1 << 6,   /* params aspect_ratio (Gemini's imageConfig) */
 	FIELD_IMAGE_SIZE = 1 << 7, /* params image_size: 1K, 2K, 4K (Gemini 3) */
+	FIELD_LORA = 1 << 8,     /* a LoRA file and its scale (validate:) */
 };
 
 /* How a model's request is shaped: the endpoint families of fal.ai
@@ -43,6 +44,7 @@ enum model_family {
 	FAMILY_GEMINI,   /* prompt + image parts + seed, aspectRatio */
 	FAMILY_GEMINI_SIZED, /* the same and imageSize (Gemini 3) */
 	FAMILY_TRAIN,    /* a trainer: the package's ZIP in, a LoRA file out */
+	FAMILY_LORA,     /* text to image with LoRAs: prompt, seed, loras */
 	FAMILY_COUNT
 };
 
@@ -139,6 +141,9 @@ const struct trainer *engine_type_trainer(const struct engine_type *t,
 /* The trainer endpoint a target's LoRA is trained on by default (on fal),
  * or NULL when loramake knows none for it. */
 const char *engine_type_default_trainer(const char *target);
+/* The endpoint of engine type type that validates a target's LoRA by
+ * default (validate:), or NULL when loramake knows none. */
+const char *engine_type_default_validator(const char *type, const char *target);
 /* How model on type t takes an image's shape (SHAPE_NONE if unknown);
  * *aspects gets the ratios of a SHAPE_ASPECT_RATIO model (may be NULL). */
 enum shape_field engine_type_shape(const struct engine_type *t,

@@ -223,6 +223,8 @@ params_facet(struct buf *b, const struct node *n)
 		field(b, "angle", n->item); /* multi-angle models read it */
 	if (n->caption)
 		field(b, "caption", n->caption);
+	if (n->kind == KIND_VALIDATE)
+		field_num(b, "lora_scale", n->lora_scale);
 	if (n->kind == KIND_PACKAGE) {
 		const struct section *s = &n->recipe->sec[KIND_PACKAGE];
 
@@ -298,6 +300,12 @@ inputs_facet(struct buf *b, struct node *n, const struct picks *picks)
 		}
 		if (n->kind == KIND_PACKAGE && !dag_selected(n, in, picks))
 			continue;
+		if (in->kind == KIND_TRAIN && in->made_known) {
+			/* the LoRA file itself: a training is not reproducible,
+			 * so its key does not say which file it made */
+			field_hash(b, "lora", &in->made);
+			continue;
+		}
 		field_hash(b, "in", &in->key);
 		field_int(b, "pick", pick);
 	}
@@ -402,6 +410,13 @@ key_engine_facet(const char *engine_type)
 	h = hash_bytes(b.data, b.len);
 	buf_release(&b);
 	return h;
+}
+
+void
+dag_key_node(struct dag *dag, struct node *n)
+{
+	n->recipe = &dag->recipe;
+	key_node(n, dag->picks);
 }
 
 void

@@ -27,7 +27,7 @@ struct ctx {
 
 static const char *const kind_names[KIND_COUNT] = {
 	"hero", "anchor", "angle", "expression",
-	"environment", "upscale", "caption", "package", "train",
+	"environment", "upscale", "caption", "package", "train", "validate",
 };
 
 const char *
@@ -40,7 +40,8 @@ kind_name(enum node_kind k)
 static const char *const top_keys[] = {
 	"loramake", "name", "trigger", "target", "seed", "concurrency",
 	"remote_cache", "engines", "character", "hero", "anchor", "angle", "expression",
-	"environment", "upscale", "caption", "package", "train", "mix", NULL,
+	"environment", "upscale", "caption", "package", "train", "validate", "mix",
+	NULL,
 };
 static const char *const engine_keys[] = {
 	"type", "key_env", "url", "concurrency", "prices", "workflow", "inputs",
@@ -72,6 +73,8 @@ static const char *const section_keys[KIND_COUNT][16] = {
 			   NULL },
 	[KIND_TRAIN] = { "engine", "model", "steps", "learning_rate", "params",
 			 NULL },
+	[KIND_VALIDATE] = { "engine", "model", "prompt", "items", "seed", "scale",
+			    "params", "aspect", NULL },
 };
 static const char *const item_keys[] = {
 	"prompt", "text", "from", "refs", "file", "strength", "seed", "count",
@@ -954,6 +957,7 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	s->strength = -1;
 	s->seed = -1;
 	s->learning_rate = -1;
+	s->scale = -1;
 	if (ynode_is_null(v))
 		return; /* `caption:` alone takes the defaults */
 	if (!check_map(c, v, kind_name(k), section_keys[k]))
@@ -1002,6 +1006,8 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 		s->steps_loc = n->loc;
 	if ((n = get(v, "learning_rate")))
 		as_number(c, n, "learning_rate", 1e-7, 0.1, &s->learning_rate);
+	if ((n = get(v, "scale")))
+		as_number(c, n, "scale", 0, 4, &s->scale);
 	if (k == KIND_CAPTION) {
 		load_words(c, v, s);
 		load_identity(c, v, s);

@@ -35,6 +35,7 @@ enum node_kind {
 	KIND_CAPTION,
 	KIND_PACKAGE,
 	KIND_TRAIN,       /* the package into a trainer: a LoRA file */
+	KIND_VALIDATE,    /* prompts through an engine with the trained LoRA */
 	KIND_COUNT
 };
 
@@ -225,6 +226,8 @@ struct section {
 	int steps;          /* 0: the trainer's default for the target */
 	struct loc steps_loc;
 	double learning_rate; /* < 0: the trainer's default */
+	/* validate */
+	double scale;       /* the LoRA's scale; < 0: 1 */
 };
 
 /* mix: a target share of one value of an attribute. */

@@ -71,7 +71,9 @@ struct sjob {
 	bool norm_failed;          /* one failed: job.err says why */
 	double reserved;           /* dollars held by job_may_spend */
 	bool remote_asked;         /* the team cache was asked (a miss) */
-	bool from_remote;          /* its outputs came from the team cache */
+	bool from_remote;          /* its outputs came from the team cache
+				      (or, a validation, from the cache) */
+	bool rekeyed;              /* a validation: keyed by the LoRA file */
 	int64_t started;
 	int64_t launched;          /* handed to its engine (a package: after
 				    * its images were normalised) */
@@ -1213,6 +1215,41 @@ ask_remote(struct sched *s, struct sjob *j)
 	rcache_fetch(s->rcache, j->node, fetched, j);
 }
 
+/*
+ * A validation is keyed by its LoRA file's hash (compiler/key.c). When
+ * the training ran in this build, that was unknown at the start: now it
+ * is, so key the validation by the file and look again (a hit, an image
+ * of this very LoRA, needs no engine). True when that finished j.
+ */
+static bool
+rekey_validation(struct sched *s, struct sjob *j)
+{
+	struct node *n = j->node, *t = n->nin ? n->in[0] : NULL;
+	const struct action *hit;
+	const struct hash *outs;
+	size_t nouts = 0;
+
+	if (n->kind != KIND_VALIDATE || !t || j->rekeyed)
+		return false;
+	j->rekeyed = true;
+	if (!t->made_known && (outs = outputs_of(s, t, &nouts)) && nouts) {
+		t->made = outs[0];
+		t->made_known = true;
+	}
+	dag_key_node(s->dag, n);
+	if (!(hit = actions_get(s->acts, &n->key)))
+		return false;
+	j->outs = xcalloc(hit->nouts, sizeof(*j->outs));
+	memcpy(j->outs, hit->outs, hit->nouts * sizeof(*j->outs));
+	j->nouts = hit->nouts;
+	j->job.usd = hit->usd;
+	j->job.request = hit->request ? xstrdup(hit->request) : NULL;
+	j->from_remote = true; /* made before: it teaches no times */
+	record(s, j);
+	status_line(s, n);
+	return true;
+}
+
 static void
 start_ready(struct sched *s)
 {
@@ -1222,8 +1259,8 @@ start_ready(struct sched *s)
 	for (size_t i = s->rhead; i < s->rtail; i++) {
 		struct sjob *j = s->ready[i];
 
-		if (j->state != SJ_READY)
-			continue; /* skipped while it waited */
+		if (j->state != SJ_READY || rekey_validation(s, j))
+			continue; /* skipped while it waited, or made before */
 		/* the team cache first: a hit needs no engine, even one that is down */
 		if (!s->stopping && wants_remote(s, j)) {
 			if (s->fetching < MAX_FETCHING)

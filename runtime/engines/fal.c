@@ -261,6 +261,10 @@ map_fields(json_t *o, enum model_family map, const struct node *n,
 		json_object_set_new(o, "image_urls", url_array(images, nimages));
 	else if (nimages && (takes & FIELD_IMAGE))
 		json_object_set_new(o, "image_url", json_string(images[0]));
+	if (nimages && (takes & FIELD_LORA)) /* the trained LoRA's URL */
+		json_object_set_new(o, "loras",
+				    json_pack("[{s:s, s:f}]", "path", images[0],
+					      "scale", n->lora_scale));
 	if ((takes & FIELD_STRENGTH) && n->strength >= 0)
 		json_object_set_new(o, "strength", json_real(n->strength));
 	if ((takes & FIELD_NEGATIVE) && n->negative && *n->negative)
@@ -397,7 +401,9 @@ mime_ext(const char *mime)
 {
 	return strcmp(mime, "image/jpeg") == 0 ? "jpg"
 	     : strcmp(mime, "image/webp") == 0 ? "webp"
-	     : strcmp(mime, "application/zip") == 0 ? "zip" : "png";
+	     : strcmp(mime, "application/zip") == 0 ? "zip"
+	     /* the one input that is neither: a LoRA to validate */
+	     : strcmp(mime, "application/octet-stream") == 0 ? "safetensors" : "png";
 }
 
 /* What an upload step sends (initiate, or the PUT of the bytes). */

@@ -252,6 +252,13 @@ SPECS = {
                   "target_resolution": ["720p", "1080p", "1440p", "2160p"],
                   "output_format": ["png", "jpg", "webp"]},
     },
+    # text to image with LoRAs: loras [{path, scale}], each path a LoRA
+    # file this server has (uploaded here: a safetensors frame)
+    "fal-ai/flux-lora": {
+        "output": "images", "required": ["prompt"], "loras": True,
+        "ints": {"num_images": (1, 4)},
+        "enums": {"output_format": ["jpeg", "png"]},
+    },
     # trainers (TRAINERS.md 1.7): a ZIP's URL in, a LoRA file out, after
     # train_ms; the archive must be a file this server has and a ZIP
     "fal-ai/flux-lora-fast-training": {
@@ -548,6 +555,8 @@ class FakeFal:
         for field in spec.get("zips", []):
             if field in body and not errs:
                 self._check_zip(errs, ["body", field], body[field])
+        if spec.get("loras") and "loras" in body:
+            self._check_loras(errs, body["loras"])
         if not errs:
             for field in ("prompt", "additional_prompt"):
                 v = body.get(field)
@@ -599,6 +608,39 @@ class FakeFal:
             errs.append({"loc": loc, "msg": "The archive could not be read: "
                          "not a zip file", "type": "invalid_archive",
                          "input": u})
+
+    def _check_loras(self, errs, loras):
+        """loras: [{path, scale}]: each path a URL; one into this server
+        must name a file it has whose bytes are a safetensors frame (an
+        8-byte little-endian length, then a JSON object)."""
+        if not isinstance(loras, list):
+            errs.append({"type": "list_type", "loc": ["body", "loras"],
+                         "msg": "Input should be a valid list", "input": loras})
+            return
+        for i, l in enumerate(loras):
+            loc = ["body", "loras", i]
+            if not isinstance(l, dict) or not isinstance(l.get("path"), str):
+                errs.append({"type": "missing", "loc": loc + ["path"],
+                             "msg": "Field required", "input": l})
+                continue
+            s = l.get("scale", 1)
+            if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= 4:
+                errs.append({"type": "float_type", "loc": loc + ["scale"],
+                             "msg": "Input should be a number from 0 to 4", "input": s})
+            self._check_url(errs, loc + ["path"], l["path"])
+            u = l["path"]
+            if errs or not u.startswith(self.base + "/files/"):
+                continue
+            blob = self.blobs.get(unquote(urlsplit(u).path[len("/files/"):]))
+            data = blob[1] if blob else b""
+            ok = len(data) >= 10
+            if ok:
+                n = struct.unpack("<Q", data[:8])[0]
+                ok = 8 + n <= len(data) and data[8:9] == b"{"
+            if not ok:
+                errs.append({"loc": loc + ["path"], "type": "invalid_lora",
+                             "msg": "The LoRA file could not be loaded: not a "
+                             "safetensors file", "input": u})
 
     # -- model output ----------------------------------------------------------
 

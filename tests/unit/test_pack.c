@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "runtime/pack.h"
+#include "base/buf.h"
 #include "base/path.h"
 
 #define BIG_LEN (200 * 1024)
@@ -386,6 +387,39 @@ test_pack_threads(void **state)
 	free(first);
 }
 
+/* One entry read back (explain's manifest): its bytes; a missing entry
+ * is 1; a cap (a ZIP is not trusted) is an error; not a ZIP, -1. */
+static void
+test_pack_read_entry(void **state)
+{
+	struct fixture *f = *state;
+	struct pack_entry e[3];
+	struct error err = { "" };
+	struct buf b;
+	char *big = big_data();
+
+	three_entries(f, e);
+	assert_int_equal(pack_zip(f->out, e, 3, &err), 0);
+	buf_init(&b);
+	assert_int_equal(pack_read_entry(f->out, "a.txt", &b, &err), 0);
+	assert_int_equal(b.len, sizeof(caption) - 1);
+	assert_memory_equal(b.data, caption, b.len);
+	buf_reset(&b);
+	assert_int_equal(pack_read_entry(f->out, "a.png", &b, &err), 0);
+	assert_int_equal(b.len, BIG_LEN);
+	assert_memory_equal(b.data, big, BIG_LEN);
+	buf_reset(&b);
+	assert_int_equal(pack_read_entry(f->out, "c.txt", &b, &err), 1);
+	b.max = 100;
+	assert_int_equal(pack_read_entry(f->out, "a.png", &b, &err), -1);
+	assert_non_null(strstr(err.msg, "too big"));
+	buf_release(&b);
+	buf_init(&b);
+	assert_int_equal(pack_read_entry(f->a, "a.txt", &b, &err), -1);
+	buf_release(&b);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -393,6 +427,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pack_threads, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pack_valid_zip, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pack_read_entry, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pack_reproducible, setup,
 						teardown),
