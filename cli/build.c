@@ -27,7 +27,7 @@ static volatile sig_atomic_t interrupted;
 static void
 on_signal(int sig)
 {
-	interrupted = 1;
+	interrupted = sig; /* SIGINT may ask about a training, SIGTERM never */
 	signal(sig, SIG_DFL); /* a second Ctrl-C stops at once */
 }
 
@@ -401,6 +401,7 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 
 	o.tty = isatty(2);
 	o.color = o.tty && !getenv("NO_COLOR");
+	o.ask = o.tty && isatty(0);
 	store_close(&s->store);
 	if (store_open(&s->store, dir, true, &err) < 0 || store_lock(&s->store, &err) < 0) {
 		free(dir);

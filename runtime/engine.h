@@ -163,4 +163,12 @@ bool job_may_spend(struct job *job, double usd);
 /* Is the build stopping (Ctrl-C, --fail-fast)? Then start nothing new. */
 bool job_stopping(const struct job *job);
 
+/*
+ * Remote engines: the job's progress in its service's words (a trainer's
+ * last log line, polled for hours), shown on the status line beside the
+ * node. The text comes from a server: it is cleaned (controls escaped,
+ * the key redacted) before it is kept. The loop thread only.
+ */
+void job_progress(struct job *job, const char *text);
+
 #endif

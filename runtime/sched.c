@@ -74,6 +74,8 @@ struct sjob {
 	bool from_remote;          /* its outputs came from the team cache
 				      (or, a validation, from the cache) */
 	bool rekeyed;              /* a validation: keyed by the LoRA file */
+	char progress[96];         /* its service's last words (job_progress),
+				      cleaned; "" when none */
 	int64_t started;
 	int64_t launched;          /* handed to its engine (a package: after
 				    * its images were normalised) */
@@ -203,14 +205,16 @@ status_line(struct sched *s, const struct node *n)
 	char eta[32];
 	double elapsed = (now_ms() - s->started) / 1000.0;
 	size_t done = s->finished + s->failed + s->skipped;
+	const struct sjob *j = s->byidx[n->idx];
+	const char *said = j && j->state == SJ_RUNNING ? j->progress : "";
 
 	if (!s->opts.tty)
 		return;
 	format_eta(eta, sizeof(eta), done ? elapsed * (double)(s->total - done) / (double)done
 					  : s->planned);
-	fprintf(stderr, "\r\033[K[%zu/%zu] %.48s  %s  $%.2f spent  ETA %s", done,
+	fprintf(stderr, "\r\033[K[%zu/%zu] %.48s  %s  $%.2f spent  ETA %s%s%s", done,
 		s->total, n->id, n->engine ? n->engine->name : n->engine_type,
-		s->spent, eta);
+		s->spent, eta, *said ? "  " : "", said);
 	fflush(stderr);
 }
 
@@ -813,6 +817,24 @@ job_secret(const struct job *job)
 	return v && *v ? v : NULL;
 }
 
+void
+job_progress(struct job *job, const char *text)
+{
+	struct sjob *j = (struct sjob *)job;
+	struct buf b;
+
+	/* cleaned whole, then cut to fit (at a character, never inside an
+	 * escape or a secret) */
+	buf_init(&b);
+	b.max = sizeof(j->progress) - 1;
+	text_clean_add(&b, text, strlen(text), job_secret(job));
+	if (strcmp(b.data, j->progress)) {
+		memcpy(j->progress, b.data, b.len + 1);
+		status_line(j->s, j->node);
+	}
+	buf_release(&b);
+}
+
 bool
 job_stopping(const struct job *job)
 {
@@ -1409,6 +1431,35 @@ free_jobs(struct sched *s)
 	}
 }
 
+/*
+ * Ctrl-C at a terminal, with a training running: ask whether to cancel
+ * it (a running training is paid and long to redo). Anything but yes
+ * leaves it running, journaled, for the next build to resume; a second
+ * Ctrl-C ends loramake at once, leaving it running too. The question
+ * holds the loop: nothing else is waited on meanwhile.
+ */
+static void
+ask_about_trainings(struct sched *s)
+{
+	char answer[16];
+
+	for (size_t i = 0; i < s->dag->nnodes; i++) {
+		struct sjob *j = s->byidx[i];
+
+		if (!j || j->state != SJ_RUNNING || !j->job.keep_running)
+			continue;
+		fprintf(stderr, "%s: %s is training at %s; it goes on and the next "
+			"build resumes it unless it is cancelled. Cancel it? [y/N] ",
+			lm_progname, j->node->id, j->node->engine_type);
+		fflush(stderr);
+		if (!fgets(answer, sizeof(answer), stdin) ||
+		    (strcmp(answer, "y\n") && strcmp(answer, "yes\n")))
+			continue;
+		j->job.keep_running = false; /* remote_cancel cancels it */
+		fprintf(stderr, "%s: cancelling %s\n", lm_progname, j->node->id);
+	}
+}
+
 static void
 run_loop(struct sched *s)
 {
@@ -1418,6 +1469,8 @@ run_loop(struct sched *s)
 			clear_status(s);
 			fprintf(stderr, "%s: interrupted: finishing %d running job%s\n",
 				lm_progname, s->running, s->running == 1 ? "" : "s");
+			if (s->opts.ask && *s->opts.interrupted == SIGINT)
+				ask_about_trainings(s);
 			cancel_remote(s);
 		}
 		start_ready(s);

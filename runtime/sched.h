@@ -40,7 +40,10 @@ struct sched_opts {
 	int verbose;
 	bool tty;             /* stderr is a terminal: one status line */
 	bool color;           /* NO_COLOR unset and a terminal */
-	volatile sig_atomic_t *interrupted; /* set by the SIGINT handler */
+	bool ask;             /* stdin and stderr are a terminal: Ctrl-C
+				 asks before a training is cancelled */
+	volatile sig_atomic_t *interrupted; /* the signal that stops the
+				 build (SIGINT, SIGTERM), set by its handler */
 	struct times *times;  /* learns how long each job took, or NULL */
 	struct failures *failures; /* why each failed node failed, or NULL */
 	const struct rcache_conf *rcache;   /* the team cache, or NULL */

@@ -6,6 +6,7 @@
  *
  *   SUBMIT  POST {base}/{endpoint id}          -> request_id + URLs
  *   POLL    GET status_url?logs=0              202 again later, 200 done
+ *           (a training: logs=1, its last line on the status line)
  *   RESULT  GET response_url                   -> images[0].url | image.url
  *   FETCH   GET that URL into job->outs[i]     (the core; no key sent)
  *   CANCEL  PUT cancel_url                     on Ctrl-C only
@@ -390,10 +391,12 @@ fal_release(struct remote_job *rj)
 }
 
 /* The status URL with logs=0 (ENGINES.md 1.5). */
+/* A training's status asks for its logs (their last line is shown while
+ * it runs, for hours); an image's does not. */
 static char *
-status_url(const char *u)
+status_url(const char *u, bool logs)
 {
-	return xasprintf("%s%slogs=0", u, strchr(u, '?') ? "&" : "?");
+	return xasprintf("%s%slogs=%d", u, strchr(u, '?') ? "&" : "?", logs);
 }
 
 static const char *
@@ -466,7 +469,9 @@ fal_request(struct remote_task *t, struct remote_send *s, struct error *err)
 	case REMOTE_SUBMIT:
 		return submit_send(r, s, err);
 	case REMOTE_POLL:
-		*s = (struct remote_send){ "GET", status_url(r->poll_url),
+		*s = (struct remote_send){ "GET",
+					   status_url(r->poll_url,
+						      t->rj->job->node->kind == KIND_TRAIN),
 					   .keyed = true,
 					   .timeout_ms = STATUS_TIMEOUT_MS };
 		return 0;
@@ -569,6 +574,18 @@ on_submit(struct remote_req *r, const struct http_response *resp,
 	return REMOTE_SUBMITTED;
 }
 
+/* The last of a status's logs ([{message, ...}]) on the status line. */
+static void
+show_last_log(struct remote_req *r, json_t *root)
+{
+	json_t *logs = json_object_get(root, "logs");
+	const char *msg = str_member(json_array_get(logs, json_array_size(logs) - 1),
+				     "message");
+
+	if (msg && *msg)
+		job_progress(r->t.rj->job, msg);
+}
+
 static enum remote_verdict
 on_status(struct remote_req *r, const struct http_response *resp)
 {
@@ -583,6 +600,7 @@ on_status(struct remote_req *r, const struct http_response *resp)
 	root = parse(resp);
 	state = str_member(root, "status");
 	error = str_member(root, "error");
+	show_last_log(r, root);
 	if (resp->status == 200 && state && strcmp(state, "COMPLETED") == 0) {
 		r->model_error = error != NULL;
 		snprintf(r->model_words, sizeof(r->model_words), "%s",

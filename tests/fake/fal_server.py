@@ -135,6 +135,8 @@ SETTINGS = {
     "slow_ms": (0, _nonneg_int),       # extra delay before every answer
     "job_ms": (200, _nonneg_int),      # submit -> COMPLETED
     "train_ms": (300, _nonneg_int),    # a trainer's submit -> COMPLETED
+    "train_log": ("", _str),           # a trainer's last log line, after
+                                       # "step N/STEPS" (any bytes)
     "queue_ms": (0, _nonneg_int),      # first part of job_ms spent IN_QUEUE
     "job_fail": (0.0, _prob),          # P(a job ends with a model error)
     "validate_at_submit": (False, _bool),  # 422 on submit instead of on result
@@ -1062,8 +1064,13 @@ class Handler(BaseHTTPRequestHandler):
             steps = 1000
         span = max(job.t_done - job.t_start, 1e-3)
         done = int(steps * min(1.0, max(0.0, now - job.t_start) / span))
-        return [{"message": "step %d/%d" % (done, steps), "level": "INFO",
+        logs = [{"message": "step %d/%d" % (done, steps), "level": "INFO",
                  "source": "USER", "timestamp": _iso(time.time())}]
+        if self.server.fake.cfg["train_log"]:
+            logs.append({"message": self.server.fake.cfg["train_log"],
+                         "level": "INFO", "source": "USER",
+                         "timestamp": _iso(time.time())})
+        return logs
 
     def _lookup(self, app, rid):
         job = self.server.fake.jobs.get(rid)
