@@ -304,6 +304,13 @@ set_common(struct xfer *x, const struct http_request *req)
 	}
 	/* a Content-Length over the cap fails before a byte is read */
 	p_curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+	/* the CA bundle only, no CA folder (Debian's libcurl is built with
+	 * both, the same certificates): only then does libcurl keep the
+	 * parsed store for the whole multi handle (its CA cache, 7.87),
+	 * instead of parsing 140 certificates again for every connection,
+	 * 30-80 ms of CPU each on a loaded machine (a plan's HEADs to an
+	 * https team cache opened 64 at once) */
+	p_curl_easy_setopt(e, CURLOPT_CAPATH, (const char *)NULL);
 	p_curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
 	p_curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
 			   req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);

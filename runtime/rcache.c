@@ -807,6 +807,7 @@ struct probe {
 	int in_flight;
 	int64_t deadline;
 	long hits;
+	bool answered;              /* the server answered a HEAD */
 	bool down;
 	char why[sizeof(((struct error *)0)->msg)]; /* why it is down */
 };
@@ -825,6 +826,8 @@ on_head(void *ctx, struct http_response *resp)
 	struct probe *p = h->p;
 
 	p->in_flight--;
+	if (!resp->transport_error)
+		p->answered = true;
 	if (resp->status == 200) {
 		p->found[h->i] = true;
 		p->hits++;
@@ -836,12 +839,16 @@ on_head(void *ctx, struct http_response *resp)
 	probe_more(p);
 }
 
-/* Keep PROBES_AT_ONCE HEADs in flight while there is time; each may take
- * only what is left of the budget. */
+/* Keep PROBES_AT_ONCE HEADs in flight while there is time, once the
+ * server has answered one (until then one: a cache that never answers
+ * costs one connection, not 64 connect attempts or TLS set-ups); each
+ * may take only what is left of the budget. */
 static void
 probe_more(struct probe *p)
 {
-	while (!p->down && p->next < p->n && p->in_flight < PROBES_AT_ONCE) {
+	int at_once = p->answered ? PROBES_AT_ONCE : 1;
+
+	while (!p->down && p->next < p->n && p->in_flight < at_once) {
 		int64_t left = p->deadline - now_ms();
 		struct http_request req = { .method = "HEAD", .headers = p->headers,
 					    .bind = &p->conf->origin,

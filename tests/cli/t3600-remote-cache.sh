@@ -14,14 +14,28 @@ if ! command -v nginx >/dev/null && ! test -x /usr/sbin/nginx; then
 fi
 start_fake || exit 1
 start_nginx || exit 1
-# a server that takes connections and never answers (a blackhole, here)
-python3 -c "import signal, socket
+# a server that takes connections and never answers, a line in
+# silent.conns for each it takes
+python3 -c "import socket, sys
 s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(64)
-print(s.getsockname()[1], flush=True); signal.pause()" >"$TRASH/silent.out" 2>"$TRASH/silent.err" &
+print(s.getsockname()[1], flush=True); held = []
+while True:
+    held.append(s.accept()[0]); print(\"conn\", file=sys.stderr, flush=True)" \
+	>"$TRASH/silent.out" 2>"$TRASH/silent.conns" &
 _silent=$!
 at_exit "kill $_silent 2>/dev/null"
-wait_for "test -s '$TRASH/silent.out'" || exit 1
+# a blackhole: a port whose accept queue is full (listen(0), two
+# connections waiting), so the kernel drops every SYN after them
+python3 -c "import signal, socket
+s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(0); port = s.getsockname()[1]
+held = [socket.socket() for _ in range(2)]
+[c.setblocking(False) or c.connect_ex((\"127.0.0.1\", port)) for c in held]
+print(port, flush=True); signal.pause()" >"$TRASH/blackhole.out" 2>"$TRASH/blackhole.err" &
+_blackhole=$!
+at_exit "kill $_blackhole 2>/dev/null"
+wait_for "test -s '$TRASH/silent.out' && test -s '$TRASH/blackhole.out'" || exit 1
 SILENT_PORT=$(cat "$TRASH/silent.out")
+BLACKHOLE_PORT=$(cat "$TRASH/blackhole.out")
 export FAL_KEY=$FAL_TEST_KEY
 
 # packaged DIR: the tiny recipe (two fal images), captioned and zipped
@@ -108,7 +122,7 @@ test_expect_success 'an object that hashes to its name but is no image is refuse
 	! test -e "d/.loramake/objects/$(echo $j | cut -c1-2)/$(echo $j | cut -c3-)" &&
 	grep "^5 nodes built" out-d
 '
-test_expect_success 'a plan against a cache that never answers, or refuses, is at most a little slower' '
+test_expect_success 'a plan against a cache that never answers, drops SYNs, or refuses, is at most a little slower' '
 	packaged p &&
 	t0=$(date +%s%N) &&
 	lm --remote-cache off plan p/recipe.yaml >p0 2>e0 &&
@@ -117,15 +131,29 @@ test_expect_success 'a plan against a cache that never answers, or refuses, is a
 	t2=$(date +%s%N) &&
 	LORAMAKE_REMOTE_CACHE=http://127.0.0.1:$(free_port) lm plan p/recipe.yaml >p2 2>e2 &&
 	t3=$(date +%s%N) &&
+	LORAMAKE_REMOTE_CACHE=https://127.0.0.1:$BLACKHOLE_PORT lm plan p/recipe.yaml >p3 2>e3 &&
+	t4=$(date +%s%N) &&
 	grep "^loramake: remote cache http://127.0.0.1:$SILENT_PORT: .*; the plan counts nothing from it$" e1 &&
 	grep "^loramake: remote cache http://127.0.0.1:[0-9]*: .*; the plan counts nothing from it$" e2 &&
-	test "$(wc -l <e1)" = 1 && test "$(wc -l <e2)" = 1 &&
-	grep "^5 jobs to run" p1 && grep "^5 jobs to run" p2 &&
-	echo "plan: $(((t1 - t0) / 1000000)) ms alone, $(((t2 - t1) / 1000000)) ms silent, $(((t3 - t2) / 1000000)) ms refused" &&
+	grep "^loramake: remote cache https://127.0.0.1:$BLACKHOLE_PORT: .*; the plan counts nothing from it$" e3 &&
+	test "$(wc -l <e1)" = 1 && test "$(wc -l <e2)" = 1 && test "$(wc -l <e3)" = 1 &&
+	grep "^5 jobs to run" p1 && grep "^5 jobs to run" p2 && grep "^5 jobs to run" p3 &&
+	echo "plan: $(((t1 - t0) / 1000000)) ms alone, $(((t2 - t1) / 1000000)) ms silent, $(((t3 - t2) / 1000000)) ms refused, $(((t4 - t3) / 1000000)) ms blackhole" &&
 	# the budget is 0.6 s; 3 s of slack for a loaded machine (a connect
 	# timeout would be 15 s)
 	test $(((t2 - t1) - (t1 - t0))) -lt 3800000000 &&
-	test $(((t3 - t2) - (t1 - t0))) -lt 3800000000
+	test $(((t3 - t2) - (t1 - t0))) -lt 3800000000 &&
+	test $(((t4 - t3) - (t1 - t0))) -lt 3800000000
+'
+test_expect_success 'a plan of 9 images against a cache that never answers opens one connection, not 9' '
+	packaged w &&
+	sed -i "s/framing: medium }/framing: medium, count: 8 }/" w/recipe.yaml &&
+	before=$(wc -l <"$TRASH/silent.conns") &&
+	LORAMAKE_REMOTE_CACHE=https://127.0.0.1:$SILENT_PORT lm plan w/recipe.yaml >p4 2>e4 &&
+	grep "^[0-9]* jobs to run" p4 &&
+	grep "^loramake: remote cache https://127.0.0.1:$SILENT_PORT: .*; the plan counts nothing from it$" e4 &&
+	wait_for "test \$(wc -l <\"$TRASH/silent.conns\") -gt $before" &&
+	test "$(wc -l <"$TRASH/silent.conns")" = $((before + 1))
 '
 test_expect_success 'a cache the recipe suggests is shown by plan, never used unless named' '
 	packaged s &&
@@ -201,7 +229,7 @@ test_expect_success 'nginx stopped mid-build: the build finishes locally, with o
 	unzip -tq m/dist/tiny.zip
 '
 test_expect_success 'the auth header value is in no output or file' '
-	no_secret "team-SECRET-987" out-a err-a plan plan.json out-b err-b a b c d m p p0 p1 p2 e0 e1 e2 \
+	no_secret "team-SECRET-987" out-a err-a plan plan.json out-b err-b a b c d m p p0 p1 p2 p3 p4 e0 e1 e2 e3 e4 \
 		out-c err-c out-d err-d out-m err-m out-o1 err-o1 out-o2 err-o2 out-r2 err-r2
 '
 test_done
