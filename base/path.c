@@ -558,7 +558,7 @@ path_clean_stale_tmps(const char *dir)
 
 /* ---- whole files ---- */
 
-static int
+int
 write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;

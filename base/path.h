@@ -88,6 +88,8 @@ bool path_is_contained(const char *rel);
 char *path_resolve_inside(const char *dir, const char *rel, struct error *err);
 /* mkdir -p, walked; 0 or -1 with err. */
 int mkdirs(const char *path, struct error *err);
+/* Write every byte of data to fd (through EINTR). 0, or -1 with errno. */
+int write_all(int fd, const void *data, size_t len);
 /* Write data to path atomically (tmp + fsync + rename); -1 with err. */
 int write_file_atomic(const char *path, const void *data, size_t len,
 		      struct error *err);

@@ -1571,8 +1571,15 @@ train_params(struct expander *x, struct node *n, const struct section *s,
 			n->params[n->nparams++] = s->params[i];
 }
 
+/* Does engine type name have trainers loramake knows (fal, replicate)? */
+static bool
+type_trains(const char *name)
+{
+	return !strcmp(name, "fal") || !strcmp(name, "replicate");
+}
+
 /* The engine entry a training runs on: engine:, else the one entry whose
- * type has trainers loramake knows (fal). NULL after an error. */
+ * type has trainers loramake knows (fal first). NULL after an error. */
 static const struct engine_decl *
 train_engine(struct expander *x, const struct section *s)
 {
@@ -1587,12 +1594,30 @@ train_engine(struct expander *x, const struct section *s)
 			e = &x->r->engines[i];
 	if (!e)
 		diag_error(x->d, s->loc, "train needs a fal engine: declare one "
-			   "under engines: (type: fal) and name it in engine:");
-	else if (strcmp(e->type, "fal") != 0)
+			   "under engines: (type: fal, or type: replicate) and name "
+			   "it in engine:");
+	else if (!type_trains(e->type))
 		diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
-			   "train runs on fal's trainers; engine '%s' is of type %s",
-			   e->name, e->type);
-	return e && strcmp(e->type, "fal") == 0 ? e : NULL;
+			   "train runs on fal's or Replicate's trainers; engine '%s' "
+			   "is of type %s", e->name, e->type);
+	return e && type_trains(e->type) ? e : NULL;
+}
+
+/* Replicate's trainings name a version of the trainer and a model of the
+ * user's that the weights go to. false after an error. */
+static bool
+replicate_training(struct expander *x, const struct section *s,
+		   const char *model)
+{
+	if (!strchr(model, ':'))
+		diag_error(x->d, s->loc, "a Replicate training names a version of "
+			   "its trainer: model: %s:VERSION", model);
+	else if (!s->destination || !strchr(s->destination, '/'))
+		diag_error(x->d, s->loc, "a Replicate training needs destination: "
+			   "OWNER/NAME, a model of yours its weights go to");
+	else
+		return true;
+	return false;
 }
 
 /*
@@ -1625,24 +1650,29 @@ expand_train(struct expander *x)
 	}
 	if (!(e = train_engine(x, s)))
 		return;
-	model = s->model ? s->model : engine_type_default_trainer(x->r->target);
+	model = s->model ? s->model : !strcmp(e->type, "fal")
+		? engine_type_default_trainer(x->r->target) : NULL;
 	if (!model) {
-		diag_error(x->d, s->loc, "loramake knows no fal trainer for target "
-			   "%s; name one in model:", x->r->target);
+		diag_error(x->d, s->loc, "loramake knows no %s trainer for target "
+			   "%s; name one in model:", e->type, x->r->target);
 		return;
 	}
-	if (!(t = engine_type_trainer(engine_type_find("fal"), model))) {
-		diag_error(x->d, s->loc, "'%s' is not a fal trainer loramake knows "
+	if (!(t = engine_type_trainer(engine_type_find(e->type), model))) {
+		diag_error(x->d, s->loc, "'%s' is not a %s trainer loramake knows "
 			   "(fal-ai/flux-lora-fast-training, fal-ai/flux-2-trainer, "
-			   "fal-ai/z-image-trainer, ...)", model);
+			   "fal-ai/z-image-trainer, ostris/flux-dev-lora-trainer:VERSION, "
+			   "...)", model, e->type);
 		return;
 	}
+	if (!strcmp(e->type, "replicate") && !replicate_training(x, s, model))
+		return;
 	if (!(n = new_node(x, KIND_TRAIN, x->r->name, s->loc)))
 		return;
 	n->engine = e;
 	n->engine_type = e->type;
 	n->model = model;
 	n->steps = s->steps ? s->steps : t->steps;
+	n->destination = s->destination;
 	train_params(x, n, s, t);
 	add_input(x, n, x->dag->package);
 	x->dag->train = n;

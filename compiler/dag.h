@@ -71,6 +71,9 @@ struct node {
 	int steps;                /* train: the trainer's steps (its price
 				     is per 1,000); 0: not a training */
 	double lora_scale;        /* validate: the LoRA's scale */
+	const char *destination;  /* train on Replicate: the model its
+				     weights go to (not in the key: where
+				     they go, not what they are) */
 	bool made_known;          /* train: its LoRA file is in the cache
 				     (cli/session.c, runtime/sched.c) */
 	struct hash made;         /* ... and its hash: what a validate

@@ -26,6 +26,10 @@ static const struct trainer flux2_trainer = {
 static const struct trainer zimage_trainer = {
 	"image_data_url", NULL, "default_caption", 1000, 0.0001
 };
+/* TRAINERS.md 1.8: Replicate's Flux trainers (ai-toolkit inside) */
+static const struct trainer replicate_flux_trainer = {
+	"input_images", "trigger_word", NULL, 1000, 0.0004
+};
 static const struct trainer portrait_trainer = {
 	"images_data_url", "trigger_phrase", NULL, 2500, 0.00009
 };
@@ -116,6 +120,12 @@ static const struct engine_model replicate_models[] = {
 	/* Gemini 2.5 Flash Image on Replicate: its images as image_input */
 	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3, NULL,
 	  SHAPE_NONE, NULL },
+	/* a training is billed by its GPU time: on an H100 ($0.001528/s)
+	 * about 20 minutes per 1,000 steps */
+	{ "ostris/flux-dev-lora-trainer", 1.85, 1200, FAMILY_TRAIN, 1,
+	  &replicate_flux_trainer, SHAPE_NONE, NULL },
+	{ "replicate/fast-flux-trainer", 1.85, 1200, FAMILY_TRAIN, 1,
+	  &replicate_flux_trainer, SHAPE_NONE, NULL },
 };
 
 /* Gemini's image models (ENGINES.md 3): Google's list prices per output
@@ -223,8 +233,18 @@ engine_types(size_t *n)
 const struct engine_model *
 engine_type_model(const struct engine_type *t, const char *model)
 {
+	const char *pin = model ? strchr(model, ':') : NULL;
+
 	for (size_t i = 0; t && model && i < t->nmodels; i++)
 		if (strcmp(t->models[i].id, model) == 0)
+			return &t->models[i];
+	/* a trainer's row answers for a pinned version of it too
+	 * (owner/name:version: Replicate's trainings name one); an image
+	 * model pinned is a user's own, not the row's */
+	for (size_t i = 0; t && pin && i < t->nmodels; i++)
+		if (t->models[i].family == FAMILY_TRAIN &&
+		    strlen(t->models[i].id) == (size_t)(pin - model) &&
+		    !strncmp(t->models[i].id, model, (size_t)(pin - model)))
 			return &t->models[i];
 	return NULL;
 }

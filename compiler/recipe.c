@@ -72,7 +72,7 @@ static const char *const section_keys[KIND_COUNT][16] = {
 	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", "repeats",
 			   NULL },
 	[KIND_TRAIN] = { "engine", "model", "steps", "learning_rate", "params",
-			 NULL },
+			 "destination", NULL },
 	[KIND_VALIDATE] = { "engine", "model", "prompt", "items", "seed", "scale",
 			    "params", "aspect", NULL },
 };
@@ -976,6 +976,7 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "with", &s->with, &s->with_loc);
 	get_text(c, v, "out", &s->out, &s->out_loc);
 	get_text(c, v, "stem", &s->stem, NULL);
+	get_text(c, v, "destination", &s->destination, NULL);
 	get_strength(c, v, &s->strength, &s->strength_loc);
 	get_seed(c, v, &s->seed);
 	get_int(c, v, "count", 1, RECIPE_MAX_COUNT, &s->count);

@@ -226,6 +226,8 @@ struct section {
 	int steps;          /* 0: the trainer's default for the target */
 	struct loc steps_loc;
 	double learning_rate; /* < 0: the trainer's default */
+	const char *destination; /* Replicate: the model (owner/name) the
+				    trained weights go to */
 	/* validate */
 	double scale;       /* the LoRA's scale; < 0: 1 */
 };

@@ -73,6 +73,7 @@ static __typeof__(archive_write_free) *p_archive_write_free;
 static __typeof__(archive_error_string) *p_archive_error_string;
 static __typeof__(archive_read_new) *p_archive_read_new;
 static __typeof__(archive_read_support_format_zip) *p_archive_read_support_format_zip;
+static __typeof__(archive_read_support_format_tar) *p_archive_read_support_format_tar;
 static __typeof__(archive_read_open_filename) *p_archive_read_open_filename;
 static __typeof__(archive_read_next_header) *p_archive_read_next_header;
 static __typeof__(archive_read_data) *p_archive_read_data;
@@ -108,6 +109,7 @@ static const struct dl_sym syms[] = {
 	DL_SYM(archive_error_string),
 	DL_SYM(archive_read_new),
 	DL_SYM(archive_read_support_format_zip),
+	DL_SYM(archive_read_support_format_tar),
 	DL_SYM(archive_read_open_filename),
 	DL_SYM(archive_read_next_header),
 	DL_SYM(archive_read_data),
@@ -457,26 +459,50 @@ pack_zip(const char *out, const struct pack_entry *entries, size_t n,
 	return rc;
 }
 
-/* The bytes of the entry being read, up to max, onto out. */
+/* Where an entry read back goes: a buffer (capped by its max), or a
+ * file (fd >= 0), chunk by chunk (a LoRA may be gigabytes). */
+struct sink {
+	struct buf *b;
+	int fd;
+};
+
+/* The bytes of the entry being read into to. */
 static int
 read_entry_data(struct archive *a, const char *zip, const char *name,
-		struct buf *out, struct error *err)
+		struct sink *to, struct error *err)
 {
 	char chunk[16384];
 	la_ssize_t got;
 
-	while ((got = p_archive_read_data(a, chunk, sizeof(chunk))) > 0)
-		if (buf_add(out, chunk, (size_t)got) < 0)
+	while ((got = p_archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		if (to->b && buf_add(to->b, chunk, (size_t)got) < 0)
 			return error_set(err, "'%s' in %s is too big", name, zip);
+		if (!to->b && write_all(to->fd, chunk, (size_t)got) < 0)
+			return error_set(err, "cannot write '%s' of %s:", name, zip);
+	}
 	if (got < 0)
 		return error_set(err, "cannot read '%s' in %s: %s", name, zip,
 				 archive_why(a));
 	return 0;
 }
 
-int
-pack_read_entry(const char *zip, const char *name, struct buf *out,
-		struct error *err)
+/* Is entry path the one asked for: name itself, or (suffix) a name
+ * ending in name? */
+static bool
+entry_matches(const char *path, const char *name, bool suffix)
+{
+	size_t lp = path ? strlen(path) : 0, ln = strlen(name);
+
+	if (!suffix)
+		return path && !strcmp(path, name);
+	return lp > ln && !strcmp(path + lp - ln, name);
+}
+
+/* The first entry of the ZIP or tar at archive matching name, into to.
+ * 0; 1 when none; -1 with err. */
+static int
+read_matching(const char *archive, const char *name, bool suffix,
+	      struct sink *to, struct error *err)
 {
 	struct archive *a;
 	struct archive_entry *ae;
@@ -485,21 +511,49 @@ pack_read_entry(const char *zip, const char *name, struct buf *out,
 	if (pack_load(err) < 0)
 		return -1;
 	if (!(a = p_archive_read_new()))
-		return error_set(err, "cannot read %s: out of memory", zip);
+		return error_set(err, "cannot read %s: out of memory", archive);
 	p_archive_read_support_format_zip(a);
-	if (p_archive_read_open_filename(a, zip, PACK_CHUNK) != ARCHIVE_OK) {
-		rc = error_set(err, "cannot read %s: %s", zip, archive_why(a));
+	p_archive_read_support_format_tar(a);
+	if (p_archive_read_open_filename(a, archive, PACK_CHUNK) != ARCHIVE_OK) {
+		rc = error_set(err, "cannot read %s: %s", archive, archive_why(a));
 		p_archive_read_free(a);
 		return rc;
 	}
 	while (rc == 1 && (r = p_archive_read_next_header(a, &ae)) == ARCHIVE_OK) {
 		const char *path = p_archive_entry_pathname(ae);
 
-		if (path && !strcmp(path, name))
-			rc = read_entry_data(a, zip, name, out, err);
+		if (entry_matches(path, name, suffix))
+			rc = read_entry_data(a, archive, path, to, err);
 	}
 	if (rc == 1 && r != ARCHIVE_EOF)
-		rc = error_set(err, "cannot read %s: %s", zip, archive_why(a));
+		rc = error_set(err, "cannot read %s: %s", archive, archive_why(a));
 	p_archive_read_free(a);
+	return rc;
+}
+
+int
+pack_read_entry(const char *zip, const char *name, struct buf *out,
+		struct error *err)
+{
+	struct sink to = { out, -1 };
+
+	return read_matching(zip, name, false, &to, err);
+}
+
+int
+pack_extract_suffix(const char *archive, const char *suffix, const char *out,
+		    struct error *err)
+{
+	struct sink to = { NULL, open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+				     0644) };
+	int rc;
+
+	if (to.fd < 0)
+		return error_set(err, "cannot create %s:", out);
+	rc = read_matching(archive, suffix, true, &to, err);
+	if (close(to.fd) < 0 && rc == 0)
+		rc = error_set(err, "cannot write %s:", out);
+	if (rc != 0)
+		unlink(out);
 	return rc;
 }

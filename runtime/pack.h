@@ -42,5 +42,13 @@ struct buf;
  */
 int pack_read_entry(const char *zip, const char *name, struct buf *out,
 		    struct error *err);
+/*
+ * The first entry whose name ends in suffix, in the ZIP or tar at
+ * archive, written to the new file out, chunk by chunk (a trainer's
+ * weights: trained_model.tar holding a .safetensors). 0; 1 when there is
+ * none; -1 with err. out is removed unless 0.
+ */
+int pack_extract_suffix(const char *archive, const char *suffix, const char *out,
+			struct error *err);
 
 #endif

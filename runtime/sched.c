@@ -15,6 +15,7 @@
  * them, and its engine only assembles.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "image.h"
 #include "loop.h"
 #include "normalise.h"
+#include "pack.h"
 #include "sched.h"
 #include "workers.h"
 
@@ -654,6 +656,41 @@ store_tree(struct sjob *j, struct hash *out, struct error *err)
 	return rc;
 }
 
+/* Does the file at path start as a ZIP or a tar ("ustar" at 257)? */
+static bool
+is_archive(const char *path)
+{
+	unsigned char head[262];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, head, sizeof(head)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	return (n >= 4 && !memcmp(head, "PK\3\4", 4)) ||
+	       (n == (ssize_t)sizeof(head) && !memcmp(head + 257, "ustar", 5));
+}
+
+/*
+ * A trainer's weights may come as an archive holding the LoRA
+ * (Replicate's trained_model.tar): the first .safetensors inside takes
+ * the download's place, written chunk by chunk. 0, or -1 with err.
+ */
+static int
+unpack_weights(const char *path, struct error *err)
+{
+	char *x = xasprintf("%s.x", path);
+	int rc = pack_extract_suffix(path, ".safetensors", x, err);
+
+	if (rc == 1)
+		error_set(err, "the trainer's archive holds no .safetensors file");
+	else if (rc == 0 && rename(x, path) < 0)
+		rc = error_set(err, "cannot rename %s:", x);
+	if (rc != 0)
+		unlink(x);
+	free(x);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Worker: decode every image output, check every LoRA file's frame (a
  * broken one fails the node). */
 static int
@@ -662,6 +699,8 @@ check_images(struct sjob *j, struct error *err)
 	char why[sizeof(err->msg)];
 
 	for (int i = 0; j->node->kind == KIND_TRAIN && i < j->job.nouts; i++) {
+		if (is_archive(j->job.outs[i]) && unpack_weights(j->job.outs[i], err) < 0)
+			return -1;
 		if (safetensors_check_file(j->job.outs[i], err) == 0)
 			continue;
 		memcpy(why, err->msg, sizeof(why));

@@ -11,6 +11,14 @@
  *   FETCH   GET the first output URL (the core; no key), or a data: URI
  *   CANCEL  POST urls.cancel     on Ctrl-C only
  *
+ * A training (a train node) is the same conversation on another path:
+ *
+ *   SUBMIT  POST {base}/v1/models/{owner}/{name}/versions/{version}/trainings
+ *                {"destination": "owner/model", "input": {input_images, ...}}
+ *   POLL    GET urls.get         as a prediction; output.weights is the
+ *                                LoRA (a .safetensors, or a .tar holding
+ *                                one: runtime/sched.c takes it out)
+ *
  * No `Prefer: wait`: a blocking create holds the answer (the prediction's
  * id) for up to a minute, and a build killed in that minute has paid for
  * a prediction it cannot find again; an answer that is already finished
@@ -145,6 +153,67 @@ input_object(const struct node *n, const char *const *images, size_t nimages,
 	return o;
 }
 
+/*
+ * A training's "input": the package's ZIP (images[0]) under the
+ * trainer's field name (compiler/engine_type.c's trainer table), then the
+ * node's params (trigger, steps, learning rate: compiler/dag.c; the
+ * recipe's params: over them).
+ */
+static json_t *
+training_input(const struct node *n, const char *const *images,
+	       size_t nimages, struct error *err)
+{
+	const struct trainer *t =
+		engine_type_trainer(engine_type_find("replicate"), n->model);
+	json_t *o;
+
+	if (!t || nimages != 1) {
+		error_set(err, "'%s' trains on one package", n->model);
+		return NULL;
+	}
+	o = json_object();
+	json_object_set_new(o, t->data_field, json_string(images[0]));
+	for (size_t i = 0; i < n->nparams; i++) {
+		json_t *v = json_loads(n->params[i].value, JSON_DECODE_ANY, NULL);
+
+		if (!v) {
+			error_set(err, "param '%s': not a JSON value", n->params[i].name);
+			json_decref(o);
+			return NULL;
+		}
+		json_object_set_new(o, n->params[i].name, v);
+	}
+	return o;
+}
+
+/* A training's create request: the trainer's version, where its
+ * weights go, and its input. */
+static int
+training_request(const struct node *n, const char *base,
+		 const char *const *images, size_t nimages,
+		 struct engine_request *out, struct error *err)
+{
+	char path[512];
+	const char *version;
+	json_t *body, *input;
+
+	*out = (struct engine_request){ .method = "POST",
+					.key_header = "Authorization: Bearer <redacted>" };
+	if (split_model(n->model, path, sizeof(path), &version, err) < 0)
+		return -1;
+	if (!version || !n->destination)
+		return error_set(err, "a Replicate training needs the trainer's "
+				 "version and a destination");
+	if (!(input = training_input(n, images, nimages, err)))
+		return -1;
+	body = json_pack("{s:s, s:o}", "destination", n->destination, "input", input);
+	out->body = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	out->url = xasprintf("%s/v1/models/%s/versions/%s/trainings", base, path,
+			     version);
+	return 0;
+}
+
 /* The create request of candidate cand of node n at base. */
 static int
 create_request(const struct node *n, const char *base,
@@ -155,6 +224,8 @@ create_request(const struct node *n, const char *base,
 	const char *version;
 	json_t *body, *input;
 
+	if (n->kind == KIND_TRAIN)
+		return training_request(n, base, images, nimages, out, err);
 	*out = (struct engine_request){ .method = "POST",
 					.key_header = "Authorization: Bearer <redacted>" };
 	if (split_model(n->model, path, sizeof(path), &version, err) < 0 ||
@@ -253,6 +324,13 @@ first_output(json_t *pred)
 	return json_string_value(out);
 }
 
+/* A training's output: {"version": ..., "weights": URL}. */
+static const char *
+training_weights(json_t *training)
+{
+	return str_member(json_object_get(training, "output"), "weights");
+}
+
 /*
  * What a prediction object says: still running (WAIT), an output to
  * download, or the end without one.
@@ -262,7 +340,8 @@ prediction(struct remote_req *r, json_t *pred, struct error *err)
 {
 	struct remote_job *rj = r->t.rj;
 	const char *status = str_member(pred, "status");
-	const char *out = first_output(pred);
+	const char *out = rj->job->node->kind == KIND_TRAIN ? training_weights(pred)
+							    : first_output(pred);
 	const char *why = str_member(pred, "error");
 
 	if (!status)

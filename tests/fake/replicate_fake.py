@@ -8,6 +8,14 @@ follows /work/shared/ENGINES.md section 2:
   POST /v1/predictions                          create, {"version": hex}
   GET  /v1/predictions/{id}                     the prediction object
   POST /v1/predictions/{id}/cancel              cancel (the object back)
+  POST /v1/models/{owner}/{name}/versions/{version}/trainings
+                                                a training (TRAINERS.md 1.8):
+                                                {destination, input:
+                                                {input_images: a ZIP}}
+  GET  /v1/trainings/{id}                       the training object; output
+                                                {version, weights: a .tar
+                                                holding lora.safetensors}
+  POST /v1/trainings/{id}/cancel                cancel (the object back)
   GET  /files/{name}                            outputs (no auth)
   GET|POST /_control                            read or change settings
   GET  /_stats[?bodies=1]                       accounting for the tests
@@ -26,7 +34,10 @@ requests), submit_rate (creates a second; over it 429), job_fail.
 """
 
 import argparse
+import base64
+import binascii
 import hashlib
+import io
 import json
 import math
 import os
@@ -35,6 +46,7 @@ import re
 import signal
 import socket
 import sys
+import tarfile
 import threading
 import time
 import uuid
@@ -42,7 +54,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fal_server import make_png  # noqa: E402  (the same PNGs)
+from fal_server import make_png, safetensors_blob  # noqa: E402  (the same files)
 
 
 def _prob(v):
@@ -92,9 +104,11 @@ SETTINGS = {
     "output_list": (True, _bool),      # output as [url] (else the URL)
     "image_size": (64, _count),
     "seed": (1, int),
+    "train_ms": (300, _count),         # a training's create -> succeeded
 }
 
 PNG_NAME = re.compile(r"^([0-9a-f]{32})-(\d+)\.png$")
+WEIGHTS_NAME = re.compile(r"^([0-9a-f]{26})-trained_model\.tar$")
 MODEL = re.compile(r"^[A-Za-z0-9._-]+$")
 VERSION = re.compile(r"^[0-9a-f]{1,128}$")
 
@@ -120,6 +134,7 @@ class Fake:
     def reset(self):
         self.rng = random.Random(self.cfg["seed"])
         self.preds = {}
+        self.trainings = {}
         self.tokens = None
         self.t_tokens = 0.0
         self.reset_stats()
@@ -132,6 +147,7 @@ class Fake:
             "max_inflight": 0, "by_status": {}, "auth_failures": 0,
             "faults": {"burst_429": 0, "rate_429": 0, "fail": 0, "drop": 0,
                        "truncate": 0, "job_fail": 0},
+            "trainings": 0, "training_bodies": [], "training_cancels": 0,
         }
 
     def log(self, line):
@@ -183,6 +199,24 @@ class Fake:
             "created_at": p.created,
             "urls": {"get": url, "cancel": url + "/cancel",
                      "web": "https://replicate.com/p/" + p.id},
+        }
+
+    def training_obj(self, t, now):
+        """A training object: a prediction's fields, and output {version,
+        weights} once it succeeded."""
+        st = self.status(t, now)
+        url = "%s/v1/trainings/%s" % (self.base, t.id)
+        out = None
+        if st == "succeeded":
+            out = {"version": "%s:%s" % (t.destination, t.fid[:32]),
+                   "weights": "%s/files/%s-trained_model.tar" % (self.base, t.id)}
+        return {
+            "id": t.id, "model": t.model, "version": t.version,
+            "destination": t.destination, "status": st, "input": t.input,
+            "output": out, "error": "training failed" if st == "failed" else None,
+            "logs": "", "created_at": t.created,
+            "urls": {"get": url, "cancel": url + "/cancel",
+                     "web": "https://replicate.com/p/" + t.id},
         }
 
     def start(self):
@@ -279,6 +313,16 @@ class Handler(BaseHTTPRequestHandler):
             return "poll", (p[1],)
         if m == "POST" and len(p) == 3 and p[0] == "predictions" and p[2] == "cancel":
             return "cancel", (p[1],)
+        return self._route_training(m, p)
+
+    def _route_training(self, m, p):
+        if (m == "POST" and len(p) == 6 and p[0] == "models" and p[3] == "versions"
+                and p[5] == "trainings"):
+            return "train_create", (p[1], p[2], p[4])
+        if m == "GET" and len(p) == 2 and p[0] == "trainings":
+            return "train_poll", (p[1],)
+        if m == "POST" and len(p) == 3 and p[0] == "trainings" and p[2] == "cancel":
+            return "train_cancel", (p[1],)
         return None, ()
 
     def _dispatch(self):
@@ -311,7 +355,8 @@ class Handler(BaseHTTPRequestHandler):
             elif self.kind == "create" and fake.over_rate(time.monotonic()):
                 throttle = True
                 fake.stats["faults"]["rate_429"] += 1
-            fail = (not throttle and self.kind in ("create", "poll")
+            fail = (not throttle and self.kind in ("create", "poll", "train_create",
+                                                   "train_poll")
                     and u[0] < fake.cfg["fail_500"])
             if fail:
                 fake.stats["faults"]["fail"] += 1
@@ -422,8 +467,112 @@ class Handler(BaseHTTPRequestHandler):
                                            "The requested resource could not be found."))
         return self._send(200, obj)
 
+    # -- trainings ---------------------------------------------------------
+
+    def _zip_refusal(self, images):
+        """Why input_images is not a ZIP (a data URI here; a URL elsewhere
+        cannot be looked at), or None."""
+        if not isinstance(images, str):
+            return "- input.input_images: Invalid type. Expected: string"
+        if not images.startswith("data:"):
+            return None if images.startswith(("https://", "http://")) else \
+                "- input.input_images: Does not match format 'uri'"
+        head, _, payload = images.partition(",")
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            return "- input.input_images: invalid base64 in the data URI"
+        if not head.endswith(";base64") or not data.startswith(b"PK\x03\x04"):
+            return "- input.input_images: the file is not a zip archive"
+        return None
+
+    def _h_train_create(self, owner, name, version):
+        fake = self.server.fake
+        try:
+            body = json.loads(self.body.decode()) if self.body else None
+        except (UnicodeDecodeError, ValueError):
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
+            return self._send(422, problem(422, "Input validation failed",
+                                           "- input: Invalid type. Expected: object"))
+        if not (MODEL.match(owner) and MODEL.match(name) and VERSION.match(version)):
+            return self._send(404, problem(404, "Not found",
+                                           "The requested resource could not be found."))
+        dest = body.get("destination")
+        if not isinstance(dest, str) or not re.match(r"^[A-Za-z0-9._-]+/[A-Za-z0-9._-]+$", dest):
+            return self._send(422, problem(422, "Invalid destination",
+                                           "The destination model does not exist"))
+        why = self._zip_refusal(body["input"].get("input_images"))
+        if why:
+            return self._send(422, problem(422, "Input validation failed", why))
+        now = time.monotonic()
+        with fake.lock:
+            t = Prediction()
+            t.id = uuid.UUID(int=fake.rng.getrandbits(128)).hex[:26]
+            t.fid = uuid.UUID(int=fake.rng.getrandbits(128)).hex
+            t.model, t.version, t.input = owner + "/" + name, version, body["input"]
+            t.destination = dest
+            t.created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            t.t_start = now
+            t.t_done = now + fake.cfg["train_ms"] / 1000.0
+            t.fails = self.fails
+            t.cancelled = False
+            fake.trainings[t.id] = t
+            fake.stats["trainings"] += 1
+            fake.stats["submitted"].append({"id": t.id, "model": t.model,
+                                            "version": version, "key": None})
+            fake.stats["training_bodies"].append(_shorten(body))
+            obj = fake.training_obj(t, now)
+        return self._send(201, obj, drop=self.drop)
+
+    def _h_train_poll(self, tid):
+        fake = self.server.fake
+        with fake.lock:
+            t = fake.trainings.get(tid)
+            fake.stats["polls"] += 1
+            obj = fake.training_obj(t, time.monotonic()) if t else None
+        if obj is None:
+            return self._send(404, problem(404, "Not found",
+                                           "The requested resource could not be found."))
+        return self._send(200, obj, drop=self.drop)
+
+    def _h_train_cancel(self, tid):
+        fake = self.server.fake
+        now = time.monotonic()
+        with fake.lock:
+            t = fake.trainings.get(tid)
+            fake.stats["training_cancels"] += 1
+            if t and t.t_done > now:
+                t.cancelled = True
+            obj = fake.training_obj(t, now) if t else None
+        if obj is None:
+            return self._send(404, problem(404, "Not found",
+                                           "The requested resource could not be found."))
+        return self._send(200, obj)
+
+    def _weights(self, tid):
+        """trained_model.tar as Replicate's Flux trainers make it: the LoRA
+        under output/flux_train_replicate/ (and its config beside)."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+            for path, data in (("output/flux_train_replicate/config.yaml",
+                                b"job: extension\n"),
+                               ("output/flux_train_replicate/lora.safetensors",
+                                safetensors_blob(tid))):
+                info = tarfile.TarInfo(path)
+                info.size, info.mtime = len(data), 0
+                tar.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
     def _h_file(self, name, drop, trunc):
         fake = self.server.fake
+        w = WEIGHTS_NAME.match(name)
+        if w and w.group(1) in fake.trainings:
+            data = self._weights(w.group(1))
+            with fake.lock:
+                fake.stats["files_served"] += 1
+            return self._send(200, data, ctype="application/x-tar", drop=drop,
+                              truncate=trunc)
         m = PNG_NAME.match(name)
         if not m or not 1 <= int(m.group(2)) <= 4096:
             return self._send(404, problem(404, "Not found", "File not found"))

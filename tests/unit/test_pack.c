@@ -420,6 +420,31 @@ test_pack_read_entry(void **state)
 	free(big);
 }
 
+/* A trainer's weights: the first .safetensors of a tar, written to a new
+ * file chunk by chunk; none is 1 (and no file is left); the file exists
+ * already: -1. */
+static void
+test_pack_extract_suffix_from_a_tar(void **state)
+{
+	struct fixture *f = *state;
+	struct error err = { "" };
+	char *tar = path_join(f->dir, "w.tar"), *out = path_join(f->dir, "lora.st");
+	char *big = big_data();
+
+	assert_int_equal(run("cd '%s' && mkdir -p o/x && cp a.png o/x/lora.safetensors && "
+			     "echo c >o/config.yaml && tar cf w.tar o/config.yaml "
+			     "o/x/lora.safetensors", f->dir), 0);
+	assert_int_equal(pack_extract_suffix(tar, ".safetensors", out, &err), 0);
+	assert_file_is(out, big, BIG_LEN);
+	assert_int_equal(pack_extract_suffix(tar, ".safetensors", out, &err), -1);
+	unlink(out);
+	assert_int_equal(pack_extract_suffix(tar, ".ckpt", out, &err), 1);
+	assert_false(path_exists(out));
+	free(tar);
+	free(out);
+	free(big);
+}
+
 int
 main(void)
 {
@@ -430,6 +455,8 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pack_read_entry, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pack_extract_suffix_from_a_tar,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pack_reproducible, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pack_missing_input, setup,
