@@ -51,7 +51,14 @@ _loramake() {
 		esac
 	done
 	if [[ -n $recipe && ( $cmd == explain || $cmd == pick || $cmd == reroll ) ]]; then
-		COMPREPLY=($(compgen -W "$(_loramake_nodes "$recipe")" -- "$cur"))
+		local extra=""
+		[[ $cmd == explain ]] && extra=train # the target names its node
+		COMPREPLY=($(compgen -W "$(_loramake_nodes "$recipe") $extra" -- "$cur"))
+		return
+	fi
+	# a build or a plan takes a target after the recipe, as make does
+	if [[ -n $recipe && ( -z $cmd || $cmd == plan ) ]]; then
+		COMPREPLY=($(compgen -W "package train" -- "$cur"))
 		return
 	fi
 	if [[ -z $recipe ]]; then

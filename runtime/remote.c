@@ -6,11 +6,13 @@
  *                      ^ the UPLOADs first, when an input is big
  *   Ctrl-C: CANCEL of what is at the service; the rest stops.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/hash.h"
@@ -785,6 +787,7 @@ send_http(struct remote_task *t, struct remote_send *s)
 	struct http_request rq = {
 		.method = s->method, .url = s->url, .body = s->body,
 		.body_len = s->body_len, .save_to = s->save_to,
+		.send_from = s->send_from,
 		.timeout_ms = s->timeout_ms, .waits = s->waits,
 		.headers = s->keyed ? api : raw,
 		.max_body = max > 0 ? (size_t)max : REMOTE_DEFAULT_MAX_BODY,
@@ -1429,30 +1432,71 @@ on_http(void *ctx, struct http_response *resp)
 /* Start and cancel                                                   */
 /* ------------------------------------------------------------------ */
 
-/* Input i as a data URI, or queued for upload when it is big or not an
- * image (a trainer takes its ZIP as a URL). */
+/* The first bytes of the file at path (what it is) and its size. */
+static int
+peek_file(const char *path, unsigned char *head, size_t *nhead, size_t *size,
+	  struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || (n = read(fd, head, *nhead)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return error_set(err, "cannot read '%s':", path);
+	}
+	close(fd);
+	*nhead = (size_t)n;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+/* Queue input i for the service's upload steps. */
+static void
+queue_upload(struct remote_job *rj, size_t i, char *data, const char *path,
+	     size_t len, const char *mime)
+{
+	struct remote_upload *u = &rj->ups[rj->nups++];
+
+	*u = (struct remote_upload){
+		.t = { .rj = rj, .step = REMOTE_UPLOAD, .is_upload = true },
+		.input = i, .data = data, .path = path, .len = len, .mime = mime
+	};
+}
+
+/*
+ * Input i as a data URI, or queued for upload when it is big or not an
+ * image. A file that is not an image (a trainer's ZIP, a LoRA to
+ * validate with) is never read whole when it is uploaded: its bytes
+ * stream from the file.
+ */
 static int
 prepare_input(struct remote_job *rj, size_t i, struct error *err)
 {
+	const char *path = rj->job->inputs[i];
+	unsigned char head[64];
+	size_t nhead = sizeof(head), len;
 	char *data = NULL;
-	size_t len;
 	const char *mime;
-	bool file;
 
-	if (read_file(rj->job->inputs[i], &data, &len, err) < 0)
+	if (peek_file(path, head, &nhead, &len, err) < 0)
 		return -1;
-	mime = image_type(data, len);
-	file = !mime;
-	if (file) /* a package's ZIP for a trainer: always a URL */
+	if (!image_type(head, nhead)) {
+		mime = nhead >= 4 && !memcmp(head, "PK\3\4", 4) ? "application/zip"
+							   : "application/octet-stream";
+		if (rj->svc->upload_over) {
+			queue_upload(rj, i, NULL, path, len, mime);
+			return 0;
+		}
+	}
+	if (read_file(path, &data, &len, err) < 0)
+		return -1;
+	if (!(mime = image_type(data, len)))
 		mime = len >= 4 && !memcmp(data, "PK\3\4", 4) ? "application/zip"
-							  : "application/octet-stream";
-	if (rj->svc->upload_over && (len > rj->svc->upload_over || file)) {
-		struct remote_upload *u = &rj->ups[rj->nups++];
-
-		*u = (struct remote_upload){
-			.t = { .rj = rj, .step = REMOTE_UPLOAD, .is_upload = true },
-			.input = i, .data = data, .len = len, .mime = mime
-		};
+							: "application/octet-stream";
+	if (rj->svc->upload_over && len > rj->svc->upload_over) {
+		queue_upload(rj, i, data, NULL, len, mime);
 		return 0;
 	}
 	rj->images[i] = remote_data_uri(mime, data, len);

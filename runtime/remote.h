@@ -130,7 +130,11 @@ struct remote_req {
 struct remote_upload {
 	struct remote_task t; /* first */
 	size_t input;        /* index into job->inputs and images[] */
-	char *data;          /* the file's bytes, until the upload succeeds */
+	char *data;          /* the file's bytes, until the upload succeeds;
+				NULL for a file that is not an image (a
+				package's ZIP, a LoRA: gigabytes, maybe),
+				streamed from path instead */
+	const char *path;    /* that file (job->inputs), or NULL */
 	size_t len;
 	const char *mime;
 	char *upload_url;    /* where the bytes go (the service's answer) */
@@ -176,6 +180,8 @@ struct remote_send {
 	const char *ctype;   /* Content-Type of a raw (unkeyed) body */
 	const char *extra;   /* one more header of a keyed request, or NULL */
 	const char *save_to; /* stream the body to this file (FETCH) */
+	const char *send_from; /* stream the request body from this file
+				  (an upload of a ZIP or a LoRA), no body */
 	long timeout_ms;
 	bool waits;          /* the answer comes when the work is done
 			        (http.h's waits: no low-speed cut) */

@@ -429,9 +429,13 @@ upload_send(struct remote_upload *u, struct remote_send *s)
 	}
 	s->method = "PUT";
 	s->url = xstrdup(u->upload_url);
-	s->body = xmalloc(u->len ? u->len : 1);
-	memcpy(s->body, u->data, u->len);
-	s->body_len = u->len;
+	if (u->path) { /* a ZIP or a LoRA: streamed, never held whole */
+		s->send_from = u->path;
+	} else {
+		s->body = xmalloc(u->len ? u->len : 1);
+		memcpy(s->body, u->data, u->len);
+		s->body_len = u->len;
+	}
 	s->ctype = u->mime;
 	s->timeout_ms = SUBMIT_TIMEOUT_MS;
 }
