@@ -25,6 +25,9 @@
 #include "rcache.h"
 
 #define RECORD_TIMEOUT_MS 10000     /* GET /ac: a record is small */
+/* HEAD /ac of a local hit: a build with nothing to run waits for these,
+ * so a cache that never answers costs it this, once */
+#define OFFER_TIMEOUT_MS 2000
 #define OBJECT_TIMEOUT_MS 300000    /* an object: up to 64 MiB */
 #define MAX_UPLOADS 8
 #define PROBES_AT_ONCE 64
@@ -155,7 +158,6 @@ struct rcache {
 	size_t qhead, qtail, qcap;
 	int uploading;              /* nodes uploading now */
 	size_t hits, misses, refused, uploaded;
-	size_t present;             /* local hits the cache has already */
 };
 
 /* BASE/ac/NAME: the record of the node with key. */
@@ -657,11 +659,9 @@ on_offer_head(void *ctx, struct http_response *resp)
 		hash_objects(u);
 		return;
 	}
-	if (resp->transport_error || resp->status != 200) {
+	if (resp->transport_error || resp->status != 200) { /* 200: it has it */
 		what_failed(resp, why, sizeof(why));
 		give_up(rc, "%s", why);
-	} else {
-		rc->present++;
 	}
 	upload_end(u, false);
 }
@@ -669,7 +669,7 @@ on_offer_head(void *ctx, struct http_response *resp)
 static void
 start_upload(struct rcache *rc, struct upload *u)
 {
-	struct http_request req = { .method = "HEAD", .timeout_ms = RECORD_TIMEOUT_MS };
+	struct http_request req = { .method = "HEAD", .timeout_ms = OFFER_TIMEOUT_MS };
 	char *url;
 
 	rc->uploading++;

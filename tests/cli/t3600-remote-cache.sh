@@ -213,6 +213,17 @@ test_expect_success 'an offer the cache refuses is one warning, and the next bui
 	lm r/recipe.yaml >out-r3 2>err-r3 &&
 	grep "^remote cache: 0 hits, 0 misses (0 refused), 2 uploaded$" err-r3
 '
+test_expect_success 'a build with nothing to run waits at most 2 s for a cache that never answers' '
+	t0=$(date +%s%N) &&
+	LORAMAKE_REMOTE_CACHE=http://127.0.0.1:$SILENT_PORT lm r/recipe.yaml >out-r4 2>err-r4 &&
+	t1=$(date +%s%N) &&
+	grep "^nothing to do" out-r4 &&
+	grep "^loramake: remote cache http://127.0.0.1:$SILENT_PORT: .*; going on without it$" err-r4 &&
+	test "$(grep -c "going on without it" err-r4)" = 1 &&
+	echo "no-op build: $(((t1 - t0) / 1000000)) ms" &&
+	# 2 s, and slack for a loaded machine (it was the 10 s of a record GET)
+	test $((t1 - t0)) -lt 7000000000
+'
 test_expect_success 'nginx stopped mid-build: the build finishes locally, with one warning' '
 	fake_control "{\"reset\": true, \"job_ms\": 60000}" &&
 	packaged m &&
