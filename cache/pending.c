@@ -151,7 +151,9 @@ pending_compact(struct pending *p, const struct actions *acts,
 	return rc;
 }
 
-/* Append the line for key's candidate (info "" forgets it), durably. */
+/* Append the line for key's candidate (info "" forgets it) in one
+ * write: a killed build leaves it whole or not at all (a torn line is
+ * skipped by the reader); pending_sync makes it durable. */
 static int
 append(struct pending *p, const struct hash *key, int candidate,
        const char *info, struct error *err)
@@ -174,10 +176,20 @@ append(struct pending *p, const struct hash *key, int candidate,
 	}
 	buf_init(&b);
 	format_entry(&b, &e);
-	if (write(p->fd, b.data, b.len) != (ssize_t)b.len || fdatasync(p->fd) < 0)
+	if (write(p->fd, b.data, b.len) != (ssize_t)b.len)
 		rc = error_set(err, "cannot append to '%s':", p->path);
+	else
+		p->written++;
 	buf_release(&b);
 	return rc;
+}
+
+int
+pending_sync(const struct pending *p, struct error *err)
+{
+	if (p->fd >= 0 && fdatasync(p->fd) < 0)
+		return error_set(err, "cannot sync '%s':", p->path);
+	return 0;
 }
 
 int

@@ -8,8 +8,12 @@
  *   KEY<TAB>CANDIDATE<TAB>INFO
  *   KEY<TAB>CANDIDATE<TAB>           (empty INFO: forget that candidate)
  *
- * A line is appended and fsynced the moment a request is accepted, before
- * the build waits on it. The next build hands the lines for a key back to
+ * A line is appended (one write(2)) the moment a request is accepted,
+ * before the build waits on it, so a build that is killed leaves it in
+ * the file; pending_sync makes the lines durable against a machine crash
+ * too, on a worker thread (the build's loop never waits on the disk), at
+ * most one sync in flight and one after it for lines written meanwhile.
+ * The next build hands the lines for a key back to
  * its engine, which polls them instead of submitting again. A later line
  * for the same key and candidate replaces an earlier one. A request that
  * ended without an output the service will ever give (the model failed,
@@ -36,6 +40,7 @@ struct pending {
 	struct pending_entry *v;
 	size_t n, cap;
 	int fd; /* open for appends, or -1 */
+	unsigned long written; /* lines appended (the loop thread's count) */
 };
 
 /* Read path (missing: empty). A line that is not a whole entry (torn, a
@@ -52,13 +57,21 @@ void pending_release(struct pending *p);
  */
 int pending_compact(struct pending *p, const struct actions *acts,
 		    struct error *err);
-/* Append durably; thread-unsafe (the loop thread only). -1 with err. */
+/* Append a line (not synced: pending_sync); thread-unsafe (the loop
+ * thread only). -1 with err. */
 int pending_add(struct pending *p, const struct hash *key, int candidate,
 		const char *info, struct error *err);
-/* Forget key's candidate, durably (an empty line); the loop thread only.
- * -1 with err. */
+/* Forget key's candidate (an empty line, not synced); the loop thread
+ * only. -1 with err. */
 int pending_forget(struct pending *p, const struct hash *key, int candidate,
 		   struct error *err);
+/*
+ * fdatasync the lines appended so far. Safe on a worker thread while the
+ * loop thread appends: it reads only fd, which is opened by the first
+ * append and closed by pending_release (call that after the last sync
+ * returned). 0 if nothing was appended. -1 with err.
+ */
+int pending_sync(const struct pending *p, struct error *err);
 /* Fill out[] (up to max) with the entries for key; returns how many.
  * Borrowed: valid until the next pending_add, pending_forget or
  * pending_release. */

@@ -149,8 +149,9 @@ remote_backoff_ms(int attempt, double retry_after, double jitter)
 	return (int64_t)(ms * (0.75 + 0.5 * jitter));
 }
 
-int64_t
-remote_poll_ms(int64_t elapsed_ms)
+/* The schedule without an expectation. */
+static int64_t
+poll_by_age(int64_t elapsed_ms)
 {
 	int64_t ms = elapsed_ms * 15 / 100;
 
@@ -159,6 +160,30 @@ remote_poll_ms(int64_t elapsed_ms)
 	if (ms < 25)
 		return 25;
 	return ms > 5000 ? 5000 : ms;
+}
+
+int64_t
+remote_poll_ms(int64_t elapsed_ms, int64_t expected_ms)
+{
+	int64_t step = expected_ms / 20, near = expected_ms * 9 / 10;
+	int64_t usual = poll_by_age(elapsed_ms);
+
+	if (expected_ms <= 0 || elapsed_ms >= expected_ms * 12 / 10)
+		return usual;
+	step = step < 10 ? 10 : step > 5000 ? 5000 : step;
+	if (elapsed_ms + step <= near)
+		return usual < near - elapsed_ms ? usual : near - elapsed_ms;
+	return step;
+}
+
+int64_t
+remote_pace_learn(int64_t expected_ms, int64_t before_ms, int64_t done_ms)
+{
+	int64_t mid = (before_ms + done_ms) / 2;
+
+	if (mid < 1)
+		mid = 1;
+	return expected_ms <= 0 ? mid : expected_ms + (mid - expected_ms) / 4;
 }
 
 int64_t
@@ -267,6 +292,11 @@ struct remote_gate {
 	const struct engine_decl *decl;
 	struct remote_window w;
 	struct remote_req *head, *tail;
+	struct {                 /* what each model's requests took */
+		const char *model;
+		int64_t ms;
+	} pace[8];
+	size_t npace;
 };
 
 static struct remote_gate gates[32];
@@ -346,6 +376,43 @@ give_place(struct remote_req *r)
 	r->slot = false;
 	remote_window_give(&g->w);
 	admit_waiting(g);
+}
+
+/* The run time rj's model is expected to take (remote_poll_ms), or 0. */
+static int64_t *
+pace_of(struct remote_job *rj)
+{
+	struct remote_gate *g = rj->gate;
+
+	if (!g || !rj->model)
+		return NULL;
+	for (size_t i = 0; i < g->npace; i++)
+		if (!strcmp(g->pace[i].model, rj->model))
+			return &g->pace[i].ms;
+	if (g->npace == LM_ARRAY_LEN(g->pace))
+		return NULL;
+	g->pace[g->npace].model = rj->model;
+	g->pace[g->npace].ms = 0;
+	return &g->pace[g->npace++].ms;
+}
+
+static int64_t
+expected_ms(struct remote_job *rj)
+{
+	int64_t *ms = pace_of(rj);
+
+	return ms ? *ms : 0;
+}
+
+/* A poll found r finished: what its model takes, learnt. A resumed
+ * request's age is not its run time. */
+static void
+learn_pace(struct remote_req *r)
+{
+	int64_t *ms = pace_of(r->t.rj);
+
+	if (ms && !r->resumed)
+		*ms = remote_pace_learn(*ms, r->running_age, now_ms() - r->t_submit);
 }
 
 /* Take r out of its gate's queue (its job ends). */
@@ -1172,7 +1239,9 @@ delivered(struct remote_req *r)
 	give_place(r);
 }
 
-/* Write a data: URI output (inline answers) straight to the file. */
+/* Write a data: URI output (inline answers) straight to the file: a
+ * scratch file, not synced here (the loop thread would wait on the disk
+ * for every image), since the scheduler syncs it into the store. */
 static void
 save_data_uri(struct remote_req *r)
 {
@@ -1185,8 +1254,8 @@ save_data_uri(struct remote_req *r)
 	if (!comma || !strstr(r->file_url, ";base64,") ||
 	    remote_unbase64(comma + 1, strlen(comma + 1), &b) < 0)
 		fail_job(rj, "'%s' returned an unreadable data URI", rj->model);
-	else if (write_file_atomic(rj->job->outs[r->cand - 1], b.data, b.len,
-				   &err) < 0)
+	else if (write_file_new(rj->job->outs[r->cand - 1], b.data, b.len,
+				&err) < 0)
 		fail_job(rj, "%s", err.msg);
 	else
 		delivered(r);
@@ -1235,7 +1304,8 @@ submitted(struct remote_req *r)
 		return;
 	}
 	r->t.step = REMOTE_POLL;
-	schedule(&r->t, remote_poll_ms(0));
+	r->running_age = 0;
+	schedule(&r->t, remote_poll_ms(0, expected_ms(rj)));
 }
 
 /* Not finished yet: poll again, unless it has waited too long. */
@@ -1250,7 +1320,8 @@ wait_more(struct remote_req *r)
 		fail_job(rj, "'%s': request %s still not finished after %d minutes",
 			 rj->model, r->id, MAX_WAIT_MS / 60000);
 	else
-		schedule(&r->t, remote_poll_ms(age));
+		schedule(&r->t, remote_poll_ms(age, expected_ms(rj)));
+	r->running_age = age;
 }
 
 /* Size of the file at path, or -1. */
@@ -1403,13 +1474,27 @@ cancel_next(struct remote_task *t)
 		send_step(t);
 }
 
+/* The service's verdict on t's answer, acted on; a status poll that
+ * found the request finished teaches its model's pace. */
+static void
+on_answer(struct remote_task *t, const struct http_response *resp)
+{
+	struct error err = { 0 };
+	bool polled = !t->is_upload && t->step == REMOTE_POLL;
+	enum remote_verdict v = t->rj->svc->answer(t, resp, &err);
+
+	if (polled && (v == REMOTE_GO || v == REMOTE_DOWNLOAD ||
+		       v == REMOTE_FINISHED))
+		learn_pace((struct remote_req *)t);
+	act(t, v, resp, &err);
+}
+
 /* Every HTTP answer of a remote job arrives here, on the loop thread. */
 static void
 on_http(void *ctx, struct http_response *resp)
 {
 	struct remote_task *t = ctx;
 	struct remote_job *rj = t->rj;
-	struct error err = { 0 };
 
 	t->busy = false;
 	trace(t, resp);
@@ -1424,7 +1509,7 @@ on_http(void *ctx, struct http_response *resp)
 	else if (t->step == REMOTE_FETCH)
 		on_fetch((struct remote_req *)t, resp);
 	else
-		act(t, rj->svc->answer(t, resp, &err), resp, &err);
+		on_answer(t, resp);
 	maybe_finish(rj);
 }
 

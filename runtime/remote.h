@@ -117,6 +117,7 @@ struct remote_req {
 	char *file_url;      /* the output to download: https or data: */
 	long long file_size; /* its size as the service announced, or -1 */
 	int64_t t_submit;    /* now_ms() when the submit was answered */
+	int64_t running_age; /* age at the last poll that found it running */
 	bool slot;           /* holds a place in its engine's window */
 	bool queued;         /* waits (in IDLE) for one */
 	struct remote_req *next_queued;
@@ -302,8 +303,23 @@ int64_t remote_backoff_ms(int attempt, double retry_after, double jitter);
  * ago: 15 % of the elapsed time, at least 25 ms (the first poll after
  * 100 ms) and at most 5 s. So a finished job is seen within about 15 %
  * of its run time, and a long job is asked about every 5 s.
+ *
+ * expected_ms > 0 is what the engine's requests of this model took so far
+ * in this build (remote_pace_learn): then no poll is put off past 90 % of
+ * it, and from there polls come every 5 % of it (10 ms to 5 s) up to
+ * 120 %, after which the schedule above takes over. A run of similar jobs
+ * is seen within about 5 % of its run time instead of 15 %.
  */
-int64_t remote_poll_ms(int64_t elapsed_ms);
+int64_t remote_poll_ms(int64_t elapsed_ms, int64_t expected_ms);
+
+/*
+ * The new expectation of a model's run time after a request of it was
+ * seen finished at a poll at age done_ms, the poll before it (at age
+ * before_ms, 0 if none) having found it running: it ended in between, so
+ * the midpoint moves expected_ms (0: none yet) by a quarter of the way.
+ */
+int64_t remote_pace_learn(int64_t expected_ms, int64_t before_ms,
+			  int64_t done_ms);
 
 /*
  * Milliseconds to wait after the n-th 429 in a row (1-based): 250 ms

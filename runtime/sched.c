@@ -78,6 +78,7 @@ struct sjob {
 	bool rekeyed;              /* a validation: keyed by the LoRA file */
 	char progress[96];         /* its service's last words (job_progress),
 				      cleaned; "" when none */
+	bool in_pool;              /* holds a place in its engine's pool */
 	int64_t started;
 	int64_t launched;          /* handed to its engine (a package: after
 				    * its images were normalised) */
@@ -104,6 +105,8 @@ struct sched {
 	double spent, reserved, planned;
 	int64_t started, lock_written;
 	bool lock_writing;         /* a lock rewrite is on a worker */
+	bool journal_syncing;      /* a pending_sync is on a worker */
+	unsigned long journal_synced; /* pending.written when it began */
 	bool stopping, cancelled;
 	bool failures_unkept;      /* the failures file refused a line: said once */
 	bool build_refused;        /* build/ cannot be written: said once */
@@ -371,11 +374,85 @@ flush_lock(struct sched *s)
 		warn("%s", err.msg);
 }
 
+/* A sync of the journal (.loramake/pending) on a worker. */
+struct journal_sync {
+	struct sched *s;
+	struct error err;
+	int rc;
+};
+
+static void
+journal_sync_work(void *ctx)
+{
+	struct journal_sync *w = ctx;
+
+	w->rc = pending_sync(&w->s->pending, &w->err);
+}
+
+static void sync_journal(struct sched *s);
+
+static void
+journal_sync_done(void *ctx)
+{
+	struct journal_sync *w = ctx;
+	struct sched *s = w->s;
+
+	if (w->rc < 0)
+		warn("%s", w->err.msg);
+	free(w);
+	s->journal_syncing = false;
+	sync_journal(s); /* the lines written meanwhile */
+}
+
+/*
+ * Make the journal's new lines durable, on a worker: each line is in the
+ * file already (a killed build keeps it), the sync is for a machine that
+ * crashes, and the loop thread must not wait on the disk for every
+ * request (cache/pending.h). One sync at a time.
+ */
+static void
+sync_journal(struct sched *s)
+{
+	struct journal_sync *w;
+
+	if (s->journal_syncing || s->pending.written == s->journal_synced)
+		return;
+	w = xcalloc(1, sizeof(*w));
+	w->s = s;
+	s->journal_synced = s->pending.written;
+	s->journal_syncing = true;
+	workers_submit(s->workers, journal_sync_work, journal_sync_done, w);
+}
+
+/* The end of a build: the sync in flight lands, then the last lines. */
+static void
+flush_journal(struct sched *s)
+{
+	struct error err;
+
+	while (s->journal_syncing) {
+		loop_run_once(s->loop, 100);
+		workers_collect(s->workers);
+	}
+	if (s->pending.written != s->journal_synced &&
+	    pending_sync(&s->pending, &err) < 0)
+		warn("%s", err.msg);
+}
+
+/* j's place in its engine's pool is free (once). */
+static void
+leave_pool(struct sjob *j)
+{
+	if (j->in_pool)
+		j->pool->running--;
+	j->in_pool = false;
+}
+
 static void
 release_slot(struct sched *s, struct sjob *j)
 {
 	s->running--;
-	j->pool->running--;
+	leave_pool(j);
 	s->reserved -= j->reserved;
 	j->reserved = 0;
 	s->spent += j->job.usd;
@@ -824,6 +901,9 @@ job_done(struct job *job)
 		free(job->request);
 		job->request = NULL;
 	}
+	/* the service is done with it: the engine's next job may start
+	 * while this one's outputs are checked and stored */
+	leave_pool(j);
 	if (job->failed) {
 		work_done(j);
 		return;
@@ -836,7 +916,10 @@ job_record(struct job *job, int candidate, const char *info, struct error *err)
 {
 	struct sjob *j = (struct sjob *)job;
 
-	return pending_add(&j->s->pending, &j->node->key, candidate, info, err);
+	if (pending_add(&j->s->pending, &j->node->key, candidate, info, err) < 0)
+		return -1;
+	sync_journal(j->s);
+	return 0;
 }
 
 int
@@ -844,7 +927,10 @@ job_forget(struct job *job, int candidate, struct error *err)
 {
 	struct sjob *j = (struct sjob *)job;
 
-	return pending_forget(&j->s->pending, &j->node->key, candidate, err);
+	if (pending_forget(&j->s->pending, &j->node->key, candidate, err) < 0)
+		return -1;
+	sync_journal(j->s);
+	return 0;
 }
 
 const char *
@@ -1016,6 +1102,7 @@ start(struct sched *s, struct sjob *j)
 	j->started = now_ms();
 	s->running++;
 	j->pool->running++;
+	j->in_pool = true;
 	j->job.nouts = n->kind == KIND_PACKAGE ? 1 : n->candidates;
 	j->job.outs = xcalloc((size_t)j->job.nouts, sizeof(*j->job.outs));
 	for (int i = 0; i < j->job.nouts; i++)
@@ -1551,6 +1638,7 @@ sched_run(struct dag *dag, struct status *st, struct store *store,
 	run_loop(&s);
 	clear_status(&s);
 	flush_lock(&s);
+	flush_journal(&s);
 	rcache_drain(s.rcache); /* its uploads land; the lock is written already */
 	memset(res, 0, sizeof(*res));
 	res->rcache_down = rcache_down(s.rcache);

@@ -73,7 +73,7 @@ fal_backoff_ms(int attempt, double retry_after, double jitter)
 int64_t
 fal_poll_ms(int64_t elapsed_ms)
 {
-	return remote_poll_ms(elapsed_ms);
+	return remote_poll_ms(elapsed_ms, 0);
 }
 
 bool
