@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,8 +583,86 @@ check_ref_limit(struct expander *x, const struct node *n, const struct refs *r)
 		   n->nrefs == 1 ? "" : "s");
 }
 
-/* refs r of node n: extra inputs after its source, each an earlier image;
- * the source itself is not sent twice. */
+/* Does n send ref already (refs: [closest, anchor/front] may name one
+ * twice)? */
+static bool
+has_ref(const struct node *n, const struct node *ref)
+{
+	for (size_t i = n->nin - n->nrefs; i < n->nin; i++)
+		if (n->in[i] == ref)
+			return true;
+	return false;
+}
+
+/* The camera of node n: its item's name, else its source's (an
+ * expression of an angle, ...), as camera words place it; false if none
+ * names one. */
+static bool
+camera_of_node(const struct node *n, struct camera *cam)
+{
+	for (; n; n = n->nin > n->nrefs ? n->in[0] : NULL)
+		if (n->item && camera_of_angle(n->item, cam, NULL) == 0)
+			return true;
+	return false;
+}
+
+/* How far apart two cameras look: the turn around the subject (the
+ * shorter way), then the tilt. */
+static double
+camera_distance(const struct camera *a, const struct camera *b)
+{
+	double h = fabs(a->horizontal - b->horizontal);
+
+	if (h > 180)
+		h = 360 - h;
+	return h + fabs(a->vertical - b->vertical);
+}
+
+/*
+ * refs: closest: the anchor whose camera (its item's name) is nearest to
+ * node n's (its item's, else its source's), the first of equals in the
+ * recipe's order unless that is n's own source (which is sent anyway):
+ * seed 004's keystone method. NULL, said once at loc,
+ * when n names no camera or no anchor does.
+ */
+static struct node *
+closest_anchor(struct expander *x, const struct node *n, struct loc loc)
+{
+	struct camera want, cam;
+	struct node *best = NULL;
+	const struct node *source = n->nin > n->nrefs ? n->in[0] : NULL;
+	double best_d = 1e9;
+
+	if (!camera_of_node(n, &want)) {
+		if (!was_said(x, "closest-angle", loc))
+			diag_error(x->d, loc, "refs: closest needs %s to name a camera (its item or its source's: %s)",
+				   n->id, CAMERA_HINT);
+		said(x, "closest-angle", loc);
+		return NULL;
+	}
+	for (size_t i = 0; i < x->dag->nnodes; i++) {
+		struct node *a = x->dag->nodes[i];
+		double d;
+
+		if (a == n || a->kind != KIND_ANCHOR || !a->image || !a->item ||
+		    camera_of_angle(a->item, &cam, NULL) < 0)
+			continue;
+		d = camera_distance(&want, &cam);
+		if (d < best_d || (d == best_d && best == source)) {
+			best = a;
+			best_d = d;
+		}
+	}
+	if (!best && !was_said(x, "closest-anchor", loc))
+		diag_error(x->d, loc, "refs: closest finds no anchor named by a camera (anchor items such as front, three_quarter_left, profile_right)");
+	if (!best)
+		said(x, "closest-anchor", loc);
+	return best;
+}
+
+/* refs r of node n: extra inputs after its source, each an earlier image
+ * (or the anchor closest in angle: closest); the source itself is not
+ * sent twice. */
 static void
 add_refs(struct expander *x, struct node *n, const struct refs *r)
 {
@@ -592,14 +671,19 @@ add_refs(struct expander *x, struct node *n, const struct refs *r)
 	for (size_t i = 0; i < r->n; i++) {
 		struct node *ref = NULL;
 
-		if (was_said(x, "ref", r->locs[i]) ||
+		if (strcmp(r->ids[i], REFS_CLOSEST) == 0) {
+			if (!(ref = closest_anchor(x, n, r->locs[i]))) {
+				bad = true;
+				continue;
+			}
+		} else if (was_said(x, "ref", r->locs[i]) ||
 		    !(ref = resolve_from(x, r->ids[i], r->locs[i], "refs"))) {
 			said(x, "ref", r->locs[i]);
 			bad = true;
 			continue;
 		}
-		if (n->nin && n->in[0] == ref)
-			continue; /* an expression of the keystone itself: sent once */
+		if ((n->nin && n->in[0] == ref) || has_ref(n, ref))
+			continue; /* the keystone itself, or closest and named: once */
 		add_input(x, n, ref);
 		n->nrefs++;
 	}

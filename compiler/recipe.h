@@ -110,8 +110,12 @@ struct param {
 /*
  * refs: extra images an edit sends beside its source, e.g. identity
  * keystones: [anchor/front, anchor/three_quarter]. Node ids, resolved as
- * from: is (compiler/dag.c); they are inputs, so in the key.
+ * from: is (compiler/dag.c), or REFS_CLOSEST; they are inputs, so in the
+ * key.
  */
+/* The ref that names no node: the anchor closest in angle (dag.c). */
+#define REFS_CLOSEST "closest"
+
 struct refs {
 	const char **ids;
 	struct loc *locs;      /* where each id is written */
