@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "compiler/engine_type.h"
 #include "compiler/estimate.h"
+#include "quality/vision.h"
 #include "runtime/sched.h"
 
 static volatile sig_atomic_t interrupted;
@@ -396,6 +397,7 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 				.max_cost = cli->max_cost, .verbose = cli->verbose,
 				.interrupted = &interrupted,
 				.rcache = &s->rcache };
+	struct vision_captions vc;
 	struct error err;
 	char *dir = path_dir(cli->recipe), *acts;
 
@@ -432,7 +434,16 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	signal(SIGPIPE, SIG_IGN);
 	o.times = &s->times;
 	o.failures = &s->fails;
+	vc.lint = NULL;
+	if (s->dag->recipe.sec[KIND_CAPTION].engine) { /* captions from answers */
+		if (vision_captions_init(&vc, &s->dag->recipe, &err) < 0) {
+			warn("%s", err.msg);
+			return EXIT_FAILED;
+		}
+		o.captions = &vc.writer;
+	}
 	sched_run(s->dag, s->st, &s->store, &s->acts, &s->lock, &o, res);
+	vision_captions_release(&vc);
 	if (times_save(&s->times, &err) < 0) /* advice for the next plan */
 		warn("%s", err.msg);
 	if (failures_save(&s->fails, &err) < 0)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/path.h"
 #include "cache/facts.h"
@@ -44,6 +45,8 @@ struct gathered {
 	bool package_built;
 	size_t earlier;       /* images made with other keys than this plan's */
 	const char *why;      /* how the first of them differs: "engine changed" */
+	char **texts;         /* captions read from the cache (vision ones) */
+	size_t ntexts;
 };
 
 /* Are all of a lock entry's outputs in the store? */
@@ -173,13 +176,34 @@ measure(const struct session *s, const struct node *n, struct check_image *ci,
 		g->why = s->st[n->idx].reason;
 }
 
+/* The caption file the last build wrote for caption node c, or NULL
+ * (not built, unreadable, or more than a caption could be). */
 static const char *
-caption_of(const struct dag *dag, const struct node *img)
+built_caption(const struct session *s, const struct node *c, struct gathered *g)
+{
+	struct hash h;
+	bool earlier;
+	char *path = output_path(s, c, &h, &earlier), *text = NULL;
+	struct stat st;
+	struct error err;
+
+	if (path && stat(path, &st) == 0 && st.st_size <= 65536 &&
+	    read_file(path, &text, NULL, &err) == 0)
+		g->texts[g->ntexts++] = text;
+	free(path);
+	return text;
+}
+
+/* img's caption: the recipe's, or what a vision caption's build wrote. */
+static const char *
+caption_of(const struct session *s, const struct node *img, struct gathered *g)
 {
 	char *id = xasprintf("caption/%s", img->suffix[0] ? img->suffix : img->id);
-	const struct node *c = dag_find(dag, id);
+	const struct node *c = dag_find(s->dag, id);
 
 	free(id);
+	if (c && c->nin) /* written from the answers when it ran */
+		return built_caption(s, c, g);
 	return c ? c->caption : NULL;
 }
 
@@ -191,6 +215,7 @@ gather_images(const struct session *s, struct gathered *g)
 	const struct node *pkg = dag->package;
 
 	g->v = xcalloc(dag->nnodes + 1, sizeof(*g->v));
+	g->texts = xcalloc(dag->nnodes + 1, sizeof(*g->texts));
 	for (size_t i = 0; i < dag->nnodes; i++) {
 		const struct node *n = dag->nodes[i];
 		struct check_image *ci = &g->v[g->n];
@@ -200,7 +225,7 @@ gather_images(const struct session *s, struct gathered *g)
 		g->n++;
 		ci->id = n->id;
 		memcpy(ci->attrs, n->attrs, sizeof(ci->attrs));
-		ci->caption = caption_of(dag, n);
+		ci->caption = caption_of(s, n, g);
 		if (pkg) {
 			struct sides sd = dag_package_sides(pkg, n);
 
@@ -256,18 +281,13 @@ static int
 gather(const struct session *s, struct gathered *g)
 {
 	const struct recipe *r = &s->dag->recipe;
-	const struct section *cs = &r->sec[KIND_CAPTION];
 	const struct caption_profile *p = caption_profile(r->target);
-	struct lint_opts lo = { .trigger = r->trigger, .character = r->character,
-				.identity = cs->identity, .nidentity = cs->nidentity,
-				.profile = p, .min_words = (unsigned)cs->words_min,
-				.max_words = (unsigned)cs->words_max,
-				.tags = caption_tags(r),
-				.underscores = cs->underscores };
+	struct lint_opts lo;
 	const struct node *pkg = s->dag->package;
 	struct error err;
 
 	memset(g, 0, sizeof(*g));
+	lint_opts_of(r, &lo);
 	if (!(g->lint = lint_new(&lo, &err))) {
 		warn("%s", err.msg);
 		return -1;
@@ -293,6 +313,9 @@ gather(const struct session *s, struct gathered *g)
 static void
 gathered_release(struct gathered *g)
 {
+	for (size_t i = 0; i < g->ntexts; i++)
+		free(g->texts[i]);
+	free(g->texts);
 	free(g->v);
 	free(g->prompts);
 	lint_free(g->lint);

@@ -30,6 +30,7 @@
 #include "mix.h"
 #include "placeholder.h"
 #include "trust.h"
+#include "vision.h"
 
 struct expander {
 	struct dag *dag;
@@ -1545,15 +1546,85 @@ expand_upscales(struct expander *x)
 	}
 }
 
+/* A vision node's question: its prompt, and the answer's JSON as Gemini's
+ * structured output (params, so both are in the key). */
+static void
+ask_vision(struct expander *x, struct node *n, const struct vision_question *q)
+{
+	char *schema = vision_schema_json(q);
+
+	n->prompt = q->prompt;
+	n->params = arena_alloc(&x->dag->arena, 2 * sizeof(*n->params));
+	n->params[0] = (struct param){ "responseMimeType", "\"application/json\"",
+				       true };
+	n->params[1] = (struct param){ "responseSchema",
+				       arena_strdup(&x->dag->arena, schema), false };
+	n->nparams = 2;
+	free(schema);
+}
+
+/* The model of a vision node must answer JSON (engine_type.c's
+ * FAMILY_VISION rows), unless --engine preview stands in. */
+static void
+check_vision_model(struct expander *x, const struct node *n,
+		   const struct section *s)
+{
+	const struct engine_type *t = engine_type_find(n->engine_type);
+
+	if (x->opts->engine_override || !t || !t->remote ||
+	    engine_type_family(t, n->model) == FAMILY_VISION)
+		return;
+	diag_error(x->d, s->engine_loc.src ? s->engine_loc : s->loc,
+		   "%s: model '%s' on '%s' does not look at images (a vision "
+		   "model: %s on a gemini engine)", kind_name(n->kind == KIND_VISION
+							      ? KIND_CAPTION : n->kind),
+		   n->model ? n->model : "", n->engine_type, VISION_DEFAULT_MODEL);
+}
+
+/*
+ * caption: engine: a vision node per dataset image asks the model what
+ * varies in it (compiler/vision.h). vis[i] gets leaf i's, or NULL when
+ * the captions are the recipe's own.
+ */
+static void
+expand_vision(struct expander *x, struct node **vis)
+{
+	const struct section *s = &x->r->sec[KIND_CAPTION];
+	struct section vs = *s;
+
+	if (!s->engine)
+		return;
+	if (!vs.model)
+		vs.model = VISION_DEFAULT_MODEL;
+	for (size_t i = 0; i < x->nleaves; i++) {
+		struct node *img = x->leaves[i];
+		struct node *n = new_node(x, KIND_VISION, image_name(img),
+					  s->engine_loc);
+
+		if (!n)
+			return;
+		n->subject = img;
+		set_engine(x, n, &vs, NULL);
+		if (i == 0)
+			check_vision_model(x, n, s);
+		ask_vision(x, n, vision_caption());
+		add_input(x, n, img);
+		vis[i] = n;
+	}
+}
+
 static void
 expand_captions(struct expander *x)
 {
 	struct caption_set set;
+	struct node **vis;
 
 	if (!x->r->sec[KIND_CAPTION].present && !x->r->sec[KIND_PACKAGE].present)
 		return;
 	for (size_t i = 0; i < x->nleaves; i++)
 		x->leaves[i]->leaf = true;
+	vis = xcalloc(x->nleaves + 1, sizeof(*vis));
+	expand_vision(x, vis);
 	caption_set_init(&set, x->r, (const struct node *const *)x->leaves,
 			 x->nleaves);
 	for (size_t i = 0; i < x->nleaves; i++) {
@@ -1567,9 +1638,15 @@ expand_captions(struct expander *x)
 		if (!n)
 			continue;
 		n->subject = img;
+		/* with a vision model, what the recipe knows: the answers
+		 * fill the rest when it runs (quality/vision.c); every answer
+		 * is an input, for the redundancy rule */
 		n->caption = caption_build(&x->dag->arena, &set, img);
+		for (size_t k = 0; k < x->nleaves && vis[k]; k++)
+			add_input(x, n, vis[k]);
 	}
 	caption_set_release(&set);
+	free(vis);
 }
 
 static void

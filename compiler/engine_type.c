@@ -138,6 +138,15 @@ static const struct engine_model gemini_models[] = {
 	  SHAPE_NONE, NULL },
 	{ "gemini-3-pro-image-preview", 0.134, 30, FAMILY_GEMINI_SIZED, 14, NULL,
 	  SHAPE_NONE, NULL },
+	/* vision models (compiler/vision.h: captions, the identity gate): a
+	 * call of one or two images (about 260 tokens each up to 384 px,
+	 * 258 per 768 px tile above) and a short JSON answer, with thinking,
+	 * priced high: 2.5 Flash $0.30 in / $2.50 out per million tokens,
+	 * Flash-Lite $0.10 / $0.40, 2.5 Pro $1.25 / $10 */
+	{ "gemini-2.5-flash", 0.002, 4, FAMILY_VISION, 3, NULL, SHAPE_NONE, NULL },
+	{ "gemini-2.5-flash-lite", 0.0005, 2, FAMILY_VISION, 3, NULL, SHAPE_NONE,
+	  NULL },
+	{ "gemini-2.5-pro", 0.01, 12, FAMILY_VISION, 3, NULL, SHAPE_NONE, NULL },
 };
 
 static const char *const fal_keys[] = { "FAL_KEY", NULL };
@@ -212,6 +221,7 @@ static const unsigned family_fields[FAMILY_COUNT] = {
 				FIELD_ASPECT | FIELD_IMAGE_SIZE,
 	[FAMILY_TRAIN] = FIELD_IMAGE,
 	[FAMILY_LORA] = FIELD_PROMPT | FIELD_SEED | FIELD_LORA,
+	[FAMILY_VISION] = FIELD_PROMPT | FIELD_IMAGE,
 };
 
 const struct engine_type *

@@ -45,6 +45,8 @@ enum model_family {
 	FAMILY_GEMINI_SIZED, /* the same and imageSize (Gemini 3) */
 	FAMILY_TRAIN,    /* a trainer: the package's ZIP in, a LoRA file out */
 	FAMILY_LORA,     /* text to image with LoRAs: prompt, seed, loras */
+	FAMILY_VISION,   /* prompt + image parts in, JSON of a schema out
+			    (Gemini structured output: compiler/vision.h) */
 	FAMILY_COUNT
 };
 

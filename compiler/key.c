@@ -225,6 +225,9 @@ params_facet(struct buf *b, const struct node *n)
 		field(b, "caption", n->caption);
 	if (n->kind == KIND_VALIDATE)
 		field_num(b, "lora_scale", n->lora_scale);
+	if (n->kind == KIND_CAPTION && n->nin) /* from vision answers: whose,
+						  and the template its id picks */
+		field(b, "subject", n->subject->id);
 	if (n->kind == KIND_PACKAGE) {
 		const struct section *s = &n->recipe->sec[KIND_PACKAGE];
 

@@ -28,6 +28,7 @@ struct ctx {
 static const char *const kind_names[KIND_COUNT] = {
 	"hero", "anchor", "angle", "expression",
 	"environment", "upscale", "caption", "package", "train", "validate",
+	"vision",
 };
 
 const char *
@@ -68,7 +69,8 @@ static const char *const section_keys[KIND_COUNT][16] = {
 			       "with", "rotate", "seed", "strength", "params",
 			       "aspect", NULL },
 	[KIND_UPSCALE] = { "engine", "model", "size", "seed", "params", NULL },
-	[KIND_CAPTION] = { "words", "identity", "style", "underscores", NULL },
+	[KIND_CAPTION] = { "words", "identity", "style", "underscores", "engine",
+			   "model", NULL },
 	[KIND_PACKAGE] = { "format", "select", "size", "out", "stem", "repeats",
 			   NULL },
 	[KIND_TRAIN] = { "engine", "model", "steps", "learning_rate", "params",

@@ -36,6 +36,8 @@ enum node_kind {
 	KIND_PACKAGE,
 	KIND_TRAIN,       /* the package into a trainer: a LoRA file */
 	KIND_VALIDATE,    /* prompts through an engine with the trained LoRA */
+	KIND_VISION,      /* caption: engine:'s answer on one image (no
+			     section of its own; compiler/vision.h) */
 	KIND_COUNT
 };
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/text.h"
@@ -61,8 +62,28 @@ static const char motion_pattern[] =
 	"|crouch(?:es|ing)?|swing(?:s|ing)?|twist(?:s|ing)?|strides?"
 	"|striding|slowly|quickly|motion|movement)\\b";
 
+/*
+ * Physical traits a person keeps from photo to photo: identity whatever
+ * the recipe says. Not a caption rule (a recipe's own words may name a
+ * colour on purpose); what lint_scrub takes out of a vision model's
+ * answer, which describes the person unless stopped.
+ */
+static const char traits_pattern[] =
+	"\\b(?:(?:blue|green|grey|gray|brown|hazel|amber|dark|light|pale|bright)"
+	"[\\s-]+eyes?"
+	"|(?:blonde?|brunette|red|ginger|auburn|black|brown|grey|gray|white"
+	"|silver|dark|light|long|short|curly|wavy|straight|pink|blue|shoulder-length)"
+	"[\\s-]+(?:hair(?:ed)?|braids?|curls|bob|ponytail)"
+	"|freckle[sd]?|freckly|moles?|beauty\\s+marks?|birthmarks?|dimples?"
+	"|scars?|tattoo(?:s|ed)?|piercings?"
+	"|(?:pale|fair|olive|dark|tan(?:ned)?|light|brown|porcelain|smooth)"
+	"[\\s-]+(?:skin(?:ned)?|complexion)"
+	"|blonde?|brunette|redhead|(?:high|sharp|prominent)\\s+cheekbones"
+	"|(?:square|round|oval|heart-shaped|narrow|strong)\\s+(?:face|jaw(?:line)?|chin))\\b";
+
 struct lint {
 	pcre2_code *word;
+	pcre2_code *traits;
 	pcre2_code *style;
 	pcre2_code *motion;
 	pcre2_code *identity;  /* NULL: no identity words */
@@ -314,6 +335,21 @@ build_identity(struct lint *l, const struct lint_opts *o, struct error *err)
 	return rc;
 }
 
+void
+lint_opts_of(const struct recipe *r, struct lint_opts *o)
+{
+	const struct section *cs = &r->sec[KIND_CAPTION];
+
+	*o = (struct lint_opts){ .trigger = r->trigger, .character = r->character,
+				 .identity = cs->identity,
+				 .nidentity = cs->nidentity,
+				 .profile = caption_profile(r->target),
+				 .min_words = (unsigned)cs->words_min,
+				 .max_words = (unsigned)cs->words_max,
+				 .tags = caption_tags(r),
+				 .underscores = cs->underscores };
+}
+
 struct lint *
 lint_new(const struct lint_opts *o, struct error *err)
 {
@@ -330,6 +366,7 @@ lint_new(const struct lint_opts *o, struct error *err)
 	l->trigger = o->trigger ? xstrdup(o->trigger) : NULL;
 	if (!(l->word = compile_re("word", word_pattern, err)) ||
 	    !(l->style = compile_re("style", style_pattern, err)) ||
+	    !(l->traits = compile_re("traits", traits_pattern, err)) ||
 	    !(l->motion = compile_re("motion", motion_pattern, err)) ||
 	    build_identity(l, o, err) < 0) {
 		lint_free(l);
@@ -345,6 +382,7 @@ lint_free(struct lint *l)
 		return;
 	pcre2_code_free(l->word);
 	pcre2_code_free(l->style);
+	pcre2_code_free(l->traits);
 	pcre2_code_free(l->motion);
 	pcre2_code_free(l->identity);
 	free(l->trigger);
@@ -670,4 +708,110 @@ lint_trigger(const struct lint *l, struct lint_result *r)
 		    "the trigger '%s' is a common English word: the base model "
 		    "knows it already, and the LoRA may act without it; use a rare "
 		    "token such as '%sCHAR'", l->trigger, l->trigger);
+}
+
+/* ---- scrubbing a model's words ---- */
+
+/* Spans to cut out of one text: each pattern's matches in turn. */
+struct cuts {
+	size_t start[64], end[64];
+	size_t n;
+};
+
+static bool
+add_cut(void *ctx, const char *text, size_t start, size_t end)
+{
+	struct cuts *c = ctx;
+
+	(void)text;
+	if (c->n == LM_ARRAY_LEN(c->start))
+		return false;
+	c->start[c->n] = start;
+	c->end[c->n++] = end;
+	return true;
+}
+
+/* Is byte i of s inside one of the cuts? */
+static bool
+cut_at(const struct cuts *c, size_t i)
+{
+	for (size_t k = 0; k < c->n; k++)
+		if (i >= c->start[k] && i < c->end[k])
+			return true;
+	return false;
+}
+
+/* A word a phrase must not end on once its object is cut (at_start: nor
+ * start on: only the joining ones, an article still starts a phrase). */
+static bool
+dangling(const char *w, size_t len, bool at_start)
+{
+	static const char *const words[] = { "and", "with", "of", "in", "a", "an",
+					     "the", "her", "his", "their" };
+	size_t n = at_start ? 4 : LM_ARRAY_LEN(words);
+
+	for (size_t i = 0; i < n; i++)
+		if (strlen(words[i]) == len && strncasecmp(w, words[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* Trim separators and dangling words off both ends of b. */
+static void
+tidy_ends(struct buf *b)
+{
+	for (bool again = true; again;) {
+		size_t s = 0, e = b->len, ws, we;
+
+		while (s < e && strchr(" ,;:-", b->data[s]))
+			s++;
+		while (e > s && strchr(" ,;:-", b->data[e - 1]))
+			e--;
+		again = false;
+		for (ws = s; ws < e && b->data[ws] != ' ' && b->data[ws] != ','; ws++)
+			;
+		if (ws < e && dangling(b->data + s, ws - s, true)) {
+			s = ws;
+			again = true;
+		}
+		for (we = e; we > s && b->data[we - 1] != ' '; we--)
+			;
+		if (!again && we > s && dangling(b->data + we, e - we, false)) {
+			e = we;
+			again = true;
+		}
+		memmove(b->data, b->data + s, e - s);
+		b->len = e - s;
+		b->data[b->len] = 0;
+	}
+}
+
+size_t
+lint_scrub(const struct lint *l, const char *text, struct buf *out)
+{
+	const pcre2_code *res[] = { l->identity, l->traits, l->style };
+	size_t len = strlen(text);
+	struct cuts c = { .n = 0 };
+
+	buf_reset(out);
+	if (!utf8_valid(text, len))
+		return 1; /* nothing of it is kept */
+	for (size_t i = 0; i < LM_ARRAY_LEN(res); i++)
+		if (res[i])
+			each_match(res[i], text, len, add_cut, &c);
+	for (size_t i = 0; i < len; i++) {
+		char ch = cut_at(&c, i) ? ' ' : text[i];
+
+		if (ch == ' ' && (!out->len || out->data[out->len - 1] == ' '))
+			continue; /* one space, never two */
+		if (ch == ',' && out->len && out->data[out->len - 1] == ' ' &&
+		    out->len >= 2 && out->data[out->len - 2] == ',')
+			continue; /* ", ," of a cut between commas */
+		if (ch == ',' && out->len && out->data[out->len - 1] == ' ')
+			out->len--; /* "smile , soft" */
+		buf_addc(out, ch);
+	}
+	if (c.n)
+		tidy_ends(out);
+	return c.n;
 }

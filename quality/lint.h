@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "base/buf.h"
 #include "base/util.h"
 #include "compiler/caption.h"
 
@@ -78,6 +79,10 @@ struct lint_opts {
 
 struct lint;
 
+/* The options of recipe r's captions: its trigger, character, caption:
+ * identity:, words: and style. */
+void lint_opts_of(const struct recipe *r, struct lint_opts *o);
+
 /*
  * Compile the patterns for o. Returns a lint the caller frees with
  * lint_free, or NULL with err (a pattern failed to compile: the message
@@ -103,6 +108,17 @@ void lint_trigger(const struct lint *l, struct lint_result *r);
  * stand in for the T5 / LLM encoders' counts, which are close.
  */
 size_t lint_tokens(const struct lint *l, const char *text);
+
+/*
+ * A vision model's words made fit for a caption: every identity word of
+ * the recipe, every physical trait a person keeps ("blue eyes",
+ * "freckles", "red hair") and every style or quality word cut out, the
+ * rest tidied (no doubled spaces or commas, no dangling "and", "with" at
+ * either end). Into out (reset first); returns the matches cut (0:
+ * nothing was).
+ * Text that is not UTF-8 is cut whole.
+ */
+size_t lint_scrub(const struct lint *l, const char *text, struct buf *out);
 
 /* The identity words lint_new took from the character text, joined by
  * ", " (for messages and tests). Borrowed; valid until lint_free. */

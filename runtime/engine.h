@@ -81,6 +81,22 @@ struct job_pending {
 	const char *info;       /* what the engine recorded (job_record) */
 };
 
+struct buf;
+
+/*
+ * Writes the caption of a caption node from the vision answers it takes
+ * (answers: their cached files, in the node's input order), into out.
+ * The CLI sets it (quality/vision.h: the lints that scrub the model's
+ * words live right of runtime). Called on a worker thread: it only reads
+ * what it shares. 0, or -1 with err.
+ */
+struct caption_writer {
+	int (*write)(const struct caption_writer *w, const struct node *n,
+		     const char *const *answers, size_t nanswers,
+		     struct buf *out, struct error *err);
+	const void *ctx;
+};
+
 struct job {
 	const struct node *node;
 	const struct engine_decl *decl; /* the recipe's engine entry, or NULL */
@@ -103,6 +119,9 @@ struct job {
 					      submitted for this key */
 	size_t npending;
 	double max_body;        /* cap on a downloaded output, bytes */
+	const struct caption_writer *captions; /* a caption node with vision
+				   answers writes its caption with it; NULL:
+				   none (such a node fails) */
 	bool keep_running;      /* Ctrl-C leaves the remote work running (a
 				   training: hours, paid): nothing is
 				   cancelled, the journal keeps the request,

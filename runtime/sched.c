@@ -527,6 +527,8 @@ out_ext(const struct node *n)
 		return ".list";
 	if (n->kind == KIND_TRAIN)
 		return ".safetensors";
+	if (n->kind == KIND_VISION)
+		return ".json";
 	return ".png";
 }
 
@@ -1455,6 +1457,7 @@ add_jobs(struct sched *s)
 		j->job.max_body = n->kind == KIND_TRAIN ? MAX_LORA_BYTES
 							: MAX_OUTPUT_BYTES;
 		j->job.keep_running = n->kind == KIND_TRAIN;
+		j->job.captions = s->opts.captions;
 		s->byidx[i] = j;
 		s->total++;
 		s->planned += n->seconds;

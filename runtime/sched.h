@@ -33,6 +33,8 @@
 #include "compiler/dag.h"
 #include "rcache.h"
 
+struct caption_writer;
+
 struct sched_opts {
 	int jobs;             /* -j */
 	bool fail_fast;       /* stop starting nodes after a failure */
@@ -47,6 +49,8 @@ struct sched_opts {
 	struct times *times;  /* learns how long each job took, or NULL */
 	struct failures *failures; /* why each failed node failed, or NULL */
 	const struct rcache_conf *rcache;   /* the team cache, or NULL */
+	const struct caption_writer *captions; /* vision captions' writer
+						  (engine.h), or NULL */
 };
 
 struct sched_result {

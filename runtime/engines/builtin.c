@@ -46,12 +46,27 @@
 #define MANIFEST_FORMAT 1
 #define SLUG_MAX 48
 
+/* The caption compiled with the recipe, or written from the vision
+ * answers the node takes (the CLI's writer: quality/vision.h). */
 static int
 caption_run(struct job *job, struct error *err)
 {
 	const char *text = job->node->caption;
+	struct buf b;
+	int rc;
 
-	return write_file_atomic(job->outs[0], text, strlen(text), err);
+	if (!job->node->nin)
+		return write_file_atomic(job->outs[0], text, strlen(text), err);
+	if (!job->captions)
+		return error_set(err, "no caption writer for vision answers");
+	buf_init(&b);
+	rc = job->captions->write(job->captions, job->node,
+				  (const char *const *)job->inputs, job->ninputs,
+				  &b, err);
+	if (rc == 0)
+		rc = write_file_atomic(job->outs[0], b.data, b.len, err);
+	buf_release(&b);
+	return rc;
 }
 
 /* One image of the package and its caption. */

@@ -31,6 +31,7 @@
 #include "compiler/dag.h"
 #include "compiler/engine_type.h"
 #include "compiler/recipe.h"
+#include "compiler/vision.h"
 #include "runtime/engine.h"
 #include "runtime/http.h"
 #include "runtime/remote.h"
@@ -96,6 +97,140 @@ is_refusal(const char *reason)
 	return false;
 }
 
+/* The first text part of parts that is not a thought, or NULL. */
+static const char *
+text_part(json_t *parts, size_t *len)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(parts, i, p) {
+		json_t *t = json_object_get(p, "text");
+
+		if (!json_is_true(json_object_get(p, "thought")) && json_is_string(t)) {
+			*len = json_string_length(t);
+			return json_string_value(t);
+		}
+	}
+	return NULL;
+}
+
+/* Is text (len bytes) free of control characters (a line of words)? */
+static bool
+one_line(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* A checked copy of a text value v of field f, or NULL with why. */
+static json_t *
+checked_text(const struct vision_field *f, json_t *v, char *why, size_t n)
+{
+	const char *s = json_string_value(v);
+	size_t len = json_string_length(v);
+
+	if (!json_is_string(v))
+		snprintf(why, n, "'%s' is not a string", f->name);
+	else if (len > f->max_len)
+		snprintf(why, n, "'%s' is %zu bytes (at most %u)", f->name, len,
+			 f->max_len);
+	else if (!one_line(s, len))
+		snprintf(why, n, "'%s' holds a control character", f->name);
+	else
+		return json_stringn(s, len);
+	return NULL;
+}
+
+/* A checked copy of the value v of field f, or NULL with why. */
+static json_t *
+checked_value(const struct vision_field *f, json_t *v, char *why, size_t n)
+{
+	json_t *out, *item;
+	size_t i;
+
+	switch (f->type) {
+	case VF_TEXT:
+		return checked_text(f, v, why, n);
+	case VF_CHOICE:
+		if (json_is_string(v) && vision_is_choice(f, json_string_value(v)))
+			return json_string(json_string_value(v));
+		snprintf(why, n, "'%s' is not one of its choices", f->name);
+		return NULL;
+	case VF_SCORE:
+		if (json_is_number(v) && json_number_value(v) >= 0 &&
+		    json_number_value(v) <= 1)
+			return json_real(json_number_value(v));
+		snprintf(why, n, "'%s' is not a number from 0 to 1", f->name);
+		return NULL;
+	case VF_LIST:
+		if (!json_is_array(v) || json_array_size(v) < f->min_items ||
+		    json_array_size(v) > f->max_items) {
+			snprintf(why, n, "'%s' is not a list of %u to %u texts",
+				 f->name, f->min_items, f->max_items);
+			return NULL;
+		}
+		out = json_array();
+		json_array_foreach(v, i, item) {
+			json_t *c = checked_text(f, item, why, n);
+
+			if (!c) {
+				json_decref(out);
+				return NULL;
+			}
+			json_array_append_new(out, c);
+		}
+		return out;
+	}
+	return NULL;
+}
+
+/* The answer text of question q, checked and rewritten, or NULL with why. */
+static json_t *
+checked_answer(const struct vision_question *q, const char *text, size_t len,
+	       char *why, size_t n)
+{
+	json_t *root, *out, *v;
+	const char *name;
+
+	if (len > VISION_MAX_ANSWER) {
+		snprintf(why, n, "the answer is %zu bytes (at most %d)", len,
+			 VISION_MAX_ANSWER);
+		return NULL;
+	}
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(root)) {
+		snprintf(why, n, "the answer is not a JSON object");
+		json_decref(root);
+		return NULL;
+	}
+	out = json_object();
+	json_object_foreach(root, name, v) {
+		const struct vision_field *f = vision_field(q, name);
+		json_t *c = f ? checked_value(f, v, why, n) : NULL;
+
+		if (!f)
+			snprintf(why, n, "the answer has a member '%.40s' not asked for",
+				 name);
+		if (!c)
+			goto bad;
+		json_object_set_new(out, f->name, c);
+	}
+	for (size_t i = 0; i < q->nfields; i++)
+		if (q->fields[i].required && !json_object_get(out, q->fields[i].name)) {
+			snprintf(why, n, "the answer lacks '%s'", q->fields[i].name);
+			goto bad;
+		}
+	json_decref(root);
+	return out;
+bad:
+	json_decref(root);
+	json_decref(out);
+	return NULL;
+}
+
 /* The first image part of parts that is not a thought; its text else. */
 static json_t *
 image_part(json_t *parts, const char **text)
@@ -119,21 +254,67 @@ image_part(json_t *parts, const char **text)
 	return NULL;
 }
 
+/* a->outcome GEMINI_JSON with the checked answer, or GEMINI_BAD_JSON. */
+static void
+take_json(struct gemini_answer *a, const struct vision_question *q,
+	  const char *text, size_t len, const char *secret)
+{
+	char why[200];
+	json_t *v = checked_answer(q, text, len, why, sizeof(why));
+
+	if (!v) {
+		a->outcome = GEMINI_BAD_JSON;
+		set_why(a, secret, "%s", why);
+		return;
+	}
+	a->outcome = GEMINI_JSON;
+	a->data = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(4));
+	json_decref(v);
+}
+
+static void
+parse_answer(const char *body, size_t len, const char *secret,
+	     const struct vision_question *q, struct gemini_answer *a);
+
 void
 gemini_parse_answer(const char *body, size_t len, const char *secret,
 		    struct gemini_answer *a)
+{
+	parse_answer(body, len, secret, NULL, a);
+}
+
+void
+gemini_parse_json(const char *body, size_t len, const char *secret,
+		  const struct vision_question *q, struct gemini_answer *a)
+{
+	parse_answer(body, len, secret, q, a);
+}
+
+/* An answer of an image (q NULL) or of the JSON of question q. */
+static void
+parse_answer(const char *body, size_t len, const char *secret,
+	     const struct vision_question *q, struct gemini_answer *a)
 {
 	json_t *root = json_loadb(body, len, 0, NULL);
 	json_t *cand = json_array_get(json_object_get(root, "candidates"), 0);
 	json_t *feedback = json_object_get(root, "promptFeedback");
 	const char *block = str_member(feedback, "blockReason");
 	const char *finish = str_member(cand, "finishReason"), *text, *id;
-	json_t *img = image_part(json_object_get(json_object_get(cand, "content"),
-						 "parts"), &text);
+	json_t *parts = json_object_get(json_object_get(cand, "content"), "parts");
+	json_t *img = q ? NULL : image_part(parts, &text);
+	size_t tlen = 0;
+	const char *answer = q ? text_part(parts, &tlen) : NULL;
 
+	if (q)
+		text = answer;
 	*a = (struct gemini_answer){ .outcome = GEMINI_NO_IMAGE };
 	if (!json_is_object(root)) {
 		a->outcome = GEMINI_UNREADABLE;
+	} else if (answer && !is_refusal(finish) && !block) {
+		take_json(a, q, answer, tlen, secret);
+		id = str_member(root, "responseId");
+		if (id && text_is_token(id, ENGINE_MAX_REQUEST_ID))
+			a->id = xstrdup(id);
 	} else if (img) {
 		a->outcome = GEMINI_IMAGE;
 		a->mime = xstrdup(str_member(img, "mimeType"));
@@ -298,14 +479,18 @@ place_param(const struct param *p, unsigned takes, const char *model,
 static int
 add_config(json_t *body, const struct node *n, int cand, struct error *err)
 {
-	unsigned takes = model_family_fields(
-		engine_type_family(engine_type_find("gemini"), n->model));
+	enum model_family family = engine_type_family(engine_type_find("gemini"),
+						      n->model);
+	unsigned takes = model_family_fields(family);
 	/* the seed is an int32; candidates take the next ones */
 	long long seed = (long long)(((uint64_t)n->seed + (uint64_t)(cand - 1)) &
 				     0x7fffffff);
-	json_t *config = json_pack("{s:[s],s:f,s:I}", "responseModalities",
-				   "IMAGE", "temperature", 1.0, "seed",
-				   (json_int_t)seed);
+	/* a vision call answers text: its params (compiler/vision.h) ask
+	 * for JSON of a schema; an image call, the image only */
+	json_t *config = family == FAMILY_VISION
+		? json_pack("{s:I}", "seed", (json_int_t)seed)
+		: json_pack("{s:[s],s:f,s:I}", "responseModalities", "IMAGE",
+			    "temperature", 1.0, "seed", (json_int_t)seed);
 	json_t *image_config = json_object();
 
 	json_object_set_new(body, "generationConfig", config);
@@ -413,6 +598,45 @@ gemini_detail(const char *body, size_t len, const char *secret, char *out,
 	json_decref(root);
 }
 
+/* The question a node's call asks (compiler/vision.h), or NULL: an image. */
+static const struct vision_question *
+question_of(const struct node *n)
+{
+	return n->kind == KIND_VISION ? vision_caption() : NULL;
+}
+
+/* A vision call's checked answer is its output, as a data: URI. */
+static enum remote_verdict
+json_answer(struct remote_req *r, const struct http_response *resp,
+	    const struct vision_question *q, struct error *err)
+{
+	struct remote_job *rj = r->t.rj;
+	struct gemini_answer a;
+	enum remote_verdict v = REMOTE_GONE;
+
+	gemini_parse_json(resp->body.data, resp->body.len, job_secret(rj->job), q, &a);
+	if (a.outcome == GEMINI_JSON) {
+		char *uri = remote_data_uri("application/json", a.data, strlen(a.data));
+
+		remote_req_set(r, a.id, NULL, NULL, NULL);
+		remote_req_output(r, uri, -1);
+		free(uri);
+		v = REMOTE_DOWNLOAD;
+	} else if (a.outcome == GEMINI_BLOCKED) {
+		error_set(err, "'%s' blocked the request: %s", rj->model, a.why);
+	} else if (a.outcome == GEMINI_BAD_JSON) {
+		error_set(err, "'%s' did not answer the %s question: %s", rj->model,
+			  q->name, a.why);
+	} else if (a.outcome == GEMINI_NO_IMAGE) {
+		error_set(err, "'%s' answered without text: %s", rj->model, a.why);
+	} else {
+		error_set(err, "HTTP 200 but not whole JSON, cut short");
+		v = REMOTE_RETRY;
+	}
+	gemini_answer_release(&a);
+	return v;
+}
+
 static enum remote_verdict
 gemini_answer(struct remote_task *t, const struct http_response *resp,
 	      struct error *err)
@@ -432,6 +656,8 @@ gemini_answer(struct remote_task *t, const struct http_response *resp,
 	}
 	if (resp->status != 200)
 		return REMOTE_AS_HTTP;
+	if (question_of(rj->job->node))
+		return json_answer(r, resp, question_of(rj->job->node), err);
 	gemini_parse_answer(resp->body.data, resp->body.len, job_secret(rj->job), &a);
 	if (a.outcome == GEMINI_IMAGE) {
 		char *uri = xasprintf("data:%s;base64,%s", a.mime, a.data);

@@ -27,10 +27,10 @@ test_expect_success 'libvips only in runtime/image.c' 'only_in "vips/vips\.h" ru
 test_expect_success 'libarchive only in runtime/pack.c' \
 	'only_in "archive(_entry)?\.h" runtime/pack.c'
 test_expect_success 'libmicrohttpd only in runtime/httpd.c' 'only_in "microhttpd\.h" runtime/httpd.c'
-test_expect_success 'jansson only in engines, plan, check and review' '
+test_expect_success 'jansson only in engines, plan, check, review and vision captions' '
 	only_in "jansson\.h" runtime/engines/fal.c runtime/engines/replicate.c runtime/engines/a1111.c runtime/engines/gemini.c \
 		runtime/engines/comfyui.c \
-		runtime/engines/builtin.c cli/plan.c cli/check.c cli/review.c quality/check.c
+		runtime/engines/builtin.c cli/plan.c cli/check.c cli/review.c quality/check.c quality/vision.c
 '
 test_expect_success 'no loramake header speaks a library type' '
 	cd "$SRC" &&

@@ -20,6 +20,12 @@ answered with the image inline as base64 (and, with thoughts on, a
 thought part with another, smaller image before it).  Without IMAGE in
 responseModalities the answer is text only.
 
+With responseMimeType application/json (structured output: loramake's
+vision calls) the answer is one text part of JSON, the caption
+question's: what the image's hash picks from small tables, with
+vision_answer's members over them; vision_bad breaks it (not_json, extra_member,
+too_long, control, missing, duplicate).
+
 Faults: fail_500 (500 INTERNAL, before any work), burst_429 (the next N
 calls), submit_rate (calls a second; over it 429), each 429 a
 RESOURCE_EXHAUSTED error whose RetryInfo detail says retry_delay seconds
@@ -53,6 +59,39 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fal_server import make_png  # noqa: E402  (the same PNGs)
 from replicate_fake import _bool, _count, _nonneg, _prob, _shorten  # noqa: E402
 
+VISION_BAD = ("", "not_json", "extra_member", "too_long", "control",
+              "missing", "duplicate")
+
+
+def _json_object(v):
+    if v is None or isinstance(v, dict):
+        return v
+    v = json.loads(v)
+    if not isinstance(v, dict):
+        raise ValueError("vision_answer must be a JSON object")
+    return v
+
+
+def _vision_bad(v):
+    if v not in VISION_BAD:
+        raise ValueError("vision_bad is one of %s" % ", ".join(VISION_BAD[1:]))
+    return v
+
+
+# what the fake vision model sees in a photo, picked by the image's hash
+EXPRESSIONS = [("a slight smile", ["raised cheeks", "soft eyes"]),
+               ("focused", ["narrowed eyes", "set jaw", "lips pressed"]),
+               ("tired", ["heavy eyelids", "relaxed jaw"]),
+               ("amused", ["crinkled eyes", "open grin"])]
+ANGLES = ["seen from the front", "in a three-quarter view from the left",
+          "in left profile", "seen from below"]
+FRAMINGS = ["closeup", "medium", "full", "medium"]
+PLACES = ["a cafe terrace", "a park bench", "a busy street", "an office desk",
+          "a kitchen"]
+LIGHTS = ["warm window light", "soft overcast light", "golden hour light"]
+WARDROBE = ["a grey hoodie", "a denim jacket", "a white blouse"]
+POSES = ["seated at a table", "standing with arms crossed", "leaning on a rail"]
+
 SETTINGS = {
     "job_ms": (200, _count),         # call -> answer
     "fail_500": (0.0, _prob),        # P(a call answers 500)
@@ -66,6 +105,8 @@ SETTINGS = {
     "thoughts": (False, _bool),      # a thought part with an image first
     "image_size": (64, _count),
     "seed": (1, int),
+    "vision_answer": (None, _json_object),  # members over the caption answer
+    "vision_bad": ("", _vision_bad),         # a broken structured answer
 }
 
 # model -> (images a call may carry, takes imageSize)
@@ -73,6 +114,10 @@ MODELS = {
     "gemini-2.5-flash-image": (3, False),
     "gemini-2.5-flash-image-preview": (3, False),
     "gemini-3-pro-image-preview": (14, True),
+    # vision models: images in, text (structured output) out
+    "gemini-2.5-flash": (3, False),
+    "gemini-2.5-flash-lite": (3, False),
+    "gemini-2.5-pro": (3, False),
 }
 ASPECTS = {"1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"}
 SIZES = {"1K", "2K", "4K"}
@@ -116,6 +161,7 @@ class Fake:
             "calls_total": 0, "calls_by_key": {}, "calls_without_key": 0,
             "generated": 0, "generated_by_key": {}, "bodies": [],
             "key_in_query": 0, "auth_failures": 0, "max_inflight": 0,
+            "vision_calls": 0,
             "by_status": {}, "waits_after_429": [],
             "faults": {"burst_429": 0, "rate_429": 0, "fail": 0, "drop": 0,
                        "truncate": 0, "cut_image": 0, "block": 0},
@@ -202,6 +248,12 @@ def _image_count(body, model):
     if "imageSize" in ic and (not sized or ic["imageSize"] not in SIZES):
         raise ValueError("imageSize is not supported for this model." if not sized
                          else "Invalid imageSize: %s" % ic["imageSize"])
+    gc = body.get("generationConfig") or {}
+    schema = gc.get("responseSchema")
+    if schema is not None and (gc.get("responseMimeType") != "application/json"
+                               or not isinstance(schema, dict)
+                               or schema.get("type") != "OBJECT"):
+        raise ValueError("responseSchema needs responseMimeType application/json and an OBJECT")
     if "aspectRatio" in ic and ic["aspectRatio"] not in ASPECTS:
         raise ValueError("Invalid aspectRatio: %s" % ic["aspectRatio"])
     return n
@@ -364,6 +416,8 @@ class Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 fake.stats["faults"]["block"] += 1
             return self._send(200, self._blocked(model, rid, u[2] < 0.5))
+        if gc.get("responseMimeType") == "application/json":
+            return self._send(200, self._structured(model, rid, body, cfg))
         wants_image = "IMAGE" in (gc.get("responseModalities") or ["TEXT", "IMAGE"])
         drop, cut = u[3] < cfg["drop"], u[5] < cfg["cut_image"]
         trunc = u[4] < cfg["truncate"] and not drop
@@ -400,6 +454,50 @@ class Handler(BaseHTTPRequestHandler):
                               "totalTokenCount": 1590},
             "modelVersion": model, "responseId": rid,
         }
+
+    def _structured(self, model, rid, body, cfg):
+        """A structured-output answer (responseMimeType application/json):
+        the JSON of the caption question as text, or of a fault."""
+        fake = self.server.fake
+        parts = body["contents"][0]["parts"]
+        images = [p.get("inlineData", p.get("inline_data")) for p in parts
+                  if "inlineData" in p or "inline_data" in p]
+        digest = hashlib.sha256((images[-1] or {}).get("data", "").encode()).digest() \
+            if images else b"\0" * 8
+        with fake.lock:
+            fake.stats["vision_calls"] += 1
+        answer = dict(self._caption_answer(digest), **(cfg["vision_answer"] or {}))
+        text = json.dumps(answer)
+        bad = cfg["vision_bad"]
+        if bad == "not_json":
+            text = "Sure! Here is the JSON: " + text
+        elif bad == "extra_member":
+            text = json.dumps(dict(answer, eye_colour="blue"))
+        elif bad == "too_long":
+            text = json.dumps(dict(answer, place="a very long place " * 40))
+        elif bad == "control":
+            text = json.dumps(dict(answer, place="a cafe\u001b[31m terrace"))
+        elif bad == "missing":
+            text = json.dumps({k: v for k, v in answer.items() if k != "light"})
+        elif bad == "duplicate":
+            text = text[:-1] + ', "place": "again"}'
+        return {
+            "candidates": [{"content": {"role": "model", "parts": [{"text": text}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 1300, "candidatesTokenCount": 80,
+                              "totalTokenCount": 1380},
+            "modelVersion": model, "responseId": rid,
+        }
+
+    @staticmethod
+    def _caption_answer(digest):
+        def pick(choices, i):
+            return choices[digest[i] % len(choices)]
+        expr = pick(EXPRESSIONS, 0)
+        return {"expression": expr[0], "expression_details": expr[1],
+                "angle": pick(ANGLES, 1), "framing": pick(FRAMINGS, 1),
+                "place": pick(PLACES, 2), "light": pick(LIGHTS, 3),
+                "wardrobe": pick(WARDROBE, 4), "pose": pick(POSES, 5)}
 
     @staticmethod
     def _blocked(model, rid, by_prompt):
