@@ -55,6 +55,19 @@ utf8_valid(const char *s, size_t len)
 	return utf8_bad_at(s, len) == len;
 }
 
+bool
+text_is_line(const char *s, size_t len)
+{
+	for (size_t i = 0, n; i < len; i += n) {
+		unsigned cp;
+
+		n = utf8_char((const unsigned char *)s + i, len - i, &cp);
+		if (!n || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+			return false;
+	}
+	return true;
+}
+
 /* Append one character (len bytes at s, code point cp; len 0 for a byte
  * that starts no character), escaped if it is a control. */
 static int

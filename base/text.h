@@ -37,6 +37,10 @@ size_t utf8_bad_at(const char *s, size_t len);
 /* Is all of s[0..len) well-formed UTF-8? */
 bool utf8_valid(const char *s, size_t len);
 
+/* Is s[0..len) one line of plain text: well-formed UTF-8 with no
+ * control (C0, DEL, C1)? What a model's words must be to be kept. */
+bool text_is_line(const char *s, size_t len);
+
 /* What replaces a secret. */
 #define TEXT_REDACTED "[redacted]"
 

@@ -361,6 +361,22 @@ parse_reroll(char *rest, char **id, int *times)
 	return NULL;
 }
 
+/* "gate ID KEY pass|fail SCORE REASONS": the identity gate's verdict. */
+static const char *
+parse_gate(char *rest, char **id, char **text)
+{
+	char *sp = strchr(rest, ' ');
+
+	if (!sp)
+		return "not 'gate ID KEY pass|fail SCORE REASONS'";
+	*sp = '\0';
+	if (!is_node_id(rest) || !verdict_text_ok(sp + 1))
+		return "not 'gate ID KEY pass|fail SCORE REASONS'";
+	*id = rest;
+	*text = sp + 1;
+	return NULL;
+}
+
 /* ---- the file ---- */
 
 /* Which side of a git merge conflict a line is on. */
@@ -463,7 +479,7 @@ static void
 take_line(struct lock *l, struct lock_side *sides, int mask, char *line,
 	  unsigned lineno)
 {
-	const char *why = "not a node, pick, reroll or env line";
+	const char *why = "not a node, pick, reroll, env or gate line";
 	bool newer = l->version > LOCK_VERSION;
 
 	if (record_starts(line, "node ")) {
@@ -493,6 +509,13 @@ take_line(struct lock *l, struct lock_side *sides, int mask, char *line,
 		for (int s = 0; !why && s < SIDE_COUNT; s++)
 			if (mask & 1 << s)
 				picks_set_reroll(&sides[s].lock.picks, id, times);
+	} else if (record_starts(line, "gate ")) {
+		char *id, *text;
+
+		why = parse_gate(line + 5, &id, &text);
+		for (int s = 0; !why && s < SIDE_COUNT; s++)
+			if (mask & 1 << s)
+				picks_put_verdict(&sides[s].lock.picks, id, text);
 	} else if (record_starts(line, "env ")) {
 		char *id, *tag;
 
@@ -711,6 +734,12 @@ merge_made(struct lock *l, struct lock_side *sides)
 
 			if (id && !picks_reroll(&l->picks, id))
 				picks_set_reroll(&l->picks, id, picks_reroll(p, id));
+		}
+		for (size_t i = 0; i < p->verdicts.cap; i++) {
+			const char *id = p->verdicts.slots[i].key;
+
+			if (id && !picks_verdict_text(&l->picks, id))
+				picks_put_verdict(&l->picks, id, p->verdicts.slots[i].value);
 		}
 	}
 }
@@ -978,6 +1007,10 @@ lock_format(const struct lock *l, struct buf *b)
 	ids = sorted_keys(&l->picks.envs);
 	for (size_t i = 0; ids[i]; i++)
 		buf_addf(b, "env %s %s\n", ids[i], picks_env(&l->picks, ids[i]));
+	free(ids);
+	ids = sorted_keys(&l->picks.verdicts);
+	for (size_t i = 0; ids[i]; i++)
+		buf_addf(b, "gate %s %s\n", ids[i], picks_verdict_text(&l->picks, ids[i]));
 	free(ids);
 	ids = sorted_keys(&l->byid);
 	for (size_t i = 0; ids[i]; i++)

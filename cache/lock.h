@@ -9,6 +9,11 @@
  *   reroll ID N     the node was given a new seed N times (loramake reroll)
  *   env ID TAG      the environment entry an image was given, by its tag
  *                   (compiler/assign.h): kept when lists are edited
+ *   gate ID KEY pass|fail SCORE REASONS
+ *                   the identity gate's verdict on image ID as made with
+ *                   key KEY (16 hex digits of its key; docs/vision.md):
+ *                   picks_verdict reads it, for the package, check and
+ *                   the review page
  *
  * (request= and trained= are optional; every other field is required,
  * once. trained= is a training's provenance: the package's tree object it

@@ -390,16 +390,23 @@ list_waiting(const struct session *s)
 	return n;
 }
 
+/* One pass of the scheduler. spent: dollars earlier passes of this
+ * build spent (--max-cost is for the whole build); hold: the package
+ * waits while identity gates run (cli/gate.c), *held says it did. */
 static int
-run(struct session *s, const struct cli *cli, struct sched_result *res)
+run(struct session *s, const struct cli *cli, struct sched_result *res,
+    double spent, bool hold, bool *held)
 {
 	struct sched_opts o = { .jobs = session_jobs(s), .fail_fast = cli->fail_fast,
-				.max_cost = cli->max_cost, .verbose = cli->verbose,
+				.max_cost = cli->max_cost < 0 ? -1
+					  : cli->max_cost > spent ? cli->max_cost - spent : 0,
+				.verbose = cli->verbose,
 				.interrupted = &interrupted,
 				.rcache = &s->rcache };
 	struct vision_captions vc;
 	struct error err;
 	char *dir = path_dir(cli->recipe), *acts;
+	size_t nfailed;
 
 	o.tty = isatty(2);
 	o.color = o.tty && !getenv("NO_COLOR");
@@ -429,6 +436,11 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 	}
 	s->lock.picks.first = cli->pick_first;
 	session_refresh(s);
+	/* verdicts of answers cached already (a min: changed, another
+	 * build judged): the package's selection is known before it runs */
+	if (gate_record(s, &nfailed) < 0)
+		return EXIT_FAILED;
+	*held = hold && gate_hold(s);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -450,6 +462,62 @@ run(struct session *s, const struct cli *cli, struct sched_result *res)
 		warn("%s", err.msg);
 	session_refresh(s);
 	return EXIT_OK;
+}
+
+static void
+add_result(struct sched_result *to, const struct sched_result *r)
+{
+	to->ran += r->ran;
+	to->failed += r->failed;
+	to->skipped += r->skipped;
+	to->spent += r->spent;
+	to->interrupted |= r->interrupted;
+	to->rcache_down |= r->rcache_down;
+}
+
+/*
+ * The build, in passes when an identity gate judges the images
+ * (docs/vision.md): the images and their gates first, the package held
+ * back; the verdicts into the lock; with --reroll-failed N, what failed
+ * rerolled (a new session: rerolls are compiled in) and judged again, at
+ * most N rounds; then the package, without what still fails.
+ */
+static int
+gated(struct session *s, const struct cli *cli, struct sched_result *res)
+{
+	const struct node **targets;
+	size_t nfailed, n;
+	bool held;
+	int rc;
+
+	for (int round = 0;; round++) {
+		struct sched_result r = { 0 };
+
+		if ((rc = run(s, cli, &r, res->spent, true, &held)))
+			return rc;
+		add_result(res, &r);
+		if (r.interrupted || gate_record(s, &nfailed) < 0)
+			return EXIT_OK;
+		targets = xcalloc(s->dag->nnodes + 1, sizeof(*targets));
+		n = round < cli->reroll_failed && !r.failed
+			? gate_failed(s, targets, s->dag->nnodes) : 0;
+		if (n && gate_reroll(s, targets, n, round + 1) == 0) {
+			free(targets);
+			session_close(s);
+			if ((rc = session_open(s, cli)))
+				return rc;
+			continue;
+		}
+		free(targets);
+		break;
+	}
+	if (held) { /* the package, now that the verdicts are in */
+		struct sched_result r = { 0 };
+
+		rc = run(s, cli, &r, res->spent, false, &held);
+		add_result(res, &r);
+	}
+	return rc;
 }
 
 /* Will the build run a node of engine d? */
@@ -750,7 +818,7 @@ cmd_build(const struct cli *cli)
 	 * run does it under the build lock; with a team cache to write to, the
 	 * run offers it the local hits (rcache_offer) */
 	if ((jobs || s.lock.dirty || s.acts.rewrite || rcache_shares(&s.rcache)) &&
-	    (rc = run(&s, cli, &res))) {
+	    (rc = gated(&s, cli, &res))) {
 		session_close(&s);
 		return rc;
 	}

@@ -47,6 +47,8 @@ struct gathered {
 	const char *why;      /* how the first of them differs: "engine changed" */
 	char **texts;         /* captions read from the cache (vision ones) */
 	size_t ntexts;
+	struct check_verdict *verdicts; /* the identity gate's, per gated image */
+	size_t nverdicts;
 };
 
 /* Are all of a lock entry's outputs in the store? */
@@ -236,6 +238,30 @@ gather_images(const struct session *s, struct gathered *g)
 	}
 }
 
+/* The identity gate's verdicts from the lock (gate lines), one per
+ * gated image, whether it is in the package or not. */
+static void
+gather_verdicts(const struct session *s, struct gathered *g)
+{
+	const struct dag *dag = s->dag;
+	struct verdict v;
+
+	g->verdicts = xcalloc(dag->nnodes + 1, sizeof(*g->verdicts));
+	for (size_t i = 0; i < dag->nnodes; i++) {
+		const struct node *n = dag->nodes[i];
+		struct check_verdict *cv = &g->verdicts[g->nverdicts];
+
+		if (n->kind != KIND_GATE)
+			continue;
+		g->nverdicts++;
+		cv->id = n->subject->id;
+		cv->kept = gate_kept(dag->picks, n->subject);
+		if (picks_verdict(dag->picks, n->subject, &v))
+			*cv = (struct check_verdict){ cv->id, true, v.score, v.failed,
+						      cv->kept, v.reasons };
+	}
+}
+
 static void
 gather_prompts(const struct dag *dag, struct gathered *g)
 {
@@ -307,6 +333,7 @@ gather(const struct session *s, struct gathered *g)
 	gather_images(s, g);
 	save_facts(g);
 	gather_prompts(s->dag, g);
+	gather_verdicts(s, g);
 	return 0;
 }
 
@@ -316,6 +343,7 @@ gathered_release(struct gathered *g)
 	for (size_t i = 0; i < g->ntexts; i++)
 		free(g->texts[i]);
 	free(g->texts);
+	free(g->verdicts);
 	free(g->v);
 	free(g->prompts);
 	lint_free(g->lint);
@@ -411,7 +439,9 @@ judge(const struct session *s, struct gathered *g, struct check_report *rep)
 				   .height = g->height, .v = g->v, .n = g->n,
 				   .prompts = g->prompts, .nprompts = g->nprompts,
 				   .lint = g->lint, .mix = s->dag->recipe.mix,
-				   .nmix = s->dag->recipe.nmix };
+				   .nmix = s->dag->recipe.nmix,
+				   .verdicts = g->verdicts, .nverdicts = g->nverdicts,
+				   .gate_min = gate_min(&s->dag->recipe) };
 	check_run(&in, rep);
 	return 0;
 }

@@ -44,6 +44,8 @@ struct cli {
 	bool drop;            /* pick --drop: forget a pick */
 	bool undo;            /* reroll --undo: take a reroll back */
 	bool fail_fast;       /* --fail-fast: stop starting nodes after a failure */
+	int reroll_failed;    /* --reroll-failed N: rerolls of an image the
+				 identity gate fails, each, in one build */
 	char *allow_hosts;    /* --allow-host HOST..., joined with ',' */
 	char *allow_key_envs; /* --allow-key-env NAME..., joined with ',' */
 	int port;             /* review --port N; 0: a free one */
@@ -128,6 +130,38 @@ int pick_apply(const struct session *s, const struct node *n, int candidate);
 /* Rerolls of ids, or (undo) one reroll less of each (cli/reroll.c). */
 int reroll_apply(const struct session *s, const char *const *ids, int nids,
 		 bool undo);
+/*
+ * The identity gate at build time (cli/gate.c, docs/vision.md).
+ *
+ * gate_record: each cached gate answer's verdict into the lock (gate
+ * lines; written, and the session refreshed, when one changed); failed
+ * ones said on stdout; *nfailed: images whose verdict fails now. -1 if
+ * the lock cannot be written.
+ * gate_pending: a gate node runs in this build.
+ * gate_hold: the package (and what is below it) waits while gates run:
+ * marked unasked for this pass; true if it held something.
+ * gate_failed: the nodes to reroll (gate_target) of failed images no one
+ * kept, at most max into targets.
+ * gate_reroll: one more reroll of each target, in the lock (held).
+ * gate_reroll_cost: dollars of rounds rerolls of every image failed or not
+ * judged yet (plan --reroll-failed N), and how many of each.
+ */
+int gate_record(struct session *s, size_t *nfailed);
+bool gate_pending(const struct session *s);
+bool gate_hold(struct session *s);
+size_t gate_failed(const struct session *s, const struct node **targets,
+		   size_t max);
+int gate_reroll(struct session *s, const struct node *const *targets, size_t n,
+		int round);
+double gate_reroll_cost(const struct session *s, int rounds, size_t *nfailed,
+			size_t *nunjudged);
+/* gate: min:, else 0.7. */
+double gate_min(const struct recipe *r);
+/* The node a reroll of gated image img gives a new seed (past upscales). */
+const struct node *gate_target(const struct node *img);
+/* Was img kept by hand: a pick on it or on what its upscale refines? */
+bool gate_kept(const struct picks *p, const struct node *img);
+
 /* Can a reroll change n's output? Only nodes that make an image. */
 bool node_rerollable(const struct node *n);
 /* The nodes a reroll of n runs again (n and all below it), and their

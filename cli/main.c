@@ -63,6 +63,8 @@ static const char usage_text[] =
 	"  --pick first          take candidate 1 where no pick was made\n"
 	"  --max-cost USD        refuse a build whose plan costs more\n"
 	"  --fail-fast           stop starting nodes after the first failure\n"
+	"  --reroll-failed N     reroll an image the identity gate fails, up to\n"
+	"                        N times (plan: what that may cost)\n"
 	"  --allow-host HOST     an engine's url: may name HOST (a recipe alone\n"
 	"                        may name only the vendor's hosts and loopback)\n"
 	"  --allow-key-env NAME  an engine may send $NAME (ending in _KEY or\n"
@@ -126,6 +128,11 @@ parse_option(struct cli *c, int *i, int argc, char **argv)
 		v = need_value(i, argc, argv);
 		if (!parse_double(v, &c->max_cost) || c->max_cost < 0)
 			fatal(EXIT_USAGE, "--max-cost takes dollars, not '%s'", v);
+	} else if (!strcmp(a, "--reroll-failed")) {
+		v = need_value(i, argc, argv);
+		if (!parse_int64(v, &n) || n < 0 || n > 100)
+			fatal(EXIT_USAGE, "--reroll-failed takes 0 to 100 rerolls, not '%s'", v);
+		c->reroll_failed = (int)n;
 	} else if (!strcmp(a, "--json")) {
 		c->json = true;
 	} else if (!strcmp(a, "--format")) {

@@ -263,6 +263,24 @@ print_unasked(const struct session *s)
 	       what, usd, dur, s->cli->recipe);
 }
 
+/* --reroll-failed N: what rerolling the images the identity gate fails
+ * may cost at most (each failed or not yet judged image, N times). */
+static void
+print_rerolls(const struct session *s)
+{
+	size_t failed, unjudged;
+	double usd;
+
+	if (!s->cli->reroll_failed)
+		return;
+	usd = gate_reroll_cost(s, s->cli->reroll_failed, &failed, &unjudged);
+	printf("--reroll-failed %d: up to $%.2f more (%zu image%s failed the "
+	       "identity gate, %zu not judged yet; each rerolled at most %d time%s)\n",
+	       s->cli->reroll_failed, usd, failed, failed == 1 ? "" : "s",
+	       unjudged, s->cli->reroll_failed,
+	       s->cli->reroll_failed == 1 ? "" : "s");
+}
+
 static void
 print_totals(const struct session *s, const struct totals *t)
 {
@@ -298,6 +316,7 @@ print_totals(const struct session *s, const struct totals *t)
 	if (b->unasked && s->dag->train)
 		print_unasked(s);
 	print_failures(s);
+	print_rerolls(s);
 	print_keys(s);
 	print_suggested_cache(s);
 	buf_release(&line);
@@ -536,6 +555,12 @@ print_json(const struct session *s, const struct totals *t)
 	put_num(stdout, "waiting_seconds", t->waiting_seconds);
 	put_num(stdout, "total_usd", t->bill.usd + t->bill.waiting_usd);
 	put_num(stdout, "total_seconds", t->seconds + t->waiting_seconds);
+	if (s->cli->reroll_failed) {
+		size_t failed, unjudged;
+
+		put_num(stdout, "reroll_failed_usd",
+			gate_reroll_cost(s, s->cli->reroll_failed, &failed, &unjudged));
+	}
 	fputs("}, \"engines\": [", stdout);
 	put_engines(stdout, s);
 	fputs("]}\n", stdout);

@@ -1613,6 +1613,65 @@ expand_vision(struct expander *x, struct node **vis)
 	}
 }
 
+/* Said in the prompt of a gate on a back view (its framing: back). */
+static const char back_view_note[] =
+	" The second image is meant as a back view: judge it on silhouette "
+	"and hair only, never on a face; a head turned to the camera is a "
+	"failure (say 'head turned to camera on a back view').";
+
+/* The reference gate: against: names (hero by default), or NULL. */
+static struct node *
+gate_reference(struct expander *x, const struct section *s)
+{
+	const char *id = s->against ? s->against : "hero";
+	struct node *ref = dag_find(x->dag, id);
+
+	if (!ref || !ref->image)
+		diag_error(x->d, s->against ? s->against_loc : s->loc,
+			   "gate: against: '%s' is not an image of the recipe "
+			   "(the hero, or a keystone such as anchor/front)", id);
+	return ref && ref->image ? ref : NULL;
+}
+
+/*
+ * gate: a gate/IMAGE node per generated dataset image asks the vision
+ * model whether it is still the reference's character (compiler/vision.h).
+ * Its verdict, recorded in the lock by the build, keeps a failed image
+ * out of the package (dag_selected).
+ */
+static void
+expand_gate(struct expander *x)
+{
+	const struct section *s = &x->r->sec[KIND_GATE];
+	struct section gs = *s;
+	struct node *ref;
+	int checked = 0;
+
+	if (!s->present || !(ref = gate_reference(x, s)))
+		return;
+	if (!gs.model)
+		gs.model = VISION_DEFAULT_MODEL;
+	for (size_t i = 0; i < x->nleaves; i++) {
+		struct node *img = x->leaves[i], *n;
+		const char *framing = img->attrs[ATTR_FRAMING];
+
+		if (!node_has_job(img) || img == ref)
+			continue; /* the user's own photos are not judged */
+		if (!(n = new_node(x, KIND_GATE, image_name(img), s->loc)))
+			return;
+		n->subject = img;
+		set_engine(x, n, &gs, NULL);
+		if (!checked++)
+			check_vision_model(x, n, s);
+		ask_vision(x, n, vision_gate());
+		if (framing && strcmp(framing, "back") == 0)
+			n->prompt = arena_printf(&x->dag->arena, "%s%s", n->prompt,
+						 back_view_note);
+		add_input(x, n, ref);
+		add_input(x, n, img);
+	}
+}
+
 static void
 expand_captions(struct expander *x)
 {
@@ -2279,6 +2338,7 @@ compile(const char *path, const struct compile_opts *opts, struct diag *d)
 	expand_expressions(&x);
 	expand_environments(&x);
 	expand_upscales(&x);
+	expand_gate(&x);
 	expand_captions(&x);
 	expand_package(&x);
 	expand_train(&x);

@@ -138,7 +138,22 @@ struct picks {
 	bool first;               /* --pick first: take candidate 1 when unset */
 	struct htab envs;         /* image id -> entry tag (char *, owned) */
 	struct htab rerolls;      /* id -> (void *)(uintptr_t)times rerolled */
+	struct htab verdicts;     /* image id -> its identity gate's verdict
+				     line "KEY pass|fail SCORE REASONS"
+				     (char *, owned; picks_verdict) */
 };
+
+/* The identity gate's verdict on an image (a lock line, gate:). */
+struct verdict {
+	bool failed;              /* the score is under the gate's min: out
+				     of the package unless kept by hand */
+	double score;             /* 0..1 */
+	const char *reasons;      /* the model's, joined by "; " (cleaned
+				     text); borrowed from the picks */
+};
+
+/* The longest verdict line's reasons (bytes): more are cut. */
+#define VERDICT_MAX_REASONS 400
 
 /* The most nodes a recipe may expand to: a plan of 724,001 nodes took
  * 5.7 s and 743 MB, and a 2 KB recipe can ask for that many. */
@@ -206,6 +221,21 @@ void picks_set(struct picks *p, const char *id, int candidate);
 void picks_set_env(struct picks *p, const char *id, const char *tag);
 /* The entry tag recorded for id, or NULL (borrowed from p). */
 const char *picks_env(const struct picks *p, const char *id);
+/* Record the gate's verdict on image id made with key (text copied;
+ * reasons one line of cleaned text). */
+void picks_set_verdict(struct picks *p, const char *id, const struct hash *key,
+		       bool failed, double score, const char *reasons);
+/* Record a verdict line's value as read (verdict_text_ok; copied). */
+void picks_put_verdict(struct picks *p, const char *id, const char *text);
+/* The verdict line's value recorded for id, or NULL (borrowed). */
+const char *picks_verdict_text(const struct picks *p, const char *id);
+/* The verdict recorded for img as it is now (its key), or false: none,
+ * or one about an earlier image of that id. p may be NULL. */
+bool picks_verdict(const struct picks *p, const struct node *img,
+		   struct verdict *v);
+/* Is text a verdict line's value ("KEY pass|fail SCORE REASONS")? The
+ * lock's check of what it reads. */
+bool verdict_text_ok(const char *text);
 /* Record how often id was rerolled (0: never; the line is dropped). */
 void picks_set_reroll(struct picks *p, const char *id, int times);
 /* How often id was rerolled; p may be NULL. */

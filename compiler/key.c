@@ -35,6 +35,7 @@ picks_init(struct picks *p)
 	htab_init(&p->byid);
 	htab_init(&p->envs);
 	htab_init(&p->rerolls);
+	htab_init(&p->verdicts);
 	p->first = false;
 }
 
@@ -57,6 +58,7 @@ picks_release(struct picks *p)
 	release_table(&p->byid, false);
 	release_table(&p->envs, true);
 	release_table(&p->rerolls, false);
+	release_table(&p->verdicts, true);
 }
 
 /* Put value under a copy of id, reusing the table's key when present;
@@ -81,6 +83,73 @@ const char *
 picks_env(const struct picks *p, const char *id)
 {
 	return p ? htab_get(&p->envs, id, strlen(id)) : NULL;
+}
+
+/* The first 16 hex digits of a key: what a verdict line names. */
+static void
+key16(const struct hash *key, char out[17])
+{
+	char hex[HASH_HEX_LEN + 1];
+
+	hash_hex(key, hex);
+	memcpy(out, hex, 16);
+	out[16] = '\0';
+}
+
+void
+picks_set_verdict(struct picks *p, const char *id, const struct hash *key,
+		  bool failed, double score, const char *reasons)
+{
+	char k[17];
+
+	key16(key, k);
+	free(put_copy(&p->verdicts, id,
+		      xasprintf("%s %s %.2f %.*s", k, failed ? "fail" : "pass", score,
+				VERDICT_MAX_REASONS, reasons && *reasons ? reasons : "-")));
+}
+
+void
+picks_put_verdict(struct picks *p, const char *id, const char *text)
+{
+	free(put_copy(&p->verdicts, id, xstrdup(text)));
+}
+
+const char *
+picks_verdict_text(const struct picks *p, const char *id)
+{
+	return p ? htab_get(&p->verdicts, id, strlen(id)) : NULL;
+}
+
+bool
+verdict_text_ok(const char *t)
+{
+	size_t n = strspn(t, "0123456789abcdef");
+	char *end;
+	double score;
+
+	if (n != 16 || t[16] != ' ' ||
+	    (strncmp(t + 17, "pass ", 5) != 0 && strncmp(t + 17, "fail ", 5) != 0))
+		return false;
+	score = strtod(t + 22, &end);
+	return end != t + 22 && *end == ' ' && end[1] && score >= 0 && score <= 1 &&
+	       strlen(end + 1) <= VERDICT_MAX_REASONS;
+}
+
+bool
+picks_verdict(const struct picks *p, const struct node *img, struct verdict *v)
+{
+	const char *t = p ? htab_get(&p->verdicts, img->id, strlen(img->id)) : NULL;
+	char k[17], *end;
+
+	if (!t || !verdict_text_ok(t))
+		return false;
+	key16(&img->key, k);
+	if (strncmp(t, k, 16) != 0)
+		return false; /* about an earlier image (a reroll, an edit) */
+	v->failed = t[17] == 'f';
+	v->score = strtod(t + 22, &end);
+	v->reasons = end + 1;
+	return true;
 }
 
 void
@@ -271,7 +340,12 @@ dag_selected(const struct node *pkg, const struct node *in, const struct picks *
 	const struct section *s = &pkg->recipe->sec[KIND_PACKAGE];
 	const struct node *img = in->kind == KIND_CAPTION ? in->subject : in;
 
-	if (!s->select || strcmp(s->select, "all") == 0 || (picks && picks->first))
+	struct verdict v;
+	bool gated = picks_verdict(picks, img, &v) && v.failed;
+
+	/* an image the identity gate failed goes only when kept by hand */
+	if (!gated &&
+	    (!s->select || strcmp(s->select, "all") == 0 || (picks && picks->first)))
 		return true;
 	/* picked: a pick on the image, or on what its upscale refines */
 	for (const struct node *p = img; p;

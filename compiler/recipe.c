@@ -28,7 +28,7 @@ struct ctx {
 static const char *const kind_names[KIND_COUNT] = {
 	"hero", "anchor", "angle", "expression",
 	"environment", "upscale", "caption", "package", "train", "validate",
-	"vision",
+	"vision", "gate",
 };
 
 const char *
@@ -42,7 +42,7 @@ static const char *const top_keys[] = {
 	"loramake", "name", "trigger", "target", "seed", "concurrency",
 	"remote_cache", "engines", "character", "hero", "anchor", "angle", "expression",
 	"environment", "upscale", "caption", "package", "train", "validate", "mix",
-	NULL,
+	"gate", NULL,
 };
 static const char *const engine_keys[] = {
 	"type", "key_env", "url", "concurrency", "prices", "workflow", "inputs",
@@ -77,6 +77,7 @@ static const char *const section_keys[KIND_COUNT][16] = {
 			 "destination", NULL },
 	[KIND_VALIDATE] = { "engine", "model", "prompt", "items", "seed", "scale",
 			    "params", "aspect", NULL },
+	[KIND_GATE] = { "engine", "model", "against", "min", NULL },
 };
 static const char *const item_keys[] = {
 	"prompt", "text", "from", "refs", "file", "strength", "seed", "count",
@@ -960,6 +961,7 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	s->seed = -1;
 	s->learning_rate = -1;
 	s->scale = -1;
+	s->min = -1;
 	if (ynode_is_null(v))
 		return; /* `caption:` alone takes the defaults */
 	if (!check_map(c, v, kind_name(k), section_keys[k]))
@@ -1009,6 +1011,9 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 		s->steps_loc = n->loc;
 	if ((n = get(v, "learning_rate")))
 		as_number(c, n, "learning_rate", 1e-7, 0.1, &s->learning_rate);
+	get_text(c, v, "against", &s->against, &s->against_loc);
+	if ((n = get(v, "min")))
+		as_number(c, n, "min", 0, 1, &s->min);
 	if ((n = get(v, "scale")))
 		as_number(c, n, "scale", 0, 4, &s->scale);
 	if (k == KIND_CAPTION) {

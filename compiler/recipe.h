@@ -38,6 +38,8 @@ enum node_kind {
 	KIND_VALIDATE,    /* prompts through an engine with the trained LoRA */
 	KIND_VISION,      /* caption: engine:'s answer on one image (no
 			     section of its own; compiler/vision.h) */
+	KIND_GATE,        /* the identity gate: an image against its
+			     reference, a verdict (docs/vision.md) */
 	KIND_COUNT
 };
 
@@ -228,6 +230,10 @@ struct section {
 	struct loc out_loc;
 	const char *stem;   /* file-name stem inside the package */
 	int repeats;        /* times a trainer shows each image per epoch; 0: 10 */
+	/* gate */
+	const char *against; /* the reference's node id (NULL: hero) */
+	struct loc against_loc;
+	double min;         /* the score an image must reach; < 0: 0.7 */
 	/* train */
 	int steps;          /* 0: the trainer's default for the target */
 	struct loc steps_loc;

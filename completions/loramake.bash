@@ -16,12 +16,12 @@ _loramake() {
 		cword=$COMP_CWORD
 	}
 	local cmds="plan graph explain pick reroll check clean gc review merge-lock"
-	local opts="-j --jobs --engine --pick --max-cost --fail-fast --json -v
+	local opts="-j --jobs --engine --pick --max-cost --fail-fast --reroll-failed --json -v
 		--verbose --format --drop --undo --allow-host --allow-key-env --port
 		--no-open --html --remote-cache -h
 		--help --version"
 	case $prev in
-	-j | --jobs | --max-cost | --allow-host | --allow-key-env | --port) return ;;
+	-j | --jobs | --max-cost | --reroll-failed | --allow-host | --allow-key-env | --port) return ;;
 	--html) COMPREPLY=($(compgen -d -- "$cur")); return ;;
 	--engine) COMPREPLY=($(compgen -W "preview" -- "$cur")); return ;;
 	--pick) COMPREPLY=($(compgen -W "first" -- "$cur")); return ;;
@@ -38,7 +38,7 @@ _loramake() {
 		w=${words[i]}
 		if [[ -n $skip ]]; then skip=""; continue; fi
 		case $w in
-		-j | --jobs | --engine | --pick | --max-cost | --format | --allow-host | \
+		-j | --jobs | --engine | --pick | --max-cost | --reroll-failed | --format | --allow-host | \
 		--allow-key-env | --port | --html | --remote-cache) skip=1 ;;
 		-*) ;;
 		*)

@@ -949,6 +949,54 @@ rule_prompts(const struct check_input *in, struct check_report *rep)
 		verdict(r, r->status, "shorten the prompts listed below");
 }
 
+/* The order of verdicts by score, worst first (failed before passed). */
+static int
+by_score(const void *a, const void *b)
+{
+	const struct check_verdict *x = *(const struct check_verdict *const *)a;
+	const struct check_verdict *y = *(const struct check_verdict *const *)b;
+
+	return (x->score > y->score) - (x->score < y->score);
+}
+
+/* Identity: the gate's verdicts (gate:): how many failed, the worst. */
+static void
+rule_identity(const struct check_input *in, struct check_report *rep)
+{
+	struct check_result *r;
+	const struct check_verdict **v;
+	size_t judged = 0, failed = 0, kept = 0;
+
+	if (!in->nverdicts)
+		return;
+	r = rule(rep, "identity");
+	v = xcalloc(in->nverdicts + 1, sizeof(*v));
+	for (size_t i = 0; i < in->nverdicts; i++) {
+		if (!in->verdicts[i].judged)
+			continue;
+		v[judged++] = &in->verdicts[i];
+		failed += in->verdicts[i].failed;
+		kept += in->verdicts[i].failed && in->verdicts[i].kept;
+	}
+	qsort(v, judged, sizeof(*v), by_score);
+	figure(r, "%zu of %zu judged, %zu failed (under %.2f)", judged,
+	       in->nverdicts, failed, in->gate_min);
+	for (size_t i = 0; i < judged && i < 3; i++)
+		figure(r, "%s %.2f", i ? "," : "; worst", v[i]->score);
+	if (kept)
+		figure(r, ", %zu kept by hand", kept);
+	if (failed)
+		verdict(r, CHECK_WARN, "look at the failed images: reroll them "
+			"(loramake RECIPE --reroll-failed 2) or keep one by hand "
+			"(loramake pick RECIPE ID)");
+	else if (judged < in->nverdicts)
+		verdict(r, CHECK_WARN, "build to judge the rest");
+	for (size_t i = 0; i < judged && v[i]->failed; i++)
+		detail(r, "%s: %.2f, %s%s", v[i]->id, v[i]->score, v[i]->reasons,
+		       v[i]->kept ? " (kept by hand)" : " (left out of the package)");
+	free(v);
+}
+
 void
 check_run(const struct check_input *in, struct check_report *rep)
 {
@@ -969,6 +1017,7 @@ check_run(const struct check_input *in, struct check_report *rep)
 	rule_captions(in, rep);
 	rule_trigger(in, rep);
 	rule_prompts(in, rep);
+	rule_identity(in, rep);
 	for (size_t i = 0; i < rep->n; i++)
 		rep->count[rep->v[i].status]++;
 }

@@ -58,6 +58,16 @@ struct check_image {
 					* pixels with another placeholder */
 };
 
+/* The identity gate's verdict on one image, for the identity rule. */
+struct check_verdict {
+	const char *id;                /* the image's node id */
+	bool judged;                   /* a verdict on the image as it is */
+	double score;                  /* when judged: 0..1 */
+	bool failed;                   /* under the gate's min */
+	bool kept;                     /* kept by hand: in the package anyway */
+	const char *reasons;           /* the model's, "; " between them */
+};
+
 /* A generation prompt, for the prompts rule. */
 struct check_prompt {
 	const char *id;
@@ -73,6 +83,9 @@ struct check_input {
 	size_t n;
 	const struct check_prompt *prompts;
 	size_t nprompts;
+	const struct check_verdict *verdicts; /* gated images (gate:), or none */
+	size_t nverdicts;
+	double gate_min;               /* the score they must reach */
 	const struct lint *lint;       /* captions, trigger, prompts */
 	const struct mix_target *mix;  /* the recipe's mix: targets */
 	size_t nmix;

@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/path.h"
+#include "base/text.h"
 #include "compiler/caption.h"
 #include "compiler/vision.h"
 #include "vision.h"
@@ -81,23 +82,33 @@ value_ok(const struct vision_field *f, json_t *v)
 {
 	switch (f->type) {
 	case VF_TEXT:
-		return json_is_string(v) && json_string_length(v) <= f->max_len;
+		return json_is_string(v) && json_string_length(v) <= f->max_len &&
+		       text_is_line(json_string_value(v), json_string_length(v));
 	case VF_CHOICE:
 		return json_is_string(v) && vision_is_choice(f, json_string_value(v));
 	case VF_LIST:
-		return json_is_array(v) && json_array_size(v) <= f->max_items;
+		if (!json_is_array(v) || json_array_size(v) > f->max_items)
+			return false;
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			json_t *t = json_array_get(v, i);
+
+			if (!json_is_string(t) || json_string_length(t) > f->max_len ||
+			    !text_is_line(json_string_value(t), json_string_length(t)))
+				return false;
+		}
+		return true;
 	case VF_SCORE:
-		return json_is_number(v);
+		return json_is_number(v) && json_number_value(v) >= 0 &&
+		       json_number_value(v) <= 1;
 	}
 	return false;
 }
 
-/* Is root the caption question's answer: an object of its members, each
- * of its type and size? */
+/* Is root an answer to question q: an object of its members, each of
+ * its type and size? */
 static bool
-answer_ok(json_t *root)
+answer_of(const struct vision_question *q, json_t *root)
 {
-	const struct vision_question *q = vision_caption();
 	const char *name;
 	json_t *v;
 
@@ -120,7 +131,7 @@ vision_read_answer(const struct lint *l, struct arena *a, const char *text,
 	json_t *root = len <= VISION_MAX_ANSWER
 		? json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
 
-	if (!answer_ok(root)) {
+	if (!answer_of(q, root)) {
 		json_decref(root);
 		return error_set(err, "not an answer to the caption question");
 	}
@@ -225,4 +236,58 @@ vision_captions_release(struct vision_captions *vc)
 {
 	lint_free(vc->lint);
 	vc->lint = NULL;
+}
+
+/* The reasons of a verdict, "; " between them, escaped, bounded. */
+static void
+join_reasons(json_t *list, struct buf *out)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(list, i, r) {
+		const char *t = json_string_value(r);
+
+		if (!t || !*t)
+			continue;
+		if (out->len)
+			buf_adds(out, "; ");
+		text_clean_add(out, t, strlen(t), NULL);
+	}
+	if (out->len > VERDICT_MAX_REASONS) {
+		size_t n = VERDICT_MAX_REASONS;
+
+		while (n && ((unsigned char)out->data[n] & 0xc0) == 0x80)
+			n--; /* never cut inside a character */
+		out->len = n;
+		out->data[n] = '\0';
+	}
+	if (!out->len)
+		buf_adds(out, "-");
+}
+
+int
+vision_read_verdict(const char *path, double *score, struct buf *reasons,
+		    struct error *err)
+{
+	struct stat st;
+	char *text;
+	size_t len;
+	json_t *root;
+
+	buf_reset(reasons);
+	if (stat(path, &st) < 0 || st.st_size > VISION_MAX_ANSWER)
+		return error_set(err, "the gate's answer is missing or too big");
+	if (read_file(path, &text, &len, err) < 0)
+		return -1;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	if (!answer_of(vision_gate(), root) || !json_object_get(root, "score")) {
+		json_decref(root);
+		return error_set(err, "the cached gate answer is not one");
+	}
+	*score = json_number_value(json_object_get(root, "score"));
+	join_reasons(json_object_get(root, "reasons"), reasons);
+	json_decref(root);
+	return 0;
 }

@@ -51,4 +51,13 @@ int vision_caption_of(const struct lint *l, const struct node *n,
 		      const char *const *paths, size_t npaths, struct buf *out,
 		      struct error *err);
 
+/*
+ * The identity gate's answer at path (a cached gate/IMAGE output): its
+ * score, and its reasons joined by "; " into reasons (reset first;
+ * escaped, at most VERDICT_MAX_REASONS bytes; "-" when it gives none).
+ * Read as strictly as a caption answer. 0, or -1 with err.
+ */
+int vision_read_verdict(const char *path, double *score, struct buf *reasons,
+			struct error *err);
+
 #endif

@@ -527,7 +527,7 @@ out_ext(const struct node *n)
 		return ".list";
 	if (n->kind == KIND_TRAIN)
 		return ".safetensors";
-	if (n->kind == KIND_VISION)
+	if (n->kind == KIND_VISION || n->kind == KIND_GATE)
 		return ".json";
 	return ".png";
 }

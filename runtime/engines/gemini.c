@@ -115,16 +115,6 @@ text_part(json_t *parts, size_t *len)
 	return NULL;
 }
 
-/* Is text (len bytes) free of control characters (a line of words)? */
-static bool
-one_line(const char *text, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
-			return false;
-	return true;
-}
-
 /* A checked copy of a text value v of field f, or NULL with why. */
 static json_t *
 checked_text(const struct vision_field *f, json_t *v, char *why, size_t n)
@@ -137,7 +127,7 @@ checked_text(const struct vision_field *f, json_t *v, char *why, size_t n)
 	else if (len > f->max_len)
 		snprintf(why, n, "'%s' is %zu bytes (at most %u)", f->name, len,
 			 f->max_len);
-	else if (!one_line(s, len))
+	else if (!text_is_line(s, len))
 		snprintf(why, n, "'%s' holds a control character", f->name);
 	else
 		return json_stringn(s, len);
@@ -602,7 +592,8 @@ gemini_detail(const char *body, size_t len, const char *secret, char *out,
 static const struct vision_question *
 question_of(const struct node *n)
 {
-	return n->kind == KIND_VISION ? vision_caption() : NULL;
+	return n->kind == KIND_VISION ? vision_caption()
+	       : n->kind == KIND_GATE ? vision_gate() : NULL;
 }
 
 /* A vision call's checked answer is its output, as a data: URI. */

@@ -23,7 +23,7 @@ test_expect_success 'man -l renders the page: every subcommand, every option, no
 	for c in plan graph explain pick reroll check clean gc review merge-lock; do
 		grep -q "loramake $c " man.txt || { echo "no $c" && return 1; }
 	done &&
-	for o in --jobs --engine --pick --max-cost --fail-fast --json --undo --allow-host --allow-key-env --port --no-open --html --remote-cache; do
+	for o in --jobs --engine --pick --max-cost --fail-fast --reroll-failed --json --undo --allow-host --allow-key-env --port --no-open --html --remote-cache; do
 		grep -q -- "$o" man.txt || { echo "no $o" && return 1; }
 	done &&
 	groff -ww -man -z x/usr/share/man/man1/loramake.1 2>groff.err &&

@@ -24,7 +24,12 @@ With responseMimeType application/json (structured output: loramake's
 vision calls) the answer is one text part of JSON, the caption
 question's: what the image's hash picks from small tables, with
 vision_answer's members over them; vision_bad breaks it (not_json, extra_member,
-too_long, control, missing, duplicate).
+too_long, control, missing, duplicate).  The identity gate's question
+(a schema with a score) fails the last image of the call (score 0.35,
+reasons "jaw wider", "eyes soft", and on a back view "head turned to
+camera on a back view") when this fake made it from a prompt holding one
+of gate_fail's strings ("once:WORDS": only the first image made from
+such a prompt, so a reroll passes), else passes it (0.92).
 
 Faults: fail_500 (500 INTERNAL, before any work), burst_429 (the next N
 calls), submit_rate (calls a second; over it 429), each 429 a
@@ -72,6 +77,14 @@ def _json_object(v):
     return v
 
 
+def _str_list(v):
+    if isinstance(v, str):
+        v = json.loads(v)
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise ValueError("gate_fail is a list of strings")
+    return v
+
+
 def _vision_bad(v):
     if v not in VISION_BAD:
         raise ValueError("vision_bad is one of %s" % ", ".join(VISION_BAD[1:]))
@@ -107,6 +120,7 @@ SETTINGS = {
     "seed": (1, int),
     "vision_answer": (None, _json_object),  # members over the caption answer
     "vision_bad": ("", _vision_bad),         # a broken structured answer
+    "gate_fail": ([], _str_list),            # prompts whose images fail a gate
 }
 
 # model -> (images a call may carry, takes imageSize)
@@ -152,6 +166,8 @@ class Fake:
         self.tokens = None
         self.t_tokens = 0.0
         self.release = None      # (when, deadline) of the last release_ms
+        self.made = {}           # sha256 of an image's base64 -> its prompt
+        self.first_made = {}     # a prompt -> the sha256 of its first image
         self.reset_stats()
 
     def reset_stats(self):
@@ -161,7 +177,7 @@ class Fake:
             "calls_total": 0, "calls_by_key": {}, "calls_without_key": 0,
             "generated": 0, "generated_by_key": {}, "bodies": [],
             "key_in_query": 0, "auth_failures": 0, "max_inflight": 0,
-            "vision_calls": 0,
+            "vision_calls": 0, "gate_calls": 0, "gate_failed": [],
             "by_status": {}, "waits_after_429": [],
             "faults": {"burst_429": 0, "rate_429": 0, "fail": 0, "drop": 0,
                        "truncate": 0, "cut_image": 0, "block": 0},
@@ -429,6 +445,13 @@ class Handler(BaseHTTPRequestHandler):
                 for name, on in (("drop", drop), ("truncate", trunc), ("cut_image", cut)):
                     fake.stats["faults"][name] += on
         answer = self._answer(model, rid, wants_image, cfg, cut)
+        if wants_image:
+            data = answer["candidates"][0]["content"]["parts"][-1]["inlineData"]["data"]
+            prompt = " ".join(p.get("text", "") for p in body["contents"][0]["parts"])
+            with fake.lock:
+                sha = hashlib.sha256(data.encode()).hexdigest()
+                fake.made[sha] = prompt
+                fake.first_made.setdefault(prompt, sha)
         return self._send(200, answer, drop=drop, truncate=trunc)
 
     def _answer(self, model, rid, wants_image, cfg, cut):
@@ -464,6 +487,9 @@ class Handler(BaseHTTPRequestHandler):
                   if "inlineData" in p or "inline_data" in p]
         digest = hashlib.sha256((images[-1] or {}).get("data", "").encode()).digest() \
             if images else b"\0" * 8
+        schema = (body.get("generationConfig") or {}).get("responseSchema") or {}
+        if "score" in (schema.get("properties") or {}):
+            return self._gate(model, rid, parts, images, cfg)
         with fake.lock:
             fake.stats["vision_calls"] += 1
         answer = dict(self._caption_answer(digest), **(cfg["vision_answer"] or {}))
@@ -486,6 +512,37 @@ class Handler(BaseHTTPRequestHandler):
                             "finishReason": "STOP", "index": 0}],
             "usageMetadata": {"promptTokenCount": 1300, "candidatesTokenCount": 80,
                               "totalTokenCount": 1380},
+            "modelVersion": model, "responseId": rid,
+        }
+
+    def _gate(self, model, rid, parts, images, cfg):
+        """The identity gate's answer on the last image against the first:
+        it fails when the image was made (by this fake) from a prompt that
+        holds one of gate_fail's words."""
+        fake = self.server.fake
+        data = (images[-1] or {}).get("data", "") if len(images) >= 2 else ""
+        sha = hashlib.sha256(data.encode()).hexdigest()
+        with fake.lock:
+            made = fake.made.get(sha, "")
+            first = fake.first_made.get(made) == sha
+        fail = any(w[5:] in made and first if w.startswith("once:") else w in made
+                   for w in cfg["gate_fail"])
+        back = "meant as a back view" in parts[0].get("text", "")
+        reasons = ["jaw wider", "eyes soft"] if fail else []
+        if fail and back:
+            reasons.append("head turned to camera on a back view")
+        answer = {"score": 0.35 if fail else 0.92, "view": "back" if back else "front",
+                  "reasons": reasons}
+        with fake.lock:
+            fake.stats["gate_calls"] += 1
+            if fail:
+                fake.stats["gate_failed"].append(made)
+        return {
+            "candidates": [{"content": {"role": "model",
+                                        "parts": [{"text": json.dumps(answer)}]},
+                            "finishReason": "STOP", "index": 0}],
+            "usageMetadata": {"promptTokenCount": 2600, "candidatesTokenCount": 60,
+                              "totalTokenCount": 2660},
             "modelVersion": model, "responseId": rid,
         }
 
