@@ -192,6 +192,19 @@ static const char *const attr_names[ATTR_COUNT] = {
 	[ATTR_WARDROBE] = "wardrobe",
 };
 
+/* The identity gate's verdict on n as it is now (its key), or null:
+ * none, or one about an earlier image of that id (docs/vision.md). */
+static json_t *
+gate_json(const struct picks *p, const struct node *n)
+{
+	struct verdict v;
+
+	if (!n->image || !picks_verdict(p, n, &v))
+		return json_null();
+	return json_pack("{s:b, s:f, s:s}", "failed", v.failed, "score", v.score,
+			 "reasons", v.reasons ? v.reasons : "");
+}
+
 static json_t *
 node_json(struct review *r, const struct node *n, const char *caption)
 {
@@ -225,6 +238,7 @@ node_json(struct review *r, const struct node *n, const char *caption)
 	json_object_set_new(o, "engine", jstr(n->engine_type));
 	json_object_set_new(o, "state", json_string(shown_state(s, n)));
 	json_object_set_new(o, "failed", jstr(fail ? fail->why : NULL));
+	json_object_set_new(o, "gate", gate_json(p, n));
 	json_object_set_new(o, "reason", json_string(s->st[n->idx].reason));
 	json_object_set_new(o, "earlier", json_boolean(earlier));
 	json_object_set_new(o, "usd", json_real(n->usd));
@@ -251,7 +265,8 @@ static json_t *
 totals_json(const struct session *s)
 {
 	struct bill b;
-	size_t images = 0, built = 0, failed = 0;
+	struct verdict v;
+	size_t images = 0, built = 0, failed = 0, gate_failed = 0;
 	double spent = 0, left_s = 0;
 
 	session_bill(s, &b);
@@ -266,12 +281,14 @@ totals_json(const struct session *s)
 		images++;
 		built += st->state == STATE_CACHED;
 		failed += session_failure(s, n) != NULL;
+		gate_failed += picks_verdict(&s->lock.picks, n, &v) && v.failed;
 		if (st->state == STATE_NEW || st->state == STATE_STALE)
 			left_s += n->seconds;
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}",
 			 "images", (json_int_t)images, "built", (json_int_t)built,
 			 "failed", (json_int_t)failed,
+			 "gate_failed", (json_int_t)gate_failed,
 			 "waiting", (json_int_t)b.waiting, "spent_usd", spent,
 			 "to_run_usd", b.usd, "waiting_usd", b.waiting_usd,
 			 "eta_s", left_s / (session_jobs(s) > 0 ? session_jobs(s) : 1));
