@@ -842,13 +842,13 @@ static void
 send_http(struct remote_task *t, struct remote_send *s)
 {
 	struct remote_job *rj = t->rj;
-	char *mark = s->keyed ? key_header(t)
-		   : s->ctype ? xasprintf("Content-Type: %s", s->ctype) : NULL;
+	char *ctype = s->ctype ? xasprintf("Content-Type: %s", s->ctype) : NULL;
+	char *mark = s->keyed ? key_header(t) : NULL;
 	const char *want[] = {
-		rj->auth, "Content-Type: application/json",
+		rj->auth, ctype ? ctype : "Content-Type: application/json",
 		"Accept: application/json", USER_AGENT, mark, s->extra,
 	};
-	const char *api[LM_ARRAY_LEN(want) + 1], *raw[] = { USER_AGENT, mark, NULL };
+	const char *api[LM_ARRAY_LEN(want) + 1], *raw[] = { USER_AGENT, ctype, NULL };
 	size_t n = 0;
 	double max = rj->job->max_body;
 	struct http_request rq = {
@@ -871,6 +871,7 @@ send_http(struct remote_task *t, struct remote_send *s)
 	if (!t->busy)
 		fail_job(rj, "%s", err.msg);
 	free(mark);
+	free(ctype);
 	free(s->url);
 	free(s->body);
 }
@@ -1353,6 +1354,14 @@ on_fetch(struct remote_req *r, const struct http_response *resp)
 	if (r->file_size > 0 && got != r->file_size) {
 		snprintf(why, sizeof(why), "image cut short (%lld of %lld bytes)",
 			 got, r->file_size);
+		retry(&r->t, -1, why);
+		return;
+	}
+	/* a body cut short under a Content-Length that matched it: the job
+	 * is paid, so the download is tried again, not the node failed */
+	if (rj->job->node->image && image_cut_short(rj->job->outs[r->cand - 1])) {
+		snprintf(why, sizeof(why), "image cut short (%lld bytes, its end missing)",
+			 got);
 		retry(&r->t, -1, why);
 		return;
 	}

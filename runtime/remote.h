@@ -178,7 +178,8 @@ struct remote_send {
 	bool keyed;          /* the API headers: the key, JSON */
 	const struct url *bind; /* keyed: the only origin allowed (NULL:
 				   rj->origin) */
-	const char *ctype;   /* Content-Type of a raw (unkeyed) body */
+	const char *ctype;   /* Content-Type of the body (a keyed request's
+				default: JSON) */
 	const char *extra;   /* one more header of a keyed request, or NULL */
 	const char *save_to; /* stream the body to this file (FETCH) */
 	const char *send_from; /* stream the request body from this file

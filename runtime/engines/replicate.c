@@ -10,6 +10,10 @@
  *                                canceled (or aborted)
  *   FETCH   GET the first output URL (the core; no key), or a data: URI
  *   CANCEL  POST urls.cancel     on Ctrl-C only
+ *   UPLOAD  POST {base}/v1/files  multipart/form-data, part "content":
+ *           an input over REPLICATE_UPLOAD_OVER bytes, before the
+ *           submit; the file object's urls.get (on the API's origin)
+ *           goes into the input in its place
  *
  * A training (a train node) is the same conversation on another path:
  *
@@ -22,11 +26,17 @@
  * No `Prefer: wait`: a blocking create holds the answer (the prediction's
  * id) for up to a minute, and a build killed in that minute has paid for
  * a prediction it cannot find again; an answer that is already finished
- * (a proxy that waits) is taken as it comes. Inputs travel as data URIs.
+ * (a proxy that waits) is taken as it comes. Inputs travel as data URIs
+ * up to 1 MB, the size below which Replicate's docs recommend them
+ * ("only recommended if the file is less than 1MB"; its Python client
+ * uploads every file, its JS client data-URIs up to 10 MB); bigger ones
+ * through the files API. An upload is free and not journalled: a
+ * resumed build that still has to submit uploads again.
  *
  * The key: "Authorization: Bearer ..." to the API's origin only; urls.get
  * and urls.cancel are checked against it by the core.
  */
+#define _GNU_SOURCE /* memmem */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +55,9 @@
 #define SUBMIT_TIMEOUT_MS 120000
 #define STATUS_TIMEOUT_MS 30000
 #define CANCEL_TIMEOUT_MS 10000
+#define UPLOAD_TIMEOUT_MS 300000
+#define REPLICATE_UPLOAD_OVER 1000000 /* bytes: data URIs up to 1 MB */
+#define BOUNDARY "loramake-3f9c2e71b8d04a56"
 
 /* ------------------------------------------------------------------ */
 /* The model and the input                                            */
@@ -274,6 +287,48 @@ replicate_setup(struct remote_job *rj, struct error *err)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* The files API (big inputs)                                         */
+/* ------------------------------------------------------------------ */
+
+/* The extension of a file of type mime, for the part's filename. */
+static const char *
+mime_ext(const char *mime)
+{
+	const char *slash = strchr(mime, '/');
+
+	return slash && strncmp(mime, "image/", 6) == 0 ? slash + 1
+	     : strcmp(mime, "application/zip") == 0 ? "zip" : "bin";
+}
+
+/* POST /v1/files: the input's bytes as the part "content" (replicate-
+ * python's files.create: the file, its name and type). -1 with err if
+ * the bytes hold the boundary. */
+static int
+upload_request(struct remote_upload *u, struct remote_send *s,
+	       struct error *err)
+{
+	struct buf b;
+	size_t len;
+
+	if (memmem(u->data, u->len, BOUNDARY, strlen(BOUNDARY)))
+		return error_set(err, "input %zu holds the upload's multipart boundary",
+				 u->input + 1);
+	buf_init(&b);
+	buf_addf(&b, "--%s\r\nContent-Disposition: form-data; name=\"content\"; "
+		 "filename=\"input-%zu.%s\"\r\nContent-Type: %s\r\n\r\n",
+		 BOUNDARY, u->input + 1, mime_ext(u->mime), u->mime);
+	buf_add(&b, u->data, u->len);
+	buf_addf(&b, "\r\n--%s--\r\n", BOUNDARY);
+	len = b.len; /* buf_detach empties b */
+	*s = (struct remote_send){ "POST", xasprintf("%s/v1/files", u->t.rj->base),
+				   .body_len = len, .body = buf_detach(&b),
+				   .keyed = true,
+				   .ctype = "multipart/form-data; boundary=" BOUNDARY,
+				   .timeout_ms = UPLOAD_TIMEOUT_MS };
+	return 0;
+}
+
 static int
 replicate_request(struct remote_task *t, struct remote_send *s,
 		  struct error *err)
@@ -282,6 +337,8 @@ replicate_request(struct remote_task *t, struct remote_send *s,
 	struct remote_job *rj = t->rj;
 	struct engine_request rq;
 
+	if (t->is_upload)
+		return upload_request((struct remote_upload *)t, s, err);
 	switch (t->step) {
 	case REMOTE_SUBMIT:
 		if (create_request(rj->job->node, rj->base,
@@ -410,11 +467,40 @@ on_poll(struct remote_req *r, const struct http_response *resp,
 	return v;
 }
 
+/* The file object of an upload: its urls.get, on the API's origin (a
+ * GET of it takes the key), goes into the input. */
+static enum remote_verdict
+on_upload(struct remote_upload *u, const struct http_response *resp,
+	  struct error *err)
+{
+	struct remote_job *rj = u->t.rj;
+	json_t *file;
+	const char *get;
+	struct error why;
+
+	if (resp->status < 200 || resp->status > 299)
+		return REMOTE_AS_HTTP;
+	file = json_loadb(resp->body.data, resp->body.len, 0, NULL);
+	get = str_member(json_object_get(file, "urls"), "get");
+	if (!get || url_check_origin(get, &rj->origin, &why) < 0) {
+		error_set(err, "the file object's urls.get %s",
+			  get ? why.msg : "is missing");
+		json_decref(file);
+		return REMOTE_UNEXPECTED;
+	}
+	rj->images[u->input] = xstrdup(get);
+	json_decref(file);
+	return REMOTE_FINISHED;
+}
+
 static enum remote_verdict
 replicate_answer(struct remote_task *t, const struct http_response *resp,
 		 struct error *err)
 {
 	struct remote_req *r = (struct remote_req *)t;
+
+	if (t->is_upload)
+		return on_upload((struct remote_upload *)t, resp, err);
 
 	if (t->step == REMOTE_SUBMIT)
 		return on_create(r, resp, err);
@@ -464,6 +550,7 @@ replicate_retry_after(const struct http_response *resp)
 static const struct remote_service replicate_service = {
 	.name = "replicate",
 	.auth_prefix = "Authorization: Bearer ",
+	.upload_over = REPLICATE_UPLOAD_OVER,
 	.setup = replicate_setup,
 	.request = replicate_request,
 	.answer = replicate_answer,

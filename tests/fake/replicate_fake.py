@@ -16,6 +16,9 @@ follows /work/shared/ENGINES.md section 2:
                                                 {version, weights: a .tar
                                                 holding lora.safetensors}
   POST /v1/trainings/{id}/cancel                cancel (the object back)
+  POST /v1/files                                upload (multipart/form-data,
+                                                part "content"): a file object
+  GET  /v1/files/{id}                           that file object
   GET  /files/{name}                            outputs (no auth)
   GET|POST /_control                            read or change settings
   GET  /_stats[?bodies=1]                       accounting for the tests
@@ -27,15 +30,24 @@ seconds (at most 60) for the prediction to finish.  Errors are RFC 7807
 objects {title, detail, status}; a 429 also carries retry_after (seconds)
 in the body and, unless retry_after_header is false, a Retry-After.
 
+An uploaded file's urls.get may be an input value; a create whose input
+names one of this fake's /v1/files/ URLs that was never uploaded answers
+422.  The files API's errors are its RFC 7807 objects too: 401 without the
+token, 400 for a body that is not multipart/form-data with a "content"
+part (a file), 413 over max_file_bytes (Replicate's 100 MiB).
+
 Faults: fail_500 (create and poll answer 500), drop (half the body, then
 the connection closes; a dropped create HAS made its prediction),
-truncate (a served file cut in half), burst_429 (the next N API
+truncate (a served file cut in half, its Content-Length too; cut_files:
+the next N), burst_429 (the next N API
 requests), submit_rate (creates a second; over it 429), job_fail.
 """
 
 import argparse
 import base64
 import binascii
+import email.parser
+import email.policy
 import hashlib
 import io
 import json
@@ -96,6 +108,7 @@ SETTINGS = {
     "fail_500": (0.0, _prob),          # P(a create or poll answers 500)
     "drop": (0.0, _prob),              # P(an answer is cut mid-body)
     "truncate": (0.0, _prob),          # P(a served file is cut in half)
+    "cut_files": (0, _count),          # the next N served files cut in half
     "burst_429": (0, _count),          # next N API requests answer 429
     "submit_rate": (0, _nonneg),       # creates a second; 0: no limit
     "retry_after": (1, _nonneg),       # seconds, in the body and header
@@ -103,6 +116,9 @@ SETTINGS = {
     "job_fail": (0.0, _prob),          # P(a prediction ends "failed")
     "output_list": (True, _bool),      # output as [url] (else the URL)
     "image_size": (64, _count),
+    "max_file_bytes": (100 << 20, _count),  # the files API's limit
+    "files_url_base": ("", str),       # urls.get of uploads on this base
+                                       # instead (a hostile answer)
     "seed": (1, int),
     "train_ms": (300, _count),         # a training's create -> succeeded
 }
@@ -135,6 +151,7 @@ class Fake:
         self.rng = random.Random(self.cfg["seed"])
         self.preds = {}
         self.trainings = {}
+        self.files = {}          # id -> file object (uploads)
         self.tokens = None
         self.t_tokens = 0.0
         self.reset_stats()
@@ -145,6 +162,7 @@ class Fake:
             "submitted": [], "bodies": [], "polls": 0, "cancels": 0,
             "cancels_effective": 0, "files_served": 0, "prefer_wait": 0,
             "max_inflight": 0, "by_status": {}, "auth_failures": 0,
+            "uploads": 0, "upload_bytes": 0, "uploads_by_key": {},
             "faults": {"burst_429": 0, "rate_429": 0, "fail": 0, "drop": 0,
                        "truncate": 0, "job_fail": 0},
             "trainings": 0, "training_bodies": [], "training_cancels": 0,
@@ -241,6 +259,10 @@ def problem(status, title, detail, **more):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    # an answer's headers and body leave in one send (http.server flushes
+    # after each request; the fakes flush themselves where they trickle or
+    # cut an answer): two sends a request cost a loaded fake ~0.15 ms each
+    wbufsize = 1 << 16
     server_version = "fake-replicate/1"
 
     def version_string(self):
@@ -313,6 +335,10 @@ class Handler(BaseHTTPRequestHandler):
             return "poll", (p[1],)
         if m == "POST" and len(p) == 3 and p[0] == "predictions" and p[2] == "cancel":
             return "cancel", (p[1],)
+        if m == "POST" and p == ["files"]:
+            return "upload", ()
+        if m == "GET" and len(p) == 2 and p[0] == "files":
+            return "file_object", (p[1],)
         return self._route_training(m, p)
 
     def _route_training(self, m, p):
@@ -400,6 +426,10 @@ class Handler(BaseHTTPRequestHandler):
         if "prompt" in inp and not isinstance(inp["prompt"], str):
             return self._send(422, problem(422, "Input validation failed",
                                            "- input.prompt: Invalid type. Expected: string"))
+        missing = self._unknown_file(inp)
+        if missing:
+            return self._send(422, problem(422, "Input validation failed",
+                                           "- input.%s: file not found: %s" % missing))
         key = self.headers.get("X-Loramake-Key")
         now = time.monotonic()
         with fake.lock:
@@ -580,7 +610,65 @@ class Handler(BaseHTTPRequestHandler):
         data = make_png(n, n, hashlib.sha256(name.encode()).digest())
         with fake.lock:
             fake.stats["files_served"] += 1
+            if fake.cfg["cut_files"] > 0:
+                fake.cfg["cut_files"] -= 1
+                trunc = True
         return self._send(200, data, ctype="image/png", drop=drop, truncate=trunc)
+
+    def _unknown_file(self, inp):
+        """(field, url) of an input naming a /v1/files/ URL of this fake
+        that was never uploaded, or None."""
+        fake = self.server.fake
+        prefix = fake.base + "/v1/files/"
+        for k, v in inp.items():
+            for u in (v if isinstance(v, list) else [v]):
+                if isinstance(u, str) and u.startswith(prefix):
+                    with fake.lock:
+                        if u[len(prefix):] not in fake.files:
+                            return k, u
+        return None
+
+    def _h_upload(self):
+        """POST /v1/files: multipart/form-data whose part "content" is the
+        file (replicate-python files.create, JS files.create)."""
+        fake = self.server.fake
+        if len(self.body) > fake.cfg["max_file_bytes"]:
+            return self._send(413, problem(413, "Request Entity Too Large",
+                                           "File size exceeds the maximum allowed size of %d bytes"
+                                           % fake.cfg["max_file_bytes"]))
+        part = _multipart_content(self.headers.get("Content-Type", ""), self.body)
+        if part is None:
+            return self._send(400, problem(400, "Bad Request",
+                                           "A file must be uploaded as multipart/form-data with a 'content' part"))
+        name, ctype, data = part
+        key = self.headers.get("X-Loramake-Key")
+        with fake.lock:
+            fid = uuid.UUID(int=fake.rng.getrandbits(128)).hex[:24]
+            obj = {"id": fid, "name": name, "content_type": ctype, "size": len(data),
+                   "etag": hashlib.md5(data).hexdigest(),
+                   "checksums": {"sha256": hashlib.sha256(data).hexdigest(),
+                                 "md5": hashlib.md5(data).hexdigest()},
+                   "metadata": {},
+                   "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                               time.gmtime(time.time() + 86400)),
+                   "urls": {"get": "%s/v1/files/%s" % (fake.cfg["files_url_base"]
+                                                        or fake.base, fid)}}
+            fake.files[fid] = obj
+            s = fake.stats
+            s["uploads"] += 1
+            s["upload_bytes"] += len(data)
+            s["uploads_by_key"][str(key)] = s["uploads_by_key"].get(str(key), 0) + 1
+        return self._send(201, obj)
+
+    def _h_file_object(self, fid):
+        fake = self.server.fake
+        with fake.lock:
+            obj = fake.files.get(fid)
+        if obj is None:
+            return self._send(404, problem(404, "Not found",
+                                           "The requested resource could not be found."))
+        return self._send(200, obj)
 
     def _h_stats(self):
         fake = self.server.fake
@@ -623,6 +711,24 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, TypeError, UnicodeDecodeError) as e:
             return self._send(400, {"detail": str(e)})
         return self._send(200, cfg)
+
+
+def _multipart_content(ctype, body):
+    """(filename, content type, bytes) of the part named "content" of a
+    multipart/form-data body, or None."""
+    if not ctype.lower().startswith("multipart/form-data") or "boundary=" not in ctype:
+        return None
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body)
+    if not msg.is_multipart():
+        return None
+    for part in msg.iter_parts():
+        if part.get_param("name", header="content-disposition") == "content":
+            name = part.get_filename()
+            data = part.get_payload(decode=True)
+            if name and data is not None:
+                return name, part.get_content_type(), data
+    return None
 
 
 def _shorten(v):
