@@ -1,6 +1,6 @@
 #!/bin/sh
-# Run every test: the cmocka unit tests (as TAP), the fake fal server's
-# self-test, and the CLI tests in tests/cli/. Ends with one summary line,
+# Run every test: the cmocka unit tests (as TAP), the fakes' self-tests
+# (tests/fake/test_*.py), and the CLI tests in tests/cli/. Ends with one summary line,
 # "N passed, N failed", and exits non-zero if anything failed.
 #
 #   LORAMAKE   the loramake binary to test (make check sets the ASan one)
@@ -42,14 +42,17 @@ if [ -z "${ONLY:-}" ]; then
 		fi
 		grep -q '^not ok ' "$log" && tail -40 "$log" | grep -v '^ok ' | sed 's/^/#   /'
 	done
-	if python3 "$top/tests/fake/test_fal_server.py" >"$log" 2>&1; then
-		echo "ok - fake fal server self-test"
-		passed=$((passed + 1))
-	else
-		echo "not ok - fake fal server self-test"
-		tail -30 "$log" | sed 's/^/#   /'
-		failed=$((failed + 1))
-	fi
+	for t in "$top"/tests/fake/test_*.py; do
+		name=$(basename "$t" .py)
+		if python3 "$t" >"$log" 2>&1; then
+			echo "ok - fake self-test $name"
+			passed=$((passed + 1))
+		else
+			echo "not ok - fake self-test $name"
+			tail -30 "$log" | sed 's/^/#   /'
+			failed=$((failed + 1))
+		fi
+	done
 fi
 
 for t in "$top"/tests/cli/t[0-9]*.sh; do
