@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/path.h"
 #include "base/text.h"
 #include "base/util.h"
 #include "compiler/dag.h"
@@ -303,22 +304,33 @@ mime_ext(const char *mime)
 
 /* POST /v1/files: the input's bytes as the part "content" (replicate-
  * python's files.create: the file, its name and type). -1 with err if
- * the bytes hold the boundary. */
+ * the bytes hold the boundary. A file the core streams (a training's
+ * ZIP: u->data NULL) is read here: a multipart body is built whole. */
 static int
 upload_request(struct remote_upload *u, struct remote_send *s,
 	       struct error *err)
 {
+	char *owned = NULL;
+	const char *data = u->data;
+	size_t dlen = u->len, len;
 	struct buf b;
-	size_t len;
 
-	if (memmem(u->data, u->len, BOUNDARY, strlen(BOUNDARY)))
+	if (!data) {
+		if (read_file(u->path, &owned, &dlen, err) < 0)
+			return -1;
+		data = owned;
+	}
+	if (memmem(data, dlen, BOUNDARY, strlen(BOUNDARY))) {
+		free(owned);
 		return error_set(err, "input %zu holds the upload's multipart boundary",
 				 u->input + 1);
+	}
 	buf_init(&b);
 	buf_addf(&b, "--%s\r\nContent-Disposition: form-data; name=\"content\"; "
 		 "filename=\"input-%zu.%s\"\r\nContent-Type: %s\r\n\r\n",
 		 BOUNDARY, u->input + 1, mime_ext(u->mime), u->mime);
-	buf_add(&b, u->data, u->len);
+	buf_add(&b, data, dlen);
+	free(owned);
 	buf_addf(&b, "\r\n--%s--\r\n", BOUNDARY);
 	len = b.len; /* buf_detach empties b */
 	*s = (struct remote_send){ "POST", xasprintf("%s/v1/files", u->t.rj->base),

@@ -54,7 +54,8 @@ test_expect_success 'loramake R train trains on Replicate and caches the LoRA in
 	test "$(trainings)" = 1 &&
 	fake_stat "d[\"training_bodies\"][0]" >body &&
 	grep "\"destination\": \"me/rt-lora\"" body &&
-	grep "\"input_images\": \"<[0-9]* chars sha256=" body &&
+	grep "\"input_images\": \"$FAKE_URL/v1/files/[0-9a-f]*\"" body &&
+	test "$(fake_stat "d[\"uploads\"]")" = 1 &&
 	tid=$(fake_stat "d[\"submitted\"][-1][\"id\"]") &&
 	python3 -c "import sys; sys.path.insert(0, \"$SRC/tests/fake\"); from fal_server import safetensors_blob; sys.stdout.buffer.write(safetensors_blob(\"$tid\"))" >want &&
 	cmp want r/build/train/rt.safetensors &&

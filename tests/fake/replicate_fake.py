@@ -152,6 +152,7 @@ class Fake:
         self.preds = {}
         self.trainings = {}
         self.files = {}          # id -> file object (uploads)
+        self.file_heads = {}     # id -> its first bytes (what a training checks)
         self.tokens = None
         self.t_tokens = 0.0
         self.reset_stats()
@@ -505,6 +506,14 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(images, str):
             return "- input.input_images: Invalid type. Expected: string"
         if not images.startswith("data:"):
+            own = self.server.fake.base + "/v1/files/"
+            if images.startswith(own):   # an upload of ours: look at it
+                with self.server.fake.lock:
+                    head = self.server.fake.file_heads.get(images[len(own):])
+                if head is None:
+                    return "- input.input_images: the file was not found"
+                return None if head.startswith(b"PK\x03\x04") else \
+                    "- input.input_images: the file is not a zip archive"
             return None if images.startswith(("https://", "http://")) else \
                 "- input.input_images: Does not match format 'uri'"
         head, _, payload = images.partition(",")
@@ -655,6 +664,7 @@ class Handler(BaseHTTPRequestHandler):
                    "urls": {"get": "%s/v1/files/%s" % (fake.cfg["files_url_base"]
                                                         or fake.base, fid)}}
             fake.files[fid] = obj
+            fake.file_heads[fid] = data[:4]
             s = fake.stats
             s["uploads"] += 1
             s["upload_bytes"] += len(data)
