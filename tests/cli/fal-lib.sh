@@ -137,3 +137,30 @@ no_secret() {
 
 # pending: how many remote requests jinx/.loramake/pending records.
 pending() { if [ -e jinx/.loramake/pending ]; then grep -c "	" jinx/.loramake/pending || true; else echo 0; fi; }
+
+# validate_recipe DIR: two anchors (files), a fal-zip package, a training
+# and two validation prompts (scale 0.8, seed 7), pointed at the fake
+validate_recipe() {
+	mkdir -p "$1" && cp "$SRC/recipes/jinx/keystones/hero.png" "$1/a.png" &&
+	cp "$SRC/tests/data/images/scene.png" "$1/b.png" &&
+	cat >"$1/recipe.yaml" <<-EOF2
+	loramake: 1
+	name: va
+	trigger: VACHAR
+	target: flux
+	engines:
+	  fal: { type: fal, url: "$FAKE_URL" }
+	anchor:
+	  items:
+	    a: { file: a.png, caption: "smiling" }
+	    b: { file: b.png, caption: "in a park" }
+	package: { format: fal-zip }
+	train: { steps: 1000 }
+	validate:
+	  scale: 0.8
+	  seed: 7
+	  items:
+	    park: "walking in a park"
+	    cafe: "reading in a cafe"
+	EOF2
+}

@@ -15,35 +15,10 @@ VA=fal-ai/flux-lora
 # a file the fake has, not a LoRA
 PNG=00000000-0000-4000-8000-000000000000-0-64x64-000000000000.png
 
-recipe() {
-	mkdir -p "$1" && cp "$SRC/recipes/jinx/keystones/hero.png" "$1/a.png" &&
-	cp "$SRC/tests/data/images/scene.png" "$1/b.png" &&
-	cat >"$1/recipe.yaml" <<-EOF2
-	loramake: 1
-	name: va
-	trigger: VACHAR
-	target: flux
-	engines:
-	  fal: { type: fal, url: "$FAKE_URL" }
-	anchor:
-	  items:
-	    a: { file: a.png, caption: "smiling" }
-	    b: { file: b.png, caption: "in a park" }
-	package: { format: fal-zip }
-	train: { steps: 1000 }
-	validate:
-	  scale: 0.8
-	  seed: 7
-	  items:
-	    park: "walking in a park"
-	    cafe: "reading in a cafe"
-	EOF2
-}
-
 submits() { fake_stat "d[\"submits_by_endpoint\"].get(\"$1\", 0)"; }
 
 test_expect_success 'loramake R leaves the validations unasked; plan names them beside the training' '
-	recipe r &&
+	validate_recipe r &&
 	lm r/recipe.yaml >out 2>err &&
 	test "$(submits $TR)" = 0 && test "$(submits $VA)" = 0 &&
 	lm plan r/recipe.yaml >plan &&
@@ -94,16 +69,16 @@ test_expect_success 'a training with the same key that made another LoRA file ma
 	! cmp r/build/train/va.safetensors r2/build/train/va.safetensors
 '
 test_expect_success 'the fake refuses a path that is not a LoRA file, and the node fails in its words' '
-	recipe bad &&
+	validate_recipe bad &&
 	sed -i "s|^  scale: 0.8|  scale: 0.8\n  params: { loras: [{ path: \"$FAKE_URL/files/$PNG\", scale: 1 }] }|" bad/recipe.yaml &&
 	expect_exit 1 lm bad/recipe.yaml train >out 2>err &&
 	grep "FAILED validate/park: .*422.*not a safetensors file" err
 '
 test_expect_success 'validate needs a train: section and an endpoint that takes a LoRA' '
-	recipe nt && sed -i "/^train:/d" nt/recipe.yaml &&
+	validate_recipe nt && sed -i "/^train:/d" nt/recipe.yaml &&
 	expect_exit 2 lm plan nt/recipe.yaml >out 2>err &&
 	grep "validate needs a train: section" err &&
-	recipe nl && sed -i "s|^  scale: 0.8|  scale: 0.8\n  model: fal-ai/flux/dev|" nl/recipe.yaml &&
+	validate_recipe nl && sed -i "s|^  scale: 0.8|  scale: 0.8\n  model: fal-ai/flux/dev|" nl/recipe.yaml &&
 	expect_exit 2 lm plan nl/recipe.yaml >out 2>err &&
 	grep "fal-ai/flux/dev. takes no LoRA" err
 '

@@ -16,35 +16,13 @@ fi
 start_fake --job-ms 50 || exit 1
 export FAL_KEY=$FAL_TEST_KEY
 
-recipe() {
-	mkdir -p "$1" && cp "$SRC/recipes/jinx/keystones/hero.png" "$1/a.png" &&
-	cp "$SRC/tests/data/images/scene.png" "$1/b.png" &&
-	cat >"$1/recipe.yaml" <<-EOF2
-	loramake: 1
-	name: va
-	trigger: VACHAR
-	target: flux
-	engines:
-	  fal: { type: fal, url: "$FAKE_URL" }
-	anchor:
-	  items:
-	    a: { file: a.png, caption: "smiling" }
-	    b: { file: b.png, caption: "in a park" }
-	package: { format: fal-zip }
-	train: { steps: 1000 }
-	validate:
-	  items:
-	    park: "walking in a park"
-	    cafe: "reading in a cafe"
-	EOF2
-}
 # vstate FILE: each validation node's "state outs" from the state JSON
 vstate() {
 	python3 -c 'import json, sys; print(" ".join("%s:%s:%d" % (n["id"], n["state"], len(n["outs"])) for n in json.load(open(sys.argv[1]))["nodes"] if n["kind"] == "validate"))' "$1"
 }
 
 test_expect_success 'setup: the dataset built, not trained, served' '
-	recipe r &&
+	validate_recipe r &&
 	lm r/recipe.yaml >out 2>err &&
 	{ "$LORAMAKE" review --no-open r/recipe.yaml >srv.out 2>srv.err & } &&
 	echo $! >srv.pid &&
