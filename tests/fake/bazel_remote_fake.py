@@ -47,11 +47,14 @@ object) for tests that plant a record by hand.
 import argparse
 import hashlib
 import json
+import os
 import re
-import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakelib import serve  # noqa: E402  (the serve loop every fake shares)
 
 BLOB_NAME = re.compile(r"^/?(.*/)?(ac/|cas/)([a-f0-9]{64})$")
 HASH_KEY = re.compile(r"^[a-f0-9]{64}$")
@@ -467,16 +470,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     fake = Fake(port=a.port, validate_ac=not a.disable_http_ac_validation,
                 max_blob_size=a.max_blob_size)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    fake.start()
-    sys.stdout.write("PORT %d\n" % fake.port)
-    sys.stdout.flush()
-    while not stop.wait(0.5):
-        pass
-    fake.stop()
-    return 0
+    return serve(fake)
 
 
 if __name__ == "__main__":

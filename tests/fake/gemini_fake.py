@@ -51,7 +51,6 @@ import json
 import os
 import random
 import re
-import signal
 import socket
 import sys
 import threading
@@ -62,7 +61,8 @@ from urllib.parse import parse_qs, urlsplit
 sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fal_server import make_png  # noqa: E402  (the same PNGs)
-from replicate_fake import _bool, _count, _nonneg, _prob, _shorten  # noqa: E402
+from fakelib import boolean as _bool, count as _count, nonneg as _nonneg  # noqa: E402
+from fakelib import prob as _prob, serve, shorten as _shorten  # noqa: E402
 
 VISION_BAD = ("", "not_json", "extra_member", "too_long", "control",
               "missing", "duplicate")
@@ -621,16 +621,7 @@ def main(argv=None):
     except ValueError as e:
         print("gemini_fake: %s" % e, file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    fake.start()
-    sys.stdout.write("PORT %d\n" % fake.port)
-    sys.stdout.flush()
-    while not stop.wait(0.5):
-        pass
-    fake.stop()
-    return 0
+    return serve(fake)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,6 @@ import math
 import os
 import random
 import re
-import signal
 import socket
 import sys
 import tarfile
@@ -67,39 +66,8 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fal_server import make_png, safetensors_blob  # noqa: E402  (the same files)
-
-
-def _prob(v):
-    v = float(v)
-    if not 0.0 <= v <= 1.0:
-        raise ValueError("must be between 0 and 1")
-    return v
-
-
-def _nonneg(v):
-    if isinstance(v, bool):
-        raise ValueError("must be a number")
-    v = float(v)
-    if v < 0:
-        raise ValueError("must be >= 0")
-    return v
-
-
-def _count(v):
-    v = _nonneg(v)
-    if v != int(v):
-        raise ValueError("must be an integer")
-    return int(v)
-
-
-def _bool(v):
-    if isinstance(v, bool):
-        return v
-    if str(v).lower() in ("1", "true", "yes", "on"):
-        return True
-    if str(v).lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError("must be a boolean")
+from fakelib import boolean as _bool, count as _count, nonneg as _nonneg  # noqa: E402
+from fakelib import prob as _prob, serve, shorten as _shorten  # noqa: E402
 
 
 SETTINGS = {
@@ -741,16 +709,6 @@ def _multipart_content(ctype, body):
     return None
 
 
-def _shorten(v):
-    if isinstance(v, str) and len(v) > 256:
-        return "<%d chars sha256=%s>" % (len(v), hashlib.sha256(v.encode()).hexdigest()[:16])
-    if isinstance(v, list):
-        return [_shorten(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _shorten(x) for k, x in v.items()}
-    return v
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, default=0)
@@ -766,16 +724,7 @@ def main(argv=None):
     except ValueError as e:
         print("replicate_fake: %s" % e, file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    fake.start()
-    sys.stdout.write("PORT %d\n" % fake.port)
-    sys.stdout.flush()
-    while not stop.wait(0.5):
-        pass
-    fake.stop()
-    return 0
+    return serve(fake)
 
 
 if __name__ == "__main__":
