@@ -462,6 +462,7 @@ put_node(FILE *f, const struct session *s, size_t i)
 {
 	const struct node *n = s->dag->nodes[i];
 	const struct status *st = &s->st[i];
+	const struct failure *fail = session_failure(s, n);
 	char hex[HASH_HEX_LEN + 1];
 
 	hash_hex(&n->key, hex);
@@ -471,8 +472,7 @@ put_node(FILE *f, const struct session *s, size_t i)
 	put_field(f, "key", n->keyed ? hex : NULL, false);
 	put_field(f, "state", state_name(st->state), false);
 	put_field(f, "reason", st->reason, false);
-	put_field(f, "failed", session_failure(s, n) ? session_failure(s, n)->why : NULL,
-		  false);
+	put_field(f, "failed", fail ? fail->why : NULL, false);
 	put_field(f, "engine", n->engine ? n->engine->name : n->engine_type, false);
 	put_field(f, "model", n->model, false);
 	fputs(",\"deps\":[", f);

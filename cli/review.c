@@ -176,11 +176,9 @@ outs_of(const struct session *s, const struct node *n, size_t *nouts,
 /* built / new / stale / waiting / input, or failed (its last try did,
  * and it is not built since): the page's words for a state. */
 static const char *
-shown_state(const struct session *s, const struct node *n)
+shown_state(const struct status *st, const struct failure *fail)
 {
-	const struct status *st = &s->st[n->idx];
-
-	if (session_failure(s, n))
+	if (fail)
 		return "failed";
 	return st->state == STATE_CACHED ? "built" : state_name(st->state);
 }
@@ -236,7 +234,7 @@ node_json(struct review *r, const struct node *n, const char *caption)
 	json_object_set_new(o, "kind", json_string(kind_name(n->kind)));
 	json_object_set_new(o, "item", jstr(n->item));
 	json_object_set_new(o, "engine", jstr(n->engine_type));
-	json_object_set_new(o, "state", json_string(shown_state(s, n)));
+	json_object_set_new(o, "state", json_string(shown_state(&s->st[n->idx], fail)));
 	json_object_set_new(o, "failed", jstr(fail ? fail->why : NULL));
 	json_object_set_new(o, "gate", gate_json(p, n));
 	json_object_set_new(o, "reason", json_string(s->st[n->idx].reason));
