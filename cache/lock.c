@@ -18,7 +18,7 @@
 #include "record.h"
 
 #define HEADER_PREFIX "# loramake lock"
-#define HEADER "# loramake lock v2: machine-written; commit it with the recipe\n"
+#define HEADER_TEXT "machine-written; commit it with the recipe"
 #define MAX_FIELDS 32 /* fields a node line may have, known or not */
 
 char *
@@ -481,6 +481,7 @@ take_line(struct lock *l, struct lock_side *sides, int mask, char *line,
 {
 	const char *why = "not a node, pick, reroll, env or gate line";
 	bool newer = l->version > LOCK_VERSION;
+	bool known = true;
 
 	if (record_starts(line, "node ")) {
 		struct lock_node *e = NULL;
@@ -523,8 +524,11 @@ take_line(struct lock *l, struct lock_side *sides, int mask, char *line,
 		for (int s = 0; !why && s < SIDE_COUNT; s++)
 			if (mask & 1 << s)
 				picks_set_env(&sides[s].lock.picks, id, tag);
+	} else {
+		known = false;
 	}
-	if (why)
+	/* a newer lock's kinds of line are its own (the header said so once) */
+	if (why && (known || !newer))
 		damaged(l, lineno, why);
 }
 
@@ -616,6 +620,10 @@ lock_parse(struct lock *l, const char *path, char *text, size_t len)
 	}
 	for (int s = 0; s < SIDE_COUNT; s++)
 		side_release(&sides[s]);
+	/* gate lines under an older header (a v2 lock written before v3
+	 * was): the next build writes v3, before a v2 loramake drops them */
+	if (l->picks.verdicts.len && l->version < LOCK_VERSION_GATE)
+		l->dirty = true;
 	return 0;
 }
 
@@ -978,12 +986,27 @@ conflict_on(const struct lock *l, const char *id)
 	return NULL;
 }
 
+/*
+ * The version l's text needs: the oldest whose reader loses none of it.
+ * A reader of an older version reads a newer lock but never rewrites it
+ * (lock_writable), so a version raised only where it must be keeps every
+ * lock without gate lines writable by the loramakes of v2. v2 is the
+ * floor: every lock since trained= came (issue 14) was written v2, and
+ * writing v1 again would change every committed lock's header.
+ */
+unsigned
+lock_format_version(const struct lock *l)
+{
+	return l->picks.verdicts.len ? LOCK_VERSION_GATE : LOCK_VERSION_TRAINED;
+}
+
 void
 lock_format(const struct lock *l, struct buf *b)
 {
 	const char **ids;
 
-	buf_adds(b, HEADER);
+	buf_addf(b, "%s v%u: %s\n", HEADER_PREFIX, lock_format_version(l),
+		 HEADER_TEXT);
 	ids = sorted_keys(&l->picks.byid);
 	for (size_t i = 0; ids[i]; i++) {
 		const struct lock_conflict *c = conflict_on(l, ids[i]);

@@ -3,7 +3,7 @@
 /*
  * lock: the lock file beside the recipe (recipe.yaml -> recipe.lock).
  *
- *   # loramake lock v2: machine-written; commit it with the recipe
+ *   # loramake lock v3: machine-written; commit it with the recipe
  *   node ID key=HEX out=HEX[,HEX] seed=N usd=X request=ID trained=HEX,HEX facets=...
  *   pick ID N
  *   reroll ID N     the node was given a new seed N times (loramake reroll)
@@ -17,8 +17,9 @@
  *
  * (request= and trained= are optional; every other field is required,
  * once. trained= is a training's provenance: the package's tree object it
- * read, and the object of the request it sent. v2 added it; a v1 lock
- * reads as before.)
+ * read, and the object of the request it sent. v2 added it, v3 the gate
+ * lines; a lock is written in the oldest version that holds what it says
+ * (lock_format_version), and v1 and v2 locks read as before.)
  * One line per node, sorted by id, so `git diff` shows exactly which nodes
  * changed and (through facets, 8 hex digits per key facet) what about
  * them. With a shared cache it lets a teammate rebuild nothing. It is
@@ -57,8 +58,12 @@ struct lock_conflict {
 	char *msg;          /* "recipe.lock:LINE: error: ..." */
 };
 
-/* The format this loramake reads and writes. */
-#define LOCK_VERSION 2
+/* The newest format this loramake reads and writes, and the versions
+ * that brought what a lock may hold: a lock of a version above
+ * LOCK_VERSION is read for what this one knows and never rewritten. */
+#define LOCK_VERSION 3
+#define LOCK_VERSION_TRAINED 2 /* trained= on a training's line */
+#define LOCK_VERSION_GATE 3    /* gate lines (an older reader drops them) */
 #define LOCK_MAX_REROLLS 1000000 /* reroll counts a lock may hold */
 /* Objects a node line may name: one per candidate. */
 #define LOCK_MAX_OUTS RECIPE_MAX_COUNT
@@ -124,6 +129,8 @@ void lock_prune(struct lock *l, bool (*keep)(const char *id, void *ctx),
  * gets its old entry, and its cached image.
  */
 void lock_record_envs(struct lock *l, const struct dag *dag);
+/* The version lock_format writes l in: v3 with gate lines, else v2. */
+unsigned lock_format_version(const struct lock *l);
 /* The lock's text, appended to b (for writers that write it elsewhere). */
 void lock_format(const struct lock *l, struct buf *b);
 /* Write atomically if dirty (and lock_writable). -1 with err. */

@@ -62,10 +62,10 @@ test_expect_success 'node lines split between the sides of a conflict are all ke
 	cmp r/recipe.lock built.lock
 '
 test_expect_success 'a lock of a newer format is read, and neither build nor pick rewrites it' '
-	sed "1s/lock v2/lock v3/" built.lock >r/recipe.lock &&
+	sed "1s/lock v2/lock v4/" built.lock >r/recipe.lock &&
 	cp r/recipe.lock newer.lock &&
 	lm plan r/recipe.yaml >plan 2>err &&
-	grep "written by a newer loramake (lock v3; this one knows v2)" err &&
+	grep "written by a newer loramake (lock v4; this one knows v3)" err &&
 	sed -i "s/prompt: waving/prompt: waving hello/" r/recipe.yaml &&
 	expect_exit 2 lm r/recipe.yaml >out 2>err &&
 	grep "not rewriting it" err &&

@@ -542,25 +542,73 @@ static void
 test_lock_of_a_newer_version_is_read_not_rewritten(void **state)
 {
 	char *path = in_dir("newer.lock");
-	static const char v2[] = "# loramake lock v3: machine-written\n"
-		"node a key=" H1 " out=" H2 " seed=1 usd=0 tier=gold" FACETS "\n";
+	static const char v4[] = "# loramake lock v4: machine-written\n"
+		"node a key=" H1 " out=" H2 " seed=1 usd=0 tier=gold" FACETS "\n"
+		"gate a 1111111111111111 fail 0.35 jaw wider\n"
+		"badge a gold\n";
 	struct lock l;
 	struct error err;
 	char *text;
 
 	(void)state;
-	assert_int_equal(write_file_atomic(path, v2, strlen(v2), NULL), 0);
+	assert_int_equal(write_file_atomic(path, v4, strlen(v4), NULL), 0);
 	assert_int_equal(lock_load(&l, path, NULL), 0);
-	assert_int_equal(l.version, 3);
+	assert_int_equal(l.version, 4);
 	assert_non_null(lock_get(&l, "a")); /* its unknown field let be */
+	assert_non_null(picks_verdict_text(&l.picks, "a")); /* a v3 line: read */
 	l.dirty = true;
 	assert_int_equal(lock_write(&l, &err), -1);
-	assert_non_null(strstr(err.msg, "newer loramake"));
+	assert_non_null(strstr(err.msg, "newer loramake (lock v4; this one writes v3)"));
 	lock_release(&l);
 	assert_int_equal(read_file(path, &text, NULL, NULL), 0);
-	assert_string_equal(text, v2);
+	assert_string_equal(text, v4);
 	free(text);
 	free(path);
+}
+
+/* The header says what an older reader would lose: v3 once a gate line is
+ * in (a v2 loramake reads it but never rewrites it, so the verdicts stay),
+ * v2 without (every v2 loramake still writes it); v2 locks that hold gate
+ * lines (written before v3 was) read them. */
+static void
+test_lock_with_gate_lines_is_written_v3_else_v2(void **state)
+{
+	static const char gate[] = "gate angle/back 0123456789abcdef fail 0.35 jaw wider\n";
+	static const char v3[] = "# loramake lock v3: machine-written; commit it "
+				 "with the recipe\npick a 2\n";
+	struct lock l;
+	char *text;
+
+	(void)state;
+	parse_lock_str(&l, LOCK_HEAD "pick a 2\n");
+	assert_int_equal(lock_format_version(&l), 2);
+	text = format_lock(&l);
+	assert_true(!strncmp(text, LOCK_HEAD, strlen(LOCK_HEAD)));
+	free(text);
+	picks_put_verdict(&l.picks, "angle/back", "0123456789abcdef fail 0.35 jaw wider");
+	assert_int_equal(lock_format_version(&l), 3);
+	text = format_lock(&l);
+	assert_true(!strncmp(text, v3, strlen(v3)));
+	assert_non_null(strstr(text, gate));
+	lock_release(&l);
+	/* what this writes, this reads back the same */
+	parse_lock_str(&l, text);
+	free(text);
+	assert_int_equal(l.version, 3);
+	assert_string_equal(picks_verdict_text(&l.picks, "angle/back"),
+			    "0123456789abcdef fail 0.35 jaw wider");
+	assert_int_equal(lock_writable(&l, NULL), 0);
+	lock_release(&l);
+	/* a v2 lock with a gate line, as written before v3: read, and
+	 * rewritten v3 */
+	parse_lock_str(&l, LOCK_HEAD "gate angle/back 0123456789abcdef fail 0.35 jaw wider\n");
+	assert_int_equal(l.version, 2);
+	assert_non_null(picks_verdict_text(&l.picks, "angle/back"));
+	assert_int_equal(lock_writable(&l, NULL), 0);
+	text = format_lock(&l);
+	assert_true(!strncmp(text, "# loramake lock v3:", 19));
+	lock_release(&l);
+	free(text);
 }
 
 static void
@@ -737,6 +785,7 @@ main(void)
 		cmocka_unit_test(test_lock_round_trips_big_amounts),
 		cmocka_unit_test(test_lock_trained_round_trips_and_a_v1_lock_reads),
 		cmocka_unit_test(test_lock_of_a_newer_version_is_read_not_rewritten),
+		cmocka_unit_test(test_lock_with_gate_lines_is_written_v3_else_v2),
 		cmocka_unit_test(test_lock_conflict_unions_node_lines),
 		cmocka_unit_test(test_lock_conflicting_picks_name_both_lines),
 		cmocka_unit_test(test_lock_diff3_conflict_merges_picks_three_way),
