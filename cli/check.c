@@ -441,7 +441,7 @@ judge(const struct session *s, struct gathered *g, struct check_report *rep)
 				   .lint = g->lint, .mix = s->dag->recipe.mix,
 				   .nmix = s->dag->recipe.nmix,
 				   .verdicts = g->verdicts, .nverdicts = g->nverdicts,
-				   .gate_min = gate_min(&s->dag->recipe) };
+				   .gate_min = recipe_gate_min(&s->dag->recipe) };
 	check_run(&in, rep);
 	return 0;
 }

@@ -155,8 +155,6 @@ int gate_reroll(struct session *s, const struct node *const *targets, size_t n,
 		int round);
 double gate_reroll_cost(const struct session *s, int rounds, size_t *nfailed,
 			size_t *nunjudged);
-/* gate: min:, else 0.7. */
-double gate_min(const struct recipe *r);
 /* The node a reroll of gated image img gives a new seed (past upscales). */
 const struct node *gate_target(const struct node *img);
 /* Was img kept by hand: a pick on it or on what its upscale refines? */

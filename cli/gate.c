@@ -12,13 +12,6 @@
 #include "cli.h"
 #include "quality/vision.h"
 
-/* The gate's threshold: min:, else 0.7. */
-double
-gate_min(const struct recipe *r)
-{
-	return r->sec[KIND_GATE].min >= 0 ? r->sec[KIND_GATE].min : 0.7;
-}
-
 /* The node a reroll of a gated image gives a new seed: the image, or
  * what its upscale refines (an upscale cannot change who it shows). */
 const struct node *
@@ -51,32 +44,41 @@ answer_path(const struct session *s, const struct node *g)
 	return store_object_path(&s->store, &st->action->outs[0]);
 }
 
-/* Record g's verdict on its image in the lock's picks; true if new. */
+/*
+ * Record g's verdict on its image in the lock's picks, its word by the
+ * recipe's min: as it is now; true if the line changed (a new answer, or
+ * a min: edited since it was written). *passes_now: the line had failed
+ * this same image, and it passes now.
+ */
 static bool
-record_one(struct session *s, const struct node *g)
+record_one(struct session *s, const struct node *g, bool *passes_now)
 {
-	char *path = answer_path(s, g);
-	const char *old;
-	struct verdict had;
+	char *path = answer_path(s, g), *old = NULL;
+	const char *now, *was;
 	struct buf reasons;
 	struct error err;
 	double score;
-	bool failed, changed = false;
+	bool changed = false;
 
+	*passes_now = false;
 	if (!path)
 		return false;
 	buf_init(&reasons);
 	if (vision_read_verdict(path, &score, &reasons, &err) < 0) {
 		warn("%s: %s", g->id, err.msg);
 	} else {
-		failed = score < gate_min(&s->dag->recipe);
-		old = picks_verdict_text(&s->lock.picks, g->subject->id);
-		changed = !old || !picks_verdict(&s->lock.picks, g->subject, &had) ||
-			  had.failed != failed || strcmp(had.reasons, reasons.data);
-		if (changed)
-			picks_set_verdict(&s->lock.picks, g->subject->id,
-					  &g->subject->key, failed, score, reasons.data);
+		was = picks_verdict_text(&s->lock.picks, g->subject->id);
+		old = was ? xstrdup(was) : NULL;
+		picks_set_verdict(&s->lock.picks, g->subject->id, &g->subject->key,
+				  verdict_fails(score, &s->dag->recipe), score,
+				  reasons.data);
+		now = picks_verdict_text(&s->lock.picks, g->subject->id);
+		changed = !old || strcmp(old, now) != 0;
+		/* "KEY16 fail ..." -> "KEY16 pass ...": the same image */
+		*passes_now = changed && old && !strncmp(old, now, 16) &&
+			      old[17] == 'f' && now[17] == 'p';
 	}
+	free(old);
 	buf_release(&reasons);
 	free(path);
 	return changed;
@@ -85,6 +87,7 @@ record_one(struct session *s, const struct node *g)
 int
 gate_record(struct session *s, size_t *nfailed)
 {
+	double min = recipe_gate_min(&s->dag->recipe);
 	bool changed = false;
 	struct verdict v;
 	struct error err;
@@ -95,16 +98,21 @@ gate_record(struct session *s, size_t *nfailed)
 
 		if (g->kind != KIND_GATE)
 			continue;
-		bool now = record_one(s, g);
+		bool passes_now, now = record_one(s, g, &passes_now);
 
 		changed |= now;
-		if (picks_verdict(&s->lock.picks, g->subject, &v) && v.failed) {
+		if (!picks_verdict(&s->lock.picks, g->subject, &v))
+			continue;
+		if (v.failed) {
 			(*nfailed)++;
 			if (now)
 				printf("gate: %s failed (%.2f < %.2f): %s%s\n",
-				       g->subject->id, v.score, gate_min(&s->dag->recipe),
-				       v.reasons, gate_kept(&s->lock.picks, g->subject)
-							  ? " (kept by hand)" : "");
+				       g->subject->id, v.score, min, v.reasons,
+				       gate_kept(&s->lock.picks, g->subject)
+					       ? " (kept by hand)" : "");
+		} else if (passes_now) { /* min: lowered */
+			printf("gate: %s passes now (%.2f >= %.2f)\n", g->subject->id,
+			       v.score, min);
 		}
 	}
 	if (!changed)

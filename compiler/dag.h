@@ -145,8 +145,9 @@ struct picks {
 
 /* The identity gate's verdict on an image (a lock line, gate:). */
 struct verdict {
-	bool failed;              /* the score is under the gate's min: out
-				     of the package unless kept by hand */
+	bool failed;              /* the score is under the recipe's min:
+				     (as it is now): out of the package
+				     unless kept by hand */
 	double score;             /* 0..1 */
 	const char *reasons;      /* the model's, joined by "; " (cleaned
 				     text); borrowed from the picks */
@@ -230,9 +231,16 @@ void picks_put_verdict(struct picks *p, const char *id, const char *text);
 /* The verdict line's value recorded for id, or NULL (borrowed). */
 const char *picks_verdict_text(const struct picks *p, const char *id);
 /* The verdict recorded for img as it is now (its key), or false: none,
- * or one about an earlier image of that id. p may be NULL. */
+ * or one about an earlier image of that id. p may be NULL. Failed is
+ * what img's recipe's min: says of the score (verdict_fails), not the
+ * word the judging build wrote: an edited min: is a new selection at once,
+ * with no call. */
 bool picks_verdict(const struct picks *p, const struct node *img,
 		   struct verdict *v);
+/* Does score fail r's gate? The score as a lock line holds it (two
+ * decimals), so the build that judges and every reader of its line
+ * agree on a score at the threshold. */
+bool verdict_fails(double score, const struct recipe *r);
 /* Is text a verdict line's value ("KEY pass|fail SCORE REASONS")? The
  * lock's check of what it reads. */
 bool verdict_text_ok(const char *text);

@@ -146,10 +146,20 @@ picks_verdict(const struct picks *p, const struct node *img, struct verdict *v)
 	key16(&img->key, k);
 	if (strncmp(t, k, 16) != 0)
 		return false; /* about an earlier image (a reroll, an edit) */
-	v->failed = t[17] == 'f';
 	v->score = strtod(t + 22, &end);
 	v->reasons = end + 1;
+	/* a node of no recipe (a tool's, a test's): the word as judged */
+	v->failed = img->recipe ? verdict_fails(v->score, img->recipe) : t[17] == 'f';
 	return true;
+}
+
+bool
+verdict_fails(double score, const struct recipe *r)
+{
+	char two[32];
+
+	snprintf(two, sizeof(two), "%.2f", score); /* as picks_set_verdict */
+	return strtod(two, NULL) < recipe_gate_min(r);
 }
 
 void

@@ -1399,6 +1399,13 @@ recipe_load(struct recipe *r, struct arena *a, const struct source *src,
 	return d->nerrors > before ? -1 : 0;
 }
 
+double
+recipe_gate_min(const struct recipe *r)
+{
+	return r->sec[KIND_GATE].min >= 0 ? r->sec[KIND_GATE].min
+					  : RECIPE_DEFAULT_GATE_MIN;
+}
+
 const struct engine_decl *
 recipe_engine(const struct recipe *r, const char *name)
 {

@@ -22,6 +22,7 @@
 #define RECIPE_MAX_REFS 16         /* refs: of a section or an item */
 #define RECIPE_MAX_CONCURRENCY 256
 #define RECIPE_DEFAULT_REPEATS 10  /* package repeats: (FluxGym's default) */
+#define RECIPE_DEFAULT_GATE_MIN 0.7 /* gate: the score an image must reach */
 #define RECIPE_MAX_REPEATS 1000
 #define RECIPE_MAX_STEPS 10000     /* train steps: (fal's trainers' limit) */
 
@@ -233,7 +234,8 @@ struct section {
 	/* gate */
 	const char *against; /* the reference's node id (NULL: hero) */
 	struct loc against_loc;
-	double min;         /* the score an image must reach; < 0: 0.7 */
+	double min;         /* the score an image must reach; < 0:
+			       RECIPE_DEFAULT_GATE_MIN (recipe_gate_min) */
 	/* train */
 	int steps;          /* 0: the trainer's default for the target */
 	struct loc steps_loc;
@@ -283,6 +285,8 @@ int recipe_load(struct recipe *r, struct arena *a, const struct source *src,
 
 struct buf;
 /* text as a JSON string (quoted, escaped) onto out: a param's value. */
+/* The identity gate's threshold: gate: min:, else RECIPE_DEFAULT_GATE_MIN. */
+double recipe_gate_min(const struct recipe *r);
 void recipe_json_string(struct buf *out, const char *text);
 
 const struct engine_decl *recipe_engine(const struct recipe *r,

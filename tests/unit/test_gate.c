@@ -2,7 +2,8 @@
  * test_gate: unit tests for the identity gate's verdicts (cmocka): a
  * verdict holds only for the image as it was judged (its key), the lock's
  * gate lines round-trip and refuse what is not one, a failed image leaves
- * the package unless kept by hand (dag_selected), and a gate answer is
+ * the package unless kept by hand (dag_selected), the recipe's min: as it
+ * is now decides (an edited threshold, no call), and a gate answer is
  * read strictly (vision_read_verdict). The build side is
  * t3401-identity-gate against tests/fake/gemini_fake.py.
  */
@@ -112,6 +113,41 @@ test_failed_image_left_out(void **state)
 	picks_release(&p);
 }
 
+/* The recipe's min: as it is now decides, not the word a build wrote:
+ * an edited threshold is a new selection without judging again; a score
+ * at the threshold is read as the lock holds it (two decimals). */
+static void
+test_min_decides_not_the_word_written(void **state)
+{
+	struct recipe r = { 0 };
+	struct node pkg = { .id = "package", .kind = KIND_PACKAGE, .recipe = &r };
+	struct node back = image("angle/back", 0x01), front = image("angle/front", 0x02);
+	struct picks p;
+	struct verdict v;
+
+	(void)state;
+	r.sec[KIND_GATE].min = -1; /* none given: 0.7 */
+	back.recipe = front.recipe = &r;
+	picks_init(&p);
+	picks_set_verdict(&p, back.id, &back.key, true, 0.35, "jaw wider");
+	picks_set_verdict(&p, front.id, &front.key, false, 0.92, "-");
+	assert_true(picks_verdict(&p, &back, &v) && v.failed);
+	assert_false(dag_selected(&pkg, &back, &p));
+	r.sec[KIND_GATE].min = 0.3; /* lowered: the failed one passes */
+	assert_true(picks_verdict(&p, &back, &v) && !v.failed);
+	assert_true(dag_selected(&pkg, &back, &p));
+	r.sec[KIND_GATE].min = 0.95; /* raised: the passed one fails */
+	assert_true(picks_verdict(&p, &front, &v) && v.failed);
+	assert_false(dag_selected(&pkg, &front, &p));
+	/* 0.696 is written 0.70: it passes 0.7 when judged and when read */
+	r.sec[KIND_GATE].min = 0.7;
+	assert_false(verdict_fails(0.696, &r));
+	picks_set_verdict(&p, front.id, &front.key, verdict_fails(0.696, &r), 0.696, "-");
+	assert_true(picks_verdict(&p, &front, &v) && !v.failed);
+	assert_true(verdict_fails(0.694, &r));
+	picks_release(&p);
+}
+
 static void
 read_verdict(const char *json, int want, double *score, struct buf *reasons)
 {
@@ -158,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_verdict_text),
 		cmocka_unit_test(test_lock_gate_lines),
 		cmocka_unit_test(test_failed_image_left_out),
+		cmocka_unit_test(test_min_decides_not_the_word_written),
 		cmocka_unit_test(test_read_verdict),
 	};
 
