@@ -10,7 +10,9 @@ waits for (tests/cli/lib.sh's wait_for).
 
 import argparse
 import hashlib
+import json
 import signal
+import struct
 import sys
 import threading
 
@@ -62,6 +64,33 @@ def shorten(v):
     if isinstance(v, dict):
         return {k: shorten(x) for k, x in v.items()}
     return v
+
+
+def is_safetensors(data):
+    """Are bytes a safetensors frame: an 8-byte little-endian length, a
+    JSON object of that length whose tensors' data_offsets lie within
+    the bytes after it?"""
+    if len(data) < 10:
+        return False
+    n = struct.unpack("<Q", data[:8])[0]
+    if 8 + n > len(data) or data[8:9] != b"{":
+        return False
+    try:
+        header = json.loads(data[8:8 + n].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(header, dict):
+        return False
+    room = len(data) - 8 - n
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        offs = t.get("data_offsets") if isinstance(t, dict) else None
+        if (not isinstance(offs, list) or len(offs) != 2
+                or not all(isinstance(o, int) for o in offs)
+                or not 0 <= offs[0] <= offs[1] <= room):
+            return False
+    return True
 
 
 def apply_settings(cfg, settings, req, actions=()):

@@ -32,7 +32,13 @@ in the body and, unless retry_after_header is false, a Retry-After.
 
 An uploaded file's urls.get may be an input value; a create whose input
 names one of this fake's /v1/files/ URLs that was never uploaded answers
-422.  The files API's errors are its RFC 7807 objects too: 401 without the
+422.  black-forest-labs/flux-dev-lora (LORA_MODELS) takes a LoRA as
+lora_weights, which here must be the urls.get of a file uploaded to this
+fake whose bytes are a safetensors frame, and lora_scale (-1 to 3) and
+num_outputs (1 to 4) as Replicate's schema bounds them; anything else is
+a 422 in Replicate's shape (title, detail, status, invalid_fields).  The
+ledger (/_stats) lists every upload (uploaded: id, name, content type,
+size, sha256, urls.get) beside every create's body.  The files API's errors are its RFC 7807 objects too: 401 without the
 token, 400 for a body that is not multipart/form-data with a "content"
 part (a file), 413 over max_file_bytes (Replicate's 100 MiB).
 
@@ -68,6 +74,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fal_server import make_png, safetensors_blob  # noqa: E402  (the same files)
 from fakelib import boolean as _bool, count as _count, nonneg as _nonneg  # noqa: E402
 from fakelib import prob as _prob, serve, shorten as _shorten  # noqa: E402
+from fakelib import is_safetensors  # noqa: E402
 
 
 SETTINGS = {
@@ -96,6 +103,14 @@ WEIGHTS_NAME = re.compile(r"^([0-9a-f]{26})-trained_model\.tar$")
 MODEL = re.compile(r"^[A-Za-z0-9._-]+$")
 VERSION = re.compile(r"^[0-9a-f]{1,128}$")
 
+# Models that load a LoRA at run time: the bounds of their inputs
+# (Replicate's schema: lora_scale -1..3 on the Flux dev family's LoRA
+# input, num_outputs 1..4).
+LORA_MODELS = {
+    "black-forest-labs/flux-dev-lora": {"lora_scale": (-1, 3),
+                                        "num_outputs": (1, 4)},
+}
+
 
 class Prediction:
     pass
@@ -121,6 +136,7 @@ class Fake:
         self.trainings = {}
         self.files = {}          # id -> file object (uploads)
         self.file_heads = {}     # id -> its first bytes (what a training checks)
+        self.file_loras = set()  # ids of uploads that are safetensors files
         self.tokens = None
         self.t_tokens = 0.0
         self.reset_stats()
@@ -132,6 +148,7 @@ class Fake:
             "cancels_effective": 0, "files_served": 0, "prefer_wait": 0,
             "max_inflight": 0, "by_status": {}, "auth_failures": 0,
             "uploads": 0, "upload_bytes": 0, "uploads_by_key": {},
+            "uploaded": [],
             "faults": {"burst_429": 0, "rate_429": 0, "fail": 0, "drop": 0,
                        "truncate": 0, "job_fail": 0},
             "trainings": 0, "training_bodies": [], "training_cancels": 0,
@@ -399,6 +416,11 @@ class Handler(BaseHTTPRequestHandler):
         if missing:
             return self._send(422, problem(422, "Input validation failed",
                                            "- input.%s: file not found: %s" % missing))
+        bad = self._lora_refusal(model, inp)
+        if bad:
+            return self._send(422, problem(422, "Input validation failed",
+                                           "- input.%s: %s" % bad,
+                                           invalid_fields=[{"field": "input." + bad[0]}]))
         key = self.headers.get("X-Loramake-Key")
         now = time.monotonic()
         with fake.lock:
@@ -605,6 +627,41 @@ class Handler(BaseHTTPRequestHandler):
                             return k, u
         return None
 
+    def _lora_refusal(self, model, inp):
+        """(field, why) of a LoRA model's input this fake refuses, or None:
+        lora_weights must be one of its uploads that is a safetensors file
+        (Replicate fetches the URL; a file only this fake holds is one it
+        can look at), the numbers within the schema's bounds."""
+        bounds = LORA_MODELS.get(model)
+        if bounds is None:
+            return None
+        for field, (lo, hi) in sorted(bounds.items()):
+            v = inp.get(field)
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or \
+                    (field == "num_outputs" and v != int(v)):
+                return field, "Invalid type. Expected: %s" % (
+                    "integer" if field == "num_outputs" else "number")
+            if not lo <= v <= hi:
+                return field, "Must be between %s and %s" % (lo, hi)
+        lora = inp.get("lora_weights")
+        if lora is None:
+            return None     # flux dev without a LoRA
+        if not isinstance(lora, str):
+            return "lora_weights", "Invalid type. Expected: string"
+        own = self.server.fake.base + "/v1/files/"
+        if not lora.startswith(own):
+            return "lora_weights", ("could not load LoRA weights from %s: this "
+                                    "server takes only a file uploaded to its "
+                                    "/v1/files" % lora)
+        with self.server.fake.lock:
+            ok = lora[len(own):] in self.server.fake.file_loras
+        if not ok:
+            return "lora_weights", ("could not load LoRA weights from %s: not a "
+                                    "safetensors file" % lora)
+        return None
+
     def _h_upload(self):
         """POST /v1/files: multipart/form-data whose part "content" is the
         file (replicate-python files.create, JS files.create)."""
@@ -633,7 +690,13 @@ class Handler(BaseHTTPRequestHandler):
                                                         or fake.base, fid)}}
             fake.files[fid] = obj
             fake.file_heads[fid] = data[:4]
+            if is_safetensors(data):
+                fake.file_loras.add(fid)
             s = fake.stats
+            s["uploaded"].append({"id": fid, "name": name, "content_type": ctype,
+                                  "size": len(data), "key": key,
+                                  "sha256": obj["checksums"]["sha256"],
+                                  "url": obj["urls"]["get"]})
             s["uploads"] += 1
             s["upload_bytes"] += len(data)
             s["uploads_by_key"][str(key)] = s["uploads_by_key"].get(str(key), 0) + 1

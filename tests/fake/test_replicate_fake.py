@@ -26,6 +26,7 @@ import replicate_fake  # noqa: E402
 KEY = "r8-test"
 AUTH = {"Authorization": "Bearer " + KEY}
 MODEL = "/v1/models/black-forest-labs/flux-dev/predictions"
+LORA_MODEL = "/v1/models/black-forest-labs/flux-dev-lora/predictions"
 VERSION = "5f24084160c9089501c1b3545d9be3c27883ae2239b6f412990e82d4a6210f8f"
 BOUNDARY = "selftest-b0undary"
 
@@ -193,6 +194,57 @@ class FakeReplicateTest(unittest.TestCase):
         status, _, f = self.upload(b"abc")
         self.assertEqual(status, 201)
         self.assertTrue(f["urls"]["get"].startswith("http://127.0.0.2:9/v1/files/"))
+
+    # -- a LoRA model (validate:) --------------------------------------------
+
+    def lora_create(self, inp):
+        return self.create(dict({"prompt": "TOK in a park"}, **inp), path=LORA_MODEL)
+
+    def test_lora_model_takes_an_uploaded_safetensors_file(self):
+        lora = replicate_fake.safetensors_blob("selftest")
+        status, _, f = self.upload(lora)
+        self.assertEqual(status, 201, f)
+        status, _, pred = self.lora_create({"lora_weights": f["urls"]["get"],
+                                            "lora_scale": 0.8, "num_outputs": 1})
+        self.assertEqual(status, 201, pred)
+        pred = self.wait_done(pred)
+        self.assertEqual(pred["status"], "succeeded")
+        self.assertIsInstance(pred["output"], list)
+        up = self.stats()["uploaded"]
+        self.assertEqual(len(up), 1)
+        self.assertEqual((up[0]["url"], up[0]["size"], up[0]["sha256"]),
+                         (f["urls"]["get"], len(lora), hashlib.sha256(lora).hexdigest()))
+
+    def test_lora_model_refuses_what_is_no_lora_it_holds(self):
+        _, _, png = self.upload(b"\x89PNG\r\n\x1a\n" + b"x" * 64)
+        bad = {"https://example.com/lora.safetensors": "takes only a file uploaded",
+               png["urls"]["get"]: "not a safetensors file",
+               self.base + "/v1/files/neveruploaded": "file not found"}
+        for url, words in bad.items():
+            status, _, err = self.lora_create({"lora_weights": url})
+            self.assertEqual((status, err["status"], err["title"]),
+                             (422, 422, "Input validation failed"), err)
+            self.assertTrue(err["detail"].startswith("- input.lora_weights: "), err)
+            self.assertIn(words, err["detail"])
+        # a truncated frame: the header's length runs past the bytes
+        cut = replicate_fake.safetensors_blob("cut")
+        _, _, f = self.upload(cut[:-20])
+        status, _, err = self.lora_create({"lora_weights": f["urls"]["get"]})
+        self.assertEqual(status, 422, err)
+        self.assertIn("not a safetensors file", err["detail"])
+        self.assertEqual(self.stats()["submits_total"], 0)
+
+    def test_lora_model_bounds_its_scale_and_outputs(self):
+        _, _, f = self.upload(replicate_fake.safetensors_blob("b"))
+        for inp, field in (({"lora_scale": 3.5}, "lora_scale"),
+                           ({"lora_scale": "1"}, "lora_scale"),
+                           ({"num_outputs": 5}, "num_outputs"),
+                           ({"num_outputs": 1.5}, "num_outputs")):
+            status, _, err = self.lora_create(dict(inp, lora_weights=f["urls"]["get"]))
+            self.assertEqual(status, 422, (inp, err))
+            self.assertEqual(err["invalid_fields"], [{"field": "input." + field}])
+        # the same LoRA URL on another model is only a string
+        self.assertEqual(self.create({"prompt": "x", "lora_weights": "anything"})[0], 201)
 
     # -- faults of the downloads ---------------------------------------------
 
