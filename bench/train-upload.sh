@@ -1,23 +1,31 @@
 #!/bin/sh
 # bench/train-upload.sh: the memory and time of a validation's upload of
-# a big LoRA to the fake fal storage (the same path a package's ZIP takes
-# to a trainer). A build trains on the fake (a small LoRA), the cached
+# a big LoRA to the fake fal storage, or with ENGINE=replicate to the fake
+# Replicate's files API (the same path a package's ZIP takes to a
+# trainer). A build trains on the fake (a small LoRA), the cached
 # LoRA object is then replaced by a MB-megabyte safetensors file (a valid
 # frame, zeros after it), and a validation with a new seed uploads it:
 # `loramake R train` under /usr/bin/time -v. Reported: the upload's
 # build time and loramake's peak RSS.
 #
 #   LORAMAKE   the binary (default ./loramake)
-#   MB         the LoRA's size in MiB (default 300)
+#   MB         the LoRA's size in MiB (default 300; 90 on Replicate,
+#              whose files API takes up to 100 MiB)
+#   ENGINE     fal (default) or replicate
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 LORAMAKE=${LORAMAKE:-$top/loramake}
-MB=${MB:-300}
+ENGINE=${ENGINE:-fal}
+case $ENGINE in
+fal) MB=${MB:-300} fake=fal_server.py ;;
+replicate) MB=${MB:-90} fake=replicate_fake.py ;;
+*) echo "ENGINE is fal or replicate" >&2; exit 2 ;;
+esac
 work=$top/bench/out/train-upload
 rm -rf "$work"
 mkdir -p "$work/r"
 cd "$work"
-python3 "$top/tests/fake/fal_server.py" --port 0 --key bench-key \
+python3 "$top/tests/fake/$fake" --port 0 --key bench-key \
 	--log fake.log >fake.out 2>fake.err &
 fake_pid=$!
 trap 'kill $fake_pid 2>/dev/null || true' EXIT INT TERM
@@ -28,25 +36,33 @@ for _ in $(seq 1 100); do
 done
 cp "$top/recipes/jinx/keystones/hero.png" r/a.png
 cp "$top/tests/data/images/scene.png" r/b.png
+if [ "$ENGINE" = fal ]; then
+	engine="fal: { type: fal, url: \"http://127.0.0.1:$port\" }"
+	train="train: { steps: 1000 }"
+	export FAL_KEY=bench-key
+else
+	engine="rep: { type: replicate, url: \"http://127.0.0.1:$port\" }"
+	train="train: { engine: rep, destination: me/up, model: \"ostris/flux-dev-lora-trainer:$(printf '%064d' 0)\" }"
+	export REPLICATE_API_TOKEN=bench-key
+fi
 cat >r/recipe.yaml <<EOR
 loramake: 1
 name: up
 trigger: UPCHAR
 target: flux
 engines:
-  fal: { type: fal, url: "http://127.0.0.1:$port" }
+  $engine
 anchor:
   items:
     a: { file: a.png, caption: "smiling" }
     b: { file: b.png, caption: "in a park" }
 package: { format: fal-zip }
-train: { steps: 1000 }
+$train
 validate:
   seed: 1
   items:
     park: "walking in a park"
 EOR
-export FAL_KEY=bench-key
 "$LORAMAKE" r/recipe.yaml train >train.out 2>train.err
 obj=$(sed -n 's/^node train\/up .* out=\([0-9a-f]*\) .*/\1/p' r/recipe.lock)
 lora=r/.loramake/objects/$(echo "$obj" | cut -c1-2)/$(echo "$obj" | cut -c3-)
@@ -64,4 +80,4 @@ sed -i 's/seed: 1/seed: 2/' r/recipe.yaml
 /usr/bin/time -v "$LORAMAKE" r/recipe.yaml train >upload.out 2>upload.err
 rss=$(awk -F': ' '/Maximum resident/{print $2}' upload.err)
 secs=$(sed -n 's/.* built in \([0-9.]*\)s.*/\1/p' upload.out)
-echo "train-upload: a $MB MiB LoRA uploaded in ${secs}s, peak RSS $((rss / 1024)) MiB"
+echo "train-upload ($ENGINE): a $MB MiB LoRA uploaded in ${secs}s, peak RSS $((rss / 1024)) MiB"

@@ -713,12 +713,13 @@ aspect_listed(const char *const *list, struct aspect a)
  * that takes an aspect ratio or a size (compiler/engine_type.h) and so
  * into the key; an inherited one is not sent (edits keep their input's
  * shape) and keys nothing: packaging reads it from the image's lineage,
- * the package's key holds the sides. A ratio the declared endpoint does
+ * the package's key holds the sides. A ratio the declared endpoint
+ * (model: the section's, or the default it stands for: validate's) does
  * not list is an error where it is set.
  */
 static void
 set_aspect(struct expander *x, struct node *n, const struct section *s,
-	   const struct item *it)
+	   const struct item *it, const char *model)
 {
 	const struct engine_type *declared = engine_type_find(x->declared[n->kind]);
 	const struct loc *loc = it && aspect_set(it->aspect) ? &it->aspect_loc
@@ -730,7 +731,7 @@ set_aspect(struct expander *x, struct node *n, const struct section *s,
 		return;
 	n->aspect = it && aspect_set(it->aspect) ? it->aspect : s->aspect;
 	/* said once a place: the loc (in the recipe's arena) is its key */
-	if (declared && engine_type_shape(declared, s->model, &ratios) ==
+	if (declared && engine_type_shape(declared, model, &ratios) ==
 	    SHAPE_ASPECT_RATIO && !aspect_listed(ratios, n->aspect) &&
 	    !htab_put(&x->bad_templates, (const char *)loc, sizeof(*loc),
 		      (void *)loc)) {
@@ -740,7 +741,7 @@ set_aspect(struct expander *x, struct node *n, const struct section *s,
 		for (; *ratios; ratios++)
 			buf_addf(&all, "%s%s", all.len ? ", " : "", *ratios);
 		diag_error(x->d, *loc, "%s takes the aspect ratios %s, not %s",
-			   s->model, all.data, aspect_text(n->aspect, text, sizeof(text)));
+			   model, all.data, aspect_text(n->aspect, text, sizeof(text)));
 		buf_release(&all);
 	}
 	n->shape_sent = n->engine_type &&
@@ -768,7 +769,7 @@ gen_node(struct expander *x, const struct gen_spec *g)
 		inherit(n, g->from);
 	}
 	add_refs(x, n, it && it->refs.set ? &it->refs : &s->refs);
-	set_aspect(x, n, s, it);
+	set_aspect(x, n, s, it, s->model);
 	n->prompt = expand_prompt(x, g->tmpl, g->tmpl_loc, &g->vars);
 	n->negative = s->negative ? s->negative : x->r->negative;
 	n->strength = it && it->strength >= 0 ? it->strength : s->strength;
@@ -1949,7 +1950,7 @@ validate_node(struct expander *x, const struct section *s, const struct item *it
 	base_vars(x, &v);
 	v.item = it ? it->text ? it->text : name_words(x, it->name) : "";
 	add_input(x, n, x->dag->train);
-	set_aspect(x, n, s, it);
+	set_aspect(x, n, s, it, model);
 	n->prompt = expand_prompt(x, tmpl, tloc, &v);
 	merge_params(x, n, s, it);
 	set_seed(x, n, s, it, 0);

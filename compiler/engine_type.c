@@ -49,11 +49,19 @@ static const struct {
 } default_validators[] = {
 	{ "fal", "flux", "fal-ai/flux-lora" },
 	{ "fal", "flux2", "fal-ai/flux-2/lora" },
+	{ "replicate", "flux", "black-forest-labs/flux-dev-lora" },
 };
 
 /* The aspect_ratio values of ENGINES.md 1.13 (fal-js endpoint types). */
 static const char *const ultra_aspects[] = {
 	"21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21", NULL,
+};
+/* Replicate's Flux models' aspect_ratio enum (its schema pages, e.g.
+ * black-forest-labs/flux-fill-dev's and the Flux fine-tunes'; "custom",
+ * which takes width and height, is left to params:). */
+static const char *const replicate_flux_aspects[] = {
+	"1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16",
+	"9:21", NULL,
 };
 static const char *const banana_aspects[] = {
 	"21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16",
@@ -117,6 +125,19 @@ static const struct engine_model replicate_models[] = {
 	  SHAPE_NONE, NULL },
 	{ "black-forest-labs/flux-kontext-pro", 0.04, 10, FAMILY_EDIT, 1, NULL,
 	  SHAPE_NONE, NULL },
+	/* Flux dev with a LoRA loaded at run time (validate:). Its input:
+	 * prompt, lora_weights (a URL of a .safetensors file, a Replicate
+	 * or Hugging Face model), lora_scale (default 1, -1..3), seed,
+	 * num_outputs, output_format, aspect_ratio; its output a list of
+	 * image URLs. Names from Replicate's schema of the same input on
+	 * black-forest-labs/flux-fill-dev and from public clients of this
+	 * model (replicate-python predictions.create, replicate.run(...)
+	 * [0]); not lucataco/flux-dev-lora, a community model that calls it
+	 * hf_lora. $0.032 an image: a public price book's measured bill
+	 * (2026-10-01, "public link $0.032 a picture"), Replicate's own page
+	 * not read here; seconds as fal's flux-lora. */
+	{ "black-forest-labs/flux-dev-lora", 0.032, 10, FAMILY_LORA, 0, NULL,
+	  SHAPE_ASPECT_RATIO, replicate_flux_aspects },
 	/* Gemini 2.5 Flash Image on Replicate: its images as image_input */
 	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3, NULL,
 	  SHAPE_NONE, NULL },

@@ -11,9 +11,15 @@
  *   FETCH   GET the first output URL (the core; no key), or a data: URI
  *   CANCEL  POST urls.cancel     on Ctrl-C only
  *   UPLOAD  POST {base}/v1/files  multipart/form-data, part "content":
- *           an input over REPLICATE_UPLOAD_OVER bytes, before the
- *           submit; the file object's urls.get (on the API's origin)
- *           goes into the input in its place
+ *           an input over REPLICATE_UPLOAD_OVER bytes or no image (a
+ *           training's ZIP, a validation's LoRA), before the submit;
+ *           the file object's urls.get (on the API's origin) goes into
+ *           the input in its place
+ *
+ * A validation (a validate node, a LoRA model: FAMILY_LORA in
+ * compiler/engine_type.c) is a prediction whose one input, the trained
+ * LoRA file, is sent as lora_weights (its upload's urls.get) with the
+ * node's scale as lora_scale.
  *
  * A training (a train node) is the same conversation on another path:
  *
@@ -49,6 +55,7 @@
 #include "compiler/dag.h"
 #include "compiler/engine_type.h"
 #include "compiler/recipe.h"
+#include "compiler/shape.h"
 #include "runtime/engine.h"
 #include "runtime/http.h"
 #include "runtime/remote.h"
@@ -116,14 +123,59 @@ image_list(const char *const *images, size_t nimages)
 	return a;
 }
 
-/*
- * The prediction's "input": the node's prompt, negative prompt (where the
- * model's family takes one), strength (prompt_strength), seed and its
- * input images: a model that takes more than one (max_images in
+/* The input images: a model that takes more than one (max_images in
  * compiler/engine_type.c: google/nano-banana) gets them all, the source
  * and its refs:, as the list image_input; else the first, as input_image
- * for the Kontext edit family or image. Then output_format png and every
- * params: entry over them (guidance, num_inference_steps, lora_scale...).
+ * for the Kontext edit family or image, with strength as prompt_strength.
+ * A validation's one input is the LoRA (its training's file: its
+ * urls.get from the files API) as lora_weights, and its scale; another
+ * node's image on a LoRA model is an image (flux-dev-lora's img2img). */
+static void
+map_inputs(json_t *o, const struct node *n, enum model_family family,
+	   const char *const *images, size_t nimages)
+{
+	const struct engine_type *t = engine_type_find("replicate");
+
+	if (!nimages)
+		return;
+	if ((model_family_fields(family) & FIELD_LORA) &&
+	    n->kind == KIND_VALIDATE) {
+		json_object_set_new(o, "lora_weights", json_string(images[0]));
+		json_object_set_new(o, "lora_scale", json_real(n->lora_scale));
+		return;
+	}
+	if (engine_type_max_images(t, n->model) > 1) {
+		json_object_set_new(o, "image_input", image_list(images, nimages));
+		return;
+	}
+	json_object_set_new(o, family == FAMILY_EDIT ? "input_image" : "image",
+			    json_string(images[0]));
+	if (n->strength >= 0)
+		json_object_set_new(o, "prompt_strength", json_real(n->strength));
+}
+
+/* aspect_ratio "2:3", where the model's row takes one and the recipe set
+ * it on the node (n->shape_sent); compile checked it is one listed. */
+static void
+map_shape(json_t *o, const struct node *n)
+{
+	const char *const *ratios;
+	char text[24];
+
+	if (n->shape_sent &&
+	    engine_type_shape(engine_type_find("replicate"), n->model, &ratios) ==
+		    SHAPE_ASPECT_RATIO)
+		json_object_set_new(o, "aspect_ratio",
+				    json_string(aspect_text(n->aspect, text,
+							    sizeof(text))));
+}
+
+/*
+ * The prediction's "input": the node's prompt, negative prompt (where the
+ * model's family takes one), its inputs (map_inputs), seed, one output
+ * for a model that makes a list of them (the LoRA family), output_format
+ * png, the aspect ratio, then every params: entry over them (guidance,
+ * num_inference_steps, lora_scale...).
  */
 static json_t *
 input_object(const struct node *n, const char *const *images, size_t nimages,
@@ -140,17 +192,12 @@ input_object(const struct node *n, const char *const *images, size_t nimages,
 	if ((model_family_fields(family) & FIELD_NEGATIVE) && n->negative &&
 	    *n->negative)
 		json_object_set_new(o, "negative_prompt", json_string(n->negative));
-	if (nimages && engine_type_max_images(t, n->model) > 1) {
-		json_object_set_new(o, "image_input", image_list(images, nimages));
-	} else if (nimages) {
-		/* Kontext edits name their image input_image */
-		json_object_set_new(o, family == FAMILY_EDIT ? "input_image" : "image",
-				    json_string(images[0]));
-		if (n->strength >= 0)
-			json_object_set_new(o, "prompt_strength", json_real(n->strength));
-	}
+	map_inputs(o, n, family, images, nimages);
 	json_object_set_new(o, "seed", json_integer(candidate_seed(n->seed, cand)));
+	if (family == FAMILY_LORA) /* num_outputs 1..4; one a candidate */
+		json_object_set_new(o, "num_outputs", json_integer(1));
 	json_object_set_new(o, "output_format", json_string("png"));
+	map_shape(o, n);
 	for (size_t i = 0; i < n->nparams; i++) {
 		const struct param *p = &n->params[i];
 		json_error_t jerr;
@@ -292,14 +339,19 @@ replicate_setup(struct remote_job *rj, struct error *err)
 /* The files API (big inputs)                                         */
 /* ------------------------------------------------------------------ */
 
-/* The extension of a file of type mime, for the part's filename. */
+/* The extension of upload u's file, for the part's filename: its image
+ * type's, a ZIP's, or a validation's one input, the LoRA (the cache's
+ * file, its safetensors frame checked when it was downloaded). */
 static const char *
-mime_ext(const char *mime)
+upload_ext(const struct remote_upload *u)
 {
-	const char *slash = strchr(mime, '/');
+	const char *slash = strchr(u->mime, '/');
 
-	return slash && strncmp(mime, "image/", 6) == 0 ? slash + 1
-	     : strcmp(mime, "application/zip") == 0 ? "zip" : "bin";
+	if (slash && strncmp(u->mime, "image/", 6) == 0)
+		return slash + 1;
+	if (strcmp(u->mime, "application/zip") == 0)
+		return "zip";
+	return u->t.rj->job->node->kind == KIND_VALIDATE ? "safetensors" : "bin";
 }
 
 /* POST /v1/files: the input's bytes as the part "content" (replicate-
@@ -328,7 +380,7 @@ upload_request(struct remote_upload *u, struct remote_send *s,
 	buf_init(&b);
 	buf_addf(&b, "--%s\r\nContent-Disposition: form-data; name=\"content\"; "
 		 "filename=\"input-%zu.%s\"\r\nContent-Type: %s\r\n\r\n",
-		 BOUNDARY, u->input + 1, mime_ext(u->mime), u->mime);
+		 BOUNDARY, u->input + 1, upload_ext(u), u->mime);
 	buf_add(&b, data, dlen);
 	free(owned);
 	buf_addf(&b, "\r\n--%s--\r\n", BOUNDARY);

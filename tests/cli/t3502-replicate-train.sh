@@ -91,11 +91,11 @@ test_expect_success 'a Replicate training without a version or a destination is 
 	expect_exit 2 lm plan nd/recipe.yaml train >out 2>err &&
 	grep "needs destination: OWNER/NAME" err
 '
-test_expect_success 'recipes/quickstart-train-replicate plans a training on Replicate and validations on fal' '
+test_expect_success 'recipes/quickstart-train-replicate plans a training and validations on Replicate' '
 	cp -R "$SRC/recipes/quickstart-train-replicate" qs &&
 	lm plan qs/recipe.yaml train >plan 2>err &&
 	grep "^train/quickstart_train_rep  *train  *rep ostris/flux-dev-lora-trainer:" plan &&
-	grep "^validate/park  *validate  *fal fal-ai/flux-lora " plan
+	grep "^validate/park  *validate  *rep black-forest-labs/flux-dev-lora " plan
 '
 test_expect_success 'no output or file shows the key' '
 	no_secret "$REPLICATE_API_TOKEN" out err out2 err2 r "$TRASH/fake.log"
