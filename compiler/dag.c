@@ -1614,29 +1614,67 @@ expand_vision(struct expander *x, struct node **vis)
 	}
 }
 
-/* Said in the prompt of a gate on a back view (its framing: back). */
-static const char back_view_note[] =
-	" The second image is meant as a back view: judge it on silhouette "
-	"and hair only, never on a face; a head turned to the camera is a "
-	"failure (say 'head turned to camera on a back view').";
-
-/* The reference gate: against: names (hero by default), or NULL. */
-static struct node *
-gate_reference(struct expander *x, const struct section *s)
+/*
+ * The gate's references: the images against: names, in its order (the
+ * hero when it names none), into refs (RECIPE_MAX_REFS of room); how many,
+ * or 0 after an error (one names no image of the recipe).
+ */
+static size_t
+gate_references(struct expander *x, const struct section *s, struct node **refs)
 {
-	const char *id = s->against ? s->against : "hero";
-	struct node *ref = dag_find(x->dag, id);
+	const struct refs *a = &s->against;
+	size_t n = a->n ? a->n : 1, found = 0;
 
-	if (!ref || !ref->image)
-		diag_error(x->d, s->against ? s->against_loc : s->loc,
+	if (a->set && !a->n)
+		return 0; /* an empty list, or one in error: said by recipe.c */
+	for (size_t i = 0; i < n; i++) {
+		const char *id = a->n ? a->ids[i] : "hero";
+		struct node *ref = dag_find(x->dag, id);
+
+		if (ref && ref->image) {
+			refs[found++] = ref;
+			continue;
+		}
+		diag_error(x->d, a->n ? a->locs[i] : s->loc,
 			   "gate: against: '%s' is not an image of the recipe "
 			   "(the hero, or a keystone such as anchor/front)", id);
-	return ref && ref->image ? ref : NULL;
+	}
+	return found == n ? n : 0;
+}
+
+/* Refuse references that make gate g send more images than its model
+ * takes (compiler/engine_type.c's max_images of the declared type: the
+ * references and the judged image). */
+static bool
+check_gate_limit(struct expander *x, const struct node *g, const struct section *s,
+		 size_t nrefs)
+{
+	const struct engine_type *t = engine_type_find(x->declared[KIND_GATE]);
+	int max = engine_type_max_images(t, g->model);
+
+	if (max < 0 || nrefs + 1 <= (size_t)max)
+		return true;
+	diag_error(x->d, s->against.loc,
+		   "gate: %s takes at most %d images in all, and against: names %zu "
+		   "references (each gate sends them and the image it judges: at "
+		   "most %d references)", g->model ? g->model : t->name, max, nrefs,
+		   max - 1);
+	return false;
+}
+
+static bool
+is_reference(struct node *const *refs, size_t n, const struct node *img)
+{
+	for (size_t i = 0; i < n; i++)
+		if (refs[i] == img)
+			return true;
+	return false;
 }
 
 /*
  * gate: a gate/IMAGE node per generated dataset image asks the vision
- * model whether it is still the reference's character (compiler/vision.h).
+ * model whether it is still the references' character (compiler/vision.h):
+ * its inputs are the references, in against:'s order, then the image.
  * Its verdict, recorded in the lock by the build, keeps a failed image
  * out of the package (dag_selected).
  */
@@ -1645,30 +1683,37 @@ expand_gate(struct expander *x)
 {
 	const struct section *s = &x->r->sec[KIND_GATE];
 	struct section gs = *s;
-	struct node *ref;
+	struct node *refs[RECIPE_MAX_REFS];
+	const struct vision_question *q;
+	size_t nrefs;
 	int checked = 0;
 
-	if (!s->present || !(ref = gate_reference(x, s)))
+	if (!s->present || !(nrefs = gate_references(x, s, refs)))
 		return;
 	if (!gs.model)
 		gs.model = VISION_DEFAULT_MODEL;
+	q = vision_gate(nrefs);
 	for (size_t i = 0; i < x->nleaves; i++) {
 		struct node *img = x->leaves[i], *n;
 		const char *framing = img->attrs[ATTR_FRAMING];
 
-		if (!node_has_job(img) || img == ref)
+		if (!node_has_job(img) || is_reference(refs, nrefs, img))
 			continue; /* the user's own photos are not judged */
 		if (!(n = new_node(x, KIND_GATE, image_name(img), s->loc)))
 			return;
 		n->subject = img;
 		set_engine(x, n, &gs, NULL);
-		if (!checked++)
+		if (!checked++) {
 			check_vision_model(x, n, s);
-		ask_vision(x, n, vision_gate());
+			if (!check_gate_limit(x, n, s, nrefs))
+				return;
+		}
+		ask_vision(x, n, q);
 		if (framing && strcmp(framing, "back") == 0)
 			n->prompt = arena_printf(&x->dag->arena, "%s%s", n->prompt,
-						 back_view_note);
-		add_input(x, n, ref);
+						 q->back_view);
+		for (size_t r = 0; r < nrefs; r++)
+			add_input(x, n, refs[r]);
 		add_input(x, n, img);
 	}
 }

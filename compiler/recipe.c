@@ -339,11 +339,15 @@ get_text(struct ctx *c, const struct ynode *map, const char *key,
 		*loc = v->loc;
 }
 
-/* refs: [ID, ...] (or one ID): node ids, each text, none twice. */
+#define REF_WHAT "a ref (a node id, e.g. anchor/front)"
+
+/* refs: [ID, ...] (or one ID): node ids, each text, none twice; key
+ * names the place (refs, against), what names one of them. */
 static void
-get_refs(struct ctx *c, const struct ynode *map, struct refs *r)
+get_refs(struct ctx *c, const struct ynode *map, const char *key,
+	 const char *what, struct refs *r)
 {
-	const struct ynode *v = get(map, "refs");
+	const struct ynode *v = get(map, key);
 	const struct ynode *const *ids;
 	size_t n;
 
@@ -354,8 +358,8 @@ get_refs(struct ctx *c, const struct ynode *map, struct refs *r)
 	ids = v->kind == Y_SEQ ? (const struct ynode *const *)v->items : &v;
 	n = v->kind == Y_SEQ ? v->n : 1;
 	if (n > RECIPE_MAX_REFS) {
-		diag_error(c->d, v->loc, "refs takes at most %d images, not %zu",
-			   RECIPE_MAX_REFS, n);
+		diag_error(c->d, v->loc, "%s takes at most %d images, not %zu",
+			   key, RECIPE_MAX_REFS, n);
 		return;
 	}
 	r->ids = arena_alloc(c->a, (n + 1) * sizeof(*r->ids));
@@ -363,11 +367,11 @@ get_refs(struct ctx *c, const struct ynode *map, struct refs *r)
 	for (size_t i = 0; i < n; i++) {
 		const char *id;
 
-		if (!as_text(c, ids[i], "a ref (a node id, e.g. anchor/front)", &id))
+		if (!as_text(c, ids[i], what, &id))
 			continue;
 		for (size_t k = 0; k < r->n; k++)
 			if (strcmp(r->ids[k], id) == 0) {
-				diag_error(c->d, ids[i]->loc, "'%s' is in refs twice", id);
+				diag_error(c->d, ids[i]->loc, "'%s' is in %s twice", id, key);
 				id = NULL;
 				break;
 			}
@@ -691,7 +695,7 @@ load_item(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "text", &it->text, &it->text_loc);
 	get_text(c, v, "prompt", &it->prompt, &it->prompt_loc);
 	get_text(c, v, "from", &it->from, &it->from_loc);
-	get_refs(c, v, &it->refs);
+	get_refs(c, v, "refs", REF_WHAT, &it->refs);
 	get_text(c, v, "file", &it->file, &it->file_loc);
 	if (it->refs.set && !section_takes(k, "refs"))
 		diag_error(c->d, it->refs.loc,
@@ -974,7 +978,7 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 	get_text(c, v, "prompt", &s->prompt, &s->prompt_loc);
 	get_text(c, v, "negative", &s->negative, &s->negative_loc);
 	get_text(c, v, "from", &s->from, &s->from_loc);
-	get_refs(c, v, &s->refs);
+	get_refs(c, v, "refs", REF_WHAT, &s->refs);
 	get_text(c, v, "file", &s->file, &s->file_loc);
 	get_text(c, v, "files", &s->files, &s->files_loc);
 	get_text(c, v, "with", &s->with, &s->with_loc);
@@ -1011,7 +1015,11 @@ load_section(struct ctx *c, enum node_kind k, const struct ynode *key,
 		s->steps_loc = n->loc;
 	if ((n = get(v, "learning_rate")))
 		as_number(c, n, "learning_rate", 1e-7, 0.1, &s->learning_rate);
-	get_text(c, v, "against", &s->against, &s->against_loc);
+	get_refs(c, v, "against", "a reference (a node id, e.g. hero or anchor/front)",
+		 &s->against);
+	if ((n = get(v, "against")) && n->kind == Y_SEQ && !n->n)
+		diag_error(c->d, n->loc, "gate: against: names no image (the hero, "
+			   "or keystones such as [hero, anchor/front])");
 	if ((n = get(v, "min")))
 		as_number(c, n, "min", 0, 1, &s->min);
 	if ((n = get(v, "scale")))

@@ -232,8 +232,8 @@ struct section {
 	const char *stem;   /* file-name stem inside the package */
 	int repeats;        /* times a trainer shows each image per epoch; 0: 10 */
 	/* gate */
-	const char *against; /* the reference's node id (NULL: hero) */
-	struct loc against_loc;
+	struct refs against; /* the references' node ids, sent in this
+				order before the judged image (none: hero) */
 	double min;         /* the score an image must reach; < 0:
 			       RECIPE_DEFAULT_GATE_MIN (recipe_gate_min) */
 	/* train */

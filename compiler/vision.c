@@ -57,11 +57,13 @@ static const struct vision_question caption_question = {
 	"freckles, moles, scars, tattoos, age, ethnicity or body type. No "
 	"style or quality words (photorealistic, 8K, cinematic, bokeh). "
 	"Short plain phrases, lower case.",
+	NULL,
 	caption_fields, LM_ARRAY_LEN(caption_fields),
 };
 
-/* The gate question: the first image is the reference, the second the
- * generated one. */
+/* The gate question with one reference: the first image is the
+ * reference, the second the generated one. (Its text is in the keys of
+ * every gate judged so far: a change asks them all again.) */
 static const struct vision_field gate_fields[] = {
 	{ "score", -1, VF_SCORE,
 	  "how surely the second image shows the same person as the first, "
@@ -85,7 +87,43 @@ static const struct vision_question gate_question = {
 	"differ and never count. A back view is judged on silhouette and "
 	"hair, not the face: a head turned to the camera on a back view is a "
 	"failure, and say so. Give a score and short reasons.",
+	" The second image is meant as a back view: judge it on silhouette "
+	"and hair only, never on a face; a head turned to the camera is a "
+	"failure (say 'head turned to camera on a back view').",
 	gate_fields, LM_ARRAY_LEN(gate_fields),
+};
+
+/* The gate question with several references (against: a list): every
+ * image but the last is a reference, the last the generated one. The
+ * same answer as one reference's, its words said of the references. */
+static const struct vision_field gate_refs_fields[] = {
+	{ "score", -1, VF_SCORE,
+	  "how surely the last image shows the same person as the references, "
+	  "from 0 (someone else) to 1 (unmistakably the same)",
+	  NULL, 0, 0, 0, true },
+	{ "view", -1, VF_CHOICE, "which side of the person the last image shows",
+	  views, 0, 0, 0, true },
+	{ "reasons", -1, VF_LIST,
+	  "what differs from the references, each a few words (e.g. 'jaw "
+	  "wider', 'eyes soft', 'head turned to camera on a back view'); "
+	  "empty when nothing does", NULL, 80, 0, 5, true },
+};
+
+static const struct vision_question gate_refs_question = {
+	"gate",
+	"Every image but the last is a reference of one character (the same "
+	"person, from different angles); the last is a generated image meant "
+	"to show the same character. Judge only identity, against all the "
+	"references together: facial geometry (jaw, cheekbones, nose, eye "
+	"shape and spacing), skin texture (smoothing counts against), hair "
+	"and silhouette. Expression, pose, clothes, place and light are meant "
+	"to differ and never count. A back view is judged on silhouette and "
+	"hair, not the face: a head turned to the camera on a back view is a "
+	"failure, and say so. Give a score and short reasons.",
+	" The last image is meant as a back view: judge it on silhouette "
+	"and hair only, never on a face; a head turned to the camera is a "
+	"failure (say 'head turned to camera on a back view').",
+	gate_refs_fields, LM_ARRAY_LEN(gate_refs_fields),
 };
 
 const struct vision_question *
@@ -95,9 +133,9 @@ vision_caption(void)
 }
 
 const struct vision_question *
-vision_gate(void)
+vision_gate(size_t nrefs)
 {
-	return &gate_question;
+	return nrefs > 1 ? &gate_refs_question : &gate_question;
 }
 
 const struct vision_field *

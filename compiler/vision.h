@@ -8,7 +8,8 @@
  *            with 2-3 physical descriptors, camera angle, framing,
  *            place, light, wardrobe, pose), never the constant identity;
  *            loramake writes the caption itself (compiler/caption.c)
- *   gate     a generated image against its reference: a score in [0, 1]
+ *   gate     a generated image against its reference, or references
+ *            (against: a list): a score in [0, 1]
  *            and the model's reasons; back views judged on silhouette
  *            and hair, never on a face
  *
@@ -49,13 +50,17 @@ struct vision_field {
 struct vision_question {
 	const char *name;        /* "caption", "gate" */
 	const char *prompt;      /* the instruction sent before the images */
+	const char *back_view;   /* added to the prompt when the judged image
+				    is a back view (framing: back), or NULL */
 	const struct vision_field *fields;
 	size_t nfields;
 };
 
-/* The two questions. Borrowed, static. */
+/* The questions: the caption's, and the gate's for nrefs references (1:
+ * the reference, then the image; more: the references, then the image;
+ * the answer's fields are the same). Borrowed, static. */
 const struct vision_question *vision_caption(void);
-const struct vision_question *vision_gate(void);
+const struct vision_question *vision_gate(size_t nrefs);
 
 /* The field called name of q, or NULL. */
 const struct vision_field *vision_field(const struct vision_question *q,

@@ -588,12 +588,14 @@ gemini_detail(const char *body, size_t len, const char *secret, char *out,
 	json_decref(root);
 }
 
-/* The question a node's call asks (compiler/vision.h), or NULL: an image. */
+/* The question a node's call asks (compiler/vision.h), or NULL: an image.
+ * A gate's inputs are its references, then the image it judges. */
 static const struct vision_question *
 question_of(const struct node *n)
 {
 	return n->kind == KIND_VISION ? vision_caption()
-	       : n->kind == KIND_GATE ? vision_gate() : NULL;
+	       : n->kind == KIND_GATE ? vision_gate(n->nin > 1 ? n->nin - 1 : 1)
+	       : NULL;
 }
 
 /* A vision call's checked answer is its output, as a data: URI. */

@@ -25,11 +25,13 @@ vision calls) the answer is one text part of JSON, the caption
 question's: what the image's hash picks from small tables, with
 vision_answer's members over them; vision_bad breaks it (not_json, extra_member,
 too_long, control, missing, duplicate).  The identity gate's question
-(a schema with a score) fails the last image of the call (score 0.35,
+(a schema with a score) fails the last image of the call, judged against
+every image before it, its references (score 0.35,
 reasons "jaw wider", "eyes soft", and on a back view "head turned to
 camera on a back view") when this fake made it from a prompt holding one
 of gate_fail's strings ("once:WORDS": only the first image made from
-such a prompt, so a reroll passes), else passes it (0.92).
+such a prompt, so a reroll passes), else passes it (0.92); the ledger's
+gate_refs lists each gate call's references, in the order sent.
 
 Faults: fail_500 (500 INTERNAL, before any work), burst_429 (the next N
 calls), submit_rate (calls a second; over it 429), each 429 a
@@ -178,6 +180,7 @@ class Fake:
             "generated": 0, "generated_by_key": {}, "bodies": [],
             "key_in_query": 0, "auth_failures": 0, "max_inflight": 0,
             "vision_calls": 0, "gate_calls": 0, "gate_failed": [],
+            "gate_refs": [],
             "by_status": {}, "waits_after_429": [],
             "faults": {"burst_429": 0, "rate_429": 0, "fail": 0, "drop": 0,
                        "truncate": 0, "cut_image": 0, "block": 0},
@@ -516,15 +519,19 @@ class Handler(BaseHTTPRequestHandler):
         }
 
     def _gate(self, model, rid, parts, images, cfg):
-        """The identity gate's answer on the last image against the first:
-        it fails when the image was made (by this fake) from a prompt that
-        holds one of gate_fail's words."""
+        """The identity gate's answer on the last image against the others
+        (its references): it fails when the image was made (by this fake)
+        from a prompt that holds one of gate_fail's words.  Each call's
+        references go to stats gate_refs, in the order sent: the prompt
+        this fake made one from, else "sha256:" and its bytes' hash."""
         fake = self.server.fake
         data = (images[-1] or {}).get("data", "") if len(images) >= 2 else ""
         sha = hashlib.sha256(data.encode()).hexdigest()
         with fake.lock:
             made = fake.made.get(sha, "")
             first = fake.first_made.get(made) == sha
+            refs = [self._reference(fake, (im or {}).get("data", ""))
+                    for im in images[:-1]]
         fail = any(w[5:] in made and first if w.startswith("once:") else w in made
                    for w in cfg["gate_fail"])
         back = "meant as a back view" in parts[0].get("text", "")
@@ -535,6 +542,7 @@ class Handler(BaseHTTPRequestHandler):
                   "reasons": reasons}
         with fake.lock:
             fake.stats["gate_calls"] += 1
+            fake.stats["gate_refs"].append(refs)
             if fail:
                 fake.stats["gate_failed"].append(made)
         return {
@@ -545,6 +553,18 @@ class Handler(BaseHTTPRequestHandler):
                               "totalTokenCount": 2660},
             "modelVersion": model, "responseId": rid,
         }
+
+    @staticmethod
+    def _reference(fake, data):
+        """What a gate's reference is, to this fake (its lock held)."""
+        made = fake.made.get(hashlib.sha256(data.encode()).hexdigest())
+        if made:
+            return made
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except ValueError:
+            return "not base64"
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
 
     @staticmethod
     def _caption_answer(digest):

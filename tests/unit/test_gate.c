@@ -22,6 +22,7 @@
 #include "base/path.h"
 #include "cache/lock.h"
 #include "compiler/dag.h"
+#include "compiler/vision.h"
 #include "quality/vision.h"
 
 static struct node
@@ -148,6 +149,27 @@ test_min_decides_not_the_word_written(void **state)
 	picks_release(&p);
 }
 
+/* One reference or several: two questions of the same answer, each
+ * saying which image is judged, a back view's note included. */
+static void
+test_gate_question_by_references(void **state)
+{
+	const struct vision_question *one = vision_gate(1), *more = vision_gate(3);
+
+	(void)state;
+	assert_ptr_not_equal(one, more);
+	assert_ptr_equal(vision_gate(2), more);
+	assert_non_null(strstr(one->prompt, "The first image is the reference"));
+	assert_non_null(strstr(one->back_view, "The second image is meant as a back view"));
+	assert_non_null(strstr(more->prompt, "Every image but the last is a reference"));
+	assert_non_null(strstr(more->back_view, "The last image is meant as a back view"));
+	assert_int_equal(one->nfields, more->nfields);
+	for (size_t i = 0; i < one->nfields; i++) {
+		assert_string_equal(one->fields[i].name, more->fields[i].name);
+		assert_int_equal(one->fields[i].type, more->fields[i].type);
+	}
+}
+
 static void
 read_verdict(const char *json, int want, double *score, struct buf *reasons)
 {
@@ -195,6 +217,7 @@ main(void)
 		cmocka_unit_test(test_lock_gate_lines),
 		cmocka_unit_test(test_failed_image_left_out),
 		cmocka_unit_test(test_min_decides_not_the_word_written),
+		cmocka_unit_test(test_gate_question_by_references),
 		cmocka_unit_test(test_read_verdict),
 	};
 
