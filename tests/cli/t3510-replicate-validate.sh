@@ -6,7 +6,9 @@
 # second run pays nothing; a training that made another LoRA file
 # validates again with that file; a 422 from the model fails that node
 # in Replicate's words while the other validation is made; an upload
-# whose urls.get is on another host fails the node before it pays.
+# whose urls.get is on another host fails the node before it pays; an
+# aspect the model does not list is a recipe error; another section's
+# image into the model is its image; the quickstart runs on the fake.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/replicate-lib.sh"
 start_replicate --job-ms 50 || exit 1
@@ -148,6 +150,11 @@ test_expect_success 'an aspect flux-dev-lora does not list is a recipe error, it
 	recipe asp && sed -i "s/aspect: \"2:3\"/aspect: \"7:5\"/" asp/recipe.yaml &&
 	expect_exit 2 lm plan asp/recipe.yaml train >out 2>err &&
 	grep "recipe.yaml:[0-9]*:[0-9]*: error: $VA takes the aspect ratios 1:1, 16:9, 21:9, 3:2, 2:3, 4:5, 5:4, 3:4, 4:3, 9:16, 9:21, not 7:5" err
+'
+test_expect_success 'an image into flux-dev-lora from another section is its image, not lora_weights' '
+	recipe img && sed -i "s|^anchor:|hero: { file: a.png }\nangle:\n  engine: rep\n  model: $VA\n  from: hero\n  items: { front: { caption: front } }\nanchor:|" img/recipe.yaml &&
+	lm plan --json img/recipe.yaml >plan.json 2>err &&
+	python3 -c "import json; j = [n for n in json.load(open(\"plan.json\"))[\"jobs\"] if n[\"id\"] == \"angle/front\"][0]; i = j[\"request\"][\"body\"][\"input\"]; assert i[\"image\"] == \"<input hero>\" and \"lora_weights\" not in i and \"lora_scale\" not in i, i"
 '
 test_expect_success 'recipes/quickstart-train-replicate trains and validates on Replicate, offline against the fake' '
 	cp -R "$SRC/recipes/quickstart-train-replicate" qs && use_replicate qs/recipe.yaml &&
