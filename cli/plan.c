@@ -399,16 +399,25 @@ describe(const struct node *n, struct engine_request *rq, struct error *err)
 {
 	const struct engine *e = engine_find(n->engine_type);
 	char **refs;
+	size_t nrefs = 0;
 	int rc;
 
 	if (!e || !e->describe || !n->model)
 		return 1;
-	refs = xcalloc(n->nin + 1, sizeof(*refs));
-	for (size_t j = 0; j < n->nin; j++)
-		refs[j] = xasprintf("<input %s>", n->in[j]->id);
-	rc = e->describe(n, n->engine, (const char *const *)refs, n->nin, 1, rq,
+	refs = xcalloc(n->nin * TRAINER_MAX_FILES + 1, sizeof(*refs));
+	for (size_t j = 0; j < n->nin; j++) {
+		const struct trainer *t = node_trainer(n->in[j]);
+
+		/* a validation sends each LoRA file of a training: WAN 2.2's two */
+		for (int k = 0; t && t->nfiles > 1 && k < t->nfiles; k++)
+			refs[nrefs++] = xasprintf("<input %s %s>", n->in[j]->id,
+						  t->files[k].name);
+		if (!t || t->nfiles < 2)
+			refs[nrefs++] = xasprintf("<input %s>", n->in[j]->id);
+	}
+	rc = e->describe(n, n->engine, (const char *const *)refs, nrefs, 1, rq,
 			 err);
-	for (size_t j = 0; j < n->nin; j++)
+	for (size_t j = 0; j < nrefs; j++)
 		free(refs[j]);
 	free(refs);
 	return rc;
@@ -821,6 +830,7 @@ static void
 explain_training(const struct session *s, const struct node *n)
 {
 	const struct lock_node *e = lock_find(&s->lock, n->id, &n->key);
+	const struct trainer *t = node_trainer(n);
 	char hex[HASH_HEX_LEN + 1];
 
 	if (!e) {
@@ -833,7 +843,10 @@ explain_training(const struct session *s, const struct node *n)
 	printf("    request %s, $%.2f\n", e->request ? e->request : "-", e->usd);
 	for (size_t i = 0; i < e->nouts; i++) {
 		hash_hex(&e->outs[i], hex);
-		printf("    LoRA file %s\n", hex);
+		if (t && t->nfiles > 1 && e->nouts == (size_t)t->nfiles)
+			printf("    LoRA file %s (%s)\n", hex, t->files[i].name);
+		else
+			printf("    LoRA file %s\n", hex);
 	}
 	if (!e->trained) {
 		printf("  what it read and sent is not in the lock\n");

@@ -35,8 +35,7 @@ session_learn_lora(struct session *s)
 	if (!t || !s->dag->nvalidate || s->st[t->idx].state != STATE_CACHED ||
 	    !(outs = status_outs(&s->st[t->idx], &n)) || !n)
 		return;
-	t->made = outs[0];
-	t->made_known = true;
+	node_set_made(t, outs, n);
 	dag_key(s->dag);
 	status_compute(s->dag, &s->acts, &s->lock, &s->store, s->st);
 }

@@ -78,6 +78,38 @@ node_is_remote(const struct node *n)
 	return !t || t->remote; /* an unknown type is never taken for free */
 }
 
+const struct trainer *
+node_trainer(const struct node *n)
+{
+	if (n->kind != KIND_TRAIN)
+		return NULL;
+	return engine_type_trainer(engine_type_find(n->engine_type), n->model);
+}
+
+int
+node_files_per_request(const struct node *n)
+{
+	const struct trainer *t = node_trainer(n);
+
+	return t && t->nfiles > 1 ? t->nfiles : 1;
+}
+
+void
+node_set_made(struct node *t, const struct hash *outs, size_t nouts)
+{
+	struct hasher h;
+
+	if (nouts == 1) { /* one file: its own hash, as before WAN 2.2 */
+		t->made = outs[0];
+	} else {
+		hasher_init(&h);
+		hasher_add(&h, "loras", 6);
+		hasher_add(&h, outs, nouts * sizeof(*outs));
+		t->made = hasher_end(&h);
+	}
+	t->made_known = true;
+}
+
 /* Does engine type name make images from prompts? */
 static bool
 type_generates(const char *name)
@@ -1946,6 +1978,27 @@ expand_train(struct expander *x)
 
 /* ---- validation: prompts through an engine with the trained LoRA ---- */
 
+/* Does model take the training's LoRA files as they come: one file, or
+ * (WAN 2.2) one for each of its two experts? */
+static bool
+takes_the_loras(struct expander *x, const struct section *s,
+		const struct engine_type *t, const char *model)
+{
+	const struct node *train = x->dag->train;
+	int files = node_files_per_request(train);
+	bool experts = engine_type_family(t, model) == FAMILY_LORA_EXPERTS;
+
+	if (files > 1 && !experts)
+		diag_error(x->d, s->loc, "'%s' takes one LoRA file; %s makes %d "
+			   "(one for each expert of its model): validate on an "
+			   "endpoint that takes them (%s)", model, train->model,
+			   files, engine_type_default_validator("fal", "wan22"));
+	else if (files == 1 && experts)
+		diag_error(x->d, s->loc, "'%s' takes a LoRA file for each of its "
+			   "two experts; %s makes one", model, train->model);
+	return (files > 1) == experts;
+}
+
 /* The engine a validation runs on: engine:, else the training's. A model
  * that takes no LoRA is refused here, not when the request is paid. */
 static const char *
@@ -1967,6 +2020,8 @@ validate_model(struct expander *x, const struct section *s,
 			   "endpoint that does (fal-ai/flux-lora, ...)", model);
 		return NULL;
 	}
+	if (!takes_the_loras(x, s, t, model))
+		return NULL;
 	return model;
 }
 

@@ -210,6 +210,17 @@ bool node_is_ref_of(const struct node *n, const struct node *user);
 /* Does its engine cost money or call a network service? */
 bool node_is_remote(const struct node *n);
 
+/* A training's trainer (compiler/engine_type.h), or NULL for any other
+ * node (or a trainer loramake does not know). */
+const struct trainer *node_trainer(const struct node *n);
+/* The files one request of n makes: a training's LoRA files (WAN 2.2's
+ * two), else 1. Its outputs are that many for each candidate. */
+int node_files_per_request(const struct node *n);
+
+/* Training t made these files (its outputs, in its trainer's order):
+ * t->made names them all, for the validations' keys (compiler/key.c). */
+void node_set_made(struct node *t, const struct hash *outs, size_t nouts);
+
 /* The candidate a consumer of n takes: the pick, 1 if n has one
  * candidate, or 0 when a person still has to pick. */
 int node_pick(const struct node *n, const struct picks *picks);

@@ -14,24 +14,46 @@
 #include "engine_type.h"
 #include "recipe.h"
 
-/* fal's trainers (TRAINERS.md 1.7; seed 004 section 6 for the defaults:
- * Flux 2 about 1000 steps at 0.0001-0.00015, since fal's own 0.00005 is
- * too low for a character; Z-Image 1000-2000 steps at 0.0001). */
+/* What a trainer makes: one LoRA file, or WAN 2.2's two (fal-js's
+ * Wan22ImageTrainerOutput: high_noise_lora, and the low-noise one under
+ * the name every fal trainer uses, diffusers_lora_file). */
+#define ONE_LORA(member) .files = { { member, NULL, NULL } }, .nfiles = 1
+#define WAN22_LORAS                                                       \
+	.files = { { "diffusers_lora_file", "low_noise", "low" },          \
+		   { "high_noise_lora", "high_noise", "high" } },          \
+	.nfiles = 2
+
+/* fal's trainers (TRAINERS.md 1.7, fal-js's training types; seed 004
+ * section 6 for the defaults: Flux 2 about 1000 steps at 0.0001-0.00015,
+ * since fal's own 0.00005 is too low for a character; Z-Image 1000-2000
+ * steps at 0.0001; WAN 2.2 800-1500 steps at 0.0007). */
 static const struct trainer flux_fast_trainer = {
-	"images_data_url", "trigger_word", NULL, 1000, 0
+	.data_field = "images_data_url", .trigger_field = "trigger_word",
+	.steps = 1000, ONE_LORA("diffusers_lora_file"),
 };
 static const struct trainer flux2_trainer = {
-	"image_data_url", NULL, "default_caption", 1000, 0.0001
+	.data_field = "image_data_url", .caption_field = "default_caption",
+	.steps = 1000, .learning_rate = 0.0001, ONE_LORA("diffusers_lora_file"),
 };
 static const struct trainer zimage_trainer = {
-	"image_data_url", NULL, "default_caption", 1000, 0.0001
-};
-/* TRAINERS.md 1.8: Replicate's Flux trainers (ai-toolkit inside) */
-static const struct trainer replicate_flux_trainer = {
-	"input_images", "trigger_word", NULL, 1000, 0.0004
+	.data_field = "image_data_url", .caption_field = "default_caption",
+	.steps = 1000, .learning_rate = 0.0001, ONE_LORA("diffusers_lora_file"),
 };
 static const struct trainer portrait_trainer = {
-	"images_data_url", "trigger_phrase", NULL, 2500, 0.00009
+	.data_field = "images_data_url", .trigger_field = "trigger_phrase",
+	.steps = 2500, .learning_rate = 0.00009, ONE_LORA("diffusers_lora_file"),
+};
+/* Wan22ImageTrainerInput: training_data_url and trigger_phrase (which it
+ * requires), steps, learning_rate */
+static const struct trainer wan22_trainer = {
+	.data_field = "training_data_url", .trigger_field = "trigger_phrase",
+	.steps = 1000, .learning_rate = 0.0007, WAN22_LORAS,
+};
+/* TRAINERS.md 1.8: Replicate's Flux trainers (ai-toolkit inside); the
+ * LoRA is output.weights, a tar holding it */
+static const struct trainer replicate_flux_trainer = {
+	.data_field = "input_images", .trigger_field = "trigger_word",
+	.steps = 1000, .learning_rate = 0.0004, ONE_LORA("weights"),
 };
 
 /* Which trainer a target's LoRA goes to by default. */
@@ -41,6 +63,7 @@ static const struct {
 	{ "flux", "fal-ai/flux-lora-fast-training" },
 	{ "flux2", "fal-ai/flux-2-trainer" },
 	{ "zimage", "fal-ai/z-image-trainer" },
+	{ "wan22", "fal-ai/wan-22-image-trainer" },
 };
 
 /* Which endpoint tries a target's LoRA by default (validate:). */
@@ -49,6 +72,7 @@ static const struct {
 } default_validators[] = {
 	{ "fal", "flux", "fal-ai/flux-lora" },
 	{ "fal", "flux2", "fal-ai/flux-2/lora" },
+	{ "fal", "wan22", "fal-ai/wan/v2.2-a14b/text-to-image/lora" },
 	{ "replicate", "flux", "black-forest-labs/flux-dev-lora" },
 };
 
@@ -87,6 +111,10 @@ static const struct engine_model fal_models[] = {
 	/* fal's llms.txt: $0.021 per megapixel (LoRAs over 2 GB cost more) */
 	{ "fal-ai/flux-2/lora", 0.021, 10, FAMILY_LORA, 0, NULL, SHAPE_IMAGE_SIZE,
 	  NULL },
+	/* WanLoRAT2IRequest: loras [{path, scale, transformer}], one image
+	 * out; no list price found, so priced as flux-lora, never free */
+	{ "fal-ai/wan/v2.2-a14b/text-to-image/lora", 0.035, 20,
+	  FAMILY_LORA_EXPERTS, 0, NULL, SHAPE_IMAGE_SIZE, NULL },
 	{ "fal-ai/qwen-image-edit-2511-multiple-angles", 0.035, 22,
 	  FAMILY_ANGLES, 1, NULL, SHAPE_IMAGE_SIZE, NULL },
 	{ "fal-ai/qwen-image-edit-2509-lora-gallery/multiple-angles", 0.035, 22,
@@ -111,6 +139,11 @@ static const struct engine_model fal_models[] = {
 	  SHAPE_NONE, NULL },
 	{ "fal-ai/z-image-base-trainer", 0.85, 1800, FAMILY_TRAIN, 1,
 	  &zimage_trainer, SHAPE_NONE, NULL },
+	/* seed 004 section 8 prices WAN 2.2 at about $2 per 1,000 steps; it
+	 * names the endpoint fal-ai/wan/v2.2/image-to-video/lora/training,
+	 * which fal's endpoint map does not have: this is the one it has */
+	{ "fal-ai/wan-22-image-trainer", 2.0, 1800, FAMILY_TRAIN, 1,
+	  &wan22_trainer, SHAPE_NONE, NULL },
 };
 
 /* Replicate's official models (latest version); a pinned owner/name:version
@@ -242,6 +275,7 @@ static const unsigned family_fields[FAMILY_COUNT] = {
 				FIELD_ASPECT | FIELD_IMAGE_SIZE,
 	[FAMILY_TRAIN] = FIELD_IMAGE,
 	[FAMILY_LORA] = FIELD_PROMPT | FIELD_SEED | FIELD_LORA,
+	[FAMILY_LORA_EXPERTS] = FIELD_PROMPT | FIELD_SEED | FIELD_LORA,
 	[FAMILY_VISION] = FIELD_PROMPT | FIELD_IMAGE,
 };
 

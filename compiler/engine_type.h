@@ -45,6 +45,8 @@ enum model_family {
 	FAMILY_GEMINI_SIZED, /* the same and imageSize (Gemini 3) */
 	FAMILY_TRAIN,    /* a trainer: the package's ZIP in, a LoRA file out */
 	FAMILY_LORA,     /* text to image with LoRAs: prompt, seed, loras */
+	FAMILY_LORA_EXPERTS, /* the same on a model of two experts (WAN 2.2):
+			    a LoRA file each, loras[].transformer */
 	FAMILY_VISION,   /* prompt + image parts in, JSON of a schema out
 			    (Gemini structured output: compiler/vision.h) */
 	FAMILY_COUNT
@@ -56,8 +58,20 @@ enum model_family {
  * 1.7, seed 004 sections 6 and 8), and its defaults. A trainer model's
  * usd and seconds are per 1,000 steps.
  */
+/* A LoRA file in a trainer's result. */
+struct lora_file {
+	const char *field;  /* the result's member: "diffusers_lora_file" */
+	const char *name;   /* beside the others: build/train/NAME.<name>
+			       .safetensors, explain; NULL: the only one */
+	const char *expert; /* the transformer it loads into, on a model of
+			       two experts (fal's WAN 2.2 "transformer":
+			       "high" | "low"); NULL: none */
+};
+#define TRAINER_MAX_FILES 2
+
 struct trainer {
-	const char *data_field;    /* "images_data_url" | "image_data_url" */
+	const char *data_field;    /* "images_data_url" | "image_data_url" |
+				      "training_data_url" */
 	const char *trigger_field; /* "trigger_word" | "trigger_phrase"; NULL:
 				      the endpoint takes none */
 	const char *caption_field; /* "default_caption" (the trigger) for a
@@ -65,6 +79,8 @@ struct trainer {
 				      a caption; NULL: none */
 	int steps;                 /* default steps */
 	double learning_rate;      /* default; 0: the endpoint's own (not sent) */
+	struct lora_file files[TRAINER_MAX_FILES]; /* what it makes */
+	int nfiles;
 };
 
 /* How a model's request says the image's shape (ENGINES.md 1.13). */

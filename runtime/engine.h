@@ -109,8 +109,11 @@ struct job {
 				   each image input, which the scheduler
 				   normalised (runtime/normalise.h); else
 				   NULL */
-	char **outs;            /* temp paths to write, one per candidate */
+	char **outs;            /* temp paths to write, one per candidate;
+				   per_request of them for each (a
+				   trainer's LoRA files) */
 	int nouts;
+	int per_request;        /* outputs one request makes; 0 means 1 */
 	const char *workdir;    /* an empty temp folder for outputs of more
 				   than one file: the engine writes them there
 				   and lists their paths, one a line, in

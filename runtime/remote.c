@@ -504,9 +504,12 @@ req_release(struct remote_req *r)
 	free(r->poll_url);
 	free(r->result_url);
 	free(r->cancel_url);
-	free(r->file_url);
 	r->id = r->poll_url = r->result_url = r->cancel_url = NULL;
-	r->file_url = NULL;
+	for (int k = 0; k < REMOTE_MAX_FILES; k++) {
+		free(r->files[k].url);
+		r->files[k] = (struct remote_file){ NULL, -1 };
+	}
+	r->fetching = 0;
 }
 
 static char *
@@ -530,11 +533,34 @@ remote_req_set(struct remote_req *r, const char *id, const char *poll,
 }
 
 void
+remote_req_output_file(struct remote_req *r, int k, const char *url,
+		       long long size)
+{
+	if (k < 0 || k >= REMOTE_MAX_FILES)
+		BUG("output %d of a request", k);
+	free(r->files[k].url);
+	r->files[k] = (struct remote_file){ xstrdup(url), size };
+}
+
+void
 remote_req_output(struct remote_req *r, const char *url, long long size)
 {
-	free(r->file_url);
-	r->file_url = xstrdup(url);
-	r->file_size = size;
+	remote_req_output_file(r, 0, url, size);
+}
+
+/* Outputs one request of rj makes (job->outs holds as many for each). */
+static int
+per_request(const struct remote_job *rj)
+{
+	return rj->job->per_request > 1 ? rj->job->per_request : 1;
+}
+
+/* The job->outs file r's FETCH writes now. */
+static const char *
+out_path(const struct remote_req *r)
+{
+	return r->t.rj->job->outs[(r->cand - 1) * per_request(r->t.rj) +
+				  r->fetching];
 }
 
 /* Release r's request and go back to "never submitted". */
@@ -551,11 +577,11 @@ remote_job_free(struct remote_job *rj)
 {
 	if (rj->svc->release)
 		rj->svc->release(rj);
-	for (int i = 0; i < rj->job->nouts; i++)
+	for (int i = 0; i < rj->nreqs; i++)
 		leave_queue(&rj->reqs[i]);
-	for (int i = 0; i < rj->job->nouts; i++)
+	for (int i = 0; i < rj->nreqs; i++)
 		give_place(&rj->reqs[i]);
-	for (int i = 0; i < rj->job->nouts; i++) {
+	for (int i = 0; i < rj->nreqs; i++) {
 		req_release(&rj->reqs[i]);
 		free(rj->reqs[i].t.where);
 	}
@@ -582,7 +608,7 @@ joined_ids(const struct remote_job *rj)
 	struct buf b;
 
 	buf_init(&b);
-	for (int i = 0; i < rj->job->nouts; i++)
+	for (int i = 0; i < rj->nreqs; i++)
 		if (rj->reqs[i].id)
 			buf_addf(&b, "%s%s", b.len ? "," : "", rj->reqs[i].id);
 	if (!b.len) {
@@ -604,7 +630,7 @@ finish(void *ctx)
 		forget_calls(rj);
 	if (rj->resumed_ok && !rj->failed && !rj->cancelling)
 		note(rj, "%d of %d image%s came from requests an earlier build submitted",
-		     rj->resumed_ok, job->nouts, job->nouts == 1 ? "" : "s");
+		     rj->resumed_ok, rj->nreqs, rj->nreqs == 1 ? "" : "s");
 	if (rj->failed) {
 		job->failed = true;
 		job->err = rj->err;
@@ -614,7 +640,7 @@ finish(void *ctx)
 			  "cancelled) and the next build resumes it%s%s",
 			  job->request ? ": request " : "",
 			  job->request ? job->request : "");
-	} else if (rj->cancelling && rj->delivered < job->nouts) {
+	} else if (rj->cancelling && rj->delivered < rj->nreqs) {
 		job->failed = true;
 		error_set(&job->err, "cancelled");
 	}
@@ -642,7 +668,7 @@ maybe_finish(struct remote_job *rj)
 
 	if (rj->finishing)
 		return;
-	for (int i = 0; i < rj->job->nouts; i++) {
+	for (int i = 0; i < rj->nreqs; i++) {
 		const struct remote_task *t = &rj->reqs[i].t;
 
 		if (!task_idle(t) || (t->step == REMOTE_IDLE && !stopping))
@@ -679,7 +705,7 @@ stop_if_idle(struct remote_task *t)
 static void
 stop_idle_tasks(struct remote_job *rj)
 {
-	for (int i = 0; i < rj->job->nouts; i++)
+	for (int i = 0; i < rj->nreqs; i++)
 		stop_if_idle(&rj->reqs[i].t);
 	for (size_t i = 0; i < rj->nups; i++)
 		stop_if_idle(&rj->ups[i].t);
@@ -815,7 +841,7 @@ key_header(const struct remote_task *t)
 {
 	const struct remote_job *rj = t->rj;
 
-	if (t->is_upload || t->is_side || rj->job->nouts == 1)
+	if (t->is_upload || t->is_side || rj->nreqs == 1)
 		return xasprintf("X-Loramake-Key: %s", rj->key_hex);
 	return xasprintf("X-Loramake-Key: %s/%d", rj->key_hex,
 			 ((const struct remote_req *)t)->cand);
@@ -885,8 +911,8 @@ send_step(struct remote_task *t)
 	struct error err;
 
 	if (t->step == REMOTE_FETCH) {
-		s = (struct remote_send){ "GET", xstrdup(r->file_url),
-					  .save_to = t->rj->job->outs[r->cand - 1],
+		s = (struct remote_send){ "GET", xstrdup(r->files[r->fetching].url),
+					  .save_to = out_path(r),
 					  .timeout_ms = FETCH_TIMEOUT_MS };
 	} else if (t->rj->svc->request(t, &s, &err) < 0) {
 		free(s.url);
@@ -975,7 +1001,7 @@ journal_call(struct remote_req *r)
 static void
 forget_calls(struct remote_job *rj)
 {
-	for (int i = 0; i < rj->job->nouts; i++)
+	for (int i = 0; i < rj->nreqs; i++)
 		if (rj->reqs[i].journaled)
 			remote_forget(&rj->reqs[i]);
 }
@@ -1090,13 +1116,13 @@ static void
 take_pending(struct remote_job *rj)
 {
 	struct job *job = rj->job;
-	bool *drop = xcalloc((size_t)job->nouts + 1, sizeof(*drop));
+	bool *drop = xcalloc((size_t)rj->nreqs + 1, sizeof(*drop));
 	struct error err;
 
 	for (size_t i = 0; i < job->npending; i++) {
 		const struct job_pending *p = &job->pending[i];
 
-		if (p->candidate < 1 || p->candidate > job->nouts || !p->info ||
+		if (p->candidate < 1 || p->candidate > rj->nreqs || !p->info ||
 		    !last_for_candidate(job, i))
 			continue;
 		if (rj->svc->synchronous) {
@@ -1109,7 +1135,7 @@ take_pending(struct remote_job *rj)
 			drop[p->candidate] = true;
 		}
 	}
-	for (int c = 1; c <= job->nouts; c++)
+	for (int c = 1; c <= rj->nreqs; c++)
 		if (drop[c] && job_forget(job, c, &err) < 0)
 			note(rj, "%s", err.msg);
 	free(drop);
@@ -1240,40 +1266,56 @@ delivered(struct remote_req *r)
 	give_place(r);
 }
 
-/* Write a data: URI output (inline answers) straight to the file: a
- * scratch file, not synced here (the loop thread would wait on the disk
- * for every image), since the scheduler syncs it into the store. */
-static void
+static bool
+is_data_uri(const char *url)
+{
+	return url && strncmp(url, "data:", 5) == 0;
+}
+
+/* Write the data: URI output r is on (inline answers) straight to its
+ * file: a scratch file, not synced here (the loop thread would wait on
+ * the disk for every image), since the scheduler syncs it into the
+ * store. 0, or -1 with the job failed. */
+static int
 save_data_uri(struct remote_req *r)
 {
 	struct remote_job *rj = r->t.rj;
-	const char *comma = strchr(r->file_url, ',');
+	const char *url = r->files[r->fetching].url;
+	const char *comma = strchr(url, ',');
 	struct buf b;
 	struct error err;
+	int rc = -1;
 
 	buf_init(&b);
-	if (!comma || !strstr(r->file_url, ";base64,") ||
+	if (!comma || !strstr(url, ";base64,") ||
 	    remote_unbase64(comma + 1, strlen(comma + 1), &b) < 0)
 		fail_job(rj, "'%s' returned an unreadable data URI", rj->model);
-	else if (write_file_new(rj->job->outs[r->cand - 1], b.data, b.len,
-				&err) < 0)
+	else if (write_file_new(out_path(r), b.data, b.len, &err) < 0)
 		fail_job(rj, "%s", err.msg);
 	else
-		delivered(r);
+		rc = 0;
 	buf_release(&b);
+	return rc;
 }
 
-/* r's file_url is set: decode it, or download it (on the transport
- * rule; no key goes there). */
+static void fetched(struct remote_req *r);
+
+/* r's output r->fetching is said: decode it, or download it (on the
+ * transport rule; no key goes there). */
 static void
 begin_fetch(struct remote_req *r)
 {
 	struct remote_job *rj = r->t.rj;
+	const char *url = r->files[r->fetching].url;
 	struct error err;
 
-	if (strncmp(r->file_url, "data:", 5) == 0) {
-		save_data_uri(r);
-	} else if (url_check(r->file_url, NULL, &err) < 0) {
+	if (!url) {
+		fail_job(rj, "'%s' finished without output %d of %d", rj->model,
+			 r->fetching + 1, per_request(rj));
+	} else if (is_data_uri(url)) {
+		if (save_data_uri(r) == 0)
+			fetched(r);
+	} else if (url_check(url, NULL, &err) < 0) {
 		remote_forget(r);
 		fail_job(rj, "'%s': output %s%s", rj->model, err.msg, earlier(r));
 	} else {
@@ -1281,6 +1323,17 @@ begin_fetch(struct remote_req *r)
 		r->t.step = REMOTE_FETCH;
 		send_step(&r->t);
 	}
+}
+
+/* r's output r->fetching is written: on to the next, or done. */
+static void
+fetched(struct remote_req *r)
+{
+	if (++r->fetching < per_request(r->t.rj)) {
+		begin_fetch(r);
+		return;
+	}
+	delivered(r);
 }
 
 /* A submit was answered with r's id and URLs: check, record, go on. */
@@ -1300,7 +1353,8 @@ submitted(struct remote_req *r)
 		remote_window_grow(&rj->gate->w);
 	r->t_submit = now_ms();
 	r->t.attempts = 0;
-	if (r->file_url) {
+	if (r->files[0].url) {
+		r->fetching = 0;
 		begin_fetch(r);
 		return;
 	}
@@ -1350,22 +1404,22 @@ on_fetch(struct remote_req *r, const struct http_response *resp)
 			 rj->model, resp->status);
 		return;
 	}
-	got = file_size(rj->job->outs[r->cand - 1]);
-	if (r->file_size > 0 && got != r->file_size) {
+	got = file_size(out_path(r));
+	if (r->files[r->fetching].size > 0 && got != r->files[r->fetching].size) {
 		snprintf(why, sizeof(why), "image cut short (%lld of %lld bytes)",
-			 got, r->file_size);
+			 got, r->files[r->fetching].size);
 		retry(&r->t, -1, why);
 		return;
 	}
 	/* a body cut short under a Content-Length that matched it: the job
 	 * is paid, so the download is tried again, not the node failed */
-	if (rj->job->node->image && image_cut_short(rj->job->outs[r->cand - 1])) {
+	if (rj->job->node->image && image_cut_short(out_path(r))) {
 		snprintf(why, sizeof(why), "image cut short (%lld bytes, its end missing)",
 			 got);
 		retry(&r->t, -1, why);
 		return;
 	}
-	delivered(r);
+	fetched(r);
 }
 
 /* An upload finished: the submits waiting on it may go. */
@@ -1377,7 +1431,7 @@ uploaded(struct remote_upload *u)
 	free(u->data);
 	u->data = NULL;
 	u->t.step = REMOTE_DONE;
-	for (int i = 0; i < rj->job->nouts && uploads_done(rj); i++)
+	for (int i = 0; i < rj->nreqs && uploads_done(rj); i++)
 		if (rj->reqs[i].t.step == REMOTE_IDLE)
 			begin_submit(&rj->reqs[i]);
 }
@@ -1406,6 +1460,7 @@ act(struct remote_task *t, enum remote_verdict v,
 		submitted(r);
 		break;
 	case REMOTE_DOWNLOAD:
+		r->fetching = 0;
 		begin_fetch(r);
 		break;
 	case REMOTE_FINISHED:
@@ -1449,8 +1504,10 @@ on_stopping(struct remote_task *t, const struct http_response *resp)
 		enum remote_verdict v = t->rj->svc->answer(t, resp, &err);
 
 		if (v == REMOTE_DOWNLOAD && t->rj->svc->synchronous &&
-		    strncmp(r->file_url, "data:", 5) == 0) {
-			save_data_uri(r); /* paid for: kept */
+		    is_data_uri(r->files[0].url)) {
+			r->fetching = 0; /* paid for: kept */
+			if (save_data_uri(r) == 0)
+				fetched(r);
 			t->step = REMOTE_DONE;
 			return;
 		}
@@ -1620,11 +1677,17 @@ setup(struct remote_job *rj, struct error *err)
 	struct job *job = rj->job;
 	const char *secret = job_secret(job);
 
-	rj->reqs = xcalloc((size_t)job->nouts, sizeof(*rj->reqs));
-	for (int i = 0; i < job->nouts; i++)
+	rj->nreqs = job->nouts / per_request(rj);
+	if (rj->nreqs * per_request(rj) != job->nouts ||
+	    per_request(rj) > REMOTE_MAX_FILES)
+		BUG("%d outputs for requests of %d", job->nouts, per_request(rj));
+	rj->reqs = xcalloc((size_t)rj->nreqs, sizeof(*rj->reqs));
+	for (int i = 0; i < rj->nreqs; i++) {
 		rj->reqs[i] = (struct remote_req){ .t = { .rj = rj },
-						   .cand = i + 1,
-						   .file_size = -1 };
+						   .cand = i + 1 };
+		for (int k = 0; k < REMOTE_MAX_FILES; k++)
+			rj->reqs[i].files[k].size = -1;
+	}
 	rj->images = xcalloc(job->ninputs ? job->ninputs : 1, sizeof(char *));
 	rj->nimages = job->ninputs;
 	rj->ups = xcalloc(job->ninputs ? job->ninputs : 1, sizeof(*rj->ups));
@@ -1665,7 +1728,7 @@ remote_start(struct job *job, const struct remote_service *svc)
 	}
 	for (size_t i = 0; i < rj->nups; i++)
 		send_step(&rj->ups[i].t);
-	for (int i = 0; i < job->nouts && !rj->failed; i++) {
+	for (int i = 0; i < rj->nreqs && !rj->failed; i++) {
 		struct remote_req *r = &rj->reqs[i];
 
 		if (r->t.step == REMOTE_POLL)
@@ -1702,7 +1765,7 @@ remote_cancel(struct job *job)
 		leave_running(rj);
 		return;
 	}
-	for (int i = 0; i < job->nouts; i++) {
+	for (int i = 0; i < rj->nreqs; i++) {
 		struct remote_req *r = &rj->reqs[i];
 
 		if (r->t.busy && r->t.step == REMOTE_SUBMIT &&

@@ -105,6 +105,15 @@ struct remote_task {
 	char *where;         /* its URL without the query, for -v */
 };
 
+/* An output a request made: where it is, how big the service says. */
+struct remote_file {
+	char *url;           /* https or data:, or NULL (not said yet) */
+	long long size;      /* bytes, or -1 */
+};
+/* Outputs one request may make: a trainer's LoRA files (WAN 2.2: its
+ * high- and low-noise experts'). */
+#define REMOTE_MAX_FILES 2
+
 /* A candidate's request at the service. */
 struct remote_req {
 	struct remote_task t; /* first: tasks are cast back to requests */
@@ -114,8 +123,9 @@ struct remote_req {
 	char *poll_url;      /* where POLL asks (the key's origin) */
 	char *result_url;    /* where RESULT fetches, or NULL (the origin) */
 	char *cancel_url;    /* where CANCEL goes, or NULL (the origin) */
-	char *file_url;      /* the output to download: https or data: */
-	long long file_size; /* its size as the service announced, or -1 */
+	struct remote_file files[REMOTE_MAX_FILES]; /* the outputs to
+				download (job->per_request of them) */
+	int fetching;        /* the one FETCH is on */
 	int64_t t_submit;    /* now_ms() when the submit was answered */
 	int64_t running_age; /* age at the last poll that found it running */
 	bool slot;           /* holds a place in its engine's window */
@@ -151,7 +161,8 @@ struct remote_job {
 	char key_hex[HASH_HEX_LEN + 1];
 	char **images;       /* input URLs (data URIs, uploaded files) */
 	size_t nimages;
-	struct remote_req *reqs; /* job->nouts */
+	struct remote_req *reqs; /* nreqs: one per candidate */
+	int nreqs;           /* job->nouts / job->per_request */
 	struct remote_upload *ups;
 	size_t nups;
 	double price;        /* of one image */
@@ -262,9 +273,12 @@ const char *remote_step_name(enum remote_step step);
 void remote_req_set(struct remote_req *r, const char *id, const char *poll,
 		    const char *result, const char *cancel);
 
-/* r's output is at url (https or data:), size bytes if known (else -1). */
+/* r's output is at url (https or data:), size bytes if known (else -1):
+ * its first, or its k-th of job->per_request (a trainer's LoRA files). */
 void remote_req_output(struct remote_req *r, const char *url,
 		       long long size);
+void remote_req_output_file(struct remote_req *r, int k, const char *url,
+			    long long size);
 
 /* r's request ended for good: take it out of the journal (job_forget). */
 void remote_forget(struct remote_req *r);

@@ -28,6 +28,7 @@
 #include "base/text.h"
 #include "cache/pending.h"
 #include "cache/tree.h"
+#include "compiler/engine_type.h"
 #include "compiler/estimate.h"
 #include "engine.h"
 #include "image.h"
@@ -532,6 +533,20 @@ out_ext(const struct node *n)
 	return ".png";
 }
 
+/* Where output i of n's nouts is shown: a candidate's folder, or a
+ * trainer's file by its name (build/train/NAME.high_noise.safetensors). */
+static char *
+shown_path(const struct dag *dag, const struct node *n, size_t i,
+	   size_t nouts, const char *ext)
+{
+	const struct trainer *t = node_trainer(n);
+
+	if (t && t->nfiles > 1 && nouts == (size_t)t->nfiles)
+		return xasprintf("%s/build/%s.%s%s", dag->dir, n->id,
+				 t->files[i].name, ext);
+	return sched_build_path(dag, n, nouts > 1 ? (int)i + 1 : 0, ext);
+}
+
 /* Copy n's outputs into build/ for people to look at (hard links: objects
  * are read-only, so an edit there cannot change the cache). */
 static void
@@ -543,7 +558,7 @@ show_in_build(struct sched *s, const struct node *n, const struct hash *outs,
 	if (n->kind == KIND_PACKAGE)
 		return;
 	for (size_t i = 0; i < nouts; i++) {
-		char *dst = sched_build_path(s->dag, n, nouts > 1 ? (int)i + 1 : 0, ext);
+		char *dst = shown_path(s->dag, n, i, nouts, ext);
 		char *src = store_object_path(s->store, &outs[i]);
 		char *dir = path_dir(dst);
 		struct error err;
@@ -1057,11 +1072,35 @@ decode_done(void *ctx)
 	engage(j->s, j);
 }
 
+/* A validation's inputs: every LoRA file its training made (WAN 2.2's
+ * two, in the trainer's order), not a candidate of it. */
+static bool
+prepare_loras(struct sched *s, struct sjob *j)
+{
+	const struct node *t = j->node->in[0];
+	size_t n = 0;
+	const struct hash *outs = outputs_of(s, t, &n);
+
+	if (!outs || n != (size_t)node_files_per_request(t)) {
+		snprintf(j->why, sizeof(j->why),
+			 "the LoRA file%s of %s %s missing from the cache",
+			 n == 1 ? "" : "s", t->id, n == 1 ? "is" : "are");
+		return false;
+	}
+	j->job.inputs = xcalloc(n, sizeof(*j->job.inputs));
+	j->job.ninputs = n;
+	for (size_t i = 0; i < n; i++)
+		j->job.inputs[i] = store_object_path(s->store, &outs[i]);
+	return true;
+}
+
 static bool
 prepare_inputs(struct sched *s, struct sjob *j)
 {
 	const struct node *n = j->node;
 
+	if (n->kind == KIND_VALIDATE && n->nin == 1)
+		return prepare_loras(s, j);
 	j->job.inputs = xcalloc(n->nin + 1, sizeof(*j->job.inputs));
 	j->job.ninputs = n->nin;
 	for (size_t i = 0; i < n->nin; i++) {
@@ -1105,7 +1144,9 @@ start(struct sched *s, struct sjob *j)
 	s->running++;
 	j->pool->running++;
 	j->in_pool = true;
-	j->job.nouts = n->kind == KIND_PACKAGE ? 1 : n->candidates;
+	j->job.per_request = node_files_per_request(n);
+	j->job.nouts = n->kind == KIND_PACKAGE ? 1
+			: n->candidates * j->job.per_request;
 	j->job.outs = xcalloc((size_t)j->job.nouts, sizeof(*j->job.outs));
 	for (int i = 0; i < j->job.nouts; i++)
 		j->job.outs[i] = store_tmp_path(s->store, out_ext(n));
@@ -1382,10 +1423,8 @@ rekey_validation(struct sched *s, struct sjob *j)
 	if (n->kind != KIND_VALIDATE || !t || j->rekeyed)
 		return false;
 	j->rekeyed = true;
-	if (!t->made_known && (outs = outputs_of(s, t, &nouts)) && nouts) {
-		t->made = outs[0];
-		t->made_known = true;
-	}
+	if (!t->made_known && (outs = outputs_of(s, t, &nouts)) && nouts)
+		node_set_made(t, outs, nouts);
 	dag_key_node(s->dag, n);
 	if (!(hit = actions_get(s->acts, &n->key)))
 		return false;

@@ -245,6 +245,31 @@ map_shape(json_t *o, const struct node *n)
 	}
 }
 
+/*
+ * The trained LoRA's files (their URLs), as loras: [{path, scale}], and
+ * on a model of two experts each file's transformer, as its trainer
+ * names it (compiler/engine_type.c: WAN 2.2's low and high noise).
+ */
+static json_t *
+lora_array(const struct node *n, enum model_family map,
+	   const char *const *images, size_t nimages)
+{
+	const struct trainer *t = n->nin ? node_trainer(n->in[0]) : NULL;
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < nimages; i++) {
+		json_t *l = json_pack("{s:s, s:f}", "path", images[i],
+				      "scale", n->lora_scale);
+
+		if (map == FAMILY_LORA_EXPERTS && t && i < (size_t)t->nfiles &&
+		    t->files[i].expert)
+			json_object_set_new(l, "transformer",
+					    json_string(t->files[i].expert));
+		json_array_append_new(a, l);
+	}
+	return a;
+}
+
 /* The mapped fields of endpoint map for node n (before params). */
 static int
 map_fields(json_t *o, enum model_family map, const struct node *n,
@@ -262,10 +287,8 @@ map_fields(json_t *o, enum model_family map, const struct node *n,
 		json_object_set_new(o, "image_urls", url_array(images, nimages));
 	else if (nimages && (takes & FIELD_IMAGE))
 		json_object_set_new(o, "image_url", json_string(images[0]));
-	if (nimages && (takes & FIELD_LORA)) /* the trained LoRA's URL */
-		json_object_set_new(o, "loras",
-				    json_pack("[{s:s, s:f}]", "path", images[0],
-					      "scale", n->lora_scale));
+	if (nimages && (takes & FIELD_LORA))
+		json_object_set_new(o, "loras", lora_array(n, map, images, nimages));
 	if ((takes & FIELD_STRENGTH) && n->strength >= 0)
 		json_object_set_new(o, "strength", json_real(n->strength));
 	if ((takes & FIELD_NEGATIVE) && n->negative && *n->negative)
@@ -273,9 +296,12 @@ map_fields(json_t *o, enum model_family map, const struct node *n,
 	map_shape(o, n);
 	json_object_set_new(o, "seed",
 			    json_integer(fal_seed(n->seed, candidate)));
-	if (map != FAMILY_GENERIC && map != FAMILY_UPSCALE)
+	/* WanLoRAT2IRequest makes one image and calls its format image_format */
+	if (map == FAMILY_LORA_EXPERTS)
+		json_object_set_new(o, "image_format", json_string("png"));
+	else if (map != FAMILY_GENERIC && map != FAMILY_UPSCALE)
 		json_object_set_new(o, "num_images", json_integer(1));
-	if (map != FAMILY_GENERIC)
+	if (map != FAMILY_GENERIC && map != FAMILY_LORA_EXPERTS)
 		json_object_set_new(o, "output_format", json_string("png"));
 	if (map == FAMILY_ANGLES)
 		return map_angles(o, n, err);
@@ -616,25 +642,34 @@ on_status(struct remote_req *r, const struct http_response *resp)
 	return v;
 }
 
-/* The output of a result (images[0] or image; a trainer's
- * diffusers_lora_file): url and size. */
+/* A File of a result ({url, file_size?, ...}) as r's output k. */
+static int
+take_file(struct remote_req *r, int k, json_t *file)
+{
+	const char *url = str_member(file, "url");
+	json_t *size = json_object_get(file, "file_size");
+
+	if (!url || !*url)
+		return -1;
+	remote_req_output_file(r, k, url,
+			       json_is_integer(size) ? json_integer_value(size) : -1);
+	return 0;
+}
+
+/* The output of a result: images[0] or image; a trainer's LoRA files,
+ * each under its member (diffusers_lora_file; WAN 2.2's two). */
 static int
 take_image(struct remote_req *r, json_t *root)
 {
+	const struct trainer *t = node_trainer(r->t.rj->job->node);
 	json_t *img = json_array_get(json_object_get(root, "images"), 0);
-	const char *url;
-	json_t *size;
 
-	if (r->t.rj->job->node->kind == KIND_TRAIN)
-		img = json_object_get(root, "diffusers_lora_file");
-	else if (!img)
-		img = json_object_get(root, "image");
-	url = str_member(img, "url");
-	if (!url || !*url)
-		return -1;
-	size = json_object_get(img, "file_size");
-	remote_req_output(r, url, json_is_integer(size) ? json_integer_value(size) : -1);
-	return 0;
+	for (int k = 0; t && k < t->nfiles; k++)
+		if (take_file(r, k, json_object_get(root, t->files[k].field)) < 0)
+			return -1;
+	if (t)
+		return 0;
+	return take_file(r, 0, img ? img : json_object_get(root, "image"));
 }
 
 /* A 200 result: the image to download. */

@@ -278,6 +278,19 @@ SPECS = {
         "urls": ["image_data_url"], "zips": ["image_data_url"],
         "ints": {"steps": (1, 10000)}, "ranges": {"learning_rate": (0, 1)},
     },
+    # fal-js Wan22ImageTrainerInput/Output: trigger_phrase is required,
+    # and it makes two LoRA files, one for each expert of WAN 2.2
+    "fal-ai/wan-22-image-trainer": {
+        "output": "training", "experts": True,
+        "required": ["training_data_url", "trigger_phrase"],
+        "urls": ["training_data_url"], "zips": ["training_data_url"],
+        "ints": {"steps": (1, 10000)}, "ranges": {"learning_rate": (0, 1)},
+    },
+    # WanLoRAT2IRequest: loras [{path, scale, transformer}], one image
+    "fal-ai/wan/v2.2-a14b/text-to-image/lora": {
+        "output": "image", "required": ["prompt"], "loras": True,
+        "experts": True, "enums": {"image_format": ["png", "jpeg"]},
+    },
 }
 
 
@@ -558,7 +571,7 @@ class FakeFal:
             if field in body and not errs:
                 self._check_zip(errs, ["body", field], body[field])
         if spec.get("loras") and "loras" in body:
-            self._check_loras(errs, body["loras"])
+            self._check_loras(errs, body["loras"], spec.get("experts"))
         if not errs:
             for field in ("prompt", "additional_prompt"):
                 v = body.get(field)
@@ -611,10 +624,11 @@ class FakeFal:
                          "not a zip file", "type": "invalid_archive",
                          "input": u})
 
-    def _check_loras(self, errs, loras):
+    def _check_loras(self, errs, loras, experts=False):
         """loras: [{path, scale}]: each path a URL; one into this server
         must name a file it has whose bytes are a safetensors frame (an
-        8-byte little-endian length, then a JSON object)."""
+        8-byte little-endian length, then a JSON object). On a model of
+        two experts each may say its transformer: high, low or both."""
         if not isinstance(loras, list):
             errs.append({"type": "list_type", "loc": ["body", "loras"],
                          "msg": "Input should be a valid list", "input": loras})
@@ -629,6 +643,14 @@ class FakeFal:
             if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= 4:
                 errs.append({"type": "float_type", "loc": loc + ["scale"],
                              "msg": "Input should be a number from 0 to 4", "input": s})
+            t = l.get("transformer", "both")
+            if experts and t not in ("high", "low", "both"):
+                errs.append({"type": "literal_error", "loc": loc + ["transformer"],
+                             "msg": "Input should be 'high', 'low' or 'both'",
+                             "input": t, "ctx": {"expected": "'high', 'low' or 'both'"}})
+            elif not experts and "transformer" in l:
+                errs.append({"type": "extra_forbidden", "loc": loc + ["transformer"],
+                             "msg": "Extra inputs are not permitted", "input": t})
             self._check_url(errs, loc + ["path"], l["path"])
             u = l["path"]
             if errs or not u.startswith(self.base + "/files/"):
@@ -665,7 +687,7 @@ class FakeFal:
                                sort_keys=True).encode()
             self.blobs[lora] = ("application/octet-stream", ldata)
             self.blobs[conf] = ("application/json", cdata)
-            return {
+            out = {
                 "diffusers_lora_file": {"url": "%s/files/%s" % (self.base, lora),
                                         "content_type": "application/octet-stream",
                                         "file_name": lora, "file_size": len(ldata)},
@@ -673,6 +695,15 @@ class FakeFal:
                                 "content_type": "application/json",
                                 "file_name": conf, "file_size": len(cdata)},
             }
+            if spec.get("experts"):  # the low-noise file is diffusers_lora_file
+                high = "%s-high-noise-lora.safetensors" % job.id
+                hdata = safetensors_blob(job.id + "-high")
+                self.blobs[high] = ("application/octet-stream", hdata)
+                out["high_noise_lora"] = {
+                    "url": "%s/files/%s" % (self.base, high),
+                    "content_type": "application/octet-stream",
+                    "file_name": high, "file_size": len(hdata)}
+            return out
         n = body.get("num_images", 1) if kind == "images" else 1
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             n = 1
