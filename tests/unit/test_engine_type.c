@@ -117,6 +117,48 @@ test_type_list_reads_as_english(void **state)
 			    "fal, replicate, gemini, comfyui, a1111, local or preview");
 }
 
+/* Every trainer says what it makes: one LoRA file, or (WAN 2.2) one for
+ * each expert, each with its result member, its name and its expert;
+ * each target's default trainer and validator agree on how many files. */
+static void
+test_trainers_say_their_lora_files(void **state)
+{
+	const char *targets[] = { "flux", "flux2", "zimage", "wan22" };
+	const struct engine_type *fal = engine_type_find("fal");
+	size_t n;
+	const struct engine_type *t = engine_types(&n);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		for (size_t m = 0; m < t[i].nmodels; m++) {
+			const struct trainer *tr = t[i].models[m].train;
+
+			if (!tr)
+				continue;
+			assert_in_range(tr->nfiles, 1, TRAINER_MAX_FILES);
+			for (int k = 0; k < tr->nfiles; k++) {
+				assert_non_null(tr->files[k].field);
+				assert_true((tr->nfiles > 1) == (tr->files[k].name != NULL));
+				assert_true((tr->nfiles > 1) == (tr->files[k].expert != NULL));
+			}
+		}
+	for (size_t i = 0; i < sizeof(targets) / sizeof(*targets); i++) {
+		const char *tm = engine_type_default_trainer(targets[i]);
+		const char *vm = engine_type_default_validator("fal", targets[i]);
+		const struct trainer *tr = engine_type_trainer(fal, tm);
+		bool experts;
+
+		assert_non_null(tr);
+		if (!vm)
+			continue; /* zimage: no validator known */
+		experts = engine_type_family(fal, vm) == FAMILY_LORA_EXPERTS;
+		assert_int_equal(experts, tr->nfiles > 1);
+	}
+	assert_int_equal(engine_type_trainer(fal, "fal-ai/wan-22-image-trainer")->nfiles, 2);
+	assert_string_equal(engine_type_trainer(fal, "fal-ai/wan-22-image-trainer")->files[1].field,
+			    "high_noise_lora");
+}
+
 int
 main(void)
 {
@@ -127,6 +169,7 @@ main(void)
 		cmocka_unit_test(test_prices_and_families),
 		cmocka_unit_test(test_max_images),
 		cmocka_unit_test(test_type_list_reads_as_english),
+		cmocka_unit_test(test_trainers_say_their_lora_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
