@@ -572,6 +572,8 @@ req_clear(struct remote_req *r)
 	r->t.step = REMOTE_IDLE;
 }
 
+static void share_leave(struct remote_upload *u);
+
 static void
 remote_job_free(struct remote_job *rj)
 {
@@ -586,6 +588,7 @@ remote_job_free(struct remote_job *rj)
 		free(rj->reqs[i].t.where);
 	}
 	for (size_t i = 0; i < rj->nups; i++) {
+		share_leave(&rj->ups[i]);
 		free(rj->ups[i].data);
 		free(rj->ups[i].upload_url);
 		free(rj->ups[i].t.where);
@@ -1422,6 +1425,8 @@ on_fetch(struct remote_req *r, const struct http_response *resp)
 	fetched(r);
 }
 
+static void share_uploaded(struct remote_upload *u);
+
 /* An upload finished: the submits waiting on it may go. */
 static void
 uploaded(struct remote_upload *u)
@@ -1431,9 +1436,170 @@ uploaded(struct remote_upload *u)
 	free(u->data);
 	u->data = NULL;
 	u->t.step = REMOTE_DONE;
+	share_uploaded(u);
 	for (int i = 0; i < rj->nreqs && uploads_done(rj); i++)
 		if (rj->reqs[i].t.step == REMOTE_IDLE)
 			begin_submit(&rj->reqs[i]);
+}
+
+/*
+ * Uploads shared by the jobs of one build: a file streamed from the
+ * cache (a LoRA) that several jobs send to one service, on one account,
+ * goes up once. Each validation of a training sends its LoRA; the first
+ * job's upload sends it, the others wait for its URL, and if it fails
+ * the next waiter sends its own. A URL is reused for SHARE_TTL_MS only:
+ * the services keep uploads for hours at least, a build is shorter, and
+ * a review server's process may live longer. Loop thread only.
+ */
+#define SHARE_TTL_MS (30 * 60 * 1000)
+
+struct shared_upload {
+	char *where;                   /* service, base, account, file */
+	char *url;                     /* once it is up, else NULL */
+	int64_t t_url;                 /* now_ms() when it was */
+	struct remote_upload *sender;  /* sending it now, or NULL */
+	struct remote_upload *waiters; /* by next_waiter */
+	struct shared_upload *next;
+};
+static struct shared_upload *shared_uploads;
+
+/* Where u's URL is good: its service at its base, with its key (a
+ * Replicate file is its account's), and the cached file it sends. */
+static char *
+share_where(const struct remote_upload *u)
+{
+	const struct remote_job *rj = u->t.rj;
+	uint64_t account = rj->auth ? hash_str64(rj->auth, strlen(rj->auth)) : 0;
+
+	return xasprintf("%s\n%s\n%016llx\n%s", rj->svc->name, rj->base,
+			 (unsigned long long)account, u->path);
+}
+
+static struct shared_upload *
+share_for(const struct remote_upload *u)
+{
+	char *where = share_where(u);
+	struct shared_upload *s;
+
+	for (s = shared_uploads; s && strcmp(s->where, where) != 0; s = s->next)
+		;
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->where = where;
+		s->next = shared_uploads;
+		shared_uploads = s;
+	} else {
+		free(where);
+	}
+	if (s->url && now_ms() - s->t_url > SHARE_TTL_MS) {
+		free(s->url);
+		s->url = NULL;
+	}
+	return s;
+}
+
+/* -v: u's file was not sent again, and why. */
+static void
+say_shared(const struct remote_upload *u, const char *how)
+{
+	if (u->t.rj->job->verbose)
+		fprintf(stderr, "%s: %s: input %zu not sent again: %s\n",
+			u->t.rj->svc->name, node_id(u->t.rj), u->input + 1, how);
+}
+
+/* Is u still waiting for a URL (its job not stopped meanwhile)? */
+static bool
+still_waiting(const struct remote_upload *u)
+{
+	return u->t.step == REMOTE_UPLOAD && !u->t.busy &&
+	       !u->t.rj->failed && !u->t.rj->cancelling;
+}
+
+/* Send u, or give it the URL the build has, or make it wait for the one
+ * on its way. From remote_start: no submit is begun here. */
+static void
+begin_upload(struct remote_upload *u)
+{
+	struct shared_upload *s = u->path ? share_for(u) : NULL;
+
+	if (s && s->url) {
+		u->t.rj->images[u->input] = xstrdup(s->url);
+		u->t.step = REMOTE_DONE;
+		say_shared(u, "uploaded earlier in this build");
+		return;
+	}
+	u->shared = s;
+	if (s && s->sender) {
+		u->next_waiter = s->waiters;
+		s->waiters = u;
+		return;
+	}
+	if (s)
+		s->sender = u;
+	send_step(&u->t);
+}
+
+/* The next waiter of s that still waits, off the list, or NULL. */
+static struct remote_upload *
+next_waiting(struct shared_upload *s)
+{
+	struct remote_upload *w;
+
+	while ((w = s->waiters)) {
+		s->waiters = w->next_waiter;
+		w->next_waiter = NULL;
+		if (still_waiting(w))
+			return w;
+		w->shared = NULL;
+	}
+	return NULL;
+}
+
+/* u is up: the URL is the build's, and every waiter has it. */
+static void
+share_uploaded(struct remote_upload *u)
+{
+	struct shared_upload *s = u->shared;
+	struct remote_upload *w;
+
+	if (!s || s->sender != u)
+		return;
+	s->sender = NULL;
+	u->shared = NULL;
+	free(s->url);
+	s->url = xstrdup(u->t.rj->images[u->input]);
+	s->t_url = now_ms();
+	while ((w = next_waiting(s))) {
+		w->shared = NULL;
+		w->t.rj->images[w->input] = xstrdup(s->url);
+		say_shared(w, "uploaded by another job of this build");
+		uploaded(w);
+	}
+}
+
+/* u's job ends: a waiter leaves the line; a sender that never got its
+ * file up hands the sending to the next waiter. */
+static void
+share_leave(struct remote_upload *u)
+{
+	struct shared_upload *s = u->shared;
+	struct remote_upload **p, *w;
+
+	if (!s)
+		return;
+	u->shared = NULL;
+	for (p = &s->waiters; *p; p = &(*p)->next_waiter)
+		if (*p == u) {
+			*p = u->next_waiter;
+			return;
+		}
+	if (s->sender != u)
+		return;
+	s->sender = NULL;
+	if ((w = next_waiting(s))) {
+		s->sender = w;
+		send_step(&w->t);
+	}
 }
 
 /* Act on the service's verdict v on task t's answer. */
@@ -1727,7 +1893,7 @@ remote_start(struct job *job, const struct remote_service *svc)
 		return;
 	}
 	for (size_t i = 0; i < rj->nups; i++)
-		send_step(&rj->ups[i].t);
+		begin_upload(&rj->ups[i]);
 	for (int i = 0; i < rj->nreqs && !rj->failed; i++) {
 		struct remote_req *r = &rj->reqs[i];
 

@@ -149,6 +149,9 @@ struct remote_upload {
 	size_t len;
 	const char *mime;
 	char *upload_url;    /* where the bytes go (the service's answer) */
+	struct shared_upload *shared; /* the build's one upload of this
+				file to this service and account, or NULL */
+	struct remote_upload *next_waiter; /* waiting on shared's sender */
 };
 
 struct remote_job {

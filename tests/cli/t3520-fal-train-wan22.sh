@@ -30,20 +30,20 @@ test_expect_success 'target wan22 trains on fal-ai/wan-22-image-trainer and vali
 '
 test_expect_success 'plan --json shows each validation sending both files, each to its transformer' '
 	lm plan --json r/recipe.yaml train >plan.json 2>err &&
-	python3 -c "
-import json
-jobs = {n[\"id\"]: n for n in json.load(open(\"plan.json\"))[\"jobs\"]}
-b = jobs[\"validate/park\"][\"request\"][\"body\"]
-assert b[\"loras\"] == [{\"path\": \"<input train/va low_noise>\", \"scale\": 0.8, \"transformer\": \"low\"},
-                        {\"path\": \"<input train/va high_noise>\", \"scale\": 0.8, \"transformer\": \"high\"}], b
-assert b[\"image_format\"] == \"png\" and \"num_images\" not in b and \"output_format\" not in b, b
-t = jobs[\"train/va\"][\"request\"][\"body\"]
-assert t[\"training_data_url\"] == \"<input package>\" and t[\"trigger_phrase\"] == \"VACHAR\", t
-assert t[\"steps\"] == 1000 and t[\"learning_rate\"] == 0.0007, t
-"
+	python3 - <<-\EOF
+	import json
+	jobs = {n["id"]: n for n in json.load(open("plan.json"))["jobs"]}
+	b = jobs["validate/park"]["request"]["body"]
+	assert b["loras"] == [{"path": "<input train/va low_noise>", "scale": 0.8, "transformer": "low"},
+	                      {"path": "<input train/va high_noise>", "scale": 0.8, "transformer": "high"}], b
+	assert b["image_format"] == "png" and "num_images" not in b and "output_format" not in b, b
+	t = jobs["train/va"]["request"]["body"]
+	assert t["training_data_url"] == "<input package>" and t["trigger_phrase"] == "VACHAR", t
+	assert t["steps"] == 1000 and t["learning_rate"] == 0.0007, t
+	EOF
 '
 test_expect_success 'loramake R train: one training request, two LoRA files in the cache and in build/train/ by name' '
-	lm r/recipe.yaml train >out 2>err &&
+	lm -v r/recipe.yaml train >out 2>err &&
 	test "$(submits $TR)" = 1 && test "$(submits $VA)" = 2 &&
 	grep "train/va (fal, .*\$2.000)" err &&
 	line=$(train_line r) &&
@@ -75,6 +75,10 @@ test_expect_success 'each validation sent both uploaded files, the low-noise one
 	    assert all(l["path"].startswith(base + "/files/u/") for l in b["loras"]), b
 	EOF
 	test -f r/build/validate/park.png && test -f r/build/validate/cafe.png
+'
+test_expect_success 'each LoRA file went up once for both validations: the ZIP and two files, three uploads' '
+	test "$(fake_stat "d[\"uploads\"]")" = 3 &&
+	test "$(grep -c "fal: validate/.*: input [12] not sent again: uploaded by another job of this build" err)" = 2
 '
 test_expect_success 'explain R train names both files' '
 	outs=$(outs_of "$(train_line r)") &&
@@ -131,6 +135,29 @@ test_expect_success 'SIGKILL mid-training, then a rerun: one request, polled aga
 	grep "1 of 1 image came from requests an earlier build submitted" err2 &&
 	test -f k/build/train/va.low_noise.safetensors &&
 	test -f k/build/train/va.high_noise.safetensors
+'
+test_expect_success 'validations one at a time take the URL the first one uploaded' '
+	validate_recipe seq && sed -i "s|^  fal: { type: fal, url: \"\([^\"]*\)\" }|  fal: { type: fal, url: \"\1\", concurrency: 1 }|" seq/recipe.yaml &&
+	grep "concurrency: 1" seq/recipe.yaml &&
+	before=$(fake_stat "d[\"uploads\"]") &&
+	lm -v seq/recipe.yaml train >out 2>err &&
+	test "$(fake_stat "d[\"uploads\"]")" = $((before + 2)) &&
+	grep "fal: validate/.*: input 1 not sent again: uploaded earlier in this build" err &&
+	test -f seq/build/validate/park.png && test -f seq/build/validate/cafe.png
+'
+test_expect_success 'the upload refused for one validation: the other sends the file itself and is made' '
+	validate_recipe ref && sed -i "s/^trigger: VACHAR/trigger: REFCHAR/" ref/recipe.yaml &&
+	cp ref/recipe.yaml full.yaml && sed -i "/^validate:/,\$d" ref/recipe.yaml &&
+	lm ref/recipe.yaml train >out 2>err &&
+	test -f ref/build/train/va.safetensors &&
+	cp full.yaml ref/recipe.yaml &&
+	fake_control "{\"refuse_uploads\": 1}" &&
+	before=$(fake_stat "d[\"uploads\"]") &&
+	expect_exit 1 timeout 300 "$LORAMAKE" ref/recipe.yaml train >out 2>err &&
+	test "$(fake_stat "d[\"refused_uploads\"]")" = 1 &&
+	test "$(fake_stat "d[\"uploads\"]")" = $((before + 1)) &&
+	test "$(grep -c "FAILED validate/.*Upload refused: storage quota exceeded" err)" = 1 &&
+	test "$(ls ref/build/validate/*.png | wc -l)" = 1
 '
 test_expect_success 'no output or file shows the key' '
 	no_secret "$FAL_KEY" out err out2 err2 r k "$TRASH/fake.log"

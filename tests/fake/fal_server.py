@@ -151,6 +151,7 @@ SETTINGS = {
     "redirect_files": ("", _str),      # files answer 302 to this base + path
     "trickle_files": (0, _nonneg_int), # next N files dribble 1 byte / 200 ms
     "big_files": (0, _nonneg_int),     # files announce and send N bytes
+    "refuse_uploads": (0, _nonneg_int),  # next N upload initiates: 400
 }
 
 # --------------------------------------------------------------------------
@@ -424,6 +425,7 @@ class FakeFal:
             "cancels_effective": 0,
             "files_served": 0,
             "uploads": 0,
+            "refused_uploads": 0,
             "max_inflight": 0,
             "by_status": {},
             "errors_4xx": 0,
@@ -1211,6 +1213,13 @@ class Handler(BaseHTTPRequestHandler):
         body, errs = self._json_body()
         if errs is not None:
             return self._send(422, {"detail": errs})
+        with fake.lock:
+            refuse = fake.cfg["refuse_uploads"] > 0
+            if refuse:
+                fake.cfg["refuse_uploads"] -= 1
+                fake.stats["refused_uploads"] += 1
+        if refuse:
+            return self._send(400, {"detail": "Upload refused: storage quota exceeded"})
         ctype = body.get("content_type") or "application/octet-stream"
         fname = body.get("file_name") or "%d.bin" % int(time.time() * 1000)
         if not isinstance(ctype, str) or not isinstance(fname, str):
