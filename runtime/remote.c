@@ -33,6 +33,8 @@
 #define USER_AGENT "User-Agent: loramake/0.1"
 #define FETCH_TIMEOUT_MS 300000
 #define MAX_WAIT_MS (2 * 3600 * 1000)  /* a request still queued after this fails */
+#define MAX_TRAIN_WAIT_MS (12 * 3600 * 1000) /* a training: hours in a queue,
+						hours of steps */
 #define MAX_THROTTLED_MS (10 * 60 * 1000) /* 429s of one step for this long fail it */
 
 /* ------------------------------------------------------------------ */
@@ -1373,10 +1375,14 @@ wait_more(struct remote_req *r)
 	struct remote_job *rj = r->t.rj;
 	int64_t age = now_ms() - r->t_submit;
 
+	int64_t limit = rj->job->keep_running ? MAX_TRAIN_WAIT_MS : MAX_WAIT_MS;
+
 	r->t.attempts = 0;
-	if (age > MAX_WAIT_MS)
-		fail_job(rj, "'%s': request %s still not finished after %d minutes",
-			 rj->model, r->id, MAX_WAIT_MS / 60000);
+	if (age > limit)
+		fail_job(rj, "'%s': request %s still not finished after %d minutes%s",
+			 rj->model, r->id, (int)(limit / 60000),
+			 rj->job->keep_running ? "; it is not cancelled, and the "
+			 "next build polls it again" : "");
 	else
 		schedule(&r->t, remote_poll_ms(age, expected_ms(rj)));
 	r->running_age = age;
