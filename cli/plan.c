@@ -762,7 +762,7 @@ explain_sent(const struct session *s, const struct lock_node *e)
 	json_t *j = object_json(s, &e->sent);
 	const char *url = json_string_value(json_object_get(j, "url"));
 	char *input = json_dumps(json_object_get(j, "input"),
-				 JSON_COMPACT | JSON_SORT_KEYS);
+				 ENGINE_JSON_FLAGS | JSON_SORT_KEYS);
 	char hex[HASH_HEX_LEN + 1];
 
 	hash_hex(&e->sent, hex);

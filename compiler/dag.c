@@ -1851,9 +1851,13 @@ train_params(struct expander *x, struct node *n, const struct section *s,
 	     const struct trainer *t)
 {
 	double lr = s->learning_rate >= 0 ? s->learning_rate : t->learning_rate;
+	size_t nfields = 0;
 	char num[32];
 
-	n->params = arena_alloc(&x->dag->arena, (s->nparams + 5) * sizeof(*n->params));
+	for (const char *const *f = t->fields; f && *f; f += 2)
+		nfields++;
+	n->params = arena_alloc(&x->dag->arena,
+				(s->nparams + 5 + nfields) * sizeof(*n->params));
 	if (t->trigger_field)
 		train_param(x, n, s, t->trigger_field, json_text(x, x->r->trigger));
 	if (t->caption_field)
@@ -1864,6 +1868,8 @@ train_params(struct expander *x, struct node *n, const struct section *s,
 		format_double(num, sizeof(num), lr);
 		train_param(x, n, s, "learning_rate", num);
 	}
+	for (const char *const *f = t->fields; f && *f; f += 2)
+		train_param(x, n, s, f[0], f[1]);
 	for (size_t i = 0; i < s->nparams; i++)
 		if (!param_is_null(&s->params[i]))
 			n->params[n->nparams++] = s->params[i];

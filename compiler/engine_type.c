@@ -44,10 +44,17 @@ static const struct trainer portrait_trainer = {
 	.steps = 2500, .learning_rate = 0.00009, ONE_LORA("diffusers_lora_file"),
 };
 /* Wan22ImageTrainerInput: training_data_url and trigger_phrase (which it
- * requires), steps, learning_rate */
+ * requires), steps, learning_rate; and seed 004's settings for a
+ * character (create_masks, fal's use_masks here; face detection on; not
+ * a style) */
+static const char *const wan22_fields[] = {
+	"use_masks", "true", "use_face_detection", "true", "is_style", "false",
+	NULL,
+};
 static const struct trainer wan22_trainer = {
 	.data_field = "training_data_url", .trigger_field = "trigger_phrase",
 	.steps = 1000, .learning_rate = 0.0007, WAN22_LORAS,
+	.fields = wan22_fields,
 };
 /* TRAINERS.md 1.8: Replicate's Flux trainers (ai-toolkit inside); the
  * LoRA is output.weights, a tar holding it */

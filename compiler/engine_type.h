@@ -81,6 +81,9 @@ struct trainer {
 	double learning_rate;      /* default; 0: the endpoint's own (not sent) */
 	struct lora_file files[TRAINER_MAX_FILES]; /* what it makes */
 	int nfiles;
+	/* fields it is sent besides, as canonical JSON (a character's
+	 * settings, seed 004 section 6); NULL-terminated pairs, or NULL */
+	const char *const *fields;
 };
 
 /* How a model's request says the image's shape (ENGINES.md 1.13). */

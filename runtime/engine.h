@@ -24,6 +24,11 @@
 #include "base/util.h"
 #include "compiler/dag.h"
 
+/* How a request's JSON is written (jansson's flags): compact, each number
+ * as the recipe wrote it. jansson's default of 17 digits writes 0.0007 as
+ * 0.00069999999999999999; 15 give back any decimal of up to 15 digits. */
+#define ENGINE_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 struct job;
 struct loop;
 

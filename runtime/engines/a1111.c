@@ -180,7 +180,7 @@ generate_request(const struct node *n, const char *base,
 	*out = (struct engine_request){ .method = "POST" };
 	if (!body)
 		return -1;
-	out->body = json_dumps(body, JSON_COMPACT);
+	out->body = json_dumps(body, ENGINE_JSON_FLAGS);
 	json_decref(body);
 	out->url = xasprintf("%s/sdapi/v1/%s", base, nimages ? "img2img" : "txt2img");
 	if (n->engine && n->engine->key_env && getenv(n->engine->key_env))

@@ -207,7 +207,7 @@ prompt_request(const struct node *n, const struct engine_decl *d,
 	if (!wf)
 		return -1;
 	body = json_pack("{so ss}", "prompt", wf, "client_id", CLIENT_ID);
-	out->body = json_dumps(body, JSON_COMPACT);
+	out->body = json_dumps(body, ENGINE_JSON_FLAGS);
 	json_decref(body);
 	out->url = xasprintf("%s/prompt", base);
 	return 0;
@@ -407,7 +407,7 @@ comfyui_request(struct remote_task *t, struct remote_send *s, struct error *err)
 		*s = (struct remote_send){ "POST",
 					   xasprintf("%s/%s", rj->base,
 						     r->cancels == 0 ? "queue" : "interrupt"),
-					   json_dumps(body, JSON_COMPACT), .keyed = true,
+					   json_dumps(body, ENGINE_JSON_FLAGS), .keyed = true,
 					   .timeout_ms = CANCEL_TIMEOUT_MS };
 		s->body_len = strlen(s->body);
 		json_decref(body);

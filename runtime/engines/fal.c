@@ -335,7 +335,7 @@ fal_input_json(const struct node *n, const char *const *images,
 	if (map_fields(o, engine_type_family(engine_type_find("fal"), n->model), n, images, nimages, candidate,
 		       err) == 0 &&
 	    add_params(o, n, err) == 0)
-		text = json_dumps(o, JSON_COMPACT);
+		text = json_dumps(o, ENGINE_JSON_FLAGS);
 	json_decref(o);
 	return text;
 }

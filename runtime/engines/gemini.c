@@ -521,7 +521,7 @@ call_request(const struct node *n, const char *base, const char *const *images,
 		json_decref(body);
 		return -1;
 	}
-	out->body = json_dumps(body, JSON_COMPACT);
+	out->body = json_dumps(body, ENGINE_JSON_FLAGS);
 	json_decref(body);
 	out->url = xasprintf("%s/v1beta/models/%s:generateContent", base, n->model);
 	return 0;

@@ -40,6 +40,7 @@ test_expect_success 'plan --json shows each validation sending both files, each 
 	t = jobs["train/va"]["request"]["body"]
 	assert t["training_data_url"] == "<input package>" and t["trigger_phrase"] == "VACHAR", t
 	assert t["steps"] == 1000 and t["learning_rate"] == 0.0007, t
+	assert t["use_masks"] is True and t["use_face_detection"] is True and t["is_style"] is False, t
 	EOF
 '
 test_expect_success 'loramake R train: one training request, two LoRA files in the cache and in build/train/ by name' '
@@ -85,7 +86,7 @@ test_expect_success 'explain R train names both files' '
 	lm explain r/recipe.yaml train >ex 2>err &&
 	grep "^    LoRA file ${outs%,*} (low_noise)$" ex &&
 	grep "^    LoRA file ${outs#*,} (high_noise)$" ex &&
-	grep "^  parameters: {.*\"training_data_url\":\"<input package>\".*\"trigger_phrase\":\"VACHAR\"}$" ex
+	grep "^  parameters: {\"is_style\":false,\"learning_rate\":0.0007,\"steps\":1000,\"training_data_url\":\"<input package>\",\"trigger_phrase\":\"VACHAR\",\"use_face_detection\":true,\"use_masks\":true}$" ex
 '
 test_expect_success 'a second loramake R train pays nothing' '
 	lm r/recipe.yaml train >out 2>err &&

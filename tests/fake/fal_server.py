@@ -286,6 +286,8 @@ SPECS = {
         "required": ["training_data_url", "trigger_phrase"],
         "urls": ["training_data_url"], "zips": ["training_data_url"],
         "ints": {"steps": (1, 10000)}, "ranges": {"learning_rate": (0, 1)},
+        "bools": ["use_masks", "use_face_detection", "use_face_cropping",
+                  "is_style", "include_synthetic_captions"],
     },
     # WanLoRAT2IRequest: loras [{path, scale, transformer}], one image
     "fal-ai/wan/v2.2-a14b/text-to-image/lora": {
@@ -551,6 +553,9 @@ class FakeFal:
             elif v > hi:
                 err(field, "less_than_equal",
                     "Input should be less than or equal to %s" % hi, v, {"le": hi})
+        for field in spec.get("bools", ()):
+            if field in body and not isinstance(body[field], bool):
+                err(field, "bool_type", "Input should be a valid boolean", body[field])
         for field, values in spec.get("enums", {}).items():
             if field in body and body[field] not in values:
                 err(field, "literal_error", "Input should be " + _enum_text(values),

@@ -222,6 +222,31 @@ test_input_generic_params(void **state)
 	json_decref(o);
 }
 
+/* A number goes out as the recipe wrote it: 0.0007, never jansson's
+ * 17-digit 0.00069999999999999999. */
+static void
+test_input_numbers_as_written(void **state)
+{
+	struct node n = make_node("someone/some-model/v2", "a dog", NULL);
+	struct param p[] = {
+		{ "learning_rate", "0.0007", false },
+		{ "lora_scale", "0.8", false },
+		{ "guidance", "0.00015", false },
+	};
+	struct error err = { "" };
+	char *text;
+
+	(void)state;
+	n.params = p;
+	n.nparams = LM_ARRAY_LEN(p);
+	text = fal_input_json(&n, NULL, 0, 1, &err);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"learning_rate\":0.0007,"));
+	assert_non_null(strstr(text, "\"lora_scale\":0.8,"));
+	assert_non_null(strstr(text, "\"guidance\":0.00015"));
+	free(text);
+}
+
 static void
 test_input_params_override(void **state)
 {
@@ -481,6 +506,7 @@ main(void)
 		cmocka_unit_test(test_input_upscale),
 		cmocka_unit_test(test_input_generic_params),
 		cmocka_unit_test(test_input_params_override),
+		cmocka_unit_test(test_input_numbers_as_written),
 		cmocka_unit_test(test_input_bad_param),
 		cmocka_unit_test(test_describe_is_what_is_sent),
 		cmocka_unit_test(test_seed),
