@@ -4,18 +4,21 @@
 # Replicate's files API (the same path a package's ZIP takes to a
 # trainer). A build trains on the fake (a small LoRA), the cached
 # LoRA object is then replaced by a MB-megabyte safetensors file (a valid
-# frame, zeros after it), and a validation with a new seed uploads it:
+# frame, zeros after it), and N validations with a new seed upload it:
 # `loramake R train` under /usr/bin/time -v. Reported: the upload's
-# build time and loramake's peak RSS.
+# build time, loramake's peak RSS and the uploads the fake took (one:
+# the validations share it).
 #
 #   LORAMAKE   the binary (default ./loramake)
 #   MB         the LoRA's size in MiB (default 300; 90 on Replicate,
 #              whose files API takes up to 100 MiB)
 #   ENGINE     fal (default) or replicate
+#   N          validations (default 1)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 LORAMAKE=${LORAMAKE:-$top/loramake}
 ENGINE=${ENGINE:-fal}
+N=${N:-1}
 case $ENGINE in
 fal) MB=${MB:-300} fake=fal_server.py ;;
 replicate) MB=${MB:-90} fake=replicate_fake.py ;;
@@ -61,7 +64,7 @@ $train
 validate:
   seed: 1
   items:
-    park: "walking in a park"
+$(for i in $(seq 1 "$N"); do echo "    park$i: \"walking in park $i\""; done)
 EOR
 "$LORAMAKE" r/recipe.yaml train >train.out 2>train.err
 obj=$(sed -n 's/^node train\/up .* out=\([0-9a-f]*\) .*/\1/p' r/recipe.lock)
@@ -77,7 +80,10 @@ for _ in range(int(sys.argv[1])):
     out.write(zeros)
 PY
 sed -i 's/seed: 1/seed: 2/' r/recipe.yaml
+uploads() { python3 -c "import json, urllib.request; print(json.load(urllib.request.urlopen('http://127.0.0.1:$port/_stats'))['uploads'])"; }
+before=$(uploads)
 /usr/bin/time -v "$LORAMAKE" r/recipe.yaml train >upload.out 2>upload.err
+after=$(uploads)
 rss=$(awk -F': ' '/Maximum resident/{print $2}' upload.err)
 secs=$(sed -n 's/.* built in \([0-9.]*\)s.*/\1/p' upload.out)
-echo "train-upload ($ENGINE): a $MB MiB LoRA uploaded in ${secs}s, peak RSS $((rss / 1024)) MiB"
+echo "train-upload ($ENGINE): a $MB MiB LoRA for $N validation(s): $((after - before)) upload(s) in ${secs}s, peak RSS $((rss / 1024)) MiB"
