@@ -181,11 +181,13 @@ static const struct engine_model replicate_models[] = {
 	/* Gemini 2.5 Flash Image on Replicate: its images as image_input */
 	{ "google/nano-banana", 0.039, 10, FAMILY_EDIT, 3, NULL,
 	  SHAPE_NONE, NULL },
-	/* a training is billed by its GPU time: on an H100 ($0.001528/s)
-	 * about 20 minutes per 1,000 steps */
-	{ "ostris/flux-dev-lora-trainer", 1.85, 1200, FAMILY_TRAIN, 1,
+	/* a training is billed by its GPU time: replicate.com/pricing lists
+	 * an H100 at $0.001525/s ("Flux fine-tunes run on H100s"); about 20
+	 * minutes per 1,000 steps is our estimate, until this machine has
+	 * timed one (cache/times) */
+	{ "ostris/flux-dev-lora-trainer", 1.83, 1200, FAMILY_TRAIN, 1,
 	  &replicate_flux_trainer, SHAPE_NONE, NULL },
-	{ "replicate/fast-flux-trainer", 1.85, 1200, FAMILY_TRAIN, 1,
+	{ "replicate/fast-flux-trainer", 1.83, 1200, FAMILY_TRAIN, 1,
 	  &replicate_flux_trainer, SHAPE_NONE, NULL },
 };
 

@@ -268,7 +268,7 @@ training_request(const struct node *n, const char *base,
 	if (!(input = training_input(n, images, nimages, err)))
 		return -1;
 	body = json_pack("{s:s, s:o}", "destination", n->destination, "input", input);
-	out->body = json_dumps(body, JSON_COMPACT);
+	out->body = json_dumps(body, ENGINE_JSON_FLAGS);
 	json_decref(body);
 	out->url = xasprintf("%s/v1/models/%s/versions/%s/trainings", base, path,
 			     version);
@@ -296,7 +296,7 @@ create_request(const struct node *n, const char *base,
 	if (version)
 		json_object_set_new(body, "version", json_string(version));
 	json_object_set_new(body, "input", input);
-	out->body = json_dumps(body, JSON_COMPACT);
+	out->body = json_dumps(body, ENGINE_JSON_FLAGS);
 	json_decref(body);
 	out->url = version ? xasprintf("%s/v1/predictions", base)
 			   : xasprintf("%s/v1/models/%s/predictions", base, path);

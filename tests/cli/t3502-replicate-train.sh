@@ -45,7 +45,7 @@ journaled() {
 test_expect_success 'plan R train prices the training per 1,000 steps and shows what it sends' '
 	recipe r &&
 	lm plan r/recipe.yaml train >plan 2>err &&
-	grep "^train/rt  *train  *rep ostris/flux-dev-lora-trainer:$VER  *new .*\$3.700" plan &&
+	grep "^train/rt  *train  *rep ostris/flux-dev-lora-trainer:$VER  *new .*\$3.660" plan &&
 	lm plan --json r/recipe.yaml train >plan.json &&
 	python3 -c "import json; j = [n for n in json.load(open(\"plan.json\"))[\"jobs\"] if n[\"kind\"] == \"train\"][0]; r = j[\"request\"]; assert r[\"url\"] == \"$FAKE_URL/v1/models/ostris/flux-dev-lora-trainer/versions/$VER/trainings\", r; assert r[\"body\"] == {\"destination\": \"me/rt-lora\", \"input\": {\"input_images\": \"<input package>\", \"trigger_word\": \"RTCHAR\", \"steps\": 2000, \"learning_rate\": 0.0004, \"autocaption\": False}}, r"
 '
@@ -59,7 +59,7 @@ test_expect_success 'loramake R train trains on Replicate and caches the LoRA in
 	tid=$(fake_stat "d[\"submitted\"][-1][\"id\"]") &&
 	python3 -c "import sys; sys.path.insert(0, \"$SRC/tests/fake\"); from fal_server import safetensors_blob; sys.stdout.buffer.write(safetensors_blob(\"$tid\"))" >want &&
 	cmp want r/build/train/rt.safetensors &&
-	grep "^node train/rt .* usd=3.7 request=$tid trained=" r/recipe.lock &&
+	grep "^node train/rt .* usd=3.66 request=$tid trained=" r/recipe.lock &&
 	lm explain r/recipe.yaml train >ex 2>err &&
 	grep "^  trainer: $FAKE_URL/v1/models/ostris/flux-dev-lora-trainer/versions/$VER/trainings$" ex &&
 	grep "^      caption: RTCHAR seen smiling.$" ex

@@ -89,7 +89,7 @@ test_expect_success 'plan R train prices each validation at black-forest-labs/fl
 	lm plan r/recipe.yaml train >plan 2>err &&
 	grep "^validate/park  *validate  *rep $VA  *new .*\$0.032" plan &&
 	grep "^validate/cafe  *validate  *rep $VA  *new .*\$0.032" plan &&
-	grep "estimated cost \$1.91" plan &&
+	grep "estimated cost \$1.89" plan &&
 	lm plan --json r/recipe.yaml train >plan.json &&
 	python3 -c "import json; js = {n[\"id\"]: n[\"request\"] for n in json.load(open(\"plan.json\"))[\"jobs\"] if n[\"kind\"] == \"validate\"}; p = js[\"validate/park\"]; assert p[\"url\"] == \"$FAKE_URL/v1/models/$VA/predictions\", p; assert p[\"body\"] == {\"input\": {\"prompt\": \"RVCHAR, walking in a park\", \"lora_weights\": \"<input train/rv>\", \"lora_scale\": 0.8, \"seed\": 7, \"num_outputs\": 1, \"output_format\": \"png\"}}, p; c = js[\"validate/cafe\"][\"body\"][\"input\"]; assert c[\"aspect_ratio\"] == \"2:3\" and c[\"prompt\"] == \"RVCHAR reading in a cafe\", c"
 '
