@@ -160,6 +160,15 @@ test_expect_success 'the upload refused for one validation: the other sends the 
 	test "$(grep -c "FAILED validate/.*Upload refused: storage quota exceeded" err)" = 1 &&
 	test "$(ls ref/build/validate/*.png | wc -l)" = 1
 '
+test_expect_success 'recipes/quickstart-train-wan22 plans the WAN 2.2 trainer and two validations on both files' '
+	cp -R "$SRC/recipes/quickstart-train-wan22" qs &&
+	lm plan qs/recipe.yaml train >plan 2>err &&
+	grep "^train/quickstart_wan  *train  *fal $TR  *new .*\$2.000" plan &&
+	grep "^validate/park  *validate  *fal $VA  *new .*\$0.035" plan &&
+	grep "^validate/studio " plan &&
+	lm plan qs/recipe.yaml >plan 2>err &&
+	grep "^not asked for: train/quickstart_wan and 2 validation images, \$2.07" plan
+'
 test_expect_success 'no output or file shows the key' '
 	no_secret "$FAL_KEY" out err out2 err2 r k "$TRASH/fake.log"
 '
