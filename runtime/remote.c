@@ -1453,9 +1453,9 @@ uploaded(struct remote_upload *u)
  * cache (a LoRA) that several jobs send to one service, on one account,
  * goes up once. Each validation of a training sends its LoRA; the first
  * job's upload sends it, the others wait for its URL, and if it fails
- * the next waiter sends its own. A URL is reused for SHARE_TTL_MS only:
- * the services keep uploads for hours at least, a build is shorter, and
- * a review server's process may live longer. Loop thread only.
+ * the next waiter sends its own. A URL is reused for SHARE_TTL_MS only,
+ * well inside the hours the services keep an upload: a build may wait
+ * on a training for longer. Loop thread only (one build a process).
  */
 #define SHARE_TTL_MS (30 * 60 * 1000)
 
