@@ -16,6 +16,7 @@
 
 #include "base/path.h"
 #include "cli.h"
+#include "runtime/image.h"
 
 #define LORAMAKE_VERSION "0.1.0"
 
@@ -261,6 +262,7 @@ main(int argc, char **argv)
 			      c.target);
 	}
 	rc = cmd->run(&c);
+	image_shutdown();
 	if (c.recipe != pos[0])
 		free((char *)c.recipe); /* made by recipe_in */
 	path_confine(NULL);

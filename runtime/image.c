@@ -55,6 +55,7 @@
 #define LIBFN(f) static __typeof__(f) *p_##f
 
 LIBFN(vips_init);
+LIBFN(vips_shutdown);
 LIBFN(vips_cache_set_max);
 LIBFN(vips_concurrency_set);
 LIBFN(vips_block_untrusted_set);
@@ -102,6 +103,7 @@ LIBFN(g_log_set_handler);
 
 static const struct dl_sym vips_syms[] = {
 	DL_SYM(vips_init),
+	DL_SYM(vips_shutdown),
 	DL_SYM(vips_cache_set_max),
 	DL_SYM(vips_concurrency_set),
 	DL_SYM(vips_block_untrusted_set),
@@ -287,6 +289,14 @@ lib_init(void)
 	if (!getenv("VIPS_CONCURRENCY"))
 		p_vips_concurrency_set(1);
 	lib_ok = true;
+}
+
+void
+image_shutdown(void)
+{
+	if (lib_ok)
+		p_vips_shutdown();
+	lib_ok = false;
 }
 
 /* Make sure libvips is loaded and started; 0, or -1 with err. */
