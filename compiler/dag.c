@@ -659,7 +659,8 @@ camera_distance(const struct camera *a, const struct camera *b)
  * when n names no camera or no anchor does.
  */
 static struct node *
-closest_anchor(struct expander *x, const struct node *n, struct loc loc)
+closest_anchor(struct expander *x, const struct node *n, const char *setting,
+	       struct loc loc)
 {
 	struct camera want, cam;
 	struct node *best = NULL;
@@ -668,8 +669,8 @@ closest_anchor(struct expander *x, const struct node *n, struct loc loc)
 
 	if (!camera_of_node(n, &want)) {
 		if (!was_said(x, "closest-angle", loc))
-			diag_error(x->d, loc, "refs: closest needs %s to name a camera (its item or its source's: %s)",
-				   n->id, CAMERA_HINT);
+			diag_error(x->d, loc, "%s: closest needs %s to name a camera (its item or its source's: %s)",
+				   setting, n->id, CAMERA_HINT);
 		said(x, "closest-angle", loc);
 		return NULL;
 	}
@@ -687,7 +688,8 @@ closest_anchor(struct expander *x, const struct node *n, struct loc loc)
 		}
 	}
 	if (!best && !was_said(x, "closest-anchor", loc))
-		diag_error(x->d, loc, "refs: closest finds no anchor named by a camera (anchor items such as front, three_quarter_left, profile_right)");
+		diag_error(x->d, loc, "%s: closest finds no anchor named by a camera (anchor items such as front, three_quarter_left, profile_right)",
+			   setting);
 	if (!best)
 		said(x, "closest-anchor", loc);
 	return best;
@@ -705,7 +707,7 @@ add_refs(struct expander *x, struct node *n, const struct refs *r)
 		struct node *ref = NULL;
 
 		if (strcmp(r->ids[i], REFS_CLOSEST) == 0) {
-			if (!(ref = closest_anchor(x, n, r->locs[i]))) {
+			if (!(ref = closest_anchor(x, n, "refs", r->locs[i]))) {
 				bad = true;
 				continue;
 			}
@@ -1648,8 +1650,9 @@ expand_vision(struct expander *x, struct node **vis)
 
 /*
  * The gate's references: the images against: names, in its order (the
- * hero when it names none), into refs (RECIPE_MAX_REFS of room); how many,
- * or 0 after an error (one names no image of the recipe).
+ * hero when it names none), into refs (RECIPE_MAX_REFS of room); NULL for
+ * closest, which each image resolves to its own (gate_refs_of). How
+ * many, or 0 after an error (one names no image of the recipe).
  */
 static size_t
 gate_references(struct expander *x, const struct section *s, struct node **refs)
@@ -1663,13 +1666,17 @@ gate_references(struct expander *x, const struct section *s, struct node **refs)
 		const char *id = a->n ? a->ids[i] : "hero";
 		struct node *ref = dag_find(x->dag, id);
 
+		if (strcmp(id, REFS_CLOSEST) == 0) {
+			refs[found++] = NULL;
+			continue;
+		}
 		if (ref && ref->image) {
 			refs[found++] = ref;
 			continue;
 		}
 		diag_error(x->d, a->n ? a->locs[i] : s->loc,
 			   "gate: against: '%s' is not an image of the recipe "
-			   "(the hero, or a keystone such as anchor/front)", id);
+			   "(the hero, a keystone such as anchor/front, or closest)", id);
 	}
 	return found == n ? n : 0;
 }
@@ -1704,6 +1711,30 @@ is_reference(struct node *const *refs, size_t n, const struct node *img)
 }
 
 /*
+ * The references gate img is judged against: against:'s, closest as the
+ * anchor nearest in camera angle to img (never img itself), each once;
+ * how many into out, or 0 after an error (said once).
+ */
+static size_t
+gate_refs_of(struct expander *x, const struct section *s, struct node *img,
+	     struct node *const *refs, size_t nrefs, struct node **out)
+{
+	size_t n = 0;
+
+	for (size_t r = 0; r < nrefs; r++) {
+		struct node *ref = refs[r] ? refs[r]
+				 : closest_anchor(x, img, "gate: against",
+						  s->against.loc);
+
+		if (!ref)
+			return 0;
+		if (!is_reference(out, n, ref))
+			out[n++] = ref;
+	}
+	return n;
+}
+
+/*
  * gate: a gate/IMAGE node per generated dataset image asks the vision
  * model whether it is still the references' character (compiler/vision.h):
  * its inputs are the references, in against:'s order, then the image.
@@ -1715,22 +1746,23 @@ expand_gate(struct expander *x)
 {
 	const struct section *s = &x->r->sec[KIND_GATE];
 	struct section gs = *s;
-	struct node *refs[RECIPE_MAX_REFS];
+	struct node *refs[RECIPE_MAX_REFS], *mine[RECIPE_MAX_REFS];
 	const struct vision_question *q;
-	size_t nrefs;
+	size_t nrefs, n_mine;
 	int checked = 0;
 
 	if (!s->present || !(nrefs = gate_references(x, s, refs)))
 		return;
 	if (!gs.model)
 		gs.model = VISION_DEFAULT_MODEL;
-	q = vision_gate(nrefs);
 	for (size_t i = 0; i < x->nleaves; i++) {
 		struct node *img = x->leaves[i], *n;
 		const char *framing = img->attrs[ATTR_FRAMING];
 
 		if (!node_has_job(img) || is_reference(refs, nrefs, img))
 			continue; /* the user's own photos are not judged */
+		if (!(n_mine = gate_refs_of(x, s, img, refs, nrefs, mine)))
+			return;
 		if (!(n = new_node(x, KIND_GATE, image_name(img), s->loc)))
 			return;
 		n->subject = img;
@@ -1740,12 +1772,13 @@ expand_gate(struct expander *x)
 			if (!check_gate_limit(x, n, s, nrefs))
 				return;
 		}
+		q = vision_gate(n_mine);
 		ask_vision(x, n, q);
 		if (framing && strcmp(framing, "back") == 0)
 			n->prompt = arena_printf(&x->dag->arena, "%s%s", n->prompt,
 						 q->back_view);
-		for (size_t r = 0; r < nrefs; r++)
-			add_input(x, n, refs[r]);
+		for (size_t r = 0; r < n_mine; r++)
+			add_input(x, n, mine[r]);
 		add_input(x, n, img);
 	}
 }
