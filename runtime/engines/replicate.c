@@ -445,11 +445,15 @@ first_output(json_t *pred)
 	return json_string_value(out);
 }
 
-/* A training's output: {"version": ..., "weights": URL}. */
+/* A training's output: {"version": ..., "weights": URL}; the member is
+ * its trainer's LoRA file's (compiler/engine_type.c). */
 static const char *
-training_weights(json_t *training)
+training_weights(const struct node *n, json_t *training)
 {
-	return str_member(json_object_get(training, "output"), "weights");
+	const struct trainer *t = node_trainer(n);
+
+	return t ? str_member(json_object_get(training, "output"),
+			      t->files[0].field) : NULL;
 }
 
 /*
@@ -461,8 +465,9 @@ prediction(struct remote_req *r, json_t *pred, struct error *err)
 {
 	struct remote_job *rj = r->t.rj;
 	const char *status = str_member(pred, "status");
-	const char *out = rj->job->node->kind == KIND_TRAIN ? training_weights(pred)
-							    : first_output(pred);
+	const char *out = rj->job->node->kind == KIND_TRAIN
+				  ? training_weights(rj->job->node, pred)
+				  : first_output(pred);
 	const char *why = str_member(pred, "error");
 
 	if (!status)
